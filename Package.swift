@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ledger-audit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ledger-audit", targets: ["ledger-audit"]),
+        .library(name: "LedgerAuditCore", targets: ["LedgerAuditCore"]),
+    ],
+    dependencies: [
+        // Subcommands, options and validation for the CLI.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The event catalog is YAML; Yams keeps line numbers for config errors.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // libpq, the PostgreSQL C client: same connection rules as psql (PG* env, .pgpass, services).
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // Pure value types and functions: money, events, catalog model, replay, findings, report model.
+        .target(name: "LedgerAuditCore"),
+        // Reads the YAML catalog into the core's Catalog.
+        .target(
+            name: "LedgerAuditConfig",
+            dependencies: ["LedgerAuditCore", .product(name: "Yams", package: "Yams")]
+        ),
+        // Source adapters: PostgreSQL (libpq, binary COPY) and file extracts (JSONL, COPY-CSV).
+        .target(name: "LedgerAuditSources", dependencies: ["LedgerAuditCore", "CLibPQ"]),
+        // Renderers and atomic report files.
+        .target(name: "LedgerAuditReports", dependencies: ["LedgerAuditCore"]),
+        // The realistic auction-ledger generator behind samples/ and the benchmark.
+        .target(name: "LedgerAuditGenerator", dependencies: ["LedgerAuditCore"]),
+        .executableTarget(
+            name: "ledger-audit",
+            dependencies: [
+                "LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditReports",
+                "LedgerAuditGenerator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "LedgerAuditCoreTests",
+            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditReports", "LedgerAuditGenerator", "LedgerAuditSources"]
+        ),
+        .testTarget(
+            name: "LedgerAuditIntegrationTests",
+            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditGenerator"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

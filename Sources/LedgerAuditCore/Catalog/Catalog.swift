@@ -1,0 +1,152 @@
+/// The event catalog: which events move money between which accounts, and the rules around them.
+/// Loaded from YAML by LedgerAuditConfig; the reference ledger ships as the default.
+public struct Catalog: Sendable {
+    public var name: String
+    public var defaultCurrency: String
+    public var currencies: CurrencyTable
+    public var store: StoreLocation
+    public var events: [String: EventRule]
+    public var accounts: [AccountRule]
+    public var limboAfterMs: Int64
+    public var clockSkewMaxMs: Int64
+    public var danglingCausation: DanglingCausation
+    public var projections: [ProjectionMapping]
+    public var commandRegistry: CommandRegistrySource?
+    public var organization: String?
+    public var externalDescription: String?
+
+    public init(
+        name: String, defaultCurrency: String, currencies: CurrencyTable = CurrencyTable(),
+        store: StoreLocation = StoreLocation(), events: [String: EventRule], accounts: [AccountRule],
+        limboAfterMs: Int64 = Limits.limboAfterDefaultMs, clockSkewMaxMs: Int64 = Limits.clockSkewDefaultMs,
+        danglingCausation: DanglingCausation = .command, projections: [ProjectionMapping] = [],
+        commandRegistry: CommandRegistrySource? = nil, organization: String? = nil, externalDescription: String? = nil
+    ) {
+        self.name = name
+        self.defaultCurrency = defaultCurrency
+        self.currencies = currencies
+        self.store = store
+        self.events = events
+        self.accounts = accounts
+        self.limboAfterMs = limboAfterMs
+        self.clockSkewMaxMs = clockSkewMaxMs
+        self.danglingCausation = danglingCausation
+        self.projections = projections
+        self.commandRegistry = commandRegistry
+        self.organization = organization
+        self.externalDescription = externalDescription
+    }
+
+    /// The first account rule whose pattern matches, if any.
+    public func accountRule(for account: String) -> AccountRule? {
+        accounts.first { $0.pattern.matches(account) }
+    }
+
+    /// Accounts no rule names may not go negative: the safe default for money.
+    public func mayGoNegative(_ account: String) -> Bool {
+        accountRule(for: account)?.mayGoNegative ?? false
+    }
+}
+
+public struct StoreLocation: Sendable, Equatable {
+    public var schema: String
+    public var table: String
+    public init(schema: String = "public", table: String = "event_store") {
+        self.schema = schema
+        self.table = table
+    }
+}
+
+public enum DanglingCausation: String, Sendable {
+    /// A causation id that names no event is a command id (reported only against a registry).
+    case command
+    /// A causation id that names no event is always a defect.
+    case defect
+}
+
+public enum CommandRegistrySource: Sendable, Equatable {
+    case table(schema: String, table: String, column: String)
+    case query(String)
+}
+
+/// How one event type moves money: one or more postings, each from one account to another.
+public struct EventRule: Sendable {
+    public var eventType: String
+    public var postings: [PostingRule]
+    public var requiresActor: Bool
+    /// Marks compensating steps of a saga (for traces): they undo an earlier step.
+    public var compensates: String?
+
+    public init(eventType: String, postings: [PostingRule], requiresActor: Bool = false, compensates: String? = nil) {
+        self.eventType = eventType
+        self.postings = postings
+        self.requiresActor = requiresActor
+        self.compensates = compensates
+    }
+
+    public var movesMoney: Bool { !postings.isEmpty }
+}
+
+public struct PostingRule: Sendable {
+    public var from: AccountTemplate
+    public var to: AccountTemplate
+    /// Top-level payload fields holding the amount and the currency.
+    public var amountField: String
+    public var currencyField: String
+
+    public init(from: AccountTemplate, to: AccountTemplate, amountField: String = "amount", currencyField: String = "currency") {
+        self.from = from
+        self.to = to
+        self.amountField = amountField
+        self.currencyField = currencyField
+    }
+}
+
+/// What the catalog says of accounts matching a pattern.
+public struct AccountRule: Sendable {
+    public var pattern: AccountPattern
+    /// A label for the trial balance (e.g. "user available", "escrow", "external").
+    public var kind: String
+    public var mayGoNegative: Bool
+    /// Transit accounts hold money between saga steps; money left there too long is in limbo.
+    public var transit: Bool
+    /// The payload field that names a hold in this account (`reservation_id`, `escrow_id`).
+    public var holdKeyField: String?
+    /// For accounts whose money leaves without naming a hold (seller pending): holds are taken
+    /// first-in first-out, keyed by this field of the event that brought the money.
+    public var holdKeyFromArrival: Bool
+
+    public init(pattern: AccountPattern, kind: String, mayGoNegative: Bool = false, transit: Bool = false, holdKeyField: String? = nil, holdKeyFromArrival: Bool = false) {
+        self.pattern = pattern
+        self.kind = kind
+        self.mayGoNegative = mayGoNegative
+        self.transit = transit
+        self.holdKeyField = holdKeyField
+        self.holdKeyFromArrival = holdKeyFromArrival
+    }
+}
+
+/// A projection table and which of its columns mirror which accounts.
+public struct ProjectionMapping: Sendable {
+    public var schema: String
+    public var table: String
+    public var keyColumn: String
+    public var currencyColumn: String?
+    /// column name → account template, placeholders `{key}` for the key column's value.
+    public var columns: [(column: String, account: String)]
+    public var checkpoint: ProjectionCheckpoint?
+
+    public init(schema: String = "public", table: String, keyColumn: String, currencyColumn: String?, columns: [(column: String, account: String)], checkpoint: ProjectionCheckpoint? = nil) {
+        self.schema = schema
+        self.table = table
+        self.keyColumn = keyColumn
+        self.currencyColumn = currencyColumn
+        self.columns = columns
+        self.checkpoint = checkpoint
+    }
+}
+
+public enum ProjectionCheckpoint: Sendable, Equatable {
+    /// A query returning one row: the last applied event id, or (hlc_physical, hlc_logical, event_id).
+    case query(String)
+}

@@ -1,0 +1,70 @@
+/// A UUID as 128 bits. Ordering is bytewise, as PostgreSQL orders `uuid` (memcmp), which is also
+/// the order of the lower-case hex text.
+public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// 16 bytes, network order (as in PostgreSQL's binary format).
+    public init(bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count == 16)
+        var h: UInt64 = 0
+        var l: UInt64 = 0
+        for i in 0..<8 { h = h << 8 | UInt64(bytes[i]) }
+        for i in 8..<16 { l = l << 8 | UInt64(bytes[i]) }
+        self.init(high: h, low: l)
+    }
+
+    /// Accepts the canonical 8-4-4-4-12 form, upper or lower case, as PostgreSQL prints it.
+    /// (PostgreSQL also accepts braces and missing hyphens on input; extracts carry its output form.)
+    public init?(_ text: String) {
+        var t = text
+        let parsed: EventID? = t.withUTF8 { buf in
+            guard buf.count == 36 else { return nil }
+            var h: UInt64 = 0
+            var l: UInt64 = 0
+            var nibbles = 0
+            for (i, b) in buf.enumerated() {
+                if i == 8 || i == 13 || i == 18 || i == 23 {
+                    guard b == UInt8(ascii: "-") else { return nil }
+                    continue
+                }
+                let d: UInt64
+                switch b {
+                case 0x30...0x39: d = UInt64(b - 0x30)
+                case 0x61...0x66: d = UInt64(b - 0x61 + 10)
+                case 0x41...0x46: d = UInt64(b - 0x41 + 10)
+                default: return nil
+                }
+                if nibbles < 16 { h = h << 4 | d } else { l = l << 4 | d }
+                nibbles += 1
+            }
+            return EventID(high: h, low: l)
+        }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    public static func < (a: EventID, b: EventID) -> Bool {
+        a.high != b.high ? a.high < b.high : a.low < b.low
+    }
+
+    static let hexDigits = Array("0123456789abcdef".utf8)
+
+    public var description: String {
+        var out = [UInt8](repeating: 0, count: 36)
+        var pos = 0
+        for n in 0..<32 {
+            if n == 8 || n == 12 || n == 16 || n == 20 { out[pos] = UInt8(ascii: "-"); pos += 1 }
+            let word = n < 16 ? high : low
+            let shift = UInt64(60 - 4 * (n % 16))
+            out[pos] = EventID.hexDigits[Int((word >> shift) & 0xF)]
+            pos += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

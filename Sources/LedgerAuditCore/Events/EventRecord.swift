@@ -1,0 +1,82 @@
+/// One row of the event store, read and typed, payload and metadata parsed (numbers kept as text).
+public struct EventRecord: Sendable {
+    public var eventId: EventID
+    public var eventType: String
+    public var aggregateId: EventID
+    public var streamVersion: Int64
+    public var causationId: EventID?
+    public var correlationId: EventID
+    public var hlcPhysicalMs: Int64
+    public var hlcLogical: Int32
+    public var vectorClock: JSONValue
+    public var payload: JSONValue
+    public var metadata: JSONValue
+    public var userId: EventID?
+    public var recordedAtUs: Int64
+
+    public init(
+        eventId: EventID, eventType: String, aggregateId: EventID, streamVersion: Int64,
+        causationId: EventID?, correlationId: EventID, hlcPhysicalMs: Int64, hlcLogical: Int32,
+        vectorClock: JSONValue, payload: JSONValue, metadata: JSONValue, userId: EventID?, recordedAtUs: Int64
+    ) {
+        self.eventId = eventId
+        self.eventType = eventType
+        self.aggregateId = aggregateId
+        self.streamVersion = streamVersion
+        self.causationId = causationId
+        self.correlationId = correlationId
+        self.hlcPhysicalMs = hlcPhysicalMs
+        self.hlcLogical = hlcLogical
+        self.vectorClock = vectorClock
+        self.payload = payload
+        self.metadata = metadata
+        self.userId = userId
+        self.recordedAtUs = recordedAtUs
+    }
+
+    public var globalOrderKey: GlobalOrderKey {
+        GlobalOrderKey(hlcPhysicalMs: hlcPhysicalMs, hlcLogical: hlcLogical, eventId: eventId)
+    }
+}
+
+/// The spec's global order: `(hlc_physical, hlc_logical, event_id)` ascending.
+public struct GlobalOrderKey: Comparable, Hashable, Sendable {
+    public var hlcPhysicalMs: Int64
+    public var hlcLogical: Int32
+    public var eventId: EventID
+
+    public init(hlcPhysicalMs: Int64, hlcLogical: Int32, eventId: EventID) {
+        self.hlcPhysicalMs = hlcPhysicalMs
+        self.hlcLogical = hlcLogical
+        self.eventId = eventId
+    }
+
+    public static func < (a: GlobalOrderKey, b: GlobalOrderKey) -> Bool {
+        if a.hlcPhysicalMs != b.hlcPhysicalMs { return a.hlcPhysicalMs < b.hlcPhysicalMs }
+        if a.hlcLogical != b.hlcLogical { return a.hlcLogical < b.hlcLogical }
+        return a.eventId < b.eventId
+    }
+}
+
+/// A row that could not be read as an event: it becomes `MALFORMED_EVENT`, never a silent skip.
+public struct MalformedRow: Sendable, Error {
+    /// Where in the source: "line 17" of an extract, or "row 17" of a COPY stream.
+    public var location: String
+    public var reason: String
+    /// Whatever could be read, to place the finding (often nothing).
+    public var eventId: EventID?
+    public var aggregateId: EventID?
+
+    public init(location: String, reason: String, eventId: EventID? = nil, aggregateId: EventID? = nil) {
+        self.location = location
+        self.reason = reason
+        self.eventId = eventId
+        self.aggregateId = aggregateId
+    }
+}
+
+/// What a source yields, in global order.
+public enum SourceRow: Sendable {
+    case event(EventRecord)
+    case malformed(MalformedRow)
+}

@@ -1,0 +1,70 @@
+/// ISO 4217 minor-unit exponents. Codes not listed here default to 2 decimals unless the
+/// catalog names their exponent; see `CurrencyTable`.
+public enum ISO4217 {
+    /// Active codes whose minor unit is not 2 (the rest of the active list has 2).
+    public static let exponentsOtherThanTwo: [String: Int] = [
+        "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+        "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+        "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+        "CLF": 4, "UYW": 4,
+    ]
+    /// Active ISO 4217 codes with two decimals.
+    public static let twoDecimalCodes: Set<String> = [
+        "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
+        "BGN", "BMD", "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF",
+        "CHE", "CHF", "CHW", "CNY", "COP", "COU", "CRC", "CUC", "CUP", "CVE", "CZK", "DKK", "DOP",
+        "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GTQ",
+        "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR", "ILS", "INR", "IRR", "JMD", "KES", "KGS",
+        "KHR", "KPW", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "MAD", "MDL", "MGA", "MKD",
+        "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN",
+        "NIO", "NOK", "NPR", "NZD", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "QAR", "RON", "RSD",
+        "RUB", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SLL", "SOS", "SRD", "SSP",
+        "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH",
+        "USD", "USN", "UYU", "UZS", "VED", "VES", "WST", "XCD", "XCG", "YER", "ZAR", "ZMW", "ZWG", "ZWL",
+    ]
+
+    public static func exponent(of code: String) -> Int? {
+        if let e = exponentsOtherThanTwo[code] { return e }
+        return twoDecimalCodes.contains(code) ? 2 : nil
+    }
+}
+
+/// The exponents in force for one run: ISO 4217 plus the catalog's own additions.
+public struct CurrencyTable: Sendable, Equatable {
+    public var overrides: [String: Int]
+
+    public init(overrides: [String: Int] = [:]) { self.overrides = overrides }
+
+    public func exponent(of code: String) -> Int? {
+        overrides[code] ?? ISO4217.exponent(of: code)
+    }
+
+    /// A currency code is three upper-case ASCII letters.
+    public static func isWellFormed(_ code: String) -> Bool {
+        let u = code.utf8
+        return u.count == 3 && u.allSatisfy { $0 >= 0x41 && $0 <= 0x5A }
+    }
+}
+
+/// Decimal rendering: the currency's exponent, a leading `-` for negatives, no point for exponent 0.
+public enum MoneyFormat {
+    public static func decimal(_ amountMinor: Int64, exponent: Int) -> String {
+        decimal(magnitude: amountMinor.magnitude.description, negative: amountMinor < 0, exponent: exponent)
+    }
+
+    /// Also used for 128-bit control totals, which may exceed Int64.
+    public static func decimal(_ amountMinor: Int128, exponent: Int) -> String {
+        decimal(magnitude: amountMinor.magnitude.description, negative: amountMinor < 0, exponent: exponent)
+    }
+
+    static func decimal(magnitude: String, negative: Bool, exponent: Int) -> String {
+        let sign = negative ? "-" : ""
+        guard exponent > 0 else { return sign + magnitude }
+        var digits = magnitude
+        if digits.count <= exponent {
+            digits = String(repeating: "0", count: exponent - digits.count + 1) + digits
+        }
+        let split = digits.index(digits.endIndex, offsetBy: -exponent)
+        return sign + digits[..<split] + "." + digits[split...]
+    }
+}

@@ -1,0 +1,63 @@
+public enum TimeBasis: String, Sendable, CaseIterable {
+    /// `hlc_physical`, the spec's default.
+    case hlc
+    /// `recorded_at`, when the store wrote the row.
+    case recorded
+}
+
+/// Which events a run covers. Sources push every bound into their query where they can;
+/// `includes` is the same rule for sources that must filter as they read.
+public struct ReplayScope: Sendable, Equatable {
+    /// Inclusive upper bound on `hlc_physical` (ms).
+    public var hlcPhysicalMaxMs: Int64?
+    /// Inclusive upper bound on `recorded_at` (µs).
+    public var recordedAtMaxUs: Int64?
+    /// Inclusive upper bound in global order (a projection checkpoint).
+    public var globalOrderMax: GlobalOrderKey?
+    /// Only these aggregates' streams (a statement for one user reads one stream).
+    public var aggregateIds: [EventID]?
+
+    public init(hlcPhysicalMaxMs: Int64? = nil, recordedAtMaxUs: Int64? = nil, globalOrderMax: GlobalOrderKey? = nil, aggregateIds: [EventID]? = nil) {
+        self.hlcPhysicalMaxMs = hlcPhysicalMaxMs
+        self.recordedAtMaxUs = recordedAtMaxUs
+        self.globalOrderMax = globalOrderMax
+        self.aggregateIds = aggregateIds
+    }
+
+    /// `--as-of T` on a basis. T is µs; the HLC axis is ms, so T is floored to its millisecond.
+    public static func asOf(_ asOfUs: Int64?, basis: TimeBasis) -> ReplayScope {
+        guard let asOfUs else { return ReplayScope() }
+        switch basis {
+        case .hlc: return ReplayScope(hlcPhysicalMaxMs: Instant.floorDivMod(asOfUs, 1000).0)
+        case .recorded: return ReplayScope(recordedAtMaxUs: asOfUs)
+        }
+    }
+
+    public func includes(_ event: EventRecord) -> Bool {
+        if let m = hlcPhysicalMaxMs, event.hlcPhysicalMs > m { return false }
+        if let m = recordedAtMaxUs, event.recordedAtUs > m { return false }
+        if let m = globalOrderMax, m < event.globalOrderKey { return false }
+        if let ids = aggregateIds, !ids.contains(event.aggregateId) { return false }
+        return true
+    }
+}
+
+/// Facts about how a source delivered a run's rows.
+public struct SourceReport: Sendable, Equatable {
+    /// Rows read from the source, readable or not, in scope or not.
+    public var rowsRead: Int = 0
+    /// The extract was not in global order and was sorted before replay.
+    public var reorderedFromWriteOrder = false
+    /// Human description of the snapshot or file (e.g. transaction isolation).
+    public var notes: [String] = []
+    public init() {}
+}
+
+/// A source of events in global order. Both adapters stream: memory does not grow with events
+/// (an out-of-order extract needs a sort index; see FileExtractSource).
+public protocol EventSource {
+    /// What the report shows as the source: never with a password.
+    var redactedDescription: String { get }
+    /// Calls `body` for every row in scope, in global order, plus every unreadable row.
+    func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport
+}

@@ -1,0 +1,57 @@
+/// Builds the balances report (trial balance as of T) from a replay. Pure.
+public enum BalancesReport {
+    public static let columns = ["account", "currency", "balance_minor", "balance"]
+
+    /// `--account` filters: an exact account, or a `prefix*`.
+    public static func matches(_ account: String, filters: [String]) -> Bool {
+        guard !filters.isEmpty else { return true }
+        return filters.contains { f in
+            f.hasSuffix("*") ? account.hasPrefix(String(f.dropLast())) : account == f
+        }
+    }
+
+    public static func rows(_ book: BalanceBook, catalog: Catalog, filters: [String]) -> [[ReportCell]] {
+        book.sortedRows().filter { matches($0.0.account, filters: filters) }.map { key, balance in
+            let exponent = catalog.currencies.exponent(of: key.currency) ?? 2
+            return [.ledgerText(key.account), .ledgerText(key.currency), .integer(balance), .number(MoneyFormat.decimal(balance, exponent: exponent))]
+        }
+    }
+
+    public static func section(_ result: ReplayResult, catalog: Catalog, filters: [String]) -> ReportSection {
+        ReportSection(
+            id: "balances", title: "Balances",
+            figures: [
+                ("Accounts", String(result.book.balances.count)),
+                ("Conservation", result.conservation.holds ? "holds: every currency sums to zero" : "BROKEN"),
+            ],
+            tables: [ReportTable(csvName: "balances.csv", title: "Balances", columns: columns, rows: rows(result.book, catalog: catalog, filters: filters))]
+        )
+    }
+}
+
+/// The findings table every report carries (findings.csv).
+public enum FindingsTable {
+    public static let columns = ["code", "severity", "event_id", "aggregate_id", "account", "amount_minor", "message", "controls",
+                                 "stream_version", "currency", "location", "evidence"]
+
+    public static func row(_ f: Finding) -> [ReportCell] {
+        [
+            .ledgerText(f.code.rawValue), .ledgerText(f.severity.rawValue),
+            .optional(f.eventId?.description), .optional(f.aggregateId?.description), .optional(f.account),
+            f.amountMinor.map { .integer($0) } ?? .empty, .ledgerText(f.message), .ledgerText(f.controls.joined(separator: ";")),
+            f.streamVersion.map { .integer($0) } ?? .empty, .optional(f.currency), .optional(f.location),
+            f.evidence.isEmpty ? .empty : .ledgerText(f.evidence.map { "\($0.0)=\($0.1)" }.joined(separator: "; ")),
+        ]
+    }
+
+    public static func section(_ log: FindingLog) -> ReportSection {
+        var figures: [(label: String, value: String)] = Severity.allCases.map { ($0.rawValue, String(log.countBySeverity[$0] ?? 0)) }
+        if log.droppedCount > 0 {
+            figures.append(("Not listed (past the limit of \(Limits.findingsKeptMax))", String(log.droppedCount)))
+        }
+        return ReportSection(
+            id: "findings", title: "Findings", figures: figures,
+            tables: [ReportTable(csvName: "findings.csv", title: "Findings", columns: columns, rows: log.sorted().map(row))]
+        )
+    }
+}

@@ -1,0 +1,95 @@
+/// Card numbers (PAN) in ledger text: a Luhn-valid run of 13–19 digits, not adjacent to another
+/// digit, with single spaces or dashes allowed between digits. Every renderer masks through here.
+public enum CardMask {
+    public struct Match: Sendable, Equatable {
+        /// Range in the string's unicode scalars.
+        public var range: Range<Int>
+        public var digits: [UInt8]
+        public var masked: String { String(repeating: "*", count: digits.count - 4) + String(decoding: digits.suffix(4).map { $0 + 0x30 }, as: UTF8.self) }
+    }
+
+    public static func luhnValid(_ digits: [UInt8]) -> Bool {
+        var sum = 0
+        for (i, d) in digits.reversed().enumerated() {
+            var v = Int(d)
+            if i % 2 == 1 { v *= 2; if v > 9 { v -= 9 } }
+            sum += v
+        }
+        return sum % 10 == 0
+    }
+
+    /// Every card number in `text`, left to right, non-overlapping.
+    public static func matches(in text: String) -> [Match] {
+        let scalars = Array(text.unicodeScalars)
+        func digit(_ i: Int) -> UInt8? {
+            guard i >= 0, i < scalars.count else { return nil }
+            let v = scalars[i].value
+            return v >= 0x30 && v <= 0x39 ? UInt8(v - 0x30) : nil
+        }
+        var out: [Match] = []
+        var i = 0
+        while i < scalars.count {
+            guard digit(i) != nil, digit(i - 1) == nil else { i += 1; continue }
+            // Collect a run of digits joined by single separators, remembering positions.
+            var positions: [Int] = []
+            var j = i
+            while let _ = digit(j) {
+                positions.append(j)
+                if let _ = digit(j + 1) {
+                    j += 1
+                } else if j + 2 < scalars.count, scalars[j + 1] == " " || scalars[j + 1] == "-", digit(j + 2) != nil {
+                    j += 2
+                } else {
+                    break
+                }
+            }
+            // Longest Luhn-valid window of 13–19 digits starting at a digit boundary of the run
+            // whose neighbours are not digits (a window inside a longer run is adjacent to a digit,
+            // unless a separator splits it).
+            var found: Match?
+            var start = 0
+            while start < positions.count && found == nil {
+                if start == 0 || scalars[positions[start] - 1] == " " || scalars[positions[start] - 1] == "-" {
+                    for length in stride(from: min(19, positions.count - start), through: 13, by: -1) {
+                        let endIndex = start + length - 1
+                        let after = positions[endIndex] + 1
+                        if endIndex + 1 < positions.count && after == positions[endIndex + 1] { continue }
+                        let ds = positions[start...endIndex].map { digit($0)! }
+                        if luhnValid(ds) {
+                            found = Match(range: positions[start]..<(positions[endIndex] + 1), digits: ds)
+                            break
+                        }
+                    }
+                }
+                if found == nil { start += 1 }
+            }
+            if let found {
+                out.append(found)
+                i = found.range.upperBound
+            } else {
+                i = (positions.last ?? i) + 1
+            }
+        }
+        return out
+    }
+
+    /// The text with every card number replaced by `*` and its last four digits.
+    public static func masked(_ text: String) -> String {
+        // Fast path: fewer than 13 digits cannot hold a card number.
+        var digitCount = 0
+        for u in text.utf8 where u >= 0x30 && u <= 0x39 { digitCount += 1 }
+        guard digitCount >= 13 else { return text }
+        let found = matches(in: text)
+        guard !found.isEmpty else { return text }
+        let scalars = Array(text.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        for m in found {
+            out.append(contentsOf: scalars[i..<m.range.lowerBound])
+            out.append(contentsOf: m.masked.unicodeScalars)
+            i = m.range.upperBound
+        }
+        out.append(contentsOf: scalars[i...])
+        return String(out)
+    }
+}

@@ -1,0 +1,103 @@
+import LedgerAuditCore
+
+/// `COPY event_store TO STDOUT WITH (FORMAT csv, HEADER)`: RFC 4180 quoting, NULL as an unquoted
+/// empty field, an empty string as `""`. Columns are found by the header's names.
+struct CopyCSVFormat: ExtractFormat {
+    var columnIndex = [Int](repeating: -1, count: EventColumn.allCases.count)
+    var fieldCount = 0
+
+    func recordEnd(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int? {
+        var inQuotes = false
+        var i = start
+        while i < buffer.count {
+            let c = buffer[i]
+            if c == 0x22 { inQuotes.toggle() } else if c == 0x0A && !inQuotes { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    mutating func readHeader(_ record: UnsafeBufferPointer<UInt8>) throws(SourceError) -> Bool {
+        guard let fields = CopyCSVFormat.fields(record) else { throw SourceError("the CSV extract's header is not valid CSV") }
+        fieldCount = fields.count
+        for (i, f) in fields.enumerated() {
+            if let c = JSONLFormat.columnByName[f.text ?? ""] { columnIndex[c.rawValue] = i }
+        }
+        let missing = EventColumn.allCases.filter { columnIndex[$0.rawValue] < 0 }
+        guard missing.isEmpty else {
+            throw SourceError("the CSV extract's header lacks column(s) \(missing.map(\.name).joined(separator: ", ")); write it with COPY event_store TO STDOUT WITH (FORMAT csv, HEADER)")
+        }
+        return true
+    }
+
+    struct Field {
+        /// nil for NULL (an unquoted empty field).
+        var text: String?
+    }
+
+    /// Splits one record; nil if quoting is broken or the text is not UTF-8.
+    static func fields(_ record: UnsafeBufferPointer<UInt8>) -> [Field]? {
+        var end = record.count
+        if end > 0 && record[end - 1] == 0x0D { end -= 1 }
+        var out: [Field] = []
+        var i = 0
+        while true {
+            if i < end && record[i] == 0x22 {
+                i += 1
+                var bytes: [UInt8] = []
+                var closed = false
+                while i < end {
+                    let c = record[i]
+                    if c == 0x22 {
+                        if i + 1 < end && record[i + 1] == 0x22 { bytes.append(0x22); i += 2; continue }
+                        i += 1
+                        closed = true
+                        break
+                    }
+                    bytes.append(c)
+                    i += 1
+                }
+                guard closed, let s = String(validating: bytes, as: UTF8.self) else { return nil }
+                out.append(Field(text: s))
+                guard i == end || record[i] == UInt8(ascii: ",") else { return nil }
+            } else {
+                let start = i
+                while i < end && record[i] != UInt8(ascii: ",") {
+                    if record[i] == 0x22 { return nil }
+                    i += 1
+                }
+                if i == start {
+                    out.append(Field(text: nil))
+                } else {
+                    guard let s = String(validating: UnsafeBufferPointer(rebasing: record[start..<i]), as: UTF8.self) else { return nil }
+                    out.append(Field(text: s))
+                }
+            }
+            if i >= end { return out }
+            i += 1
+            if i == end { out.append(Field(text: nil)); return out }
+        }
+    }
+
+    func orderKey(_ record: UnsafeBufferPointer<UInt8>) -> GlobalOrderKey? {
+        guard let f = CopyCSVFormat.fields(record), f.count == fieldCount,
+              let p = f[columnIndex[EventColumn.hlcPhysical.rawValue]].text.flatMap({ Int64($0) }),
+              let l = f[columnIndex[EventColumn.hlcLogical.rawValue]].text.flatMap({ Int32($0) }),
+              let id = f[columnIndex[EventColumn.eventId.rawValue]].text.flatMap({ EventID($0) })
+        else { return nil }
+        return GlobalOrderKey(hlcPhysicalMs: p, hlcLogical: l, eventId: id)
+    }
+
+    func decode(_ record: UnsafeBufferPointer<UInt8>, location: String) -> SourceRow {
+        guard let fields = CopyCSVFormat.fields(record) else {
+            return .malformed(MalformedRow(location: location, reason: "not a valid CSV record (quoting or UTF-8)"))
+        }
+        guard fields.count == fieldCount else {
+            return .malformed(MalformedRow(location: location, reason: "has \(fields.count) fields; the header has \(fieldCount)"))
+        }
+        return RowDecoder.decode({ column in
+            guard let t = fields[columnIndex[column.rawValue]].text else { return .null }
+            return .text(t)
+        }, location: location)
+    }
+}

@@ -1,0 +1,93 @@
+import LedgerAuditCore
+
+/// Decodes PostgreSQL's binary COPY format: a 19-byte header (first message only), then per row
+/// an int16 field count and, per field, an int32 length (-1 for NULL) and the bytes; -1 ends.
+struct BinaryCopyDecoder {
+    var headerSeen = false
+    static let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00]
+    static let fieldCount = 13
+
+    /// Field slices of one row, or nil for the trailer.
+    mutating func fields(of message: UnsafeRawBufferPointer) throws(SourceError) -> [UnsafeRawBufferPointer?]? {
+        var p = 0
+        if !headerSeen {
+            guard message.count >= 19, Array(message[0..<11]) == BinaryCopyDecoder.signature else {
+                throw SourceError("PostgreSQL sent a COPY stream without the binary signature")
+            }
+            let extensionLength = Int(readInt32(message, 15))
+            p = 19 + extensionLength
+            headerSeen = true
+        }
+        guard p + 2 <= message.count else { throw SourceError("PostgreSQL sent a truncated COPY row") }
+        let count = Int(Int16(bitPattern: UInt16(message[p]) << 8 | UInt16(message[p + 1])))
+        p += 2
+        if count == -1 { return nil }
+        guard count == BinaryCopyDecoder.fieldCount else { throw SourceError("PostgreSQL sent \(count) columns; expected 13") }
+        var out: [UnsafeRawBufferPointer?] = []
+        out.reserveCapacity(count)
+        for _ in 0..<count {
+            guard p + 4 <= message.count else { throw SourceError("PostgreSQL sent a truncated COPY row") }
+            let length = Int(readInt32(message, p))
+            p += 4
+            if length < 0 { out.append(nil); continue }
+            guard p + length <= message.count else { throw SourceError("PostgreSQL sent a truncated COPY field") }
+            out.append(UnsafeRawBufferPointer(rebasing: message[p..<(p + length)]))
+            p += length
+        }
+        return out
+    }
+
+    func readInt32(_ b: UnsafeRawBufferPointer, _ at: Int) -> Int32 {
+        Int32(bitPattern: UInt32(b[at]) << 24 | UInt32(b[at + 1]) << 16 | UInt32(b[at + 2]) << 8 | UInt32(b[at + 3]))
+    }
+
+    static func int64(_ b: UnsafeRawBufferPointer) -> Int64 {
+        var v: UInt64 = 0
+        for i in 0..<8 { v = v << 8 | UInt64(b[i]) }
+        return Int64(bitPattern: v)
+    }
+
+    /// µs between 1970-01-01 and PostgreSQL's epoch, 2000-01-01.
+    static let postgresEpochUs: Int64 = 946_684_800_000_000
+
+    static func row(_ f: [UnsafeRawBufferPointer?], rowNumber: Int) -> SourceRow {
+        let location = "row \(rowNumber) of the COPY stream"
+        func uuid(_ i: Int) -> EventID? { f[i].flatMap { $0.count == 16 ? EventID(bytes: $0) : nil } }
+        func text(_ i: Int) -> String? { f[i].flatMap { String(validating: $0.bindMemory(to: UInt8.self), as: UTF8.self) } }
+        func json(_ i: Int, _ name: String) -> Result<JSONValue, MalformedRow> {
+            // jsonb binary: a version byte (1), then the text.
+            guard let b = f[i], b.count >= 1, b[0] == 1 else {
+                return .failure(MalformedRow(location: location, reason: "column \(name) is null or not jsonb"))
+            }
+            do {
+                return .success(try JSONParser.parse(UnsafeBufferPointer(rebasing: b.bindMemory(to: UInt8.self)[1...])))
+            } catch {
+                return .failure(MalformedRow(location: location, reason: "column \(name) is not valid JSON (\(error))"))
+            }
+        }
+        guard let eventId = uuid(0), let aggregateId = uuid(2), let correlationId = uuid(5),
+              let eventType = text(1), let sv = f[3], sv.count == 8, let hp = f[6], hp.count == 8,
+              let hl = f[7], hl.count == 4, let ra = f[12], ra.count == 8
+        else {
+            return .malformed(MalformedRow(location: location, reason: "a required column is null or of an unexpected type", eventId: uuid(0), aggregateId: uuid(2)))
+        }
+        let vectorClock: JSONValue, payload: JSONValue, metadata: JSONValue
+        switch (json(8, "vector_clock"), json(9, "payload"), json(10, "metadata")) {
+        case let (.success(v), .success(p), .success(m)):
+            vectorClock = v
+            payload = p
+            metadata = m
+        case (.failure(var m), _, _), (_, .failure(var m), _), (_, _, .failure(var m)):
+            m.eventId = eventId
+            m.aggregateId = aggregateId
+            return .malformed(m)
+        }
+        let logical = Int32(bitPattern: UInt32(hl[0]) << 24 | UInt32(hl[1]) << 16 | UInt32(hl[2]) << 8 | UInt32(hl[3]))
+        return .event(EventRecord(
+            eventId: eventId, eventType: eventType, aggregateId: aggregateId, streamVersion: int64(sv),
+            causationId: uuid(4), correlationId: correlationId, hlcPhysicalMs: int64(hp), hlcLogical: logical,
+            vectorClock: vectorClock, payload: payload, metadata: metadata, userId: uuid(11),
+            recordedAtUs: int64(ra) &+ postgresEpochUs
+        ))
+    }
+}

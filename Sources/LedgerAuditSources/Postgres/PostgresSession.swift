@@ -1,0 +1,133 @@
+import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#endif
+import LedgerAuditCore
+
+/// One libpq connection holding one `READ ONLY` transaction at `REPEATABLE READ`: every read of
+/// a run (events, projections, catalog checks) sees the same snapshot.
+public final class PostgresSession {
+    let connection: OpaquePointer
+    public let redactedConnection: String
+    let password: String?
+
+    /// `conninfo` may be a `postgresql://` URI, a key=value string, or empty for libpq's defaults
+    /// (PGHOST, PGDATABASE, ~/.pgpass, service files, sslmode) as in psql.
+    public init(conninfo: String) throws(SourceError) {
+        redactedConnection = conninfo.isEmpty ? "(libpq defaults: PG* environment, ~/.pgpass, service file)" : ConnectionString.redacted(conninfo)
+        password = PostgresSession.password(in: conninfo)
+        guard let conn = PQconnectdb(conninfo) else { throw SourceError("libpq could not allocate a connection") }
+        connection = conn
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = PostgresSession.scrub(String(cString: PQerrorMessage(conn)), password: password)
+            PQfinish(conn)
+            throw SourceError("cannot connect to PostgreSQL (\(redactedConnection)): \(message.trimmingTrailingNewlines())")
+        }
+        PQsetClientEncoding(conn, "UTF8")
+        try execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try execute("SET LOCAL TimeZone = 'UTC'")
+    }
+
+    deinit {
+        _ = PQexec(connection, "ROLLBACK").map { PQclear($0) }
+        PQfinish(connection)
+    }
+
+    static func password(in conninfo: String) -> String? {
+        var errmsg: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &errmsg) else {
+            if let errmsg { PQfreemem(errmsg) }
+            return nil
+        }
+        defer { PQconninfoFree(options) }
+        var p = options
+        while let keyword = p.pointee.keyword {
+            if String(cString: keyword) == "password", let v = p.pointee.val { return String(cString: v) }
+            p += 1
+        }
+        return nil
+    }
+
+    /// Never echo a password, even if a server message quotes the connection string.
+    static func scrub(_ message: String, password: String?) -> String {
+        guard let password, !password.isEmpty else { return message }
+        return message.replacingAll(password, with: "***")
+    }
+
+    func lastError() -> String {
+        PostgresSession.scrub(String(cString: PQerrorMessage(connection)), password: password).trimmingTrailingNewlines()
+    }
+
+    public func execute(_ sql: String) throws(SourceError) {
+        guard let result = PQexec(connection, sql) else { throw SourceError("PostgreSQL: \(lastError())") }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            throw SourceError("PostgreSQL refused \(sql.prefix(60)): \(lastError())")
+        }
+    }
+
+    /// Runs a query with bound text parameters; returns rows of optional text.
+    public func query(_ sql: String, _ parameters: [String?] = []) throws(SourceError) -> [[String?]] {
+        var cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
+        defer { cStrings.forEach { free($0) } }
+        let result: OpaquePointer? = cStrings.withUnsafeMutableBufferPointer { buf in
+            buf.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(buf.count, 1)) { values in
+                PQexecParams(connection, sql, Int32(parameters.count), nil, parameters.isEmpty ? nil : values, nil, nil, 0)
+            }
+        }
+        guard let result else { throw SourceError("PostgreSQL: \(lastError())") }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
+            throw SourceError("PostgreSQL query failed: \(lastError())")
+        }
+        var rows: [[String?]] = []
+        for r in 0..<PQntuples(result) {
+            var row: [String?] = []
+            for c in 0..<PQnfields(result) {
+                row.append(PQgetisnull(result, r, c) == 1 ? nil : String(cString: PQgetvalue(result, r, c)))
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+
+    /// Streams `COPY (…) TO STDOUT (FORMAT binary)`, one row message at a time.
+    func copyOut(_ sql: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard let start = PQexec(connection, sql) else { throw SourceError("PostgreSQL: \(lastError())") }
+        let status = PQresultStatus(start)
+        PQclear(start)
+        guard status == PGRES_COPY_OUT else { throw SourceError("PostgreSQL refused the event query: \(lastError())") }
+        var buffer: UnsafeMutablePointer<CChar>?
+        var bodyError: Error?
+        while true {
+            let n = PQgetCopyData(connection, &buffer, 0)
+            if n == -1 { break }
+            if n == -2 { throw SourceError("PostgreSQL stream failed: \(lastError())") }
+            if bodyError == nil {
+                do {
+                    try body(UnsafeRawBufferPointer(start: buffer, count: Int(n)))
+                } catch {
+                    // Keep draining so the connection stays usable; report after.
+                    bodyError = error
+                }
+            }
+            PQfreemem(buffer)
+        }
+        while let result = PQgetResult(connection) {
+            let s = PQresultStatus(result)
+            PQclear(result)
+            if s != PGRES_COMMAND_OK { throw SourceError("PostgreSQL stream ended with an error: \(lastError())") }
+        }
+        if let bodyError { throw bodyError }
+    }
+}
+
+extension String {
+    func trimmingTrailingNewlines() -> String {
+        var s = Substring(self)
+        while s.last == "\n" || s.last == "\r" || s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}
