@@ -42,13 +42,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Inline ledgers, the built binary and a scratch database for the tests.
+        .target(
+            name: "LedgerAuditTestSupport",
+            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "CLibPQ"],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "LedgerAuditCoreTests",
-            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditReports", "LedgerAuditGenerator", "LedgerAuditSources"]
+            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditReports", "LedgerAuditGenerator", "LedgerAuditSources", "LedgerAuditTestSupport"]
         ),
         .testTarget(
             name: "LedgerAuditIntegrationTests",
-            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditGenerator"]
+            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditGenerator", "LedgerAuditTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

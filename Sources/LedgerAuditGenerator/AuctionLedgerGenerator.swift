@@ -147,8 +147,11 @@ public struct AuctionLedgerGenerator {
         chance(0.1) ? .string(String(v)) : .number(String(v))
     }
 
+    /// The ledger spans about two weeks whatever its size: the mean step is 14 days / events.
+    var stepMeanMs: Int64 { max(1, 14 * 86_400_000 / Int64(max(options.events, 1))) }
+
     mutating func tick() -> Batch {
-        clockMs += int(200...20_000)
+        clockMs += int(1...2 * stepMeanMs)
         return Batch(physicalMs: clockMs)
     }
 
@@ -272,6 +275,7 @@ public struct AuctionLedgerGenerator {
 
     mutating func closeEarliest<S: GeneratorSink>(_ sink: inout S) throws {
         guard let i = auctions.indices.min(by: { auctions[$0].closesAtMs < auctions[$1].closesAtMs }) else { return }
+        clockMs = max(clockMs, auctions[i].closesAtMs)
         try close(&sink, auctions.remove(at: i))
     }
 
@@ -340,6 +344,7 @@ public struct AuctionLedgerGenerator {
         settlements.sort { $0.dueMs < $1.dueMs }
         while let s = settlements.first, s.dueMs <= untilMs {
             settlements.removeFirst()
+            clockMs = max(clockMs, s.dueMs)
             var batch = tick()
             let command = uuid()
             let settled = try emit(&sink, &batch, type: "PENDING_SETTLED", aggregate: users[s.seller].id, causation: s.cause, correlation: command, payload: [

@@ -55,8 +55,9 @@ public enum CardMask {
                         let after = positions[endIndex] + 1
                         if endIndex + 1 < positions.count && after == positions[endIndex + 1] { continue }
                         let ds = positions[start...endIndex].map { digit($0)! }
-                        if luhnValid(ds) {
-                            found = Match(range: positions[start]..<(positions[endIndex] + 1), digits: ds)
+                        let range = positions[start]..<(positions[endIndex] + 1)
+                        if luhnValid(ds) && !insideUUID(scalars, range) {
+                            found = Match(range: range, digits: ds)
                             break
                         }
                     }
@@ -71,6 +72,28 @@ public enum CardMask {
             }
         }
         return out
+    }
+
+    /// A UUID (8-4-4-4-12 hex) is an identifier, not a card number, even when its digits pass Luhn.
+    static func insideUUID(_ scalars: [Unicode.Scalar], _ range: Range<Int>) -> Bool {
+        func isHexOrDash(_ i: Int) -> Bool {
+            guard i >= 0, i < scalars.count else { return false }
+            let v = scalars[i].value
+            return (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x46) || (v >= 0x61 && v <= 0x66) || v == 0x2D
+        }
+        var lo = range.lowerBound, hi = range.upperBound
+        while isHexOrDash(lo - 1) { lo -= 1 }
+        while isHexOrDash(hi) { hi += 1 }
+        guard hi - lo >= 36 else { return false }
+        for start in max(lo, range.upperBound - 36)...min(range.lowerBound, hi - 36) {
+            var shaped = true
+            for k in 0..<36 {
+                let isDash = scalars[start + k] == "-"
+                if (k == 8 || k == 13 || k == 18 || k == 23) != isDash { shaped = false; break }
+            }
+            if shaped { return true }
+        }
+        return false
     }
 
     /// The text with every card number replaced by `*` and its last four digits.

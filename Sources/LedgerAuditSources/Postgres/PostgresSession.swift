@@ -14,18 +14,25 @@ public final class PostgresSession {
     /// `conninfo` may be a `postgresql://` URI, a key=value string, or empty for libpq's defaults
     /// (PGHOST, PGDATABASE, ~/.pgpass, service files, sslmode) as in psql.
     public init(conninfo: String) throws(SourceError) {
-        redactedConnection = conninfo.isEmpty ? "(libpq defaults: PG* environment, ~/.pgpass, service file)" : ConnectionString.redacted(conninfo)
-        password = PostgresSession.password(in: conninfo)
-        guard let conn = PQconnectdb(conninfo) else { throw SourceError("libpq could not allocate a connection") }
-        connection = conn
-        guard PQstatus(conn) == CONNECTION_OK else {
-            let message = PostgresSession.scrub(String(cString: PQerrorMessage(conn)), password: password)
-            PQfinish(conn)
-            throw SourceError("cannot connect to PostgreSQL (\(redactedConnection)): \(message.trimmingTrailingNewlines())")
-        }
-        PQsetClientEncoding(conn, "UTF8")
+        let redacted = conninfo.isEmpty ? "(libpq defaults: PG* environment, ~/.pgpass, service file)" : ConnectionString.redacted(conninfo)
+        let password = PostgresSession.password(in: conninfo)
+        connection = try PostgresSession.connect(conninfo, redacted: redacted, password: password)
+        redactedConnection = redacted
+        self.password = password
         try execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try execute("SET LOCAL TimeZone = 'UTC'")
+    }
+
+    /// Connects, or frees the half-open connection and says why (no password in the message).
+    static func connect(_ conninfo: String, redacted: String, password: String?) throws(SourceError) -> OpaquePointer {
+        guard let conn = PQconnectdb(conninfo) else { throw SourceError("libpq could not allocate a connection") }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = scrub(String(cString: PQerrorMessage(conn)), password: password)
+            PQfinish(conn)
+            throw SourceError("cannot connect to PostgreSQL (\(redacted)): \(message.trimmingTrailingNewlines())")
+        }
+        PQsetClientEncoding(conn, "UTF8")
+        return conn
     }
 
     deinit {

@@ -37,7 +37,7 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .customLong("fail-on"), help: "Exit 1 when a finding is at or above this severity: critical, high, medium, low, info.")
     var failOn: String = "high"
 
-    @Flag(help: "No progress line and no summary on stdout.")
+    @Flag(name: [.customShort("q"), .long], help: "No progress line and no summary on stdout.")
     var quiet = false
 
     func formats() throws -> Set<String> {

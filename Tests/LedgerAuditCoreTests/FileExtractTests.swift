@@ -1,0 +1,111 @@
+import Foundation
+import LedgerAuditConfig
+import LedgerAuditCore
+import LedgerAuditSources
+import LedgerAuditTestSupport
+import Testing
+
+@Suite("File extracts: JSONL and COPY-CSV")
+struct FileExtractTests {
+    let header = "event_id,event_type,aggregate_id,stream_version,causation_id,correlation_id,hlc_physical,hlc_logical,vector_clock,payload,metadata,user_id,recorded_at\n"
+    let u1 = "11111111-1111-4111-8111-111111111111"
+    let u2 = "22222222-2222-4222-8222-222222222222"
+    let corr = "33333333-3333-4333-8333-333333333333"
+
+    func jsonl(_ id: String, _ hlc: Int64, amount: String, type: String = "FUNDS_DEPOSITED", recorded: String = "2026-05-01T00:00:00Z") -> String {
+        #"{"event_id":"\#(id)","event_type":"\#(type)","aggregate_id":"\#(u1)","stream_version":1,"causation_id":null,"correlation_id":"\#(corr)","hlc_physical":\#(hlc),"hlc_logical":0,"vector_clock":{},"payload":{"amount":\#(amount)},"metadata":{},"user_id":"\#(u1)","recorded_at":"\#(recorded)"}"#
+    }
+
+    func write(_ name: String, _ text: String) -> String {
+        let dir = TestPaths.temporaryDirectory("extract")
+        let path = dir + "/" + name
+        try! text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func replay(_ path: String, scope: ReplayScope = ReplayScope()) throws -> ReplayResult {
+        try Replay(catalog: CatalogLoader.reference()).run(source: try FileExtractSource(path: path), scope: scope, eventIdsMayRepeat: true)
+    }
+
+    @Test("an extract out of global order is sorted, and says so")
+    func sortsOutOfOrder() throws {
+        let a = "00000000-0000-4000-8000-00000000000a", b = "00000000-0000-4000-8000-00000000000b"
+        // Same HLC: event_id decides. b is written first.
+        let text = jsonl(b, 5000, amount: "2") + "\n" + jsonl(a, 5000, amount: "1") + "\n" + jsonl(a.replacingOccurrences(of: "a", with: "c"), 4000, amount: "4") + "\n"
+        let r = try replay(write("e.jsonl", text))
+        #expect(r.source.reorderedFromWriteOrder)
+        #expect(r.book.balance("user:\(u1):available", "USD") == 7)
+        #expect(r.lastEvent?.eventId == EventID(b))
+    }
+
+    @Test("an extract in order streams without sorting")
+    func inOrder() throws {
+        let r = try replay(write("e.jsonl", jsonl(u2, 1, amount: "1") + "\n\n" + jsonl(corr, 2, amount: "2") + "\n"))
+        #expect(!r.source.reorderedFromWriteOrder)
+        #expect(r.population.eventsRead == 2)
+    }
+
+    @Test("unreadable lines are MALFORMED_EVENT, counted, never skipped silently")
+    func malformedLines() throws {
+        let text = [
+            jsonl(u2, 1, amount: "5"),
+            "{not json",
+            #"{"event_id":"nope"}"#,
+            jsonl("not-a-uuid", 2, amount: "1"),
+            jsonl(corr, 3, amount: "1", recorded: "2026-05-01 00:00:00"),
+            "[1,2]",
+        ].joined(separator: "\n")
+        let r = try replay(write("e.jsonl", text))
+        #expect(r.population.rowsMalformed == 5)
+        #expect(r.findings.countByCode[.malformedEvent] == 5)
+        #expect(r.book.balance("user:\(u1):available", "USD") == 5)
+        let reasons = r.findings.sorted().map(\.message).joined(separator: "|")
+        #expect(reasons.contains("line 2"))
+        #expect(reasons.contains("event_id is not a UUID"))
+        #expect(reasons.contains("recorded_at is not a timestamp with a zone offset"))
+    }
+
+    @Test("COPY-CSV: NULL is an unquoted empty field, payload JSON is quoted, offsets vary")
+    func copyCSV() throws {
+        let text = header
+            + "\(u2),FUNDS_DEPOSITED,\(u1),1,,\(corr),1000,0,{},\"{\"\"amount\"\": 100, \"\"currency\"\": \"\"EUR\"\"}\",{},\(u1),2026-05-01 02:00:00.5+02\n"
+            + "\(corr),FUNDS_WITHDRAWN,\(u1),2,\(u2),\(corr),2000,0,{},\"{\"\"amount\"\": \"\"30\"\", \"\"currency\"\": \"\"EUR\"\", \"\"note\"\": \"\"a,b\\nc\"\",\n\"\"x\"\": 1}\",{},\(u1),2026-04-30 19:00:01-05\n"
+        let r = try replay(write("e.csv", text))
+        #expect(r.findings.total == 0)
+        #expect(r.book.balance("user:\(u1):available", "EUR") == 70)
+    }
+
+    @Test("a CSV whose header lacks a column cannot be read: a source error, not a guess")
+    func csvHeader() throws {
+        let path = write("e.csv", "event_id,event_type\n")
+        #expect(throws: SourceError.self) { try replay(path) }
+    }
+
+    @Test("a CSV row with a null required column or a wrong field count is malformed")
+    func csvMalformedRows() throws {
+        let text = header
+            + "\(u2),FUNDS_DEPOSITED,\(u1),1,,\(corr),1000,0,{},,{},\(u1),2026-05-01 00:00:00+00\n"
+            + "\(u2),FUNDS_DEPOSITED,\(u1)\n"
+            + "\(u2),\"\",\(u1),1,,\(corr),1000,0,{},{},{},\(u1),2026-05-01 00:00:00+00\n"
+        let r = try replay(write("e.csv", text))
+        #expect(r.population.rowsMalformed == 3)
+    }
+
+    @Test("the JSONL and CSV extracts of the sample replay to the same balances")
+    func sampleExtractsAgree() throws {
+        let a = try replay(TestPaths.sample + "/events.jsonl")
+        let b = try replay(TestPaths.sample + "/events.csv")
+        #expect(a.book.sortedRows().map { "\($0.0.account) \($0.0.currency) \($0.1)" } == b.book.sortedRows().map { "\($0.0.account) \($0.0.currency) \($0.1)" })
+        #expect(a.population == b.population)
+        #expect(a.conservation.holds && b.conservation.holds)
+        #expect(a.findings.total == 0)
+    }
+
+    @Test("as-of filters an extract in scope but counts every row read")
+    func asOfOnExtract() throws {
+        let r = try replay(write("e.jsonl", jsonl(u2, 1000, amount: "1") + "\n" + jsonl(corr, 2000, amount: "2") + "\n"), scope: ReplayScope(hlcPhysicalMaxMs: 1000))
+        #expect(r.population.eventsRead == 2)
+        #expect(r.population.eventsInScope == 1)
+        #expect(r.book.balance("user:\(u1):available", "USD") == 1)
+    }
+}

@@ -1,0 +1,201 @@
+import LedgerAuditConfig
+import LedgerAuditCore
+import LedgerAuditTestSupport
+import Testing
+
+@Suite("Replay: catalog rules, order, as-of, quarantine, conservation")
+struct ReplayTests {
+    typealias L = LedgerBuilder
+
+    @Test("the seed's Alice: $1,000 → −$200 → +$500 → −$300 = $1,000")
+    func alice() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "alice", payload: #"{"amount": 100000, "currency": "USD"}"#)
+        l.add("FUNDS_WITHDRAWN", aggregate: "alice", payload: #"{"amount": 20000}"#)
+        l.add("FUNDS_DEPOSITED", aggregate: "alice", payload: #"{"amount": "50000", "currency": "USD"}"#)
+        l.add("FUNDS_WITHDRAWN", aggregate: "alice", payload: #"{"amount": 30000, "currency": "USD"}"#)
+        let r = try replayReference(l.events)
+        #expect(r.book.balance(L.user("alice", "available"), "USD") == 100_000)
+        #expect(r.book.balance("external:deposits", "USD") == -150_000)
+        #expect(r.book.balance("external:withdrawals", "USD") == 50_000)
+        #expect(r.conservation.holds)
+        #expect(r.findings.total == 0)
+        #expect(r.controlTotals["USD"]?.postingCount == 4)
+        #expect(r.controlTotals["USD"]?.totalDebitMinor == 200_000)
+    }
+
+    @Test("every money event of the catalog moves amount from → to", arguments: [
+        ("FUNDS_DEPOSITED", "external:deposits", "user:A:available"),
+        ("FUNDS_WITHDRAWN", "user:A:available", "external:withdrawals"),
+        ("FUNDS_RESERVED", "user:A:available", "user:A:reserved"),
+        ("RESERVATION_RELEASED", "user:A:reserved", "user:A:available"),
+        ("ESCROW_FUNDED", "user:A:reserved", "escrow:E1"),
+        ("ESCROW_REFUNDED", "escrow:E1", "user:A:reserved"),
+        ("SELLER_CREDITED_PENDING", "escrow:E1", "user:A:pending"),
+        ("SELLER_PENDING_DEBITED", "user:A:pending", "escrow:E1"),
+        ("PENDING_SETTLED", "user:A:pending", "user:A:available"),
+        ("FEE_CHARGED", "user:A:available", "platform:fees"),
+    ])
+    func catalogRule(type: String, from: String, to: String) throws {
+        var l = L()
+        l.add(type, aggregate: "A", payload: #"{"amount": 700, "currency": "EUR", "escrow_id": "E1", "reservation_id": "R1", "auction_id": "X"}"#)
+        let r = try replayReference(l.events)
+        let a = L.id("A").description
+        let fromAccount = from.replacingAll("user:A:", with: "user:\(a):")
+        let toAccount = to.replacingAll("user:A:", with: "user:\(a):")
+        #expect(r.book.balance(fromAccount, "EUR") == -700)
+        #expect(r.book.balance(toAccount, "EUR") == 700)
+        #expect(r.book.balances.count == 2)
+    }
+
+    @Test("BID_PLACED carries an amount but moves nothing; other non-money events too")
+    func bidNotCounted() throws {
+        var l = L()
+        for t in ["AUCTION_OPENED", "BID_PLACED", "AUCTION_WON", "AUCTION_CLOSED", "OWNERSHIP_TRANSFERRED", "NOTIFICATION_SENT"] {
+            l.add(t, aggregate: "auction-1", payload: #"{"amount": 5000, "currency": "USD"}"#, user: nil)
+        }
+        let r = try replayReference(l.events)
+        #expect(r.book.balances.isEmpty)
+        #expect(r.findings.total == 0)
+        #expect(r.population.eventsInScope == 6)
+    }
+
+    @Test("as-of is inclusive at the millisecond, on either time basis")
+    func asOfBoundaries() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 1}"#, at: 1000, recordedAtUs: 5_000_000)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 10}"#, at: 2000, recordedAtUs: 3_000_000)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 100}"#, at: 2001, recordedAtUs: 1_000_000)
+        let acct = L.user("a", "available")
+        func bal(_ us: Int64, _ basis: TimeBasis) throws -> Int64 {
+            try replayReference(l.events, scope: .asOf(us, basis: basis)).book.balance(acct, "USD")
+        }
+        #expect(try bal(999_999, .hlc) == 0)
+        #expect(try bal(1_000_000, .hlc) == 1)
+        #expect(try bal(2_000_999, .hlc) == 11)  // floored to ms 2000
+        #expect(try bal(2_001_000, .hlc) == 111)
+        #expect(try bal(999_999, .recorded) == 0)
+        #expect(try bal(1_000_000, .recorded) == 100)
+        #expect(try bal(3_000_000, .recorded) == 110)
+        #expect(try bal(5_000_000, .recorded) == 111)
+    }
+
+    @Test("global order is (hlc_physical, hlc_logical, event_id); ties broken by id")
+    func globalOrder() {
+        let a = GlobalOrderKey(hlcPhysicalMs: 5, hlcLogical: 1, eventId: EventID(high: 0, low: 9))
+        let b = GlobalOrderKey(hlcPhysicalMs: 5, hlcLogical: 2, eventId: EventID(high: 0, low: 1))
+        let c = GlobalOrderKey(hlcPhysicalMs: 6, hlcLogical: 0, eventId: EventID(high: 0, low: 0))
+        let d = GlobalOrderKey(hlcPhysicalMs: 6, hlcLogical: 0, eventId: EventID(high: 0, low: 1))
+        #expect([d, c, b, a].sorted() == [a, b, c, d])
+    }
+
+    @Test("bad amounts quarantine the event: it moves nothing and is reported")
+    func quarantine() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 100}"#)
+        let bad = l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 12.5}"#)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": "1e3"}"#)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"currency": "USD"}"#)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 5, "currency": "usd"}"#)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 5, "currency": "XQQ"}"#)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 5, "amount": 6}"#)
+        l.add("ESCROW_FUNDED", aggregate: "a", payload: #"{"amount": 5}"#)  // no escrow_id
+        let r = try replayReference(l.events)
+        #expect(r.book.balance(L.user("a", "available"), "USD") == 100)
+        #expect(r.population.eventsQuarantined == 7)
+        #expect(r.findings.countByCode[.badAmount] == 6)
+        #expect(r.findings.countByCode[.malformedEvent] == 1)
+        let first = r.findings.sorted().first { $0.eventId == bad.eventId }
+        #expect(first?.code == .badAmount)
+        #expect(first?.message.contains("fraction") == true)
+        #expect(r.conservation.holds)
+    }
+
+    @Test("an unknown event type moves nothing and is reported")
+    func unknownType() throws {
+        var l = L()
+        l.add("FUNDS_TELEPORTED", aggregate: "a", payload: #"{"amount": 100}"#)
+        let r = try replayReference(l.events)
+        #expect(r.book.balances.isEmpty)
+        #expect(r.findings.countByCode[.unknownEventType] == 1)
+        #expect(r.population.eventsUnknownType == 1)
+    }
+
+    @Test("overflow is never a wrap: the event is quarantined, balances untouched")
+    func overflow() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 9223372036854775807}"#)
+        // external:deposits may reach Int64.min (-max - 1) but not beyond.
+        l.add("FUNDS_DEPOSITED", aggregate: "b", payload: #"{"amount": 2}"#)
+        let r = try replayReference(l.events)
+        #expect(r.book.balance(L.user("a", "available"), "USD") == Int64.max)
+        #expect(r.book.balance(L.user("b", "available"), "USD") == 0)
+        #expect(r.book.balance("external:deposits", "USD") == -Int64.max)
+        #expect(r.findings.countByCode[.badAmount] == 1)
+        #expect(r.conservation.holds)
+    }
+
+    @Test("control totals sum past Int64 without overflow")
+    func controlTotalsInt128() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 9000000000000000000}"#)
+        for _ in 0..<2 {
+            l.add("FUNDS_RESERVED", aggregate: "a", payload: #"{"amount": 9000000000000000000}"#)
+            l.add("RESERVATION_RELEASED", aggregate: "a", payload: #"{"amount": 9000000000000000000}"#)
+        }
+        l.add("FUNDS_WITHDRAWN", aggregate: "a", payload: #"{"amount": 9000000000000000000}"#)
+        let r = try replayReference(l.events)
+        #expect(r.controlTotals["USD"]?.totalDebitMinor == Int128(54_000_000_000_000_000_000))
+        #expect(r.findings.total == 0)
+    }
+
+    @Test("a repeated event_id is replayed once and reported")
+    func duplicateEvent() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 100}"#, name: "same")
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 100}"#, name: "same")
+        let r = try replayReference(l.events)
+        #expect(r.book.balance(L.user("a", "available"), "USD") == 100)
+        #expect(r.findings.countByCode[.duplicateEvent] == 1)
+    }
+
+    @Test("the default currency applies when the payload has none")
+    func defaultCurrency() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 100}"#)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 100, "currency": null}"#)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 7, "currency": "BHD"}"#)
+        let r = try replayReference(l.events)
+        #expect(r.book.balance(L.user("a", "available"), "USD") == 200)
+        #expect(r.book.balance(L.user("a", "available"), "BHD") == 7)
+    }
+
+    @Test("a zero amount still gives its accounts a row")
+    func zeroPosting() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 0}"#)
+        let r = try replayReference(l.events)
+        #expect(r.book.balances.count == 2)
+    }
+}
+
+@Suite("Account templates and patterns")
+struct AccountTemplateTests {
+    @Test func patterns() {
+        #expect(AccountPattern("user:*:reserved").matches("user:abc:reserved"))
+        #expect(!AccountPattern("user:*:reserved").matches("user:abc:available"))
+        #expect(AccountPattern("external:*").matches("external:deposits"))
+        #expect(AccountPattern("platform:fees").matches("platform:fees"))
+        #expect(!AccountPattern("platform:fees").matches("platform:fees2"))
+        #expect(AccountPattern("*:x:*:y").matches("a:x:b:y"))
+        #expect(!AccountPattern("a*a").matches("a"))
+    }
+
+    @Test func templates() throws {
+        let t = try AccountTemplate(parsing: "user:{aggregate_id}:available")
+        #expect(t.isKeyedByAggregateOnly)
+        #expect(try !AccountTemplate(parsing: "escrow:{payload.escrow_id}").isKeyedByAggregateOnly)
+        #expect(throws: AccountTemplate.ParseError.self) { try AccountTemplate(parsing: "x:{nope}") }
+        #expect(throws: AccountTemplate.ParseError.self) { try AccountTemplate(parsing: "x:{aggregate_id") }
+    }
+}

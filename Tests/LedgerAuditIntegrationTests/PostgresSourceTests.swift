@@ -1,0 +1,107 @@
+import Foundation
+import LedgerAuditConfig
+import LedgerAuditCore
+import LedgerAuditSources
+import LedgerAuditTestSupport
+import Testing
+
+/// Against the real PostgreSQL that scripts/test starts (never a mock).
+@Suite("PostgreSQL source", .serialized)
+struct PostgresSourceTests {
+    @Test("the sample gives byte-identical balances.csv from the database and from both extracts, at three instants")
+    func fileAndDatabaseAgree() throws {
+        let db = try ScratchDatabase("sample")
+        try db.load(folder: TestPaths.sample)
+        for asOf in ["2026-05-03T14:23:00Z", "2026-05-10T00:00:00+02:00", nil] as [String?] {
+            var outputs: [String] = []
+            for source in [db.conninfo, TestPaths.sample + "/events.jsonl", TestPaths.sample + "/events.csv"] {
+                let out = TestPaths.temporaryDirectory("pg")
+                let r = try runTool(["balances", "--source", source, "--out", out, "-q"] + (asOf.map { ["--as-of", $0] } ?? []))
+                #expect(r.status == 0, "\(r.stderr)")
+                outputs.append(TestPaths.read(out + "/balances.csv"))
+            }
+            #expect(outputs[0] == outputs[1])
+            #expect(outputs[0] == outputs[2])
+            #expect(outputs[0].split(separator: "\n").count > 100)
+        }
+    }
+
+    @Test("as-of and the recorded basis are pushed into SQL; streaming matches an in-memory replay")
+    func scopeInSQL() throws {
+        let db = try ScratchDatabase("scope")
+        try db.load(folder: TestPaths.sample)
+        let session = try PostgresSession(conninfo: db.conninfo)
+        let source = PostgresEventSource(session: session, store: StoreLocation())
+        let (sql, settings) = source.eventQuery(scope: ReplayScope(hlcPhysicalMaxMs: 1_777_818_180_000, recordedAtMaxUs: 1_777_818_180_000_000))
+        #expect(sql.contains("current_setting('ledger_audit.hlc_physical_max')::int8"))
+        #expect(sql.contains("ORDER BY hlc_physical, hlc_logical, event_id"))
+        #expect(!sql.contains("1777818180000"))  // bound through set_config, never spliced
+        #expect(settings.count == 2)
+        let catalog = CatalogLoader.reference()
+        for basis in TimeBasis.allCases {
+            let scope = ReplayScope.asOf(1_777_818_180_000_000, basis: basis)
+            let fromDB = try Replay(catalog: catalog).run(source: source, scope: scope, eventIdsMayRepeat: false)
+            let fromFile = try Replay(catalog: catalog).run(source: try FileExtractSource(path: TestPaths.sample + "/events.csv"), scope: scope, eventIdsMayRepeat: true)
+            #expect(fromDB.book.sortedRows().map { "\($0.0.account)\($0.1)" } == fromFile.book.sortedRows().map { "\($0.0.account)\($0.1)" })
+            #expect(fromDB.population.eventsInScope == fromFile.population.eventsInScope)
+        }
+    }
+
+    @Test("the run is one READ ONLY REPEATABLE READ transaction: writes are refused")
+    func readOnly() throws {
+        let db = try ScratchDatabase("ro")
+        try db.exec("CREATE TABLE t (x int)")
+        let session = try PostgresSession(conninfo: db.conninfo)
+        let iso = try session.query("SHOW transaction_isolation")
+        #expect(iso.first?.first == "repeatable read")
+        #expect(try session.query("SHOW transaction_read_only").first?.first == "on")
+        #expect(throws: SourceError.self) { try session.execute("INSERT INTO t VALUES (1)") }
+    }
+
+    @Test("schema and table names from the catalog are quoted identifiers")
+    func quotedIdentifiers() throws {
+        let db = try ScratchDatabase("ident")
+        try db.exec(#"CREATE SCHEMA "Ledger Data"; CREATE TABLE "Ledger Data"."Event""Store" (LIKE pg_catalog.pg_class INCLUDING ALL) ;"#)
+        try db.exec(#"DROP TABLE "Ledger Data"."Event""Store"; CREATE TABLE "Ledger Data"."Event""Store" (event_id uuid, event_type varchar(64), aggregate_id uuid, stream_version bigint, causation_id uuid, correlation_id uuid, hlc_physical bigint, hlc_logical int, vector_clock jsonb, payload jsonb, metadata jsonb, user_id uuid, recorded_at timestamptz)"#)
+        try db.exec(#"INSERT INTO "Ledger Data"."Event""Store" VALUES ('11111111-1111-4111-8111-111111111111','FUNDS_DEPOSITED','22222222-2222-4222-8222-222222222222',1,NULL,'33333333-3333-4333-8333-333333333333',1000,0,'{}','{"amount": 4200}','{}','22222222-2222-4222-8222-222222222222',now())"#)
+        let dir = TestPaths.temporaryDirectory("ident")
+        let catalog = ReferenceCatalog.yaml.replacingOccurrences(of: "  schema: public\n  table: event_store", with: "  schema: Ledger Data\n  table: Event\"Store")
+        try catalog.write(toFile: dir + "/c.yml", atomically: true, encoding: .utf8)
+        let r = try runTool(["balances", "--source", db.conninfo, "--config", dir + "/c.yml", "--out", dir, "-q"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(TestPaths.read(dir + "/balances.csv").contains("user:22222222-2222-4222-8222-222222222222:available,USD,4200,42.00"))
+    }
+
+    @Test("libpq defaults apply with no --source (PGHOST, PGPORT, PGDATABASE, PGUSER)")
+    func libpqDefaults() throws {
+        let db = try ScratchDatabase("env")
+        try db.load(folder: TestPaths.sample)
+        var env: [String: String] = [:]
+        for part in db.conninfo.split(separator: " ") {
+            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+            let name = ["host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "dbname": "PGDATABASE"][kv[0]]!
+            env[name] = kv[1]
+        }
+        let out = TestPaths.temporaryDirectory("env")
+        let r = try runTool(["balances", "--out", out, "-q"], environment: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(TestPaths.read(out + "/balances.csv") == TestPaths.read(TestPaths.packageRoot + "/Tests/Golden/balances-all.csv"))
+    }
+
+    @Test("quarantine works the same from the database: jsonb keeps 12.5 and turns 1.2e3 into 1200")
+    func quarantineFromDatabase() throws {
+        let db = try ScratchDatabase("bad")
+        try db.load(folder: TestPaths.sample + "/../../Tests/Fixtures/empty")
+        let rows = [("1", "12.5"), ("2", "1.2e3"), ("3", "\"1e3\""), ("4", "9223372036854775808"), ("5", "\"42\"")]
+        for (n, amount) in rows {
+            try db.exec("INSERT INTO event_store VALUES ('00000000-0000-4000-8000-00000000000\(n)','FUNDS_DEPOSITED','22222222-2222-4222-8222-222222222222',\(n),NULL,'33333333-3333-4333-8333-333333333333',\(n)000,0,'{}','{\"amount\": \(amount)}','{}','22222222-2222-4222-8222-222222222222',now())")
+        }
+        let out = TestPaths.temporaryDirectory("bad")
+        let r = try runTool(["balances", "--source", db.conninfo, "--out", out, "-q"])
+        #expect(r.status == 1)
+        let findings = TestPaths.read(out + "/findings.csv")
+        #expect(findings.components(separatedBy: "BAD_AMOUNT").count - 1 == 3)
+        // 1.2e3 arrives as 1200 (jsonb normalised it); "42" is exact.
+        #expect(TestPaths.read(out + "/balances.csv").contains("user:22222222-2222-4222-8222-222222222222:available,USD,1242,12.42"))
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+/// Where the package, its samples and the built binary are.
+public enum TestPaths {
+    public static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    public static var sample: String { packageRoot + "/samples/auction" }
+
+    /// The built `ledger-audit`: LEDGER_AUDIT_BIN (set by scripts/test), else the debug build.
+    public static var binary: String {
+        ProcessInfo.processInfo.environment["LEDGER_AUDIT_BIN"] ?? packageRoot + "/.build/debug/ledger-audit"
+    }
+
+    public static func temporaryDirectory(_ label: String) -> String {
+        let path = NSTemporaryDirectory() + "ledger-audit-test-\(label)-\(UUID().uuidString.prefix(8))"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    public static func read(_ path: String) -> String {
+        (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }
+}
+
+public struct RunResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs the built binary as a user would.
+public func runTool(_ arguments: [String], environment: [String: String] = [:]) throws -> RunResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: TestPaths.binary)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}

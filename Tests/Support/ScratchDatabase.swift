@@ -1,0 +1,60 @@
+import CLibPQ
+import Foundation
+
+/// A database of its own for one test, on the throwaway server that scripts/test starts.
+/// Admin statements run outside ledger-audit's read-only transaction, through libpq directly.
+public final class ScratchDatabase {
+    public let name: String
+    public let conninfo: String
+    let adminConninfo: String
+
+    /// The server's conninfo (dbname=postgres); scripts/test exports it.
+    public static var serverConninfo: String? { ProcessInfo.processInfo.environment["LEDGER_AUDIT_TEST_PG"] }
+
+    public struct Unavailable: Error, CustomStringConvertible {
+        public var description = "LEDGER_AUDIT_TEST_PG is not set: run the tests with scripts/test, which starts a throwaway PostgreSQL"
+    }
+
+    public init(_ label: String) throws {
+        guard let server = ScratchDatabase.serverConninfo else { throw Unavailable() }
+        adminConninfo = server
+        name = "t_\(label)_\(UUID().uuidString.prefix(8).lowercased())"
+        conninfo = server.replacingOccurrences(of: "dbname=postgres", with: "dbname=\(name)")
+        try ScratchDatabase.exec(adminConninfo, "CREATE DATABASE \(name)")
+    }
+
+    deinit {
+        try? ScratchDatabase.exec(adminConninfo, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
+    public func exec(_ sql: String) throws { try ScratchDatabase.exec(conninfo, sql) }
+
+    /// Loads a generated folder (events.csv, user_balances.csv, load.sql) with psql.
+    public func load(folder: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        p.arguments = [conninfo, "-q", "-v", "ON_ERROR_STOP=1", "-f", "load.sql"]
+        p.currentDirectoryURL = URL(fileURLWithPath: folder)
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw SQLFailure(message: "psql load.sql failed in \(folder)") }
+    }
+
+    public struct SQLFailure: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    static func exec(_ conninfo: String, _ sql: String) throws {
+        guard let conn = PQconnectdb(conninfo) else { throw SQLFailure(message: "no connection") }
+        defer { PQfinish(conn) }
+        guard PQstatus(conn) == CONNECTION_OK else { throw SQLFailure(message: String(cString: PQerrorMessage(conn))) }
+        guard let r = PQexec(conn, sql) else { throw SQLFailure(message: String(cString: PQerrorMessage(conn))) }
+        defer { PQclear(r) }
+        let s = PQresultStatus(r)
+        guard s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK else {
+            throw SQLFailure(message: "\(sql.prefix(80)): " + String(cString: PQerrorMessage(conn)))
+        }
+    }
+}
