@@ -48,7 +48,10 @@ public struct AuctionLedgerGenerator {
     var versions: [EventID: Int64] = [:]
     var regionCounters: [String: Int64] = ["us-east": 0, "eu-west": 0]
     var users: [User] = []
+    var usersByCurrency: [String: [Int]] = [:]
+    /// Open auctions, kept sorted by closing time (earliest last, so closing pops from the end).
     var auctions: [Auction] = []
+    /// Pending settlements, kept sorted by due time (earliest last).
     var settlements: [Settlement] = []
     var emitted = 0
     var stuckLeft: Int
@@ -124,7 +127,7 @@ public struct AuctionLedgerGenerator {
         let record = EventRecord(
             eventId: id, eventType: type, aggregateId: aggregate, streamVersion: version, causationId: causation,
             correlationId: correlation, hlcPhysicalMs: batch.physicalMs, hlcLogical: batch.logical,
-            vectorClock: vector, payload: .object(payload), metadata: metadata, userId: actor,
+            vectorClock: JSONText(vector), payload: JSONText(.object(payload)), metadata: JSONText(metadata), userId: actor,
             recordedAtUs: (batch.physicalMs + int(0...40)) * 1000 + int(0...999)
         )
         batch.logical += 1
@@ -162,6 +165,7 @@ public struct AuctionLedgerGenerator {
         for _ in 0..<userCount {
             let r = rng.next() % 10
             let currency = r < 7 ? "USD" : (r < 9 ? "EUR" : "JPY")
+            usersByCurrency[currency, default: []].append(users.count)
             users.append(User(id: uuid(), currency: currency))
         }
         // Everyone starts with a deposit, so auctions have bidders.
@@ -225,7 +229,19 @@ public struct AuctionLedgerGenerator {
             ("asset_id", .string(auction.assetId.description)), ("currency", .string(auction.currency)),
             ("title", .string(AuctionLedgerGenerator.titles[Int(rng.next() % UInt64(AuctionLedgerGenerator.titles.count))])),
         ], actor: users[seller].id)
-        auctions.append(auction)
+        // Sorted insert, earliest closing last.
+        let at = insertionIndex(auctions.count) { auctions[$0].closesAtMs > auction.closesAtMs }
+        auctions.insert(auction, at: at)
+    }
+
+    /// First index in 0..<count where `isAfter` is false (binary search over a descending array).
+    func insertionIndex(_ count: Int, _ isAfter: (Int) -> Bool) -> Int {
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if isAfter(mid) { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
     }
 
     static let titles = ["Vintage camera", "Oak writing desk", "Signed first edition", "Mechanical watch", "Tea set, 12 pieces",
@@ -235,9 +251,12 @@ public struct AuctionLedgerGenerator {
         guard !auctions.isEmpty else { return try openAuction(&sink) }
         let a = Int(rng.next() % UInt64(auctions.count))
         let auction = auctions[a]
-        let candidates = users.indices.filter { users[$0].currency == auction.currency && $0 != auction.seller && $0 != auction.highestBidder }
-        guard !candidates.isEmpty else { return }
-        let bidder = candidates[Int(rng.next() % UInt64(candidates.count))]
+        let sameCurrency = usersByCurrency[auction.currency] ?? []
+        guard sameCurrency.count > 2 else { return }
+        var bidder = sameCurrency[Int(rng.next() % UInt64(sameCurrency.count))]
+        while bidder == auction.seller || bidder == auction.highestBidder {
+            bidder = sameCurrency[Int(rng.next() % UInt64(sameCurrency.count))]
+        }
         let range = AuctionLedgerGenerator.currencies.first { $0.0 == auction.currency }!.1
         let amount = max(auction.highestBid + int(1...range.lowerBound), range.lowerBound)
         guard users[bidder].available >= amount else { return try deposit(&sink, bidder) }
@@ -268,15 +287,15 @@ public struct AuctionLedgerGenerator {
     }
 
     mutating func closeDue<S: GeneratorSink>(_ sink: inout S) throws {
-        while let i = auctions.indices.first(where: { auctions[$0].closesAtMs <= clockMs }) {
-            try close(&sink, auctions.remove(at: i))
+        while let last = auctions.last, last.closesAtMs <= clockMs {
+            try close(&sink, auctions.removeLast())
         }
     }
 
     mutating func closeEarliest<S: GeneratorSink>(_ sink: inout S) throws {
-        guard let i = auctions.indices.min(by: { auctions[$0].closesAtMs < auctions[$1].closesAtMs }) else { return }
-        clockMs = max(clockMs, auctions[i].closesAtMs)
-        try close(&sink, auctions.remove(at: i))
+        guard let last = auctions.popLast() else { return }
+        clockMs = max(clockMs, last.closesAtMs)
+        try close(&sink, last)
     }
 
     mutating func close<S: GeneratorSink>(_ sink: inout S, _ auction: Auction) throws {
@@ -320,7 +339,9 @@ public struct AuctionLedgerGenerator {
             _ = try emit(&sink, &step, type: "NOTIFICATION_SENT", aggregate: auction.id, causation: owned, correlation: saga, payload: [
                 ("channel", .string("email")), ("template", .string("auction_won")), ("recipient_id", .string(users[winner].id.description)),
             ], actor: nil)
-            settlements.append(Settlement(seller: seller, amount: amount, escrowId: escrow, dueMs: clockMs + int(3_600_000...48 * 3_600_000), cause: credited))
+            let settlement = Settlement(seller: seller, amount: amount, escrowId: escrow, dueMs: clockMs + int(3_600_000...48 * 3_600_000), cause: credited)
+            let at = insertionIndex(settlements.count) { settlements[$0].dueMs > settlement.dueMs }
+            settlements.insert(settlement, at: at)
         } else {
             // Ownership failed: compensate in reverse order.
             let debited = try emit(&sink, &step, type: "SELLER_PENDING_DEBITED", aggregate: users[seller].id, causation: credited, correlation: saga, payload: [
@@ -341,9 +362,8 @@ public struct AuctionLedgerGenerator {
     }
 
     mutating func settleDue<S: GeneratorSink>(_ sink: inout S, untilMs: Int64) throws {
-        settlements.sort { $0.dueMs < $1.dueMs }
-        while let s = settlements.first, s.dueMs <= untilMs {
-            settlements.removeFirst()
+        while let s = settlements.last, s.dueMs <= untilMs {
+            settlements.removeLast()
             clockMs = max(clockMs, s.dueMs)
             var batch = tick()
             let command = uuid()

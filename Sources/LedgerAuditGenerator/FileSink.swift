@@ -33,11 +33,11 @@ public struct FileSink: GeneratorSink {
         line += ",\"aggregate_id\":\"\(e.aggregateId)\",\"stream_version\":\(e.streamVersion),\"causation_id\":"
         line += e.causationId.map { "\"\($0)\"" } ?? "null"
         line += ",\"correlation_id\":\"\(e.correlationId)\",\"hlc_physical\":\(e.hlcPhysicalMs),\"hlc_logical\":\(e.hlcLogical),\"vector_clock\":"
-        JSONWriter.write(e.vectorClock, canonical: false, into: &line)
+        line += e.vectorClock.text
         line += ",\"payload\":"
-        JSONWriter.write(e.payload, canonical: false, into: &line)
+        line += e.payload.text
         line += ",\"metadata\":"
-        JSONWriter.write(e.metadata, canonical: false, into: &line)
+        line += e.metadata.text
         line += ",\"user_id\":" + (e.userId.map { "\"\($0)\"" } ?? "null")
         line += ",\"recorded_at\":\"" + FileSink.isoWithOffset(us: e.recordedAtUs, offsetMinutes: offset) + "\"}\n"
         jsonl.write(line)
@@ -45,9 +45,9 @@ public struct FileSink: GeneratorSink {
         var row = "\(e.eventId),"
         row += CSVQuote.field(e.eventType) + ",\(e.aggregateId),\(e.streamVersion),"
         row += (e.causationId?.description ?? "") + ",\(e.correlationId),\(e.hlcPhysicalMs),\(e.hlcLogical),"
-        row += CSVQuote.field(JSONWriter.jsonbText(e.vectorClock)) + ","
-        row += CSVQuote.field(JSONWriter.jsonbText(e.payload)) + ","
-        row += CSVQuote.field(JSONWriter.jsonbText(e.metadata)) + ","
+        row += CSVQuote.field(JSONWriter.jsonbText(e.vectorClock.parse())) + ","
+        row += CSVQuote.field(JSONWriter.jsonbText(e.payload.parse())) + ","
+        row += CSVQuote.field(JSONWriter.jsonbText(e.metadata.parse())) + ","
         row += (e.userId?.description ?? "") + "," + FileSink.postgresTimestamp(us: e.recordedAtUs) + "\n"
         csv.write(row)
     }

@@ -5,6 +5,8 @@ enum ColumnValue {
     case null
     case text(String)
     case json(JSONValue)
+    /// A nested JSON column of a JSONL line, kept as its (validated) text.
+    case jsonText(JSONText)
 }
 
 /// The event_store columns, in the order every source reads them.
@@ -87,6 +89,7 @@ struct RowDecoder {
             guard let id = EventID(s) else { throw Problem(message: "column \(column.name) is not a UUID: '\(clip(s))'") }
             return id
         case .json(let j): throw Problem(message: "column \(column.name) is a JSON \(j.kindName), not a UUID")
+        case .jsonText: throw Problem(message: "column \(column.name) is JSON, not a UUID")
         }
     }
 
@@ -118,13 +121,14 @@ struct RowDecoder {
         return v
     }
 
-    static func json(_ value: (EventColumn) -> ColumnValue?, _ column: EventColumn) throws -> JSONValue {
+    static func json(_ value: (EventColumn) -> ColumnValue?, _ column: EventColumn) throws -> JSONText {
         switch try present(value, column) {
         case .null: throw Problem(message: "column \(column.name) is null")
-        case .json(let j): return j
+        case .jsonText(let t): return t
+        case .json(let j): return JSONText(j)
         case .text(let s):
             do {
-                return try JSONParser.parse(s)
+                return try JSONText.validating(s)
             } catch {
                 throw Problem(message: "column \(column.name) is not valid JSON (\(error))")
             }

@@ -199,3 +199,21 @@ struct AccountTemplateTests {
         #expect(throws: AccountTemplate.ParseError.self) { try AccountTemplate(parsing: "x:{aggregate_id") }
     }
 }
+
+@Suite("Balances sort in C collation")
+struct CollationTests {
+    @Test("bytewise by account then currency, ASCII and not")
+    func bytewise() {
+        var book = BalanceBook()
+        for (a, c) in [("zeta", "USD"), ("été", "EUR"), ("Zed", "USD"), ("alpha", "USD"), ("alpha", "EUR"), ("a:b", "JPY")] {
+            _ = book.apply([Posting(fromAccount: "external:x", toAccount: a, currency: c, amountMinor: 1)])
+        }
+        let names = book.sortedRows().map { "\($0.0.account)/\($0.0.currency)" }
+        #expect(names == ["Zed/USD", "a:b/JPY", "alpha/EUR", "alpha/USD", "external:x/EUR", "external:x/JPY", "external:x/USD", "zeta/USD", "été/EUR"])
+        var ascii = BalanceBook()
+        for a in ["b", "B", "a_", "a-", "a"] {
+            _ = ascii.apply([Posting(fromAccount: "x", toAccount: a, currency: "USD", amountMinor: 1)])
+        }
+        #expect(ascii.sortedRows().map(\.0.account) == ["B", "a", "a-", "a_", "b", "x"])
+    }
+}

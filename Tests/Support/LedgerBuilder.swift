@@ -33,8 +33,8 @@ public struct LedgerBuilder {
         let record = EventRecord(
             eventId: LedgerBuilder.id(eventName), eventType: type, aggregateId: aggregateId, streamVersion: v,
             causationId: causation.map(LedgerBuilder.id), correlationId: LedgerBuilder.id(correlation),
-            hlcPhysicalMs: clockMs, hlcLogical: logical, vectorClock: .object([]),
-            payload: try! JSONParser.parse(payload), metadata: try! JSONParser.parse(metadata),
+            hlcPhysicalMs: clockMs, hlcLogical: logical, vectorClock: .emptyObject,
+            payload: try! JSONText.validating(payload), metadata: try! JSONText.validating(metadata),
             userId: user.map(LedgerBuilder.id), recordedAtUs: recordedAtUs ?? clockMs * 1000
         )
         events.append(record)

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// Connection strings as the report shows them: the password removed, in URI and key=value form.
 public enum ConnectionString {
     public static func redacted(_ text: String) -> String {
@@ -72,6 +77,21 @@ public enum ConnectionString {
     }
 }
 
+/// memcmp order of the UTF-8 bytes (C collation): -1, 0 or 1.
+public func bytewiseCompare(_ a: String, _ b: String) -> Int {
+    var a = a, b = b
+    return a.withUTF8 { x in
+        b.withUTF8 { y in
+            let n = min(x.count, y.count)
+            if n > 0 {
+                let c = memcmp(x.baseAddress!, y.baseAddress!, n)
+                if c != 0 { return c < 0 ? -1 : 1 }
+            }
+            return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
+        }
+    }
+}
+
 extension String {
     func range(of needle: String) -> Range<String.Index>? {
         guard !needle.isEmpty else { return nil }
@@ -83,19 +103,29 @@ extension String {
         return nil
     }
 
-    /// Every occurrence of `target` replaced (the core stays free of Foundation).
+    /// Every occurrence of `target` replaced (the core stays free of Foundation). Works on UTF-8
+    /// bytes: a valid UTF-8 needle only matches at character boundaries.
     public func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var out = ""
-        var rest = self[...]
-        while !rest.isEmpty {
-            if rest.hasPrefix(target) {
-                out += replacement
-                rest = rest.dropFirst(target.count)
-            } else {
-                out.append(rest.removeFirst())
+        let needle = Array(target.utf8)
+        guard let first = needle.first else { return self }
+        var haystack = self
+        return haystack.withUTF8 { bytes -> String in
+            guard bytes.contains(first) else { return self }
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + 16)
+            let with = Array(replacement.utf8)
+            var i = 0
+            while i < bytes.count {
+                if bytes[i] == first, i + needle.count <= bytes.count,
+                   needle.indices.allSatisfy({ bytes[i + $0] == needle[$0] }) {
+                    out.append(contentsOf: with)
+                    i += needle.count
+                } else {
+                    out.append(bytes[i])
+                    i += 1
+                }
             }
+            return String(decoding: out, as: UTF8.self)
         }
-        return out
     }
 }

@@ -53,18 +53,20 @@ public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
         a.high != b.high ? a.high < b.high : a.low < b.low
     }
 
-    static let hexDigits = Array("0123456789abcdef".utf8)
 
     public var description: String {
-        var out = [UInt8](repeating: 0, count: 36)
-        var pos = 0
-        for n in 0..<32 {
-            if n == 8 || n == 12 || n == 16 || n == 20 { out[pos] = UInt8(ascii: "-"); pos += 1 }
-            let word = n < 16 ? high : low
-            let shift = UInt64(60 - 4 * (n % 16))
-            out[pos] = EventID.hexDigits[Int((word >> shift) & 0xF)]
-            pos += 1
+        String(unsafeUninitializedCapacity: 36) { out in
+            let hex: StaticString = "0123456789abcdef"
+            let digits = hex.utf8Start
+            var pos = 0
+            for n in 0..<32 {
+                if n == 8 || n == 12 || n == 16 || n == 20 { out[pos] = UInt8(ascii: "-"); pos += 1 }
+                let word = n < 16 ? high : low
+                let shift = UInt64(60 - 4 * (n % 16))
+                out[pos] = digits[Int((word >> shift) & 0xF)]
+                pos += 1
+            }
+            return 36
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -8,16 +8,16 @@ public struct EventRecord: Sendable {
     public var correlationId: EventID
     public var hlcPhysicalMs: Int64
     public var hlcLogical: Int32
-    public var vectorClock: JSONValue
-    public var payload: JSONValue
-    public var metadata: JSONValue
+    public var vectorClock: JSONText
+    public var payload: JSONText
+    public var metadata: JSONText
     public var userId: EventID?
     public var recordedAtUs: Int64
 
     public init(
         eventId: EventID, eventType: String, aggregateId: EventID, streamVersion: Int64,
         causationId: EventID?, correlationId: EventID, hlcPhysicalMs: Int64, hlcLogical: Int32,
-        vectorClock: JSONValue, payload: JSONValue, metadata: JSONValue, userId: EventID?, recordedAtUs: Int64
+        vectorClock: JSONText, payload: JSONText, metadata: JSONText, userId: EventID?, recordedAtUs: Int64
     ) {
         self.eventId = eventId
         self.eventType = eventType

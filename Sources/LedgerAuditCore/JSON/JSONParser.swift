@@ -110,6 +110,11 @@ public struct JSONParser {
     }
 
     mutating func parseNumber() throws(JSONParseError) -> String {
+        let range = try parseNumberRange()
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    mutating func parseNumberRange() throws(JSONParseError) -> Range<Int> {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number") }
@@ -130,7 +135,7 @@ public struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid exponent") }
             while index < bytes.count && isDigit(bytes[index]) { index += 1 }
         }
-        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        return start..<index
     }
 
     @inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
@@ -144,8 +149,7 @@ public struct JSONParser {
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let s = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
-                return s
+                return try makeString(slice)
             }
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw error("control character in string") }
@@ -193,6 +197,15 @@ public struct JSONParser {
             }
         }
         throw error("unterminated string")
+    }
+
+    /// ASCII needs no validation (the common case); anything else is validated, never repaired.
+    func makeString(_ slice: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> String {
+        var ascii = true
+        for b in slice where b >= 0x80 { ascii = false; break }
+        if ascii { return String(decoding: slice, as: UTF8.self) }
+        guard let s = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
+        return s
     }
 
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {

@@ -9,8 +9,8 @@ public struct AccountCurrency: Hashable, Sendable, Comparable {
 
     /// Bytewise (C collation): by account, then currency.
     public static func < (a: AccountCurrency, b: AccountCurrency) -> Bool {
-        if a.account != b.account { return a.account.utf8.lexicographicallyPrecedes(b.account.utf8) }
-        return a.currency.utf8.lexicographicallyPrecedes(b.currency.utf8)
+        let byAccount = bytewiseCompare(a.account, b.account)
+        return byAccount != 0 ? byAccount < 0 : bytewiseCompare(a.currency, b.currency) < 0
     }
 }
 
@@ -41,6 +41,7 @@ public struct BalanceBook: Sendable {
 
     /// Applies all of an event's postings, or none: every leg is checked before any is applied.
     public mutating func apply(_ postings: [Posting]) -> Result<[AppliedPosting], Overflow> {
+        if postings.count == 1 { return applyOne(postings[0]) }
         var trial: [AccountCurrency: Int64] = [:]
         var applied: [AppliedPosting] = []
         applied.reserveCapacity(postings.count)
@@ -61,6 +62,21 @@ public struct BalanceBook: Sendable {
         return .success(applied)
     }
 
+    /// The common case, one posting: no trial copy, checked before written.
+    mutating func applyOne(_ p: Posting) -> Result<[AppliedPosting], Overflow> {
+        let fromKey = AccountCurrency(account: p.fromAccount, currency: p.currency)
+        let toKey = AccountCurrency(account: p.toAccount, currency: p.currency)
+        let fromBefore = balances[fromKey] ?? 0
+        let (fromAfter, o1) = fromBefore.subtractingReportingOverflow(p.amountMinor)
+        if o1 { return .failure(Overflow(account: p.fromAccount, balanceMinor: fromBefore)) }
+        let toBefore = fromKey == toKey ? fromAfter : balances[toKey] ?? 0
+        let (toAfter, o2) = toBefore.addingReportingOverflow(p.amountMinor)
+        if o2 { return .failure(Overflow(account: p.toAccount, balanceMinor: toBefore)) }
+        balances[fromKey] = fromAfter
+        balances[toKey] = toAfter
+        return .success([AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore)])
+    }
+
     /// Per currency, the sum over all accounts (external included): zero when money is conserved.
     public func netByCurrency() -> [String: Int128] {
         var net: [String: Int128] = [:]
@@ -68,8 +84,14 @@ public struct BalanceBook: Sendable {
         return net
     }
 
+    /// Rows in C collation. For ASCII names Swift's own `<` is already bytewise (and faster).
     public func sortedRows() -> [(AccountCurrency, Int64)] {
-        balances.sorted { $0.key < $1.key }
+        let rows = balances.map { ($0.key, $0.value) }
+        let allASCII = rows.allSatisfy { $0.0.account.utf8.allSatisfy { $0 < 0x80 } && $0.0.currency.utf8.allSatisfy { $0 < 0x80 } }
+        if allASCII {
+            return rows.sorted { $0.0.account != $1.0.account ? $0.0.account < $1.0.account : $0.0.currency < $1.0.currency }
+        }
+        return rows.sorted { $0.0 < $1.0 }
     }
 }
 

@@ -50,10 +50,11 @@ public struct PostingRules: Sendable {
 
     func posting(_ event: EventRecord, _ rule: PostingRule, index: Int) -> Result<Posting, Finding> {
         let amountMinor: Int64
-        if event.payload.memberCount(rule.amountField) > 1 {
+        let (amountValue, amountCount) = event.payload.memberAndCount(rule.amountField)
+        if amountCount > 1 {
             return .failure(badAmount(event, AmountProblem.duplicated.description))
         }
-        switch AmountParser.parse(event.payload.member(rule.amountField)) {
+        switch AmountParser.parse(amountValue) {
         case .success(let v): amountMinor = v
         case .failure(let problem): return .failure(badAmount(event, problem.description))
         }

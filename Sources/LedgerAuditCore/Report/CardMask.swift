@@ -96,12 +96,28 @@ public enum CardMask {
         return false
     }
 
+    /// Fast pre-check: a card number needs 13 digits in one run joined by single separators.
+    public static func mayHoldCardNumber(_ text: String) -> Bool {
+        var run = 0
+        var previousWasSeparator = false
+        for u in text.utf8 {
+            if u >= 0x30 && u <= 0x39 {
+                run += 1
+                if run >= 13 { return true }
+                previousWasSeparator = false
+            } else if (u == 0x20 || u == 0x2D) && run > 0 && !previousWasSeparator {
+                previousWasSeparator = true
+            } else {
+                run = 0
+                previousWasSeparator = false
+            }
+        }
+        return false
+    }
+
     /// The text with every card number replaced by `*` and its last four digits.
     public static func masked(_ text: String) -> String {
-        // Fast path: fewer than 13 digits cannot hold a card number.
-        var digitCount = 0
-        for u in text.utf8 where u >= 0x30 && u <= 0x39 { digitCount += 1 }
-        guard digitCount >= 13 else { return text }
+        guard mayHoldCardNumber(text) else { return text }
         let found = matches(in: text)
         guard !found.isEmpty else { return text }
         let scalars = Array(text.unicodeScalars)

@@ -53,17 +53,13 @@ struct BinaryCopyDecoder {
     static func row(_ f: [UnsafeRawBufferPointer?], rowNumber: Int) -> SourceRow {
         let location = "row \(rowNumber) of the COPY stream"
         func uuid(_ i: Int) -> EventID? { f[i].flatMap { $0.count == 16 ? EventID(bytes: $0) : nil } }
-        func text(_ i: Int) -> String? { f[i].flatMap { String(validating: $0.bindMemory(to: UInt8.self), as: UTF8.self) } }
-        func json(_ i: Int, _ name: String) -> Result<JSONValue, MalformedRow> {
-            // jsonb binary: a version byte (1), then the text.
+        func text(_ i: Int) -> String? { f[i].map { String(decoding: $0.bindMemory(to: UInt8.self), as: UTF8.self) } }
+        func json(_ i: Int, _ name: String) -> Result<JSONText, MalformedRow> {
+            // jsonb binary: a version byte (1), then text that PostgreSQL has already validated.
             guard let b = f[i], b.count >= 1, b[0] == 1 else {
                 return .failure(MalformedRow(location: location, reason: "column \(name) is null or not jsonb"))
             }
-            do {
-                return .success(try JSONParser.parse(UnsafeBufferPointer(rebasing: b.bindMemory(to: UInt8.self)[1...])))
-            } catch {
-                return .failure(MalformedRow(location: location, reason: "column \(name) is not valid JSON (\(error))"))
-            }
+            return .success(JSONText(validated: String(decoding: UnsafeBufferPointer(rebasing: b.bindMemory(to: UInt8.self)[1...]), as: UTF8.self)))
         }
         guard let eventId = uuid(0), let aggregateId = uuid(2), let correlationId = uuid(5),
               let eventType = text(1), let sv = f[3], sv.count == 8, let hp = f[6], hp.count == 8,
@@ -71,7 +67,7 @@ struct BinaryCopyDecoder {
         else {
             return .malformed(MalformedRow(location: location, reason: "a required column is null or of an unexpected type", eventId: uuid(0), aggregateId: uuid(2)))
         }
-        let vectorClock: JSONValue, payload: JSONValue, metadata: JSONValue
+        let vectorClock: JSONText, payload: JSONText, metadata: JSONText
         switch (json(8, "vector_clock"), json(9, "payload"), json(10, "metadata")) {
         case let (.success(v), .success(p), .success(m)):
             vectorClock = v

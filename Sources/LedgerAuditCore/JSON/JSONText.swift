@@ -1,0 +1,214 @@
+/// A JSON document kept as its text and read only as far as a stage needs: the replay looks up
+/// a payload's `amount` and `currency` without building a tree, and never parses metadata.
+/// Sources check the text is valid JSON before making one (jsonb from PostgreSQL always is).
+public struct JSONText: Sendable, Equatable {
+    public let text: String
+
+    /// Text already known to be valid JSON (PostgreSQL jsonb output, or checked by `validating`).
+    public init(validated text: String) { self.text = text }
+
+    public init(_ value: JSONValue) { text = JSONWriter.write(value) }
+
+    public static func validating(_ text: String) throws(JSONParseError) -> JSONText {
+        var copy = text
+        let error: JSONParseError? = copy.withUTF8 { JSONParser.validate($0) }
+        if let error { throw error }
+        return JSONText(validated: text)
+    }
+
+    public static let emptyObject = JSONText(validated: "{}")
+
+    /// The whole document as a tree.
+    public func parse() -> JSONValue {
+        (try? JSONParser.parse(text)) ?? .null
+    }
+
+    /// The last top-level member with this key (jsonb keeps the last of duplicates).
+    public func member(_ key: String) -> JSONValue? { memberAndCount(key).value }
+
+    public func memberCount(_ key: String) -> Int { memberAndCount(key).count }
+
+    /// One scan: the last member with this key, and how many members have it.
+    public func memberAndCount(_ key: String) -> (value: JSONValue?, count: Int) {
+        var found: Range<Int>?
+        var count = 0
+        var copy = text
+        return copy.withUTF8 { bytes -> (JSONValue?, Int) in
+            JSONParser.forEachTopLevelMember(bytes) { k, value in
+                if k.matches(key, in: bytes) {
+                    found = value
+                    count += 1
+                }
+            }
+            guard let found else { return (nil, 0) }
+            return (try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[found])), count)
+        }
+    }
+}
+
+/// A member name as it sits in the text: a byte range, with escapes decoded only when present.
+struct JSONKeySlice {
+    var range: Range<Int>
+    var hasEscape: Bool
+
+    func matches(_ key: String, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if hasEscape {
+            let quoted = UnsafeBufferPointer(rebasing: bytes[(range.lowerBound - 1)..<(range.upperBound + 1)])
+            return (try? JSONParser.parse(quoted)) == .string(key)
+        }
+        var k = key
+        return k.withUTF8 { kb in
+            kb.count == range.count && memcmpEqual(kb, UnsafeBufferPointer(rebasing: bytes[range]))
+        }
+    }
+}
+
+@inline(__always) func memcmpEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    for i in 0..<a.count where a[i] != b[i] { return false }
+    return true
+}
+
+extension JSONParser {
+    /// Checks a document is valid JSON without building anything. nil when valid.
+    public static func validate(_ bytes: UnsafeBufferPointer<UInt8>) -> JSONParseError? {
+        var parser = JSONParser(bytes: bytes)
+        do throws(JSONParseError) {
+            parser.skipWhitespace()
+            try parser.skipValue(depth: 0)
+            parser.skipWhitespace()
+            if parser.index != bytes.count { throw parser.error("unexpected text after the JSON value") }
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// The top-level members of a JSON object: key and the value's byte range (stops at the first
+    /// grammar error; validate first when the text is untrusted).
+    public static func topLevelMembers(_ bytes: UnsafeBufferPointer<UInt8>) -> [(key: String, value: Range<Int>)] {
+        var out: [(key: String, value: Range<Int>)] = []
+        forEachTopLevelMember(bytes) { key, value in
+            let quoted = UnsafeBufferPointer(rebasing: bytes[(key.range.lowerBound - 1)..<(key.range.upperBound + 1)])
+            let name = key.hasEscape ? ((try? JSONParser.parse(quoted))?.scalarText ?? "") : String(decoding: UnsafeBufferPointer(rebasing: bytes[key.range]), as: UTF8.self)
+            out.append((name, value))
+        }
+        return out
+    }
+
+    /// Visits each top-level member of a valid JSON object: its key slice and its value's range.
+    static func forEachTopLevelMember(_ bytes: UnsafeBufferPointer<UInt8>, _ visit: (JSONKeySlice, Range<Int>) -> Void) {
+        var parser = JSONParser(bytes: bytes)
+        parser.skipWhitespace()
+        guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") else { return }
+        parser.index += 1
+        while true {
+            parser.skipWhitespace()
+            guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "\"") else { return }
+            let keyStart = parser.index + 1
+            guard let hasEscape = try? parser.skipString() else { return }
+            let key = JSONKeySlice(range: keyStart..<(parser.index - 1), hasEscape: hasEscape)
+            parser.skipWhitespace()
+            guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: ":") else { return }
+            parser.index += 1
+            parser.skipWhitespace()
+            let valueStart = parser.index
+            guard (try? parser.skipValue(depth: 1)) != nil else { return }
+            visit(key, valueStart..<parser.index)
+            parser.skipWhitespace()
+            guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: ",") else { return }
+            parser.index += 1
+        }
+    }
+
+    /// Skips one value, checking its grammar, allocating nothing.
+    mutating func skipValue(depth: Int) throws(JSONParseError) {
+        guard depth < Limits.jsonDepthMax else { throw error("JSON nested deeper than \(Limits.jsonDepthMax)") }
+        guard index < bytes.count else { throw error("unexpected end of JSON") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            index += 1
+            skipWhitespace()
+            if index < bytes.count && bytes[index] == UInt8(ascii: "}") { index += 1; return }
+            while true {
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+                _ = try skipString()
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                index += 1
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard index < bytes.count else { throw error("unexpected end of JSON object") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "}") { index += 1; return }
+                throw error("expected ',' or '}'")
+            }
+        case UInt8(ascii: "["):
+            index += 1
+            skipWhitespace()
+            if index < bytes.count && bytes[index] == UInt8(ascii: "]") { index += 1; return }
+            while true {
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard index < bytes.count else { throw error("unexpected end of JSON array") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                if bytes[index] == UInt8(ascii: "]") { index += 1; return }
+                throw error("expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""): _ = try skipString()
+        case UInt8(ascii: "t"): try expectLiteral("true")
+        case UInt8(ascii: "f"): try expectLiteral("false")
+        case UInt8(ascii: "n"): try expectLiteral("null")
+        case UInt8(ascii: "-"), 0x30...0x39: _ = try parseNumberRange()
+        default: throw error("unexpected character")
+        }
+    }
+
+    /// Skips a string, checking escapes and UTF-8; returns whether it held an escape.
+    mutating func skipString() throws(JSONParseError) -> Bool {
+        index += 1
+        let start = index
+        var escaped = false
+        var ascii = true
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") {
+                if !ascii, String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) == nil {
+                    throw error("invalid UTF-8 in string")
+                }
+                index += 1
+                return escaped
+            }
+            if b < 0x20 { throw error("control character in string") }
+            if b >= 0x80 { ascii = false }
+            if b == UInt8(ascii: "\\") {
+                escaped = true
+                index += 1
+                guard index < bytes.count else { break }
+                switch bytes[index] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    index += 1
+                case UInt8(ascii: "u"):
+                    index += 1
+                    let unit = try parseHex4()
+                    if unit >= 0xD800 && unit < 0xDC00 {
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { throw error("unpaired surrogate") }
+                        index += 2
+                        let low = try parseHex4()
+                        guard low >= 0xDC00 && low < 0xE000 else { throw error("unpaired surrogate") }
+                    } else if unit >= 0xDC00 && unit < 0xE000 {
+                        throw error("unpaired surrogate")
+                    }
+                default: throw error("invalid escape")
+                }
+                continue
+            }
+            index += 1
+        }
+        throw error("unterminated string")
+    }
+}
