@@ -58,12 +58,13 @@ struct JSONKeySlice {
         }
         var k = key
         return k.withUTF8 { kb in
-            kb.count == range.count && memcmpEqual(kb, UnsafeBufferPointer(rebasing: bytes[range]))
+            bytesEqual(kb, UnsafeBufferPointer(rebasing: bytes[range]))
         }
     }
 }
 
-@inline(__always) func memcmpEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+/// Equal byte runs (no allocation).
+@inline(__always) public func bytesEqual(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
     guard a.count == b.count else { return false }
     for i in 0..<a.count where a[i] != b[i] { return false }
     return true
@@ -96,28 +97,62 @@ extension JSONParser {
         return out
     }
 
+    /// Visits each top-level member: its raw key bytes (nil when the key holds an escape) and the
+    /// value's range. No allocation: for readers matching known names.
+    public static func forEachTopLevelMember(_ bytes: UnsafeBufferPointer<UInt8>, rawKeys visit: (UnsafeBufferPointer<UInt8>?, Range<Int>) -> Void) {
+        forEachTopLevelMember(bytes) { key, value in
+            visit(key.hasEscape ? nil : UnsafeBufferPointer(rebasing: bytes[key.range]), value)
+        }
+    }
+
     /// Visits each top-level member of a valid JSON object: its key slice and its value's range.
     static func forEachTopLevelMember(_ bytes: UnsafeBufferPointer<UInt8>, _ visit: (JSONKeySlice, Range<Int>) -> Void) {
+        _ = walkTopLevelMembers(bytes, visit)
+    }
+
+    /// Validates a whole document while visiting a top-level object's members in the same pass.
+    /// nil when the text is one valid JSON object.
+    public static func validateObject(_ bytes: UnsafeBufferPointer<UInt8>, rawKeys visit: (UnsafeBufferPointer<UInt8>?, Range<Int>) -> Void) -> JSONParseError? {
+        walkTopLevelMembers(bytes) { key, value in
+            visit(key.hasEscape ? nil : UnsafeBufferPointer(rebasing: bytes[key.range]), value)
+        }
+    }
+
+    static func walkTopLevelMembers(_ bytes: UnsafeBufferPointer<UInt8>, _ visit: (JSONKeySlice, Range<Int>) -> Void) -> JSONParseError? {
         var parser = JSONParser(bytes: bytes)
-        parser.skipWhitespace()
-        guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") else { return }
-        parser.index += 1
-        while true {
+        do throws(JSONParseError) {
             parser.skipWhitespace()
-            guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "\"") else { return }
-            let keyStart = parser.index + 1
-            guard let hasEscape = try? parser.skipString() else { return }
-            let key = JSONKeySlice(range: keyStart..<(parser.index - 1), hasEscape: hasEscape)
-            parser.skipWhitespace()
-            guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: ":") else { return }
+            guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") else { throw parser.error("not a JSON object") }
             parser.index += 1
             parser.skipWhitespace()
-            let valueStart = parser.index
-            guard (try? parser.skipValue(depth: 1)) != nil else { return }
-            visit(key, valueStart..<parser.index)
+            if parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "}") {
+                parser.index += 1
+            } else {
+                while true {
+                    parser.skipWhitespace()
+                    guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "\"") else { throw parser.error("expected a member name") }
+                    let keyStart = parser.index + 1
+                    let hasEscape = try parser.skipString()
+                    let key = JSONKeySlice(range: keyStart..<(parser.index - 1), hasEscape: hasEscape)
+                    parser.skipWhitespace()
+                    guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: ":") else { throw parser.error("expected ':'") }
+                    parser.index += 1
+                    parser.skipWhitespace()
+                    let valueStart = parser.index
+                    try parser.skipValue(depth: 1)
+                    visit(key, valueStart..<parser.index)
+                    parser.skipWhitespace()
+                    guard parser.index < bytes.count else { throw parser.error("unexpected end of JSON object") }
+                    if bytes[parser.index] == UInt8(ascii: ",") { parser.index += 1; continue }
+                    if bytes[parser.index] == UInt8(ascii: "}") { parser.index += 1; break }
+                    throw parser.error("expected ',' or '}'")
+                }
+            }
             parser.skipWhitespace()
-            guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: ",") else { return }
-            parser.index += 1
+            if parser.index != bytes.count { throw parser.error("unexpected text after the JSON value") }
+            return nil
+        } catch {
+            return error
         }
     }
 
@@ -175,6 +210,8 @@ extension JSONParser {
         var ascii = true
         while index < bytes.count {
             let b = bytes[index]
+            // Plain printable ASCII: the common case, one compare.
+            if b >= 0x20 && b < 0x80 && b != 0x22 && b != 0x5C { index += 1; continue }
             if b == UInt8(ascii: "\"") {
                 if !ascii, String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) == nil {
                     throw error("invalid UTF-8 in string")

@@ -118,3 +118,4 @@ public struct FileExtractSource: EventSource {
 func isBlank(_ record: UnsafeBufferPointer<UInt8>) -> Bool {
     record.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
 }
+

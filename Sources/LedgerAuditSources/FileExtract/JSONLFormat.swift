@@ -15,11 +15,11 @@ struct JSONLFormat: ExtractFormat {
 
     func orderKey(_ record: UnsafeBufferPointer<UInt8>) -> GlobalOrderKey? {
         var physical: Int64?, logical: Int32?, id: EventID?
-        for m in JSONParser.topLevelMembers(record) {
-            switch m.key {
-            case "hlc_physical": physical = JSONLFormat.integerText(record, m.value).flatMap { Int64($0) }
-            case "hlc_logical": logical = JSONLFormat.integerText(record, m.value).flatMap { Int32($0) }
-            case "event_id": id = JSONLFormat.stringText(record, m.value).flatMap { EventID($0) }
+        JSONParser.forEachTopLevelMember(record) { key, range in
+            switch key.flatMap(JSONLFormat.column(named:)) {
+            case .hlcPhysical?: physical = JSONLFormat.integerText(record, range).flatMap { Int64($0) }
+            case .hlcLogical?: logical = JSONLFormat.integerText(record, range).flatMap { Int32($0) }
+            case .eventId?: id = JSONLFormat.stringText(record, range).flatMap { EventID($0) }
             default: break
             }
         }
@@ -28,35 +28,58 @@ struct JSONLFormat: ExtractFormat {
     }
 
     func decode(_ record: UnsafeBufferPointer<UInt8>, location: String) -> SourceRow {
-        if let error = JSONParser.validate(record) {
-            return .malformed(MalformedRow(location: location, reason: "not valid JSON (\(error))"))
+        var columns = [ColumnValue?](repeating: nil, count: EventColumn.allCases.count)
+        var escapedKeys = false
+        // One pass validates the line and collects its columns.
+        let invalid = JSONParser.validateObject(record) { key, range in
+            guard let key else { escapedKeys = true; return }
+            guard let c = JSONLFormat.column(named: key) else { return }
+            columns[c.rawValue] = JSONLFormat.columnValue(c, UnsafeBufferPointer(rebasing: record[range]))
         }
-        var start = 0
-        while start < record.count, record[start] == 0x20 || record[start] == 0x09 { start += 1 }
-        guard start < record.count, record[start] == UInt8(ascii: "{") else {
-            return .malformed(MalformedRow(location: location, reason: "a line is not a JSON object"))
+        if let invalid {
+            return .malformed(MalformedRow(location: location, reason: "not valid JSON object (\(invalid))"))
         }
+        if escapedKeys {
+            // A column name written with escapes (`"event\u005fid"`) still names its column.
+            return decodeSlow(record, location: location)
+        }
+        return RowDecoder.decode({ columns[$0.rawValue] }, location: location)
+    }
+
+    /// The slow path for lines whose keys use escapes: keys decoded, then matched by name.
+    func decodeSlow(_ record: UnsafeBufferPointer<UInt8>, location: String) -> SourceRow {
         var columns = [ColumnValue?](repeating: nil, count: EventColumn.allCases.count)
         for (key, range) in JSONParser.topLevelMembers(record) {
             guard let c = JSONLFormat.columnByName[key] else { continue }
             let slice = UnsafeBufferPointer(rebasing: record[range])
-            switch c {
-            case .vectorClock, .payload, .metadata:
-                // Nested JSON stays text; a string holding JSON text is accepted too.
-                if slice.first == UInt8(ascii: "\""), case .string(let inner)? = try? JSONParser.parse(slice) {
-                    columns[c.rawValue] = .text(inner)
-                } else if slice.first == UInt8(ascii: "n") {
-                    columns[c.rawValue] = .null
-                } else {
-                    columns[c.rawValue] = .jsonText(JSONText(validated: String(decoding: slice, as: UTF8.self)))
-                }
-            default:
-                let value = (try? JSONParser.parse(slice)) ?? .null
-                if case .null = value { columns[c.rawValue] = .null } else { columns[c.rawValue] = .json(value) }
-            }
+            columns[c.rawValue] = JSONLFormat.columnValue(c, slice)
         }
         return RowDecoder.decode({ columns[$0.rawValue] }, location: location)
     }
+
+    /// Nested JSON columns stay text (a string holding JSON text is accepted too); others are values.
+    static func columnValue(_ c: EventColumn, _ slice: UnsafeBufferPointer<UInt8>) -> ColumnValue {
+        switch c {
+        case .vectorClock, .payload, .metadata:
+            if slice.first == UInt8(ascii: "\""), case .string(let inner)? = try? JSONParser.parse(slice) { return .text(inner) }
+            if slice.first == UInt8(ascii: "n") { return .null }
+            return .jsonText(JSONText(validated: String(decoding: slice, as: UTF8.self)))
+        default:
+            let value = (try? JSONParser.parse(slice)) ?? .null
+            if case .null = value { return .null }
+            return .json(value)
+        }
+    }
+
+    /// A column name by its raw bytes, without allocating.
+    static func column(named key: UnsafeBufferPointer<UInt8>) -> EventColumn? {
+        for (c, name) in columnNameBytes where name.count == key.count {
+            if name.withUnsafeBufferPointer({ bytesEqual($0, key) }) { return c }
+        }
+        return nil
+    }
+
+    static let columnNameBytes: [(EventColumn, [UInt8])] = EventColumn.allCases.map { ($0, Array($0.name.utf8)) }
 
     static let columnByName: [String: EventColumn] = Dictionary(uniqueKeysWithValues: EventColumn.allCases.map { ($0.name, $0) })
 
