@@ -13,6 +13,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // The event catalog is YAML; Yams keeps line numbers for config errors.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // SHA-256 for digests and seals (BoringSSL, SHA-NI), Ed25519 for signed evidence packs.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // HTML reports from templates a compliance team can rebrand.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // libpq, the PostgreSQL C client: same connection rules as psql (PG* env, .pgpass, services).
@@ -20,6 +24,12 @@ let package = Package(
             name: "CLibPQ",
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
+        ),
+        // libxml2: XML reports written and validated against their XSD before they are renamed into place.
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
         ),
         // Pure value types and functions: money, events, catalog model, replay, findings, report model.
         .target(name: "LedgerAuditCore"),
@@ -30,8 +40,15 @@ let package = Package(
         ),
         // Source adapters: PostgreSQL (libpq, binary COPY) and file extracts (JSONL, COPY-CSV).
         .target(name: "LedgerAuditSources", dependencies: ["LedgerAuditCore", "CLibPQ"]),
-        // Renderers and atomic report files.
-        .target(name: "LedgerAuditReports", dependencies: ["LedgerAuditCore"]),
+        // Renderers (CSV, HTML, XML, run.json), the events digest, and atomic report files.
+        .target(
+            name: "LedgerAuditReports",
+            dependencies: [
+                "LedgerAuditCore", "CLibXML2",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
         // The realistic auction-ledger generator behind samples/ and the benchmark.
         .target(name: "LedgerAuditGenerator", dependencies: ["LedgerAuditCore"]),
         .executableTarget(
@@ -54,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerAuditIntegrationTests",
-            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditGenerator", "LedgerAuditTestSupport"]
+            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditGenerator", "LedgerAuditReports", "LedgerAuditTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,5 @@
 /// The reference catalog, built in: byte for byte `samples/auction/ledger-audit.yml`
-/// (a test keeps them equal; edit the sample, then run `scripts/embed-reference-catalog`).
+/// (a test keeps them equal; edit the sample, then run `scripts/embed-resources`).
 public enum ReferenceCatalog {
     public static let yaml = #"""
 # ledger-audit catalog for the reference auction ledger (shared/spec/auction-ledger.md).

@@ -4,11 +4,7 @@ import LedgerAuditCore
 /// spreadsheet would run as a formula are neutralised per OWASP: prefixed with `'` and quoted.
 public enum CSVRenderer {
     public static func cell(_ c: ReportCell) -> String {
-        switch c {
-        case .empty: return ""
-        case .number(let n): return n
-        case .ledgerText(let t): return field(neutralised(CardMask.masked(t)))
-        }
+        c.isNumber ? c.displayText : field(neutralised(c.displayText))
     }
 
     /// OWASP CSV injection: `=`, `+`, `-`, `@`, tab, CR, LF or NUL first → prefix `'`.
@@ -43,7 +39,7 @@ public enum CSVRenderer {
     public static func write(_ report: Report, to directory: String) throws(OutputError) -> [String] {
         var written: [String] = []
         for section in report.sections {
-            for table in section.tables {
+            for table in section.tables where table.streamedRowCount == nil {
                 guard let name = table.csvName else { continue }
                 let path = directory + "/" + name
                 let file = try AtomicFile(path: path)

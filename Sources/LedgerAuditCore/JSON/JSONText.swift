@@ -3,11 +3,20 @@
 /// Sources check the text is valid JSON before making one (jsonb from PostgreSQL always is).
 public struct JSONText: Sendable, Equatable {
     public let text: String
+    /// The text is PostgreSQL's jsonb output: keys already in jsonb order, duplicates gone,
+    /// whitespace only as `", "` and `": "`. Its canonical form is then a byte-level compaction.
+    public let isJSONBOutput: Bool
 
-    /// Text already known to be valid JSON (PostgreSQL jsonb output, or checked by `validating`).
-    public init(validated text: String) { self.text = text }
+    /// Text already known to be valid JSON (checked by `validating`, or PostgreSQL's jsonb output).
+    public init(validated text: String, isJSONBOutput: Bool = false) {
+        self.text = text
+        self.isJSONBOutput = isJSONBOutput
+    }
 
-    public init(_ value: JSONValue) { text = JSONWriter.write(value) }
+    public init(_ value: JSONValue) {
+        text = JSONWriter.write(value)
+        isJSONBOutput = false
+    }
 
     public static func validating(_ text: String) throws(JSONParseError) -> JSONText {
         var copy = text

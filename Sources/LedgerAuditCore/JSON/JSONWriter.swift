@@ -1,5 +1,6 @@
-/// Serialises `JSONValue`s. `canonical` sorts object members bytewise by key (the last of
-/// duplicates kept, as jsonb does) and writes no whitespace: the encoding behind digests and seals.
+/// Serialises `JSONValue`s. `canonical` orders object members as jsonb does (shorter keys first,
+/// then bytewise; the last of duplicates kept) and writes no whitespace: the encoding behind
+/// digests and seals, so a file extract and the database give the same bytes.
 public enum JSONWriter {
     public static func write(_ value: JSONValue, canonical: Bool = false) -> String {
         var out = ""
@@ -36,7 +37,12 @@ public enum JSONWriter {
     static func canonicalMembers(_ members: [(String, JSONValue)]) -> [(String, JSONValue)] {
         var lastByKey: [String: JSONValue] = [:]
         for (k, v) in members { lastByKey[k] = v }
-        return lastByKey.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+        return lastByKey.sorted { jsonbKeyOrder($0.key, $1.key) }
+    }
+
+    /// jsonb's key order: by length in bytes, then bytewise.
+    static func jsonbKeyOrder(_ a: String, _ b: String) -> Bool {
+        a.utf8.count != b.utf8.count ? a.utf8.count < b.utf8.count : bytewiseCompare(a, b) < 0
     }
 
     public static func writeString(_ s: String, into out: inout String) {
@@ -90,9 +96,7 @@ extension JSONWriter {
         case .object(let members):
             var last: [String: JSONValue] = [:]
             for (k, v) in members { last[k] = v }
-            let keys = last.keys.sorted { a, b in
-                a.utf8.count != b.utf8.count ? a.utf8.count < b.utf8.count : a.utf8.lexicographicallyPrecedes(b.utf8)
-            }
+            let keys = last.keys.sorted(by: jsonbKeyOrder)
             out += "{"
             for (i, k) in keys.enumerated() {
                 if i > 0 { out += ", " }

@@ -109,7 +109,9 @@ struct FoldState {
             lastEvent = event.globalOrderKey
             if duplicateGuard.isRepeat(event.eventId) {
                 population.eventsQuarantined += 1
-                findings.append(.about(event, .duplicateEvent, message: "event_id \(event.eventId) appears again (\(event.eventType), stream version \(event.streamVersion)); only its first occurrence in global order is replayed"))
+                let finding = Finding.about(event, .duplicateEvent, message: "event_id \(event.eventId) appears again (\(event.eventType), stream version \(event.streamVersion)); only its first occurrence in global order is replayed")
+                findings.append(finding)
+                for observer in observers { observer.observe(event, outcome: .quarantined(finding), applied: [], findings: &findings) }
                 return
             }
             fold(event)

@@ -17,14 +17,31 @@ public enum BalancesReport {
         }
     }
 
+    /// The trial balance grouped by account kind with totals per currency (the conservation
+    /// line) first, then every account's balance (balances.csv).
     public static func section(_ result: ReplayResult, catalog: Catalog, filters: [String]) -> ReportSection {
-        ReportSection(
+        let byKind = TrialBalance.byKind(book: result.book, catalog: catalog)
+        return ReportSection(
             id: "balances", title: "Balances",
             figures: [
                 ("Accounts", String(result.book.balances.count)),
                 ("Conservation", result.conservation.holds ? "holds: every currency sums to zero" : "BROKEN"),
             ],
-            tables: [ReportTable(csvName: "balances.csv", title: "Balances", columns: columns, rows: rows(result.book, catalog: catalog, filters: filters))]
+            tables: [
+                ReportTable(csvName: nil, xmlRow: "kindTotal", title: "Trial balance by account kind", columns: TrialBalance.kindColumns, rows: byKind.rows, totalRows: byKind.totalRows),
+                ReportTable(csvName: "balances.csv", xmlRow: "balance", title: "Balances", columns: columns, rows: rows(result.book, catalog: catalog, filters: filters)),
+            ]
+        )
+    }
+
+    /// Per account, beginning and ending balances for the period (trial_balance.csv).
+    public static func trialBalanceSection(_ result: ReplayResult, activity: PeriodActivity, catalog: Catalog, filters: [String]) -> ReportSection {
+        ReportSection(
+            id: "trial-balance", title: "Trial balance by account",
+            tables: [
+                ReportTable(csvName: "trial_balance.csv", xmlRow: "trialBalanceLine", title: "Beginning and ending balances", columns: TrialBalance.columns,
+                            rows: TrialBalance.lines(book: result.book, activity: activity, catalog: catalog, filters: filters)),
+            ]
         )
     }
 }
@@ -51,7 +68,7 @@ public enum FindingsTable {
         }
         return ReportSection(
             id: "findings", title: "Findings", figures: figures,
-            tables: [ReportTable(csvName: "findings.csv", title: "Findings", columns: columns, rows: log.sorted().map(row))]
+            tables: [ReportTable(csvName: "findings.csv", xmlRow: "finding", title: "Findings", columns: columns, rows: log.sorted().map(row))]
         )
     }
 }

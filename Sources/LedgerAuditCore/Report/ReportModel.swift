@@ -31,8 +31,14 @@ public struct ReportHeader: Sendable {
     public var generatedAtUs: Int64
     public var runBy: String
     public var notes: [String]
+    /// Start of the period, for reports that have one (statement, trial balance).
+    public var fromUs: Int64?
+    /// Bitemporal bound: only what was recorded by then.
+    public var knownAtUs: Int64?
 
-    public init(reportKind: String, asOfUs: Int64?, timeBasis: TimeBasis, source: String, catalogFile: String, catalogSHA256: String, population: Population, controlTotals: [String: ControlTotal], conservation: Conservation, eventsDigestSHA256: String?, toolVersion: String, gitRevision: String, generatedAtUs: Int64, runBy: String, notes: [String]) {
+    public init(reportKind: String, asOfUs: Int64?, timeBasis: TimeBasis, source: String, catalogFile: String, catalogSHA256: String, population: Population, controlTotals: [String: ControlTotal], conservation: Conservation, eventsDigestSHA256: String?, toolVersion: String, gitRevision: String, generatedAtUs: Int64, runBy: String, notes: [String], fromUs: Int64? = nil, knownAtUs: Int64? = nil) {
+        self.fromUs = fromUs
+        self.knownAtUs = knownAtUs
         self.reportKind = reportKind
         self.asOfUs = asOfUs
         self.timeBasis = timeBasis
@@ -66,18 +72,31 @@ public struct ReportSection: Sendable {
 }
 
 /// A table; `csvName` names the CSV file that holds all of its rows (`balances.csv`).
+/// `xmlRow` names the element each row becomes in XML (its columns become attributes, named in
+/// lowerCamelCase); nil keeps the table out of the XML. A streamed table (the journal) was
+/// written row by row during the replay: the model holds its count and first rows only.
 public struct ReportTable: Sendable {
     public var csvName: String?
+    public var xmlRow: String?
     public var title: String
     public var columns: [String]
     public var rows: [[ReportCell]]
+    public var streamedRowCount: Int?
+    /// How many of the last rows are totals (emphasised in HTML).
+    public var totalRows: Int
 
-    public init(csvName: String?, title: String, columns: [String], rows: [[ReportCell]]) {
+    public init(csvName: String?, xmlRow: String? = nil, title: String, columns: [String], rows: [[ReportCell]], streamedRowCount: Int? = nil, totalRows: Int = 0) {
+        self.totalRows = totalRows
         self.csvName = csvName
+        self.xmlRow = xmlRow
         self.title = title
         self.columns = columns
         self.rows = rows
+        self.streamedRowCount = streamedRowCount
     }
+
+    /// All rows of the table, including those only in a streamed CSV.
+    public var totalRowCount: Int { streamedRowCount ?? rows.count }
 }
 
 /// A cell says where its text came from: ledger data is neutralised in CSV and escaped in HTML;
@@ -89,4 +108,16 @@ public enum ReportCell: Sendable, Equatable {
 
     public static func integer(_ v: Int64) -> ReportCell { .number(String(v)) }
     public static func optional(_ s: String?) -> ReportCell { s.map { .ledgerText($0) } ?? .empty }
+
+    /// What every renderer shows: ledger text with card numbers masked. The one place masking
+    /// happens; renderers escape or neutralise this text for their own format.
+    public var displayText: String {
+        switch self {
+        case .empty: return ""
+        case .number(let n): return n
+        case .ledgerText(let t): return CardMask.masked(t)
+        }
+    }
+
+    public var isNumber: Bool { if case .number = self { return true } else { return false } }
 }

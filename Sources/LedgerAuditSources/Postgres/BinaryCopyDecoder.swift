@@ -59,7 +59,7 @@ struct BinaryCopyDecoder {
             guard let b = f[i], b.count >= 1, b[0] == 1 else {
                 return .failure(MalformedRow(location: location, reason: "column \(name) is null or not jsonb"))
             }
-            return .success(JSONText(validated: String(decoding: UnsafeBufferPointer(rebasing: b.bindMemory(to: UInt8.self)[1...]), as: UTF8.self)))
+            return .success(JSONText(validated: String(decoding: UnsafeBufferPointer(rebasing: b.bindMemory(to: UInt8.self)[1...]), as: UTF8.self), isJSONBOutput: true))
         }
         guard let eventId = uuid(0), let aggregateId = uuid(2), let correlationId = uuid(5),
               let eventType = text(1), let sv = f[3], sv.count == 8, let hp = f[6], hp.count == 8,

@@ -16,35 +16,49 @@ struct Balances: ParsableCommand {
     @Option(help: ArgumentHelp("Only this account, or a prefix* (repeatable).", valueName: "ACCOUNT"))
     var account: [String] = []
 
+    @Option(help: "Start of the trial-balance period (exclusive): beginning balances are as of this instant.")
+    var from: String?
+
+    @Flag(help: "Also write journal.csv: every posting leg in the AICPA Audit Data Standard GL-detail layout.")
+    var journal = false
+
     func run() throws {
         let basis = try sourceOptions.validateTimeBasis()
         let failOn = try outputOptions.failOnSeverity()
-        _ = try outputOptions.formats()
+        let formats = try outputOptions.formats()
         let asOfUs = try parseInstant(asOf, option: "--as-of")
+        let fromUs = try parseInstant(from, option: "--from")
+        if let fromUs, let asOfUs, fromUs > asOfUs { throw ToolFailure(status: .usage, message: "--from is after --as-of") }
         let loaded = try loadCatalog(sourceOptions.config)
-        let opened = try openSource(sourceOptions.source, catalog: loaded.catalog)
-
-        let progress = ProgressLine(quiet: outputOptions.quiet)
-        var replay = Replay(catalog: loaded.catalog)
-        replay.progress = progress.update
-        let result: ReplayResult
-        do {
-            result = try replay.run(source: opened.source, scope: .asOf(asOfUs, basis: basis), eventIdsMayRepeat: opened.eventIdsMayRepeat)
-        } catch {
-            progress.finish()
-            throw ToolFailure(status: .source, message: "reading the source failed: \(error)")
+        if outputOptions.templates != nil, formats.contains("html") {
+            do { _ = try HTMLRenderer.load(directory: outputOptions.templates) } catch { throw ToolFailure(status: .usage, message: error.description) }
         }
-        progress.finish()
+        let run = ReportRun(loaded: loaded, opened: try openSource(sourceOptions.source, catalog: loaded.catalog))
 
+        let activity = PeriodActivity(fromUs: fromUs, basis: basis)
+        var journalWriter: JournalWriter?
+        if journal && formats.contains("csv") {
+            do {
+                try AtomicFile.makeDirectory(outputOptions.out)
+                journalWriter = try JournalWriter(path: outputOptions.out + "/journal.csv", catalog: loaded.catalog, fromUs: fromUs, basis: basis)
+            } catch { throw ToolFailure(status: .usage, message: error.description) }
+        }
+        let result = try replay(run, scope: .asOf(asOfUs, basis: basis), observers: [run.digest, activity] + (journalWriter.map { [$0] } ?? []), quiet: outputOptions.quiet)
+        do { try journalWriter?.commit() } catch { throw ToolFailure(status: .usage, message: error.description) }
+
+        var trialBalance = BalancesReport.trialBalanceSection(result, activity: activity, catalog: loaded.catalog, filters: account)
+        if let journalWriter { trialBalance.tables.append(journalWriter.table()) }
         let report = Report(
-            kind: "balances", title: "Balances",
-            header: header(result, loaded: loaded, source: opened.source.redactedDescription, asOfUs: asOfUs, basis: basis),
+            kind: "balances", title: "Balances and trial balance",
+            header: run.header(kind: "balances", result: result, asOfUs: asOfUs, basis: basis, fromUs: fromUs),
             sections: [
                 BalancesReport.section(result, catalog: loaded.catalog, filters: account),
+                trialBalance,
                 FindingsTable.section(result.findings),
             ]
         )
-        let written = try writeReport(report, outputOptions: outputOptions)
+        let written = try writeReport(report, outputOptions: outputOptions, catalog: loaded.catalog,
+                                      extraFiles: journalWriter.map { [$0.file.finalPath] } ?? [])
         if !outputOptions.quiet {
             print(summary(result, asOfUs: asOfUs, basis: basis))
             print("report: " + written.joined(separator: ", "))
@@ -53,22 +67,43 @@ struct Balances: ParsableCommand {
     }
 }
 
-func header(_ result: ReplayResult, loaded: LoadedCatalog, source: String, asOfUs: Int64?, basis: TimeBasis) -> ReportHeader {
-    ReportHeader(
-        reportKind: "balances", asOfUs: asOfUs, timeBasis: basis, source: source, catalogFile: loaded.file,
-        catalogSHA256: "", population: result.population, controlTotals: result.controlTotals,
-        conservation: result.conservation, eventsDigestSHA256: nil, toolVersion: LedgerAudit.version,
-        gitRevision: "", generatedAtUs: wallClockUs(), runBy: "", notes: result.source.notes
-    )
+/// The replay every command runs, with a progress line on a terminal.
+func replay(_ run: ReportRun, scope: ReplayScope, observers: [any ReplayObserver], quiet: Bool) throws -> ReplayResult {
+    let progress = ProgressLine(quiet: quiet)
+    var replay = Replay(catalog: run.loaded.catalog, observers: observers)
+    replay.progress = progress.update
+    defer { progress.finish() }
+    do {
+        return try replay.run(source: run.opened.source, scope: scope, eventIdsMayRepeat: run.opened.eventIdsMayRepeat)
+    } catch let failure as ToolFailure {
+        throw failure
+    } catch {
+        throw ToolFailure(status: .source, message: "reading the source failed: \(error)")
+    }
 }
 
-func writeReport(_ report: Report, outputOptions: OutputOptions) throws -> [String] {
+/// Writes a report in every requested format, then run.json. Returns the files written.
+func writeReport(_ report: Report, outputOptions: OutputOptions, catalog: Catalog, extraFiles: [String] = []) throws -> [String] {
+    let exponentOf: (String) -> Int = { catalog.currencies.exponent(of: $0) ?? 2 }
     do {
-        try AtomicFile.makeDirectory(outputOptions.out)
         let formats = try outputOptions.formats()
+        try AtomicFile.makeDirectory(outputOptions.out)
         var written: [String] = []
-        if formats.contains("csv") { written += try CSVRenderer.write(report, to: outputOptions.out) }
-        return written
+        if formats.contains("csv") { written += try CSVRenderer.write(report, to: outputOptions.out) + extraFiles }
+        if formats.contains("html") {
+            let html = try HTMLRenderer.load(directory: outputOptions.templates).render(report, exponentOf: exponentOf)
+            let path = outputOptions.out + "/" + report.kind + ".html"
+            try AtomicFile.writeWhole(path, html)
+            written.append(path)
+        }
+        if formats.contains("xml") {
+            let path = outputOptions.out + "/" + report.kind + ".xml"
+            try XMLRenderer.write(report, to: path, exponentOf: exponentOf)
+            written.append(path)
+        }
+        let runPath = outputOptions.out + "/run.json"
+        try AtomicFile.writeWhole(runPath, RunJSON.render(report.header, files: written.map { String($0.split(separator: "/").last ?? "") }))
+        return written + [runPath]
     } catch let e as OutputError {
         throw ToolFailure(status: .usage, message: e.description)
     }

@@ -40,6 +40,9 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: [.customShort("q"), .long], help: "No progress line and no summary on stdout.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("HTML templates folder (report.mustache, section.mustache, …); default: the built-in ones, as in templates/.", valueName: "DIR"))
+    var templates: String?
+
     func formats() throws -> Set<String> {
         let parts = Set(format.split(separator: ",").map { String($0).trimmingSpaces() })
         let allowed: Set<String> = ["html", "xml", "csv"]

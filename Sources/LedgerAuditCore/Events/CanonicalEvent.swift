@@ -1,0 +1,83 @@
+/// The canonical encoding of one event, `ledger-audit-canonical-v1`: the bytes behind the
+/// reports' events digest and the seals' Merkle leaves. Anyone can recompute it:
+///
+/// a JSON array, no whitespace, of the 13 columns in table order —
+/// `["event_id","event_type","aggregate_id",stream_version,"causation_id"|null,"correlation_id",
+///   hlc_physical,hlc_logical,vector_clock,payload,metadata,"user_id"|null,recorded_at_us]` —
+/// UUIDs in lower-case 8-4-4-4-12 form, `recorded_at` as integer microseconds since the Unix
+/// epoch (UTC), JSON columns compact with object keys in jsonb order (shorter first, then
+/// bytewise; the last of duplicate keys kept), numbers exactly as stored, strings escaping only
+/// `"`, `\` and control characters (`\b \f \n \r \t`, others `\u00xx`), other characters as UTF-8.
+public enum CanonicalEvent {
+    public static let name = "ledger-audit-canonical-v1"
+
+    public static func encode(_ e: EventRecord, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        uuid(e.eventId, &out); out.append(0x2C)
+        string(e.eventType, &out); out.append(0x2C)
+        uuid(e.aggregateId, &out); out.append(0x2C)
+        integer(e.streamVersion, &out); out.append(0x2C)
+        optionalUUID(e.causationId, &out); out.append(0x2C)
+        uuid(e.correlationId, &out); out.append(0x2C)
+        integer(e.hlcPhysicalMs, &out); out.append(0x2C)
+        integer(Int64(e.hlcLogical), &out); out.append(0x2C)
+        json(e.vectorClock, &out); out.append(0x2C)
+        json(e.payload, &out); out.append(0x2C)
+        json(e.metadata, &out); out.append(0x2C)
+        optionalUUID(e.userId, &out); out.append(0x2C)
+        integer(e.recordedAtUs, &out)
+        out.append(UInt8(ascii: "]"))
+    }
+
+    public static func encode(_ e: EventRecord) -> [UInt8] {
+        var out: [UInt8] = []
+        encode(e, into: &out)
+        return out
+    }
+
+    static func uuid(_ id: EventID, _ out: inout [UInt8]) {
+        out.append(0x22)
+        out.append(contentsOf: id.description.utf8)
+        out.append(0x22)
+    }
+
+    static func optionalUUID(_ id: EventID?, _ out: inout [UInt8]) {
+        if let id { uuid(id, &out) } else { out.append(contentsOf: "null".utf8) }
+    }
+
+    static func integer(_ v: Int64, _ out: inout [UInt8]) { out.append(contentsOf: String(v).utf8) }
+
+    static func string(_ s: String, _ out: inout [UInt8]) {
+        var text = ""
+        JSONWriter.writeString(s, into: &text)
+        out.append(contentsOf: text.utf8)
+    }
+
+    static func json(_ t: JSONText, _ out: inout [UInt8]) {
+        guard t.isJSONBOutput else {
+            out.append(contentsOf: JSONWriter.write(t.parse(), canonical: true).utf8)
+            return
+        }
+        // jsonb text is already in canonical order and escaping: drop the spaces it puts after
+        // ',' and ':' outside strings.
+        var text = t.text
+        text.withUTF8 { bytes in
+            var inString = false
+            var i = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                if inString {
+                    out.append(b)
+                    if b == 0x5C, i + 1 < bytes.count { out.append(bytes[i + 1]); i += 2; continue }
+                    if b == 0x22 { inString = false }
+                } else if b == 0x22 {
+                    inString = true
+                    out.append(b)
+                } else if b != 0x20 && b != 0x0A && b != 0x09 && b != 0x0D {
+                    out.append(b)
+                }
+                i += 1
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Crypto
+import LedgerAuditCore
+
+/// SHA-256 over the canonical encoding of every event in scope, in global order, each followed
+/// by `\n` (see `CanonicalEvent`). Recompute it from an extract with the README's recipe.
+public final class EventsDigest: ReplayObserver {
+    var hasher = SHA256()
+    var line: [UInt8] = []
+    public private(set) var eventCount = 0
+
+    public init() { line.reserveCapacity(4096) }
+
+    public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
+        line.removeAll(keepingCapacity: true)
+        CanonicalEvent.encode(event, into: &line)
+        line.append(0x0A)
+        line.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        eventCount += 1
+    }
+
+    public func hexDigest() -> String { SHA256Hex.hex(hasher.finalize()) }
+}
+
+public enum SHA256Hex {
+    public static func of(_ bytes: [UInt8]) -> String { hex(SHA256.hash(data: bytes)) }
+    public static func of(_ text: String) -> String { of(Array(text.utf8)) }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in digest {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import LedgerAuditCore
+import Mustache
+
+/// HTML from mustache templates: `report.mustache` for the page, `section.mustache` for any
+/// section, or `section-<id>.mustache` when a team wants one section drawn its own way.
+/// Values are escaped by mustache's `{{…}}`; ledger text is masked before it gets there.
+public struct HTMLRenderer {
+    let library: MustacheLibrary
+    public let origin: String
+
+    /// Templates from `directory`, or the defaults built into the tool (the repository's `templates/`).
+    public static func load(directory: String?) throws(OutputError) -> HTMLRenderer {
+        var library = MustacheLibrary()
+        var sources: [String: String] = [:]
+        if let directory {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+                throw OutputError("cannot read the templates folder \(directory)")
+            }
+            for name in names where name.hasSuffix(".mustache") {
+                guard let text = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8) else {
+                    throw OutputError("cannot read template \(directory)/\(name)")
+                }
+                sources[String(name.dropLast(".mustache".count))] = text
+            }
+        } else {
+            for (name, text) in EmbeddedTemplates.files where name.hasSuffix(".mustache") {
+                sources[String(name.dropLast(".mustache".count))] = text
+            }
+        }
+        for required in ["report", "section"] where sources[required] == nil {
+            throw OutputError("the templates folder \(directory ?? "(built in)") has no \(required).mustache")
+        }
+        for (name, text) in sources {
+            do {
+                try library.register(text, named: name)
+            } catch {
+                throw OutputError("template \(name).mustache does not parse: \(error)")
+            }
+        }
+        return HTMLRenderer(library: library, origin: directory ?? "built-in")
+    }
+
+    public func render(_ report: Report, exponentOf: (String) -> Int) -> String {
+        let sections: [[String: Any]] = report.sections.map { section in
+            let name = library.getTemplate(named: "section-\(section.id)") != nil ? "section-\(section.id)" : "section"
+            return ["html": library.render(sectionContext(section), withTemplate: name) ?? ""]
+        }
+        let h = report.header
+        let monoKeys: Set<String> = ["catalogSHA256", "eventsDigestSHA256", "gitRevision", "source", "catalogFile"]
+        let context: [String: Any] = [
+            "title": report.title,
+            "subtitle": "As of " + (h.asOfUs.map { Instant.iso8601(us: $0) } ?? "all events") + " · time basis \(h.timeBasis.rawValue) · \(h.population.eventsInScope) events in scope",
+            "facts": HeaderFacts.facts(h).map { ["label": $0.label, "value": CardMask.masked($0.value), "mono": monoKeys.contains($0.key)] as [String: Any] },
+            "controlTotals": h.controlTotals.sorted { $0.key < $1.key }.map { code, t -> [String: Any] in
+                let e = exponentOf(code)
+                return [
+                    "currency": code, "entries": String(t.postingCount),
+                    "debit": MoneyFormat.decimal(t.totalDebitMinor, exponent: e),
+                    "credit": MoneyFormat.decimal(t.totalCreditMinor, exponent: e),
+                    "net": MoneyFormat.decimal(h.conservation.netByCurrency[code] ?? 0, exponent: e),
+                ]
+            },
+            "notes": h.notes.map { CardMask.masked($0) },
+            "sections": sections,
+            "toolVersion": h.toolVersion,
+            "gitRevision": h.gitRevision,
+            "generatedAt": Instant.iso8601(us: h.generatedAtUs),
+        ]
+        return library.render(context, withTemplate: "report") ?? ""
+    }
+
+    func sectionContext(_ section: ReportSection) -> [String: Any] {
+        [
+            "id": section.id,
+            "title": section.title,
+            "hasFigures": !section.figures.isEmpty,
+            "figures": section.figures.map { ["label": $0.label, "value": CardMask.masked($0.value)] },
+            "tables": section.tables.map(tableContext),
+        ]
+    }
+
+    func tableContext(_ table: ReportTable) -> [String: Any] {
+        let shown = table.rows.prefix(Limits.htmlTableRowsMax)
+        // A column is numeric when every non-empty cell is a number the tool formatted.
+        let numeric: [Bool] = table.columns.indices.map { i in
+            var sawNumber = false
+            for row in table.rows where i < row.count {
+                switch row[i] {
+                case .number: sawNumber = true
+                case .empty: continue
+                case .ledgerText: return false
+                }
+            }
+            return sawNumber
+        }
+        let firstTotal = table.rows.count - table.totalRows
+        var context: [String: Any] = [
+            "title": table.title,
+            "columns": table.columns.enumerated().map { ["name": $0.element, "numeric": numeric[$0.offset]] as [String: Any] },
+            "columnCount": table.columns.count,
+            "rows": shown.enumerated().map { index, row -> [String: Any] in
+                [
+                    "total": index >= firstTotal,
+                    "cells": row.enumerated().map { ["text": $0.element.displayText, "numeric": $0.offset < numeric.count && numeric[$0.offset]] as [String: Any] },
+                ]
+            },
+            "truncated": table.totalRowCount > shown.count,
+            "shownCount": shown.count,
+            "totalCount": table.totalRowCount,
+        ]
+        // Absent, not nil: mustache would print an Optional.
+        if let csv = table.csvName { context["csvName"] = csv }
+        return context
+    }
+}
