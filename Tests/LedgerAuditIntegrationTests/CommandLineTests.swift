@@ -16,7 +16,7 @@ struct CommandLineTests {
         #expect(r.stdout.contains("time basis hlc"))
         #expect(r.stdout.contains("sorted before replay"))
         // No temporary file is left behind.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["balances.csv", "findings.csv"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == ["balances.csv", "balances.html", "balances.xml", "findings.csv", "run.json", "trial_balance.csv"])
     }
 
     @Test("--account filters by exact name or prefix*")
