@@ -7,9 +7,9 @@ extract, independently of the tool: proof that a report's digest covers exactly 
 Canonical encoding of one event: a JSON array, no whitespace, of the 13 columns in table order
 (event_id, event_type, aggregate_id, stream_version, causation_id, correlation_id, hlc_physical,
 hlc_logical, vector_clock, payload, metadata, user_id, recorded_at as integer microseconds since
-the Unix epoch, UTC); UUIDs lower-case; JSON objects with keys ordered as jsonb orders them
-(shorter first, then bytewise; last duplicate wins); numbers exactly as written; strings escaping
-only quote, backslash and control characters. The digest is SHA-256 over every event in scope,
+the Unix epoch, UTC); UUIDs lower-case; JSON columns as PostgreSQL's jsonb prints them: keys
+shorter first, then bytewise (last duplicate wins), ", " between members and elements, ": " after
+keys; numbers exactly as written; strings escaping only quote, backslash and control characters. The digest is SHA-256 over every event in scope,
 in global order (hlc_physical, hlc_logical, event_id), each encoding followed by a newline.
 """
 import datetime, hashlib, json, re, sys
@@ -42,9 +42,9 @@ def canon(v):
     if v is True: return 'true'
     if v is False: return 'false'
     if isinstance(v, str): return esc(v)
-    if isinstance(v, list): return '[' + ','.join(canon(x) for x in v) + ']'
+    if isinstance(v, list): return '[' + ', '.join(canon(x) for x in v) + ']'
     keys = sorted(v.keys(), key=lambda k: (len(k.encode()), k.encode()))
-    return '{' + ','.join(esc(k) + ':' + canon(v[k]) for k in keys) + '}'
+    return '{' + ', '.join(esc(k) + ': ' + canon(v[k]) for k in keys) + '}'
 
 def micros(ts):
     m = re.match(r'(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d{1,6}))?(Z|z|[+-]\d\d(?::?\d\d)?)$', ts)

@@ -1,121 +1,162 @@
 import CLibXML2
 import LedgerAuditCore
 
-/// XML in the `urn:ledger-audit:report:1` namespace, built with libxml2 and validated against
-/// `ledger-audit-report.xsd` before the file is renamed into place: an invalid document is a bug
-/// in the tool and an error, never a silent output.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// XML in the `urn:ledger-audit:report:1` namespace, streamed with libxml2's text writer to a
+/// temporary file (memory does not grow with rows), validated against
+/// `ledger-audit-report.xsd` by libxml2's streaming validator, and only then renamed into place:
+/// an invalid document is a bug in the tool and an error, never a silent output.
 public enum XMLRenderer {
     public static let namespace = "urn:ledger-audit:report:1"
     public static let schemaName = "ledger-audit-report.xsd"
     public static let schemaVersion = "1"
 
-    /// Builds the document, validates it, returns its bytes.
+    public static func write(_ report: Report, to path: String, exponentOf: (String) -> Int) throws(OutputError) {
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let temporary = dir + "/." + name + ".partial-" + String(getpid())
+        do {
+            try stream(report, to: temporary, exponentOf: exponentOf)
+            try validate(file: temporary)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw OutputError("cannot rename into \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The validated document's bytes (tests and previews).
     public static func render(_ report: Report, exponentOf: (String) -> Int) throws(OutputError) -> [UInt8] {
+        let path = "/tmp/ledger-audit-render-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).xml"
+        try write(report, to: path, exponentOf: exponentOf)
+        defer { unlink(path) }
+        guard let fd = Optional(open(path, O_RDONLY)), fd >= 0 else { throw OutputError("cannot read back \(path)") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return bytes
+    }
+
+    static func stream(_ report: Report, to path: String, exponentOf: (String) -> Int) throws(OutputError) {
         LibXML.initialise()
-        guard let doc = xmlNewDoc("1.0") else { throw OutputError("libxml2 could not create a document") }
-        defer { xmlFreeDoc(doc) }
-        let root = xmlNewNode(nil, "ledgerAuditReport")
-        let ns = xmlNewNs(root, namespace, nil)
-        xmlSetNs(root, ns)
-        xmlDocSetRootElement(doc, root)
-        attribute(root, "kind", report.kind)
-        attribute(root, "schemaVersion", schemaVersion)
-        header(report.header, parent: root, ns: ns, exponentOf: exponentOf)
+        guard let writer = xmlNewTextWriterFilename(path, 0) else { throw OutputError("cannot write \(path): \(LibXML.lastError())") }
+        var w = XMLStream(writer: writer)
+        defer { xmlFreeTextWriter(writer) }
+        xmlTextWriterSetIndent(writer, 1)
+        xmlTextWriterSetIndentString(writer, "  ")
+        w.check(xmlTextWriterStartDocument(writer, "1.0", "UTF-8", nil))
+        w.start("ledgerAuditReport")
+        w.attribute("xmlns", namespace)
+        w.attribute("kind", report.kind)
+        w.attribute("schemaVersion", schemaVersion)
+        header(report.header, &w, exponentOf: exponentOf)
         for section in report.sections {
-            let s = xmlNewChild(root, ns, "section", nil)
-            attribute(s, "id", section.id)
-            attribute(s, "title", section.title)
+            w.start("section")
+            w.attribute("id", section.id)
+            w.attribute("title", section.title)
             for f in section.figures {
-                attribute(text(s, ns, "figure", CardMask.masked(f.value)), "label", f.label)
+                w.start("figure")
+                w.attribute("label", f.label)
+                w.text(CardMask.masked(f.value))
+                w.end()
             }
             for table in section.tables {
                 guard let rowName = table.xmlRow else { continue }
-                let t = xmlNewChild(s, ns, "table", nil)
-                attribute(t, "title", table.title)
-                if let csv = table.csvName { attribute(t, "csv", csv) }
-                attribute(t, "rows", String(table.rows.count))
+                w.start("table")
+                w.attribute("title", table.title)
+                if let csv = table.csvName { w.attribute("csv", csv) }
+                w.attribute("rows", String(table.rows.count))
                 let names = table.columns.map(lowerCamelCase)
                 for row in table.rows {
-                    let r = xmlNewChild(t, ns, rowName, nil)
+                    w.start(rowName)
                     for (i, cell) in row.enumerated() where i < names.count {
                         if case .empty = cell { continue }
-                        attribute(r, names[i], cell.displayText)
+                        w.attribute(names[i], cell.displayText)
                     }
+                    w.end()
                 }
+                w.end()
             }
+            w.end()
         }
-        try validate(doc)
-        var memory: UnsafeMutablePointer<xmlChar>?
-        var size: Int32 = 0
-        xmlDocDumpFormatMemoryEnc(doc, &memory, &size, "UTF-8", 1)
-        guard let memory else { throw OutputError("libxml2 could not serialise the XML report") }
-        defer { ledger_audit_xml_free(memory) }
-        return Array(UnsafeBufferPointer(start: memory, count: Int(size)))
+        w.end()
+        w.check(xmlTextWriterEndDocument(writer))
+        if w.failed { throw OutputError("libxml2 could not write \(path): \(LibXML.lastError())") }
     }
 
-    public static func write(_ report: Report, to path: String, exponentOf: (String) -> Int) throws(OutputError) {
-        let bytes = try render(report, exponentOf: exponentOf)
-        let file = try AtomicFile(path: path)
-        try file.write(bytes: bytes)
-        try file.commit()
-    }
-
-    static func header(_ h: ReportHeader, parent: xmlNodePtr?, ns: xmlNsPtr?, exponentOf: (String) -> Int) {
-        let x = xmlNewChild(parent, ns, "header", nil)
-        text(x, ns, "reportKind", h.reportKind)
-        let asOf = text(x, ns, "asOf", h.asOfUs.map { Instant.iso8601(us: $0) } ?? "")
-        attribute(asOf, "basis", h.timeBasis.rawValue)
-        attribute(asOf, "allEvents", h.asOfUs == nil ? "true" : "false")
-        if let from = h.fromUs { text(x, ns, "from", Instant.iso8601(us: from)) }
-        if let known = h.knownAtUs { text(x, ns, "knownAt", Instant.iso8601(us: known)) }
-        text(x, ns, "source", h.source)
-        let catalog = xmlNewChild(x, ns, "catalog", nil)
-        attribute(catalog, "file", h.catalogFile)
-        attribute(catalog, "sha256", h.catalogSHA256)
+    static func header(_ h: ReportHeader, _ w: inout XMLStream, exponentOf: (String) -> Int) {
+        w.start("header")
+        w.element("reportKind", h.reportKind)
+        w.start("asOf")
+        w.attribute("basis", h.timeBasis.rawValue)
+        w.attribute("allEvents", h.asOfUs == nil ? "true" : "false")
+        w.text(h.asOfUs.map { Instant.iso8601(us: $0) } ?? "")
+        w.end()
+        if let from = h.fromUs { w.element("from", Instant.iso8601(us: from)) }
+        if let known = h.knownAtUs { w.element("knownAt", Instant.iso8601(us: known)) }
+        w.element("source", h.source)
+        w.start("catalog")
+        w.attribute("file", h.catalogFile)
+        w.attribute("sha256", h.catalogSHA256)
+        w.end()
         let p = h.population
-        let population = xmlNewChild(x, ns, "population", nil)
+        w.start("population")
         for (name, value) in [("eventsRead", p.eventsRead), ("eventsInScope", p.eventsInScope), ("eventsQuarantined", p.eventsQuarantined),
                               ("rowsMalformed", p.rowsMalformed), ("eventsUnknownType", p.eventsUnknownType),
                               ("moneyEvents", p.moneyEvents), ("postings", p.postings)] {
-            attribute(population, name, String(value))
+            w.attribute(name, String(value))
         }
-        let totals = xmlNewChild(x, ns, "controlTotals", nil)
+        w.end()
+        w.start("controlTotals")
         for (code, t) in h.controlTotals.sorted(by: { $0.key < $1.key }) {
-            let c = xmlNewChild(totals, ns, "currency", nil)
             let e = exponentOf(code)
-            attribute(c, "code", code)
-            attribute(c, "numberOfEntries", String(t.postingCount))
-            attribute(c, "totalDebitMinor", String(t.totalDebitMinor))
-            attribute(c, "totalCreditMinor", String(t.totalCreditMinor))
-            attribute(c, "totalDebit", MoneyFormat.decimal(t.totalDebitMinor, exponent: e))
-            attribute(c, "totalCredit", MoneyFormat.decimal(t.totalCreditMinor, exponent: e))
+            w.start("currency")
+            w.attribute("code", code)
+            w.attribute("numberOfEntries", String(t.postingCount))
+            w.attribute("totalDebitMinor", String(t.totalDebitMinor))
+            w.attribute("totalCreditMinor", String(t.totalCreditMinor))
+            w.attribute("totalDebit", MoneyFormat.decimal(t.totalDebitMinor, exponent: e))
+            w.attribute("totalCredit", MoneyFormat.decimal(t.totalCreditMinor, exponent: e))
+            w.end()
         }
-        let conservation = xmlNewChild(x, ns, "conservation", nil)
-        attribute(conservation, "holds", h.conservation.holds ? "true" : "false")
+        w.end()
+        w.start("conservation")
+        w.attribute("holds", h.conservation.holds ? "true" : "false")
         for (code, net) in h.conservation.netByCurrency.sorted(by: { $0.key < $1.key }) {
-            attribute(text(conservation, ns, "net", String(net)), "currency", code)
+            w.start("net")
+            w.attribute("currency", code)
+            w.text(String(net))
+            w.end()
         }
+        w.end()
         if let digest = h.eventsDigestSHA256 {
-            let d = text(x, ns, "eventsDigest", digest)
-            attribute(d, "algorithm", "SHA-256")
-            attribute(d, "encoding", CanonicalEvent.name)
+            w.start("eventsDigest")
+            w.attribute("algorithm", "SHA-256")
+            w.attribute("encoding", CanonicalEvent.name)
+            w.text(digest)
+            w.end()
         }
-        let tool = xmlNewChild(x, ns, "tool", nil)
-        attribute(tool, "name", "ledger-audit")
-        attribute(tool, "version", h.toolVersion)
-        attribute(tool, "gitRevision", h.gitRevision)
-        text(x, ns, "generatedAt", Instant.iso8601(us: h.generatedAtUs))
-        text(x, ns, "runBy", h.runBy)
-        for note in h.notes { text(x, ns, "note", CardMask.masked(note)) }
-    }
-
-    @discardableResult
-    static func text(_ parent: xmlNodePtr?, _ ns: xmlNsPtr?, _ name: String, _ value: String) -> xmlNodePtr? {
-        xmlNewTextChild(parent, ns, name, xmlSafe(value))
-    }
-
-    static func attribute(_ node: xmlNodePtr?, _ name: String, _ value: String) {
-        xmlNewProp(node, name, xmlSafe(value))
+        w.start("tool")
+        w.attribute("name", "ledger-audit")
+        w.attribute("version", h.toolVersion)
+        w.attribute("gitRevision", h.gitRevision)
+        w.end()
+        w.element("generatedAt", Instant.iso8601(us: h.generatedAtUs))
+        w.element("runBy", h.runBy)
+        for note in h.notes { w.element("note", CardMask.masked(note)) }
+        w.end()
     }
 
     /// XML 1.0 cannot carry most control characters, even escaped: they are shown as `\u00XX`.
@@ -147,8 +188,10 @@ public enum XMLRenderer {
         return String(first) + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 
-    static func validate(_ doc: xmlDocPtr) throws(OutputError) {
+    /// Streaming (SAX) validation of a written file against the built-in schema.
+    public static func validate(file path: String) throws(OutputError) {
         guard let xsd = EmbeddedTemplates.files[schemaName] else { throw OutputError("the XML schema is not built in") }
+        LibXML.initialise()
         let problem: String? = xsd.utf8CString.withUnsafeBufferPointer { buffer -> String? in
             guard let parserContext = xmlSchemaNewMemParserCtxt(buffer.baseAddress, Int32(buffer.count - 1)) else { return "cannot read the schema" }
             defer { xmlSchemaFreeParserCtxt(parserContext) }
@@ -157,11 +200,28 @@ public enum XMLRenderer {
             guard let validContext = xmlSchemaNewValidCtxt(schema) else { return "cannot validate" }
             defer { xmlSchemaFreeValidCtxt(validContext) }
             xmlSchemaSetValidStructuredErrors(validContext, LibXML.quietHandler, nil)
-            return xmlSchemaValidateDoc(validContext, doc) == 0 ? nil : LibXML.lastError()
+            return xmlSchemaValidateFile(validContext, path, 0) == 0 ? nil : LibXML.lastError()
         }
         if let problem {
             throw OutputError("BUG: the XML report does not validate against \(schemaName): \(problem). No XML file was written.")
         }
+    }
+}
+
+/// A thin wrapper over xmlTextWriter that remembers whether any call failed.
+struct XMLStream {
+    let writer: xmlTextWriterPtr
+    var failed = false
+
+    mutating func check(_ result: Int32) { if result < 0 { failed = true } }
+    mutating func start(_ name: String) { check(xmlTextWriterStartElement(writer, name)) }
+    mutating func end() { check(xmlTextWriterEndElement(writer)) }
+    mutating func attribute(_ name: String, _ value: String) { check(xmlTextWriterWriteAttribute(writer, name, XMLRenderer.xmlSafe(value))) }
+    mutating func text(_ value: String) { check(xmlTextWriterWriteString(writer, XMLRenderer.xmlSafe(value))) }
+    mutating func element(_ name: String, _ value: String) {
+        start(name)
+        text(value)
+        end()
     }
 }
 
@@ -187,11 +247,8 @@ public enum LibXML {
 
     /// Validates a file against the built-in schema (for `xmllint`-style checks in tests).
     public static func validateFile(_ path: String) -> String? {
-        initialise()
-        guard let doc = xmlReadFile(path, nil, Int32(XML_PARSE_NONET.rawValue)) else { return "does not parse: \(lastError())" }
-        defer { xmlFreeDoc(doc) }
         do {
-            try XMLRenderer.validate(doc)
+            try XMLRenderer.validate(file: path)
             return nil
         } catch {
             return error.description

@@ -45,7 +45,7 @@ struct ReplayTests {
         let toAccount = to.replacingAll("user:A:", with: "user:\(a):")
         #expect(r.book.balance(fromAccount, "EUR") == -700)
         #expect(r.book.balance(toAccount, "EUR") == 700)
-        #expect(r.book.balances.count == 2)
+        #expect(r.book.accountCount == 2)
     }
 
     @Test("BID_PLACED carries an amount but moves nothing; other non-money events too")
@@ -55,7 +55,7 @@ struct ReplayTests {
             l.add(t, aggregate: "auction-1", payload: #"{"amount": 5000, "currency": "USD"}"#, user: nil)
         }
         let r = try replayReference(l.events)
-        #expect(r.book.balances.isEmpty)
+        #expect(r.book.isEmpty)
         #expect(r.findings.total == 0)
         #expect(r.population.eventsInScope == 6)
     }
@@ -116,7 +116,7 @@ struct ReplayTests {
         var l = L()
         l.add("FUNDS_TELEPORTED", aggregate: "a", payload: #"{"amount": 100}"#)
         let r = try replayReference(l.events)
-        #expect(r.book.balances.isEmpty)
+        #expect(r.book.isEmpty)
         #expect(r.findings.countByCode[.unknownEventType] == 1)
         #expect(r.population.eventsUnknownType == 1)
     }
@@ -175,7 +175,7 @@ struct ReplayTests {
         var l = L()
         l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 0}"#)
         let r = try replayReference(l.events)
-        #expect(r.book.balances.count == 2)
+        #expect(r.book.accountCount == 2)
     }
 }
 

@@ -10,8 +10,8 @@ import Testing
 /// so renderings can be compared byte for byte.
 func fixedBalancesReport(_ events: [EventRecord]? = nil, path: String? = nil, asOfUs: Int64?, catalog: Catalog = CatalogLoader.reference(), source: String = "file:samples/auction/events.jsonl (jsonl extract)") throws -> Report {
     let digest = EventsDigest()
-    let activity = PeriodActivity(fromUs: nil, basis: .hlc)
-    let replay = Replay(catalog: catalog, observers: [digest, activity])
+    let periodStart = PeriodStart(fromUs: nil, basis: .hlc)
+    let replay = Replay(catalog: catalog, observers: [digest, periodStart])
     let result: ReplayResult
     if let events {
         result = try replay.run(source: ArraySource(events), scope: .asOf(asOfUs, basis: .hlc), eventIdsMayRepeat: true)
@@ -26,7 +26,7 @@ func fixedBalancesReport(_ events: [EventRecord]? = nil, path: String? = nil, as
     )
     return Report(kind: "balances", title: "Balances and trial balance", header: header, sections: [
         BalancesReport.section(result, catalog: catalog, filters: []),
-        BalancesReport.trialBalanceSection(result, activity: activity, catalog: catalog, filters: []),
+        BalancesReport.trialBalanceSection(result, start: periodStart, catalog: catalog, filters: []),
         FindingsTable.section(result.findings),
     ])
 }
@@ -201,7 +201,7 @@ struct EventsDigestTests {
         jsonb.payload = JSONText(validated: #"{"aa": {"a": [1, 2], "b": 1}, "note": "xé/y", "amount": 5, "currency": "USD"}"#, isJSONBOutput: true)
         #expect(CanonicalEvent.encode(e) == CanonicalEvent.encode(jsonb))
         let text = String(decoding: CanonicalEvent.encode(e), as: UTF8.self)
-        #expect(text.contains(#"{"aa":{"a":[1,2],"b":1},"note":"xé/y","amount":5,"currency":"USD"}"#))
+        #expect(text.contains(#",{"aa": {"a": [1, 2], "b": 1}, "note": "xé/y", "amount": 5, "currency": "USD"},"#))
         #expect(text.hasPrefix("[\"\(e.eventId)\",\"FUNDS_DEPOSITED\","))
         #expect(text.hasSuffix(",\(e.recordedAtUs)]"))
     }

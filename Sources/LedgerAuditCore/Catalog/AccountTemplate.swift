@@ -112,35 +112,45 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A glob over account names where `*` matches any run of characters (`user:*:reserved`).
+/// Matched on UTF-8 bytes: it runs for every account of every report.
 public struct AccountPattern: Sendable, Equatable, CustomStringConvertible {
     public let text: String
-    let parts: [Substring]
+    let parts: [[UInt8]]
 
     public init(_ text: String) {
         self.text = text
-        self.parts = text.split(separator: "*", omittingEmptySubsequences: false)
+        self.parts = text.split(separator: "*", omittingEmptySubsequences: false).map { Array($0.utf8) }
     }
 
     public var description: String { text }
 
-    public func matches(_ account: String) -> Bool {
-        if parts.count == 1 { return account == text }
-        var rest = Substring(account)
-        guard rest.hasPrefix(parts[0]) else { return false }
-        rest = rest.dropFirst(parts[0].count)
-        for part in parts.dropFirst().dropLast() where !part.isEmpty {
-            guard let end = AccountPattern.endOfFirstMatch(of: part, in: rest) else { return false }
-            rest = rest[end...]
-        }
-        return rest.hasSuffix(parts[parts.count - 1])
-    }
+    public static func == (a: AccountPattern, b: AccountPattern) -> Bool { a.text == b.text }
 
-    static func endOfFirstMatch(of needle: Substring, in haystack: Substring) -> Substring.Index? {
-        var start = haystack.startIndex
-        while start < haystack.endIndex {
-            if haystack[start...].hasPrefix(needle) { return haystack.index(start, offsetBy: needle.count) }
-            start = haystack.index(after: start)
+    public func matches(_ account: String) -> Bool {
+        var copy = account
+        return copy.withUTF8 { bytes in
+            if parts.count == 1 { return bytesEqual(bytes, parts[0].withUnsafeBufferPointer { $0 }) }
+            let first = parts[0], last = parts[parts.count - 1]
+            guard bytes.count >= first.count + last.count,
+                  first.withUnsafeBufferPointer({ bytesEqual(UnsafeBufferPointer(rebasing: bytes[0..<first.count]), $0) }),
+                  last.withUnsafeBufferPointer({ bytesEqual(UnsafeBufferPointer(rebasing: bytes[(bytes.count - last.count)...]), $0) })
+            else { return false }
+            // Middle parts, leftmost first, between the prefix and the suffix.
+            var position = first.count
+            let end = bytes.count - last.count
+            for part in parts.dropFirst().dropLast() where !part.isEmpty {
+                var found = false
+                while position + part.count <= end {
+                    if part.withUnsafeBufferPointer({ bytesEqual(UnsafeBufferPointer(rebasing: bytes[position..<(position + part.count)]), $0) }) {
+                        position += part.count
+                        found = true
+                        break
+                    }
+                    position += 1
+                }
+                if !found { return false }
+            }
+            return true
         }
-        return nil
     }
 }

@@ -5,9 +5,11 @@
 /// `["event_id","event_type","aggregate_id",stream_version,"causation_id"|null,"correlation_id",
 ///   hlc_physical,hlc_logical,vector_clock,payload,metadata,"user_id"|null,recorded_at_us]` —
 /// UUIDs in lower-case 8-4-4-4-12 form, `recorded_at` as integer microseconds since the Unix
-/// epoch (UTC), JSON columns compact with object keys in jsonb order (shorter first, then
-/// bytewise; the last of duplicate keys kept), numbers exactly as stored, strings escaping only
-/// `"`, `\` and control characters (`\b \f \n \r \t`, others `\u00xx`), other characters as UTF-8.
+/// epoch (UTC), JSON columns exactly as PostgreSQL's jsonb prints them — object keys shorter
+/// first, then bytewise, the last of duplicate keys kept; `", "` between members and elements,
+/// `": "` after keys, no other whitespace; numbers as stored; strings escaping only `"`, `\` and
+/// control characters (`\b \f \n \r \t`, others `\u00xx`), other characters as UTF-8.
+/// From PostgreSQL the JSON columns are taken as they arrive; from files they are re-written.
 public enum CanonicalEvent {
     public static let name = "ledger-audit-canonical-v1"
 
@@ -36,9 +38,12 @@ public enum CanonicalEvent {
     }
 
     static func uuid(_ id: EventID, _ out: inout [UInt8]) {
-        out.append(0x22)
-        out.append(contentsOf: id.description.utf8)
-        out.append(0x22)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 38) { b in
+            b[0] = 0x22
+            id.writeHex(into: UnsafeMutableBufferPointer(rebasing: b[1..<37]))
+            b[37] = 0x22
+            out.append(contentsOf: UnsafeBufferPointer(b))
+        }
     }
 
     static func optionalUUID(_ id: EventID?, _ out: inout [UInt8]) {
@@ -54,30 +59,10 @@ public enum CanonicalEvent {
     }
 
     static func json(_ t: JSONText, _ out: inout [UInt8]) {
-        guard t.isJSONBOutput else {
-            out.append(contentsOf: JSONWriter.write(t.parse(), canonical: true).utf8)
-            return
-        }
-        // jsonb text is already in canonical order and escaping: drop the spaces it puts after
-        // ',' and ':' outside strings.
-        var text = t.text
-        text.withUTF8 { bytes in
-            var inString = false
-            var i = 0
-            while i < bytes.count {
-                let b = bytes[i]
-                if inString {
-                    out.append(b)
-                    if b == 0x5C, i + 1 < bytes.count { out.append(bytes[i + 1]); i += 2; continue }
-                    if b == 0x22 { inString = false }
-                } else if b == 0x22 {
-                    inString = true
-                    out.append(b)
-                } else if b != 0x20 && b != 0x0A && b != 0x09 && b != 0x0D {
-                    out.append(b)
-                }
-                i += 1
-            }
+        if t.isJSONBOutput {
+            out.append(contentsOf: t.text.utf8)
+        } else {
+            out.append(contentsOf: JSONWriter.jsonbText(t.parse()).utf8)
         }
     }
 }

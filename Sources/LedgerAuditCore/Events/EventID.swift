@@ -56,17 +56,31 @@ public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public var description: String {
         String(unsafeUninitializedCapacity: 36) { out in
-            let hex: StaticString = "0123456789abcdef"
-            let digits = hex.utf8Start
-            var pos = 0
-            for n in 0..<32 {
-                if n == 8 || n == 12 || n == 16 || n == 20 { out[pos] = UInt8(ascii: "-"); pos += 1 }
-                let word = n < 16 ? high : low
-                let shift = UInt64(60 - 4 * (n % 16))
-                out[pos] = digits[Int((word >> shift) & 0xF)]
-                pos += 1
-            }
+            writeHex(into: out)
             return 36
         }
     }
+
+    /// Two lower-case hex digits per byte value, packed as (high << 8 | low).
+    static let hexPairs: [UInt16] = (0..<256).map { b in
+        let digits = Array("0123456789abcdef".utf8)
+        return UInt16(digits[b >> 4]) << 8 | UInt16(digits[b & 0xF])
+    }
+
+    /// The 36-byte 8-4-4-4-12 lower-case form, written into `out` (no allocation).
+    public func writeHex(into out: UnsafeMutableBufferPointer<UInt8>) {
+        EventID.hexPairs.withUnsafeBufferPointer { pairs in
+            var pos = 0
+            for i in 0..<16 {
+                if i == 4 || i == 6 || i == 8 || i == 10 { out[pos] = UInt8(ascii: "-"); pos += 1 }
+                let word = i < 8 ? high : low
+                let byte = Int((word >> UInt64(56 - 8 * (i % 8))) & 0xFF)
+                let pair = pairs[byte]
+                out[pos] = UInt8(pair >> 8)
+                out[pos + 1] = UInt8(pair & 0xFF)
+                pos += 2
+            }
+        }
+    }
+
 }

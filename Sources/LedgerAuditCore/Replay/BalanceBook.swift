@@ -24,15 +24,28 @@ public struct AppliedPosting: Sendable {
     public var toBalanceAfterMinor: Int64 { toBalanceBeforeMinor + posting.amountMinor }
 }
 
+/// One account's running state: its balance, and all it ever received (debits) and gave (credits).
+public struct AccountTotals: Sendable, Equatable {
+    public var balanceMinor: Int64 = 0
+    public var debitsMinor: Int128 = 0
+    public var creditsMinor: Int128 = 0
+    public init() {}
+}
+
 /// Balances per account and currency: memory in proportion to accounts, never to events.
 public struct BalanceBook: Sendable {
-    public private(set) var balances: [AccountCurrency: Int64] = [:]
+    public private(set) var accounts: [AccountCurrency: AccountTotals] = [:]
 
     public init() {}
 
+    public var accountCount: Int { accounts.count }
+    public var isEmpty: Bool { accounts.isEmpty }
+
     public func balance(_ account: String, _ currency: String) -> Int64 {
-        balances[AccountCurrency(account: account, currency: currency)] ?? 0
+        accounts[AccountCurrency(account: account, currency: currency)]?.balanceMinor ?? 0
     }
+
+    public func totals(_ key: AccountCurrency) -> AccountTotals { accounts[key] ?? AccountTotals() }
 
     public struct Overflow: Error, Sendable {
         public var account: String
@@ -42,23 +55,29 @@ public struct BalanceBook: Sendable {
     /// Applies all of an event's postings, or none: every leg is checked before any is applied.
     public mutating func apply(_ postings: [Posting]) -> Result<[AppliedPosting], Overflow> {
         if postings.count == 1 { return applyOne(postings[0]) }
-        var trial: [AccountCurrency: Int64] = [:]
+        var trial: [AccountCurrency: AccountTotals] = [:]
         var applied: [AppliedPosting] = []
         applied.reserveCapacity(postings.count)
         for p in postings {
             let fromKey = AccountCurrency(account: p.fromAccount, currency: p.currency)
-            let toKey = AccountCurrency(account: p.toAccount, currency: p.currency)
-            let fromBefore = trial[fromKey] ?? balances[fromKey] ?? 0
+            var from = trial[fromKey] ?? accounts[fromKey] ?? AccountTotals()
+            let fromBefore = from.balanceMinor
             let (fromAfter, o1) = fromBefore.subtractingReportingOverflow(p.amountMinor)
             if o1 { return .failure(Overflow(account: p.fromAccount, balanceMinor: fromBefore)) }
-            trial[fromKey] = fromAfter
-            let toBefore = trial[toKey] ?? balances[toKey] ?? 0
+            from.balanceMinor = fromAfter
+            from.creditsMinor += Int128(p.amountMinor)
+            trial[fromKey] = from
+            let toKey = AccountCurrency(account: p.toAccount, currency: p.currency)
+            var to = trial[toKey] ?? accounts[toKey] ?? AccountTotals()
+            let toBefore = to.balanceMinor
             let (toAfter, o2) = toBefore.addingReportingOverflow(p.amountMinor)
             if o2 { return .failure(Overflow(account: p.toAccount, balanceMinor: toBefore)) }
-            trial[toKey] = toAfter
+            to.balanceMinor = toAfter
+            to.debitsMinor += Int128(p.amountMinor)
+            trial[toKey] = to
             applied.append(AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore))
         }
-        for (k, v) in trial { balances[k] = v }
+        for (k, v) in trial { accounts[k] = v }
         return .success(applied)
     }
 
@@ -66,27 +85,33 @@ public struct BalanceBook: Sendable {
     mutating func applyOne(_ p: Posting) -> Result<[AppliedPosting], Overflow> {
         let fromKey = AccountCurrency(account: p.fromAccount, currency: p.currency)
         let toKey = AccountCurrency(account: p.toAccount, currency: p.currency)
-        let fromBefore = balances[fromKey] ?? 0
+        var from = accounts[fromKey] ?? AccountTotals()
+        let fromBefore = from.balanceMinor
         let (fromAfter, o1) = fromBefore.subtractingReportingOverflow(p.amountMinor)
         if o1 { return .failure(Overflow(account: p.fromAccount, balanceMinor: fromBefore)) }
-        let toBefore = fromKey == toKey ? fromAfter : balances[toKey] ?? 0
+        from.balanceMinor = fromAfter
+        from.creditsMinor += Int128(p.amountMinor)
+        var to = fromKey == toKey ? from : accounts[toKey] ?? AccountTotals()
+        let toBefore = to.balanceMinor
         let (toAfter, o2) = toBefore.addingReportingOverflow(p.amountMinor)
         if o2 { return .failure(Overflow(account: p.toAccount, balanceMinor: toBefore)) }
-        balances[fromKey] = fromAfter
-        balances[toKey] = toAfter
+        to.balanceMinor = toAfter
+        to.debitsMinor += Int128(p.amountMinor)
+        accounts[fromKey] = from
+        accounts[toKey] = to
         return .success([AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore)])
     }
 
     /// Per currency, the sum over all accounts (external included): zero when money is conserved.
     public func netByCurrency() -> [String: Int128] {
         var net: [String: Int128] = [:]
-        for (k, v) in balances { net[k.currency, default: 0] += Int128(v) }
+        for (k, v) in accounts { net[k.currency, default: 0] += Int128(v.balanceMinor) }
         return net
     }
 
     /// Rows in C collation. For ASCII names Swift's own `<` is already bytewise (and faster).
     public func sortedRows() -> [(AccountCurrency, Int64)] {
-        let rows = balances.map { ($0.key, $0.value) }
+        let rows = accounts.map { ($0.key, $0.value.balanceMinor) }
         let allASCII = rows.allSatisfy { $0.0.account.utf8.allSatisfy { $0 < 0x80 } && $0.0.currency.utf8.allSatisfy { $0 < 0x80 } }
         if allASCII {
             return rows.sorted { $0.0.account != $1.0.account ? $0.0.account < $1.0.account : $0.0.currency < $1.0.currency }

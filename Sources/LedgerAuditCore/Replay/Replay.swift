@@ -1,10 +1,13 @@
 /// Something that watches the replay, event by event, and may add findings (the checks).
 public protocol ReplayObserver: AnyObject {
+    /// Before the event is folded, with the book as it stands (for snapshots at an instant).
+    func willFold(_ event: EventRecord, book: BalanceBook)
     func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog)
     func finish(book: BalanceBook, findings: inout FindingLog)
 }
 
 extension ReplayObserver {
+    public func willFold(_ event: EventRecord, book: BalanceBook) {}
     public func finish(book: BalanceBook, findings: inout FindingLog) {}
 }
 
@@ -119,6 +122,7 @@ struct FoldState {
     }
 
     mutating func fold(_ event: EventRecord) {
+        for observer in observers { observer.willFold(event, book: book) }
         var outcome = rules.post(event)
         var applied: [AppliedPosting] = []
         switch outcome {

@@ -11,7 +11,11 @@ public enum BalancesReport {
     }
 
     public static func rows(_ book: BalanceBook, catalog: Catalog, filters: [String]) -> [[ReportCell]] {
-        book.sortedRows().filter { matches($0.0.account, filters: filters) }.map { key, balance in
+        rows(sorted: book.sortedRows(), catalog: catalog, filters: filters)
+    }
+
+    public static func rows(sorted: [(AccountCurrency, Int64)], catalog: Catalog, filters: [String]) -> [[ReportCell]] {
+        sorted.filter { matches($0.0.account, filters: filters) }.map { key, balance in
             let exponent = catalog.currencies.exponent(of: key.currency) ?? 2
             return [.ledgerText(key.account), .ledgerText(key.currency), .integer(balance), .number(MoneyFormat.decimal(balance, exponent: exponent))]
         }
@@ -19,28 +23,30 @@ public enum BalancesReport {
 
     /// The trial balance grouped by account kind with totals per currency (the conservation
     /// line) first, then every account's balance (balances.csv).
-    public static func section(_ result: ReplayResult, catalog: Catalog, filters: [String]) -> ReportSection {
+    public static func section(_ result: ReplayResult, catalog: Catalog, filters: [String], sorted: [(AccountCurrency, Int64)]? = nil) -> ReportSection {
+        let sorted = sorted ?? result.book.sortedRows()
         let byKind = TrialBalance.byKind(book: result.book, catalog: catalog)
         return ReportSection(
             id: "balances", title: "Balances",
             figures: [
-                ("Accounts", String(result.book.balances.count)),
+                ("Accounts", String(result.book.accountCount)),
                 ("Conservation", result.conservation.holds ? "holds: every currency sums to zero" : "BROKEN"),
             ],
             tables: [
                 ReportTable(csvName: nil, xmlRow: "kindTotal", title: "Trial balance by account kind", columns: TrialBalance.kindColumns, rows: byKind.rows, totalRows: byKind.totalRows),
-                ReportTable(csvName: "balances.csv", xmlRow: "balance", title: "Balances", columns: columns, rows: rows(result.book, catalog: catalog, filters: filters)),
+                ReportTable(csvName: "balances.csv", xmlRow: "balance", title: "Balances", columns: columns, rows: rows(sorted: sorted, catalog: catalog, filters: filters)),
             ]
         )
     }
 
     /// Per account, beginning and ending balances for the period (trial_balance.csv).
-    public static func trialBalanceSection(_ result: ReplayResult, activity: PeriodActivity, catalog: Catalog, filters: [String]) -> ReportSection {
-        ReportSection(
+    public static func trialBalanceSection(_ result: ReplayResult, start: PeriodStart, catalog: Catalog, filters: [String], sorted: [(AccountCurrency, Int64)]? = nil) -> ReportSection {
+        let sorted = sorted ?? result.book.sortedRows()
+        return ReportSection(
             id: "trial-balance", title: "Trial balance by account",
             tables: [
                 ReportTable(csvName: "trial_balance.csv", xmlRow: "trialBalanceLine", title: "Beginning and ending balances", columns: TrialBalance.columns,
-                            rows: TrialBalance.lines(book: result.book, activity: activity, catalog: catalog, filters: filters)),
+                            rows: TrialBalance.lines(book: result.book, sorted: sorted, start: start, catalog: catalog, filters: filters)),
             ]
         )
     }

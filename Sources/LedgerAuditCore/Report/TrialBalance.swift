@@ -1,17 +1,18 @@
-/// Period activity per account, watched during the replay: debits (money in) and credits (money
-/// out) after `fromUs`. Beginning balances follow exactly: ending − debits + credits.
-public final class PeriodActivity: ReplayObserver {
+/// The book as it stood at the start of a period (`--from`): one copy-on-write snapshot, taken
+/// before the first event after `fromUs`. Period debits and credits are the differences.
+public final class PeriodStart: ReplayObserver {
     public let fromUs: Int64?
     public let basis: TimeBasis
-    public private(set) var debitsMinor: [AccountCurrency: Int128] = [:]
-    public private(set) var creditsMinor: [AccountCurrency: Int128] = [:]
+    public private(set) var snapshot = BalanceBook()
+    var taken: Bool
 
     public init(fromUs: Int64?, basis: TimeBasis) {
         self.fromUs = fromUs
         self.basis = basis
+        taken = fromUs == nil  // no period start: everything is activity, the beginning is empty
     }
 
-    func inPeriod(_ e: EventRecord) -> Bool {
+    func after(_ e: EventRecord) -> Bool {
         guard let fromUs else { return true }
         switch basis {
         case .hlc: return e.hlcPhysicalMs > Instant.floorDivMod(fromUs, 1000).0
@@ -19,12 +20,18 @@ public final class PeriodActivity: ReplayObserver {
         }
     }
 
-    public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
-        guard !applied.isEmpty, inPeriod(event) else { return }
-        for a in applied {
-            let p = a.posting
-            debitsMinor[AccountCurrency(account: p.toAccount, currency: p.currency), default: 0] += Int128(p.amountMinor)
-            creditsMinor[AccountCurrency(account: p.fromAccount, currency: p.currency), default: 0] += Int128(p.amountMinor)
+    public func willFold(_ event: EventRecord, book: BalanceBook) {
+        guard !taken, after(event) else { return }
+        snapshot = book
+        taken = true
+    }
+
+    public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {}
+
+    public func finish(book: BalanceBook, findings: inout FindingLog) {
+        if !taken {
+            snapshot = book
+            taken = true
         }
     }
 }
@@ -39,12 +46,12 @@ public enum TrialBalance {
         catalog.accountRule(for: account)?.kind ?? "unclassified"
     }
 
-    public static func lines(book: BalanceBook, activity: PeriodActivity, catalog: Catalog, filters: [String]) -> [[ReportCell]] {
-        book.sortedRows().filter { BalancesReport.matches($0.0.account, filters: filters) }.map { key, ending in
-            let debits = activity.debitsMinor[key] ?? 0
-            let credits = activity.creditsMinor[key] ?? 0
-            // Exact: the beginning balance was itself a balance, so it fits Int64.
-            let beginning = Int64(Int128(ending) - debits + credits)
+    public static func lines(book: BalanceBook, sorted: [(AccountCurrency, Int64)], start: PeriodStart, catalog: Catalog, filters: [String]) -> [[ReportCell]] {
+        sorted.filter { BalancesReport.matches($0.0.account, filters: filters) }.map { key, ending in
+            let end = book.totals(key), begin = start.snapshot.totals(key)
+            let debits = end.debitsMinor - begin.debitsMinor
+            let credits = end.creditsMinor - begin.creditsMinor
+            let beginning = begin.balanceMinor
             let e = catalog.currencies.exponent(of: key.currency) ?? 2
             return [
                 .ledgerText(key.account), .ledgerText(key.currency), .ledgerText(kind(key.account, catalog: catalog)),
@@ -59,7 +66,8 @@ public enum TrialBalance {
         struct Sum { var accounts = 0; var debit: Int128 = 0; var credit: Int128 = 0 }
         var sums: [String: [String: Sum]] = [:]
         var kindOrder: [String] = catalog.accounts.map(\.kind)
-        for (key, balance) in book.balances {
+        for (key, totals) in book.accounts {
+            let balance = totals.balanceMinor
             let k = kind(key.account, catalog: catalog)
             if !kindOrder.contains(k) { kindOrder.append(k) }
             var s = sums[key.currency, default: [:]][k, default: Sum()]

@@ -35,7 +35,7 @@ struct Balances: ParsableCommand {
         }
         let run = ReportRun(loaded: loaded, opened: try openSource(sourceOptions.source, catalog: loaded.catalog))
 
-        let activity = PeriodActivity(fromUs: fromUs, basis: basis)
+        let periodStart = PeriodStart(fromUs: fromUs, basis: basis)
         var journalWriter: JournalWriter?
         if journal && formats.contains("csv") {
             do {
@@ -43,16 +43,17 @@ struct Balances: ParsableCommand {
                 journalWriter = try JournalWriter(path: outputOptions.out + "/journal.csv", catalog: loaded.catalog, fromUs: fromUs, basis: basis)
             } catch { throw ToolFailure(status: .usage, message: error.description) }
         }
-        let result = try replay(run, scope: .asOf(asOfUs, basis: basis), observers: [run.digest, activity] + (journalWriter.map { [$0] } ?? []), quiet: outputOptions.quiet)
+        let result = try replay(run, scope: .asOf(asOfUs, basis: basis), observers: [run.digest, periodStart] + (journalWriter.map { [$0] } ?? []), quiet: outputOptions.quiet)
         do { try journalWriter?.commit() } catch { throw ToolFailure(status: .usage, message: error.description) }
 
-        var trialBalance = BalancesReport.trialBalanceSection(result, activity: activity, catalog: loaded.catalog, filters: account)
+        let sorted = result.book.sortedRows()
+        var trialBalance = BalancesReport.trialBalanceSection(result, start: periodStart, catalog: loaded.catalog, filters: account, sorted: sorted)
         if let journalWriter { trialBalance.tables.append(journalWriter.table()) }
         let report = Report(
             kind: "balances", title: "Balances and trial balance",
             header: run.header(kind: "balances", result: result, asOfUs: asOfUs, basis: basis, fromUs: fromUs),
             sections: [
-                BalancesReport.section(result, catalog: loaded.catalog, filters: account),
+                BalancesReport.section(result, catalog: loaded.catalog, filters: account, sorted: sorted),
                 trialBalance,
                 FindingsTable.section(result.findings),
             ]
@@ -115,7 +116,7 @@ func summary(_ result: ReplayResult, asOfUs: Int64?, basis: TimeBasis) -> String
     let net = result.conservation.netByCurrency.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     var lines = [
         "events read \(grouped(p.eventsRead)), in scope \(grouped(p.eventsInScope)), quarantined \(grouped(p.eventsQuarantined)), malformed rows \(grouped(p.rowsMalformed)), unknown types \(grouped(p.eventsUnknownType))",
-        "accounts \(grouped(result.book.balances.count)), postings \(grouped(p.postings)); as of \(asOf) (time basis \(basis.rawValue))",
+        "accounts \(grouped(result.book.accountCount)), postings \(grouped(p.postings)); as of \(asOf) (time basis \(basis.rawValue))",
         "conservation " + (result.conservation.holds ? "holds" : "BROKEN") + (net.isEmpty ? "" : " (sum per currency: \(net))"),
     ]
     if result.source.reorderedFromWriteOrder { lines.append("note: the extract was not in global order; it was sorted before replay") }
