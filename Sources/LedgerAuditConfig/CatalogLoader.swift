@@ -144,8 +144,12 @@ struct NodeReader {
                 defaultCurrency = try string(value, key)
                 defaultCurrencyNode = keyNode
             case "store":
-                for (k, _, v) in try mapping(value, key, allowed: ["schema", "table"]) {
-                    if k == "schema" { store.schema = try identifier(v, "store.schema") } else { store.table = try identifier(v, "store.table") }
+                for (k, _, v) in try mapping(value, key, allowed: ["schema", "table", "application_role"]) {
+                    switch k {
+                    case "schema": store.schema = try identifier(v, "store.schema")
+                    case "table": store.table = try identifier(v, "store.table")
+                    default: store.applicationRole = try identifier(v, "store.application_role")
+                    }
                 }
             case "limbo_after_hours":
                 let hours = try int64(value, key, min: 1)

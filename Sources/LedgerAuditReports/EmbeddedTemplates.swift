@@ -153,6 +153,9 @@ public enum EmbeddedTemplates {
       <xs:element name="kindTotal" type="KindTotal"/>
       <xs:element name="trialBalanceLine" type="TrialBalanceLine"/>
       <xs:element name="finding" type="Finding"/>
+      <xs:element name="limboHold" type="LimboHold"/>
+      <xs:element name="agingBucket" type="AgingBucket"/>
+      <xs:element name="checkRun" type="CheckRun"/>
     </xs:choice>
     <xs:attribute name="title" type="xs:string" use="required"/>
     <xs:attribute name="csv" type="xs:string"/>
@@ -205,6 +208,37 @@ public enum EmbeddedTemplates {
     <xs:attribute name="currency" type="xs:string"/>
     <xs:attribute name="location" type="xs:string"/>
     <xs:attribute name="evidence" type="xs:string"/>
+  </xs:complexType>
+
+  <!-- limbo.csv -->
+  <xs:complexType name="LimboHold">
+    <xs:attribute name="account" type="xs:string" use="required"/>
+    <xs:attribute name="currency" type="Currency" use="required"/>
+    <xs:attribute name="holdKey" type="xs:string"/>
+    <xs:attribute name="amountMinor" type="xs:long" use="required"/>
+    <xs:attribute name="sinceHlcPhysical" type="xs:long" use="required"/>
+    <xs:attribute name="ageHours" type="Decimal" use="required"/>
+    <xs:attribute name="correlationId" type="Uuid" use="required"/>
+    <xs:attribute name="lastEventId" type="Uuid" use="required"/>
+  </xs:complexType>
+
+  <!-- Aging of open holds per currency: 0–1 d, 1–3 d, 3–7 d, > 7 d. -->
+  <xs:complexType name="AgingBucket">
+    <xs:attribute name="currency" type="Currency" use="required"/>
+    <xs:attribute name="age" type="xs:string" use="required"/>
+    <xs:attribute name="holds" type="xs:long" use="required"/>
+    <xs:attribute name="amountMinor" type="xs:integer" use="required"/>
+    <xs:attribute name="amount" type="Decimal" use="required"/>
+  </xs:complexType>
+
+  <!-- Which checks ran. -->
+  <xs:complexType name="CheckRun">
+    <xs:attribute name="check" type="xs:string" use="required"/>
+    <xs:attribute name="codes" type="xs:string" use="required"/>
+    <xs:attribute name="status" use="required">
+      <xs:simpleType><xs:restriction base="xs:string"><xs:enumeration value="ran"/><xs:enumeration value="skipped"/></xs:restriction></xs:simpleType>
+    </xs:attribute>
+    <xs:attribute name="note" type="xs:string"/>
   </xs:complexType>
 </xs:schema>
 

@@ -51,9 +51,12 @@ public struct Catalog: Sendable {
 public struct StoreLocation: Sendable, Equatable {
     public var schema: String
     public var table: String
-    public init(schema: String = "public", table: String = "event_store") {
+    /// The role the application writes with; it must not own the event table.
+    public var applicationRole: String?
+    public init(schema: String = "public", table: String = "event_store", applicationRole: String? = nil) {
         self.schema = schema
         self.table = table
+        self.applicationRole = applicationRole
     }
 }
 

@@ -1,0 +1,33 @@
+/// `DUPLICATE_COMMAND`: the same money movement (type, aggregate, correlation, amount by value)
+/// recorded twice — the idempotency guard failed. Both events are recorded movements and both
+/// move money; the finding sits on the later one. Memory: ~60 bytes per money event.
+public final class DuplicateCommandCheck: Check {
+    public static let name = "duplicate-command"
+    public static let summary = "the same money movement (type, aggregate, correlation, amount) recorded twice"
+    public static let codes: [FindingCode] = [.duplicateCommand]
+
+    struct Key: Hashable {
+        var eventType: String
+        var aggregateId: EventID
+        var correlationId: EventID
+        var amounts: [Int64]
+        var currencies: [String]
+    }
+
+    var firstSeen: [Key: EventID] = [:]
+
+    public init() {}
+
+    public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
+        guard case .moves(let postings) = outcome else { return }
+        let key = Key(eventType: event.eventType, aggregateId: event.aggregateId, correlationId: event.correlationId,
+                      amounts: postings.map(\.amountMinor), currencies: postings.map(\.currency))
+        if let first = firstSeen[key] {
+            findings.append(.about(event, .duplicateCommand, account: postings.first?.toAccount, amountMinor: postings.first?.amountMinor, currency: postings.first?.currency,
+                                   message: "\(event.eventType) of \(postings.first.map { String($0.amountMinor) } ?? "") minor units for aggregate \(event.aggregateId) in correlation \(event.correlationId) was already recorded by event \(first); the idempotency guard failed and both moved money",
+                                   evidence: [("first event", first.description), ("correlation", event.correlationId.description)]))
+        } else {
+            firstSeen[key] = event.eventId
+        }
+    }
+}

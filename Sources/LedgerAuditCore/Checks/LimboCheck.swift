@@ -1,0 +1,139 @@
+/// `MONEY_IN_LIMBO`: money that arrived in a transit account (reservation, escrow, seller
+/// pending) and has not left it `limbo_after` after it arrived, as of T. Holds are keyed by
+/// the catalog's `hold_key` payload field; money leaves a hold oldest lot first, and leaves
+/// accounts keyed from arrival (seller pending) first-in first-out unless the departing event
+/// names a hold that still holds money. Memory: open holds only.
+public final class LimboCheck: Check {
+    public static let name = "limbo"
+    public static let summary = "money held in transit accounts longer than limbo_after"
+    public static let codes: [FindingCode] = [.moneyInLimbo]
+
+    struct HoldID: Hashable {
+        var account: String
+        var currency: String
+        var key: String
+    }
+
+    struct Lot {
+        var amountMinor: Int64
+        var arrivedMs: Int64
+        var correlationId: EventID
+    }
+
+    struct Hold {
+        var lots: [Lot] = []
+        var head = 0
+        var lastEventId: EventID
+        var totalMinor: Int64 { lots[head...].reduce(0) { $0 + $1.amountMinor } }
+    }
+
+    /// One open hold as of T, for limbo.csv and the aging table.
+    public struct OpenHold: Sendable {
+        public var account: String
+        public var currency: String
+        public var holdKey: String
+        public var amountMinor: Int64
+        public var sinceHlcPhysicalMs: Int64
+        public var ageMs: Int64
+        public var correlationId: EventID
+        public var lastEventId: EventID
+        public var inLimbo: Bool
+    }
+
+    let catalog: Catalog
+    let measuredAtMs: Int64
+    var holds: [HoldID: Hold] = [:]
+    /// Arrival order of holds per account, for first-in first-out departures.
+    var arrivalOrder: [AccountCurrency: [String]] = [:]
+    var ruleCache: [String: AccountRule?] = [:]
+    public private(set) var openHolds: [OpenHold] = []
+
+    public init(catalog: Catalog, measuredAtUs: Int64) {
+        self.catalog = catalog
+        measuredAtMs = Instant.floorDivMod(measuredAtUs, 1000).0
+    }
+
+    func transitRule(_ account: String) -> AccountRule? {
+        if let cached = ruleCache[account] { return cached }
+        let rule = catalog.accountRule(for: account).flatMap { $0.transit ? $0 : nil }
+        if ruleCache.count < 200_000 { ruleCache[account] = rule }
+        return rule
+    }
+
+    func named(_ event: EventRecord, _ rule: AccountRule) -> String? {
+        guard let field = rule.holdKeyField else { return nil }
+        return event.payload.member(field)?.scalarText
+    }
+
+    public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
+        for a in applied {
+            let p = a.posting
+            if let rule = transitRule(p.fromAccount) { depart(p.fromAccount, p.currency, named(event, rule), p.amountMinor, event) }
+            if let rule = transitRule(p.toAccount) { arrive(p.toAccount, p.currency, named(event, rule) ?? "", p.amountMinor, event) }
+        }
+    }
+
+    func arrive(_ account: String, _ currency: String, _ key: String, _ amount: Int64, _ event: EventRecord) {
+        guard amount > 0 else { return }
+        let id = HoldID(account: account, currency: currency, key: key)
+        var hold = holds[id] ?? Hold(lastEventId: event.eventId)
+        if hold.head == hold.lots.count { arrivalOrder[AccountCurrency(account: account, currency: currency), default: []].append(key) }
+        hold.lots.append(Lot(amountMinor: amount, arrivedMs: event.hlcPhysicalMs, correlationId: event.correlationId))
+        hold.lastEventId = event.eventId
+        holds[id] = hold
+    }
+
+    func depart(_ account: String, _ currency: String, _ key: String?, _ amount: Int64, _ event: EventRecord) {
+        var remaining = amount
+        let accountKey = AccountCurrency(account: account, currency: currency)
+        // The named hold first, then the account's holds in arrival order.
+        var candidates: [String] = []
+        if let key { candidates.append(key) }
+        candidates += (arrivalOrder[accountKey] ?? []).filter { $0 != key }
+        for k in candidates where remaining > 0 {
+            let id = HoldID(account: account, currency: currency, key: k)
+            guard var hold = holds[id] else { continue }
+            while remaining > 0 && hold.head < hold.lots.count {
+                let take = min(remaining, hold.lots[hold.head].amountMinor)
+                hold.lots[hold.head].amountMinor -= take
+                remaining -= take
+                if hold.lots[hold.head].amountMinor == 0 { hold.head += 1 }
+            }
+            hold.lastEventId = event.eventId
+            if hold.head == hold.lots.count {
+                holds[id] = nil
+                arrivalOrder[accountKey]?.removeAll { $0 == k }
+                if arrivalOrder[accountKey]?.isEmpty == true { arrivalOrder[accountKey] = nil }
+            } else {
+                if hold.head > 64 { hold.lots.removeFirst(hold.head); hold.head = 0 }
+                holds[id] = hold
+            }
+            // A named hold only: an account whose holds are keyed on arrival falls through to FIFO.
+            if key != nil && !(transitRule(account)?.holdKeyFromArrival ?? false) { break }
+        }
+    }
+
+    public func finish(book: BalanceBook, findings: inout FindingLog) {
+        for (id, hold) in holds {
+            let total = hold.totalMinor
+            guard total > 0, hold.head < hold.lots.count else { continue }
+            let oldest = hold.lots[hold.head]
+            let age = measuredAtMs - oldest.arrivedMs
+            let inLimbo = age > catalog.limboAfterMs
+            openHolds.append(OpenHold(account: id.account, currency: id.currency, holdKey: id.key, amountMinor: total,
+                                      sinceHlcPhysicalMs: oldest.arrivedMs, ageMs: age, correlationId: oldest.correlationId,
+                                      lastEventId: hold.lastEventId, inLimbo: inLimbo))
+            guard inLimbo else { continue }
+            findings.append(Finding(code: .moneyInLimbo, eventId: hold.lastEventId, account: id.account, amountMinor: total, currency: id.currency,
+                                    message: "\(total) \(id.currency) minor units have sat in \(id.account) (hold \(id.key.isEmpty ? "unnamed" : id.key)) for \(LimboCheck.hours(age)) h, past the \(catalog.limboAfterMs / 3_600_000) h limit: a saga stopped mid-way. Resume or compensate correlation \(oldest.correlationId)",
+                                    evidence: [("hold_key", id.key), ("since", Instant.iso8601(ms: oldest.arrivedMs)), ("age_hours", LimboCheck.hours(age)), ("correlation_id", oldest.correlationId.description)]))
+        }
+        openHolds.sort { ($0.account, $0.currency, $0.holdKey) < ($1.account, $1.currency, $1.holdKey) }
+    }
+
+    /// Hours with two decimals, rounded half up, from integer milliseconds (no floating point).
+    public static func hours(_ ms: Int64) -> String {
+        let centiHours = (ms * 100 + 1_800_000) / 3_600_000
+        return MoneyFormat.decimal(centiHours, exponent: 2)
+    }
+}

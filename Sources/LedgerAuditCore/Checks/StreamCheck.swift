@@ -1,0 +1,67 @@
+/// `STREAM_GAP` and `STREAM_ORDER`: each aggregate's stream starts at version 1, skips none, and
+/// its versions follow HLC order. Memory: one small record per aggregate (~100 bytes), plus the
+/// versions seen ahead of a gap until it fills.
+public final class StreamCheck: Check {
+    public static let name = "stream"
+    public static let summary = "streams start at version 1, skip none, and follow HLC order"
+    public static let codes: [FindingCode] = [.streamGap, .streamOrder]
+
+    struct StreamState {
+        var nextVersion: Int64 = 1
+        var maxVersion: Int64 = 0
+        var maxPhysicalMs: Int64 = 0
+        var maxLogical: Int32 = 0
+        var maxEventId = EventID(high: 0, low: 0)
+        /// Versions seen beyond a gap, by version: the event that holds it.
+        var ahead: [Int64: EventID] = [:]
+    }
+
+    var streams: [EventID: StreamState] = [:]
+
+    public init() {}
+
+    public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
+        if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
+        var s = streams[event.aggregateId] ?? StreamState()
+        let v = event.streamVersion
+        if v < s.nextVersion || s.ahead[v] != nil {
+            findings.append(.about(event, .streamOrder, message: "stream version \(v) of aggregate \(event.aggregateId) is used by two events; versions must be unique",
+                                   evidence: [("version", String(v)), ("highest version seen", String(s.maxVersion))]))
+        } else if v < s.maxVersion && !(event.hlcPhysicalMs == s.maxPhysicalMs && event.hlcLogical == s.maxLogical) {
+            // Equal HLC values are not an order violation.
+            findings.append(.about(event, .streamOrder, message: "stream version \(v) comes after version \(s.maxVersion) (event \(s.maxEventId)) in HLC order; HLC order and stream_version order disagree",
+                                   evidence: [("version", String(v)), ("later version seen first", String(s.maxVersion)),
+                                              ("its hlc", "\(s.maxPhysicalMs).\(s.maxLogical)"), ("this hlc", "\(event.hlcPhysicalMs).\(event.hlcLogical)")]))
+        }
+        if v > s.maxVersion {
+            s.maxVersion = v
+            s.maxPhysicalMs = event.hlcPhysicalMs
+            s.maxLogical = event.hlcLogical
+            s.maxEventId = event.eventId
+        }
+        if v == s.nextVersion {
+            s.nextVersion += 1
+            while let _ = s.ahead.removeValue(forKey: s.nextVersion) { s.nextVersion += 1 }
+        } else if v > s.nextVersion {
+            s.ahead[v] = event.eventId
+        }
+        streams[event.aggregateId] = s
+    }
+
+    public func finish(book: BalanceBook, findings: inout FindingLog) {
+        for (aggregate, s) in streams where !s.ahead.isEmpty {
+            // Each run of missing versions is reported at the event right after it.
+            var next = s.nextVersion
+            for v in s.ahead.keys.sorted() {
+                if v > next {
+                    let missing = next == v - 1 ? "version \(next) is missing" : "versions \(next)–\(v - 1) are missing"
+                    let start = next == 1 ? "the stream does not start at version 1: " : ""
+                    findings.append(Finding(code: .streamGap, eventId: s.ahead[v], aggregateId: aggregate, streamVersion: v,
+                                            message: "\(start)\(missing) before version \(v) of aggregate \(aggregate): an event was deleted or never written",
+                                            evidence: [("first missing", String(next)), ("last missing", String(v - 1)), ("next present", String(v))]))
+                }
+                next = v + 1
+            }
+        }
+    }
+}
