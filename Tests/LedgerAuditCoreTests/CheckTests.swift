@@ -1,0 +1,290 @@
+import LedgerAuditConfig
+import LedgerAuditCore
+import LedgerAuditTestSupport
+import Testing
+
+/// Runs one check over an inline ledger; returns its findings' codes and the findings.
+func check(_ type: any Check.Type, _ events: [EventRecord], measuredAtMs: Int64 = 1_777_593_600_000, registry: Set<EventID>? = nil, catalog: Catalog = CatalogLoader.reference()) throws -> [Finding] {
+    let c = Checks.make(type, catalog: catalog, context: CheckContext(measuredAtUs: measuredAtMs * 1000, commandRegistry: registry))
+    let r = try Replay(catalog: catalog, observers: [c]).run(source: ArraySource(events), scope: ReplayScope(), eventIdsMayRepeat: true)
+    return r.findings.sorted().filter { type.codes.contains($0.code) }
+}
+
+typealias L = LedgerBuilder
+let deposit = #"{"amount": 100}"#
+
+@Suite("stream: STREAM_GAP and STREAM_ORDER")
+struct StreamCheckTests {
+    @Test func passes() throws {
+        var l = L()
+        for _ in 0..<3 { l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit) }
+        #expect(try check(StreamCheck.self, l.events).isEmpty)
+    }
+
+    @Test("a missing version is reported at the event after the gap")
+    func gap() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, version: 1)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, version: 2)
+        let after = l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, version: 5)
+        let f = try check(StreamCheck.self, l.events)
+        #expect(f.map(\.code) == [.streamGap])
+        #expect(f.first?.eventId == after.eventId)
+        #expect(f.first?.message.contains("versions 3–4 are missing") == true)
+    }
+
+    @Test("a stream that does not start at version 1")
+    func notFromOne() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, version: 2)
+        let f = try check(StreamCheck.self, l.events)
+        #expect(f.map(\.code) == [.streamGap])
+        #expect(f.first?.message.contains("does not start at version 1") == true)
+    }
+
+    @Test("versions out of HLC order: STREAM_ORDER, and no false gap once filled")
+    func order() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, at: 1000, version: 1)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, at: 2000, version: 3)
+        let late = l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, at: 3000, version: 2)
+        let f = try check(StreamCheck.self, l.events)
+        #expect(f.map(\.code) == [.streamOrder])
+        #expect(f.first?.eventId == late.eventId)
+    }
+
+    @Test("boundary: equal HLC values are not an order violation")
+    func equalHLC() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, at: 1000, version: 1)
+        // Same instant; event ids decide the global order, which may put version 3 first.
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, at: 2000, name: "aaa", version: 3)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, at: 2000, name: "zzz", version: 2)
+        #expect(try check(StreamCheck.self, l.events).isEmpty)
+    }
+
+    @Test("a version used twice")
+    func twice() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, version: 1)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, version: 1)
+        #expect(try check(StreamCheck.self, l.events).map(\.code) == [.streamOrder])
+    }
+}
+
+@Suite("duplicate-command: DUPLICATE_COMMAND")
+struct DuplicateCommandTests {
+    @Test func passes() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, correlation: "c1")
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, correlation: "c2")
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 101}"#, correlation: "c1")
+        #expect(try check(DuplicateCommandCheck.self, l.events).isEmpty)
+    }
+
+    @Test("the same movement twice, amounts compared by value (4200 and \"4200\")")
+    func fails() throws {
+        var l = L()
+        let first = l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 4200}"#, correlation: "c1")
+        let second = l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": "4200"}"#, correlation: "c1")
+        let f = try check(DuplicateCommandCheck.self, l.events)
+        #expect(f.map(\.code) == [.duplicateCommand])
+        #expect(f.first?.eventId == second.eventId)
+        #expect(f.first?.evidence.contains { $0.1 == first.eventId.description } == true)
+        // Both moved money.
+        let r = try replayReference(l.events)
+        #expect(r.book.balance(L.user("a", "available"), "USD") == 8400)
+    }
+
+    @Test("boundary: same amount in another currency is another movement")
+    func otherCurrency() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 4200, "currency": "USD"}"#, correlation: "c1")
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 4200, "currency": "EUR"}"#, correlation: "c1")
+        #expect(try check(DuplicateCommandCheck.self, l.events).isEmpty)
+    }
+}
+
+@Suite("causation: ORPHAN_CAUSATION, CAUSATION_CYCLE, CAUSE_AFTER_EFFECT")
+struct CausationCheckTests {
+    @Test func passes() throws {
+        var l = L()
+        l.add("BID_PLACED", aggregate: "auction", name: "bid", user: nil)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, name: "dep", causation: "bid")
+        #expect(try check(CausationCheck.self, l.events).isEmpty)
+    }
+
+    @Test("dangling causation: a command id without a registry, a defect against one")
+    func orphan() throws {
+        var l = L()
+        let e = l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, causation: "some-command")
+        #expect(try check(CausationCheck.self, l.events).isEmpty)
+        let f = try check(CausationCheck.self, l.events, registry: [L.id("other-command")])
+        #expect(f.map(\.code) == [.orphanCausation])
+        #expect(f.first?.eventId == e.eventId)
+        #expect(try check(CausationCheck.self, l.events, registry: [L.id("some-command")]).isEmpty)
+        let defects = try CatalogLoader.load(yaml: ReferenceCatalog.yaml.replacingAll("dangling: command", with: "dangling: defect"), file: "c.yml")
+        #expect(try check(CausationCheck.self, l.events, catalog: defects).map(\.code) == [.orphanCausation])
+    }
+
+    @Test("a cause later than its effect in HLC order")
+    func causeAfterEffect() throws {
+        var l = L()
+        let effect = l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, at: 1000, name: "effect", causation: "cause")
+        l.add("BID_PLACED", aggregate: "auction", at: 2000, name: "cause", user: nil)
+        let f = try check(CausationCheck.self, l.events)
+        #expect(f.map(\.code) == [.causeAfterEffect])
+        #expect(f.first?.eventId == effect.eventId)
+    }
+
+    @Test("boundary: cause and effect at the same HLC instant, cause after by id, is not a finding")
+    func sameInstant() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, at: 1000, name: "aaa-effect", causation: "zzz-cause")
+        l.add("BID_PLACED", aggregate: "auction", at: 1000, name: "zzz-cause", user: nil)
+        let ordered = l.events.sorted { $0.globalOrderKey < $1.globalOrderKey }
+        if ordered.first?.eventId == L.id("aaa-effect") {
+            #expect(try check(CausationCheck.self, l.events).isEmpty)
+        }
+    }
+
+    @Test("cycles: a loop of three, and an event that causes itself")
+    func cycles() throws {
+        var l = L()
+        l.add("BID_PLACED", aggregate: "x", at: 1000, name: "a", causation: "c", user: nil)
+        l.add("BID_PLACED", aggregate: "x", at: 2000, name: "b", causation: "a", user: nil)
+        l.add("BID_PLACED", aggregate: "x", at: 3000, name: "c", causation: "b", user: nil)
+        l.add("BID_PLACED", aggregate: "y", at: 4000, name: "self", causation: "self", user: nil)
+        let f = try check(CausationCheck.self, l.events)
+        #expect(f.filter { $0.code == .causationCycle }.count == 2)
+        #expect(f.contains { $0.code == .causationCycle && $0.evidence.first?.1.split(separator: "→").count == 4 })
+    }
+
+    @Test("a long chain is followed without recursion")
+    func longChain() throws {
+        var l = L()
+        l.add("BID_PLACED", aggregate: "x", name: "e0", causation: "e20000", user: nil)
+        for i in 1...20_000 { l.add("BID_PLACED", aggregate: "x", name: "e\(i)", causation: "e\(i - 1)", user: nil) }
+        let f = try check(CausationCheck.self, l.events)
+        #expect(f.contains { $0.code == .causationCycle })
+    }
+}
+
+@Suite("clock-skew: CLOCK_SKEW")
+struct ClockSkewTests {
+    @Test("within, at and beyond the 5-minute bound")
+    func bound() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, at: 1_000_000, recordedAtUs: 1_000_000_000)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, at: 2_000_000, recordedAtUs: (2_000_000 + 300_000) * 1000)
+        let late = l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, at: 3_000_000, recordedAtUs: (3_000_000 + 300_000) * 1000 + 1)
+        let early = l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, at: 4_000_000, recordedAtUs: (4_000_000 - 400_000) * 1000)
+        let f = try check(ClockSkewCheck.self, l.events)
+        #expect(f.map(\.eventId) == [late.eventId, early.eventId])
+    }
+}
+
+@Suite("negative-balance: NEGATIVE_BALANCE")
+struct NegativeBalanceTests {
+    @Test("at the event that takes an account below zero, not after; external may")
+    func transition() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 100}"#)
+        l.add("FUNDS_WITHDRAWN", aggregate: "a", payload: #"{"amount": 100}"#)  // boundary: exactly zero
+        let below = l.add("FUNDS_WITHDRAWN", aggregate: "a", payload: #"{"amount": 1}"#)
+        l.add("FUNDS_WITHDRAWN", aggregate: "a", payload: #"{"amount": 5}"#)  // stays negative: no new finding
+        let f = try check(NegativeBalanceCheck.self, l.events)
+        #expect(f.count == 1)
+        #expect(f.first?.eventId == below.eventId)
+        #expect(f.first?.account == L.user("a", "available"))
+        #expect(f.first?.evidence.map(\.1) == ["0", "-1"])
+    }
+}
+
+@Suite("limbo: MONEY_IN_LIMBO")
+struct LimboTests {
+    let hour: Int64 = 3_600_000
+    let t0: Int64 = 1_777_593_600_000
+
+    func saga(stuckAfterEscrow: Bool) -> [EventRecord] {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "buyer", payload: #"{"amount": 1000}"#, at: t0)
+        l.add("FUNDS_RESERVED", aggregate: "buyer", payload: #"{"amount": 700, "reservation_id": "R1"}"#, at: t0 + 1000)
+        l.add("ESCROW_FUNDED", aggregate: "buyer", payload: #"{"amount": 700, "escrow_id": "E1", "reservation_id": "R1"}"#, at: t0 + 2000, correlation: "saga")
+        if !stuckAfterEscrow {
+            l.add("SELLER_CREDITED_PENDING", aggregate: "seller", payload: #"{"amount": 700, "escrow_id": "E1"}"#, at: t0 + 3000, correlation: "saga")
+            l.add("PENDING_SETTLED", aggregate: "seller", payload: #"{"amount": 700}"#, at: t0 + 4000)
+        }
+        return l.events
+    }
+
+    @Test func completedSagaIsNotInLimbo() throws {
+        #expect(try check(LimboCheck.self, saga(stuckAfterEscrow: false), measuredAtMs: t0 + 1000 * hour).isEmpty)
+    }
+
+    @Test("a saga stuck after escrow: in limbo past 72 h, not at exactly 72 h")
+    func stuck() throws {
+        let events = saga(stuckAfterEscrow: true)
+        #expect(try check(LimboCheck.self, events, measuredAtMs: t0 + 2000 + 72 * hour).isEmpty)
+        let f = try check(LimboCheck.self, events, measuredAtMs: t0 + 2000 + 72 * hour + 1)
+        #expect(f.count == 1)
+        #expect(f.first?.account == "escrow:E1")
+        #expect(f.first?.amountMinor == 700)
+        #expect(f.first?.evidence.first { $0.0 == "correlation_id" }?.1 == L.id("saga").description)
+    }
+
+    @Test("reservations are held by reservation_id; pending leaves first-in first-out")
+    func holdsAndFIFO() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 1000}"#, at: t0)
+        l.add("FUNDS_RESERVED", aggregate: "a", payload: #"{"amount": 100, "reservation_id": "R1"}"#, at: t0 + 1)
+        l.add("FUNDS_RESERVED", aggregate: "a", payload: #"{"amount": 200, "reservation_id": "R2"}"#, at: t0 + 2)
+        l.add("RESERVATION_RELEASED", aggregate: "a", payload: #"{"amount": 100, "reservation_id": "R1"}"#, at: t0 + 3)
+        l.add("SELLER_CREDITED_PENDING", aggregate: "s", payload: #"{"amount": 50, "escrow_id": "E1"}"#, at: t0 + 4)
+        l.add("SELLER_CREDITED_PENDING", aggregate: "s", payload: #"{"amount": 60, "escrow_id": "E2"}"#, at: t0 + 5)
+        l.add("PENDING_SETTLED", aggregate: "s", payload: #"{"amount": 70}"#, at: t0 + 6)
+        let catalog = CatalogLoader.reference()
+        let limbo = LimboCheck(catalog: catalog, measuredAtUs: (t0 + 100 * hour) * 1000)
+        _ = try Replay(catalog: catalog, observers: [limbo]).run(source: ArraySource(l.events), scope: ReplayScope(), eventIdsMayRepeat: true)
+        let open = limbo.openHolds.map { "\($0.account.split(separator: ":").last!) \($0.holdKey) \($0.amountMinor)" }
+        // R2 still reserved; E1 (oldest) fully settled, E2 has 40 of its 60 left.
+        #expect(open.sorted() == ["pending E2 40", "reserved R2 200"].sorted())
+        let allInLimbo = limbo.openHolds.allSatisfy { $0.inLimbo }
+        #expect(allInLimbo)
+    }
+
+    @Test func hoursAreExact() {
+        #expect(LimboCheck.hours(3_600_000) == "1.00")
+        #expect(LimboCheck.hours(259_200_001) == "72.00")
+        #expect(LimboCheck.hours(18_000) == "0.01")
+        #expect(LimboCheck.hours(17_999) == "0.00")
+    }
+}
+
+@Suite("missing-actor: MISSING_ACTOR")
+struct MissingActorTests {
+    @Test func actor() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit)
+        let anonymous = l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, user: nil)
+        l.add("BID_PLACED", aggregate: "auction", user: nil)  // moves no money: fine
+        let f = try check(MissingActorCheck.self, l.events)
+        #expect(f.map(\.eventId) == [anonymous.eventId])
+    }
+}
+
+@Suite("card-number: CARD_NUMBER_EXPOSED")
+struct CardNumberTests {
+    @Test("strings and integers in payload and metadata, with path and masked value only")
+    func found() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 100, "card": {"pan": "4111-1111-1111-1111"}}"#)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, metadata: #"{"items": [{"n": 5500005555555559}]}"#)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 100, "note": "order 4111111111111112 id 11111111-1111-4111-8111-111111111111"}"#)
+        let f = try check(CardNumberCheck.self, l.events)
+        #expect(f.count == 2)
+        #expect(f.map { $0.evidence.first!.1 } == ["$.payload.card.pan", "$.metadata.items[0].n"])
+        #expect(f.map { $0.evidence.last!.1 } == ["************1111", "************5559"])
+        for finding in f { #expect(!finding.message.contains("4111111111111111") && !finding.message.contains("5500005555555559")) }
+    }
+}
