@@ -271,13 +271,24 @@ public enum EmbeddedTemplates {
   .figure .label { color: var(--muted); font-size: 12px; }
   .figure .value { font-size: 17px; font-weight: 600; font-variant-numeric: tabular-nums; }
   table { border-collapse: collapse; width: 100%; margin: 6px 0 4px; font-size: 13px; }
-  th, td { border-bottom: 1px solid var(--rule); padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+  th, td { border-bottom: 1px solid var(--rule); padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: break-word; word-break: normal; }
   th { background: var(--band); font-weight: 600; position: sticky; top: 0; }
   td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   tr.total td { font-weight: 600; border-top: 2px solid var(--ink); }
   .note { color: var(--muted); font-size: 12.5px; margin: 4px 0 12px; }
   .ok { color: var(--good); font-weight: 600; }
   .bad { color: var(--bad); font-weight: 600; }
+  article.finding { border: 1px solid var(--rule); border-left: 5px solid var(--muted); border-radius: 4px; padding: 8px 12px; margin: 8px 0; break-inside: avoid; }
+  article.finding.critical, article.finding.high { border-left-color: var(--bad); }
+  article.finding.medium { border-left-color: #b7791f; }
+  article.finding .head { display: flex; flex-wrap: wrap; gap: 4px 14px; align-items: baseline; }
+  article.finding .sev { text-transform: uppercase; font-size: 11px; font-weight: 700; letter-spacing: .04em; color: var(--muted); }
+  article.finding.critical .sev, article.finding.high .sev { color: var(--bad); }
+  article.finding .code { font-weight: 700; }
+  article.finding p { margin: 4px 0; }
+  article.finding dl { display: grid; grid-template-columns: max-content 1fr; gap: 0 12px; margin: 4px 0 0; font-size: 12.5px; }
+  article.finding dt { color: var(--muted); }
+  article.finding dd { margin: 0; overflow-wrap: anywhere; }
   footer { color: var(--muted); font-size: 12px; border-top: 1px solid var(--rule); margin-top: 36px; padding-top: 8px; }
   @media print {
     body { font-size: 11px; }
@@ -324,6 +335,34 @@ public enum EmbeddedTemplates {
 </main>
 </body>
 </html>
+
+"""#,
+        "section-findings.mustache": #"""
+<section class="report-section" id="{{id}}">
+  <h2>{{title}}</h2>
+  {{#hasFigures}}<div class="figures">
+    {{#figures}}<div class="figure"><div class="label">{{label}}</div><div class="value">{{value}}</div></div>
+    {{/figures}}
+  </div>{{/hasFigures}}
+  {{#tables}}
+  {{#truncated}}<p class="note">Showing the first {{shownCount}} of {{totalCount}} findings. All are in <span class="mono">{{csvName}}</span>.</p>{{/truncated}}
+  {{^truncated}}{{#csvName}}<p class="note">{{totalCount}} findings; also in <span class="mono">{{csvName}}</span>.</p>{{/csvName}}{{/truncated}}
+  {{#rows}}
+  <article class="finding {{fields.severity}}">
+    <div class="head"><span class="sev">{{fields.severity}}</span><span class="code">{{fields.code}}</span>{{#fields.account}}<span class="mono">{{fields.account}}</span>{{/fields.account}}{{#fields.amount_minor}}<span>amount {{fields.amount_minor}} {{fields.currency}} (minor units)</span>{{/fields.amount_minor}}</div>
+    <p>{{fields.message}}</p>
+    <dl>
+      {{#fields.event_id}}<dt>event</dt><dd class="mono">{{fields.event_id}}{{#fields.stream_version}} · stream version {{fields.stream_version}}{{/fields.stream_version}}</dd>{{/fields.event_id}}
+      {{#fields.aggregate_id}}<dt>aggregate</dt><dd class="mono">{{fields.aggregate_id}}</dd>{{/fields.aggregate_id}}
+      {{#fields.location}}<dt>where</dt><dd>{{fields.location}}</dd>{{/fields.location}}
+      {{#fields.evidence}}<dt>evidence</dt><dd class="mono">{{fields.evidence}}</dd>{{/fields.evidence}}
+      <dt>controls</dt><dd>{{fields.controls}}</dd>
+    </dl>
+  </article>
+  {{/rows}}
+  {{^rows}}<p>No findings.</p>{{/rows}}
+  {{/tables}}
+</section>
 
 """#,
         "section.mustache": #"""

@@ -100,8 +100,15 @@ public struct HTMLRenderer {
             "columns": table.columns.enumerated().map { ["name": $0.element, "numeric": numeric[$0.offset]] as [String: Any] },
             "columnCount": table.columns.count,
             "rows": shown.enumerated().map { index, row -> [String: Any] in
-                [
+                // `fields` lets a section template name cells by column (`{{fields.code}}`).
+                var fields: [String: Any] = [:]
+                for (i, name) in table.columns.enumerated() where i < row.count {
+                    let text = row[i].displayText
+                    if !text.isEmpty { fields[name] = text }
+                }
+                return [
                     "total": index >= firstTotal,
+                    "fields": fields,
                     "cells": row.enumerated().map { ["text": $0.element.displayText, "numeric": $0.offset < numeric.count && numeric[$0.offset]] as [String: Any] },
                 ]
             },
