@@ -156,6 +156,8 @@ public enum EmbeddedTemplates {
       <xs:element name="limboHold" type="LimboHold"/>
       <xs:element name="agingBucket" type="AgingBucket"/>
       <xs:element name="checkRun" type="CheckRun"/>
+      <xs:element name="reconciliationLine" type="ReconciliationLine"/>
+      <xs:element name="movement" type="Movement"/>
     </xs:choice>
     <xs:attribute name="title" type="xs:string" use="required"/>
     <xs:attribute name="csv" type="xs:string"/>
@@ -238,6 +240,35 @@ public enum EmbeddedTemplates {
     <xs:attribute name="status" use="required">
       <xs:simpleType><xs:restriction base="xs:string"><xs:enumeration value="ran"/><xs:enumeration value="skipped"/></xs:restriction></xs:simpleType>
     </xs:attribute>
+    <xs:attribute name="note" type="xs:string"/>
+  </xs:complexType>
+
+  <!-- reconciliation.csv -->
+  <xs:complexType name="ReconciliationLine">
+    <xs:attribute name="account" type="xs:string" use="required"/>
+    <xs:attribute name="currency" type="xs:string" use="required"/>
+    <xs:attribute name="replayedMinor" type="xs:long"/>
+    <xs:attribute name="projectedMinor" type="xs:long"/>
+    <xs:attribute name="differenceMinor" type="xs:integer" use="required"/>
+    <xs:attribute name="status" use="required">
+      <xs:simpleType><xs:restriction base="xs:string">
+        <xs:enumeration value="match"/><xs:enumeration value="mismatch"/>
+        <xs:enumeration value="missing_in_projection"/><xs:enumeration value="missing_in_events"/>
+      </xs:restriction></xs:simpleType>
+    </xs:attribute>
+    <xs:attribute name="suspectEventId" type="Uuid"/>
+    <xs:attribute name="projection" type="xs:string" use="required"/>
+  </xs:complexType>
+
+  <!-- The last movements of a mismatched account. -->
+  <xs:complexType name="Movement">
+    <xs:attribute name="account" type="xs:string" use="required"/>
+    <xs:attribute name="currency" type="xs:string" use="required"/>
+    <xs:attribute name="eventId" type="Uuid" use="required"/>
+    <xs:attribute name="eventType" type="xs:string" use="required"/>
+    <xs:attribute name="hlcPhysical" type="xs:long" use="required"/>
+    <xs:attribute name="amountMinor" type="xs:long" use="required"/>
+    <xs:attribute name="balanceAfterMinor" type="xs:long" use="required"/>
     <xs:attribute name="note" type="xs:string"/>
   </xs:complexType>
 </xs:schema>

@@ -29,6 +29,16 @@ public final class ScratchDatabase {
 
     public func exec(_ sql: String) throws { try ScratchDatabase.exec(conninfo, sql) }
 
+    /// The first column of the first row, as text.
+    public func scalar(_ sql: String) throws -> String {
+        guard let conn = PQconnectdb(conninfo) else { throw SQLFailure(message: "no connection") }
+        defer { PQfinish(conn) }
+        guard let r = PQexec(conn, sql) else { throw SQLFailure(message: String(cString: PQerrorMessage(conn))) }
+        defer { PQclear(r) }
+        guard PQresultStatus(r) == PGRES_TUPLES_OK, PQntuples(r) > 0 else { throw SQLFailure(message: "\(sql.prefix(60)): " + String(cString: PQerrorMessage(conn))) }
+        return String(cString: PQgetvalue(r, 0, 0))
+    }
+
     /// Loads a generated folder (events.csv, user_balances.csv, load.sql) with psql.
     public func load(folder: String) throws {
         let p = Process()

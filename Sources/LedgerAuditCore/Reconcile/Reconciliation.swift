@@ -1,0 +1,167 @@
+/// One projected balance: what the application's read model says an account holds.
+public struct ProjectedBalance: Sendable, Equatable {
+    public var account: String
+    public var currency: String
+    public var amountMinor: Int64
+    /// Where it came from, for messages: `user_balances.available_balance, key …`.
+    public var origin: String
+
+    public init(account: String, currency: String, amountMinor: Int64, origin: String) {
+        self.account = account
+        self.currency = currency
+        self.amountMinor = amountMinor
+        self.origin = origin
+    }
+}
+
+public enum ReconciliationStatus: String, Sendable {
+    case match
+    case mismatch
+    case missingInProjection = "missing_in_projection"
+    case missingInEvents = "missing_in_events"
+}
+
+public struct ReconciliationRow: Sendable {
+    public var account: String
+    public var currency: String
+    public var replayedMinor: Int64?
+    public var projectedMinor: Int64?
+    public var status: ReconciliationStatus
+    public var suspectEventId: EventID?
+    public var projection: String
+
+    /// projected − replayed, a missing side counting as 0 (Int128: the difference of two Int64).
+    public var differenceMinor: Int128 { Int128(projectedMinor ?? 0) - Int128(replayedMinor ?? 0) }
+}
+
+/// Compares one projection with the replayed book. Pure.
+///
+/// Rows: the union of the accounts the projection provides and the replayed accounts of the
+/// projected kinds (the projection's templates with `{key}` as a wildcard) that have any posting.
+/// Statuses: `match` when both sides agree (a projected 0 for an account the replay never
+/// touched agrees: a read model carries every bucket of a key, the replay only those with
+/// postings); `mismatch` when both sides exist and differ; `missing_in_projection` when the
+/// replay has postings on an account the projection lacks; `missing_in_events` when the
+/// projection claims a non-zero balance for an account the replay never posted to.
+public enum Reconciliation {
+    public static func compare(projected: [ProjectedBalance], book: BalanceBook, mapping: ProjectionMapping, projectionName: String) -> [ReconciliationRow] {
+        let patterns = mapping.columns.map { AccountPattern($0.account.replacingAll("{key}", with: "*")) }
+        var byKey: [AccountCurrency: ProjectedBalance] = [:]
+        for p in projected { byKey[AccountCurrency(account: p.account, currency: p.currency)] = p }
+        var rows: [ReconciliationRow] = []
+        var seen = Set<AccountCurrency>()
+        for (key, totals) in book.accounts where patterns.contains(where: { $0.matches(key.account) }) {
+            seen.insert(key)
+            let replayed = totals.balanceMinor
+            if let p = byKey[key] {
+                rows.append(ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: replayed, projectedMinor: p.amountMinor,
+                                              status: p.amountMinor == replayed ? .match : .mismatch, projection: projectionName))
+            } else {
+                rows.append(ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: replayed, projectedMinor: nil,
+                                              status: .missingInProjection, projection: projectionName))
+            }
+        }
+        for (key, p) in byKey where !seen.contains(key) {
+            rows.append(ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: nil, projectedMinor: p.amountMinor,
+                                          status: p.amountMinor == 0 ? .match : .missingInEvents, projection: projectionName))
+        }
+        return rows.sorted { AccountCurrency(account: $0.account, currency: $0.currency) < AccountCurrency(account: $1.account, currency: $1.currency) }
+    }
+
+    public static let columns = ["account", "currency", "replayed_minor", "projected_minor", "difference_minor", "status", "suspect_event_id", "projection"]
+
+    public static func cells(_ r: ReconciliationRow) -> [ReportCell] {
+        [.ledgerText(r.account), .ledgerText(r.currency), r.replayedMinor.map { .integer($0) } ?? .empty, r.projectedMinor.map { .integer($0) } ?? .empty,
+         .number(String(r.differenceMinor)), .ledgerText(r.status.rawValue), .optional(r.suspectEventId?.description), .ledgerText(r.projection)]
+    }
+
+    public static func finding(_ r: ReconciliationRow) -> Finding {
+        let what: String
+        switch r.status {
+        case .mismatch: what = "the projection \(r.projection) shows \(r.projectedMinor ?? 0) but the events give \(r.replayedMinor ?? 0) (difference \(r.differenceMinor))"
+        case .missingInProjection: what = "the events give \(r.replayedMinor ?? 0) but the projection \(r.projection) has no such account"
+        case .missingInEvents: what = "the projection \(r.projection) shows \(r.projectedMinor ?? 0) but no event ever posted to this account"
+        case .match: what = "matches"
+        }
+        let suspect = r.suspectEventId.map { "; event \($0) moved exactly the difference: the projection may have missed it or applied it twice" } ?? ""
+        let amount = r.differenceMinor.magnitude <= UInt128(Int64.max) ? Int64(r.differenceMinor) : nil
+        return Finding(code: .projectionMismatch, severity: .high, eventId: r.suspectEventId, account: r.account, amountMinor: amount, currency: r.currency,
+                       message: "\(r.account) \(r.currency): \(what)\(suspect)",
+                       evidence: [("replayed_minor", r.replayedMinor.map(String.init) ?? ""), ("projected_minor", r.projectedMinor.map(String.init) ?? ""), ("status", r.status.rawValue)],
+                       location: r.projection)
+    }
+}
+
+/// The book as it stood at a projection's checkpoint: snapshot taken before the first event past it.
+public final class CheckpointSnapshot: ReplayObserver {
+    public let position: GlobalOrderKey?
+    public private(set) var book = BalanceBook()
+    public private(set) var eventsAfter = 0
+    public private(set) var lastEventHlcMs: Int64?
+    var taken: Bool
+
+    /// No position: the book at the end of the replay.
+    public init(position: GlobalOrderKey?) {
+        self.position = position
+        taken = false
+    }
+
+    public func willFold(_ event: EventRecord, book current: BalanceBook) {
+        lastEventHlcMs = event.hlcPhysicalMs
+        guard let position, position < event.globalOrderKey else { return }
+        eventsAfter += 1
+        if !taken {
+            book = current
+            taken = true
+        }
+    }
+
+    public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {}
+
+    public func finish(book current: BalanceBook, findings: inout FindingLog) {
+        if !taken {
+            book = current
+            taken = true
+        }
+    }
+}
+
+/// Second pass over mismatched accounts only: the most recent event that moved exactly the
+/// difference (a missed or doubled event), and the account's last movements for the report.
+public final class SuspectFinder: ReplayObserver {
+    public struct Movement: Sendable {
+        public var eventId: EventID
+        public var eventType: String
+        public var hlcPhysicalMs: Int64
+        public var amountMinor: Int64
+        public var balanceAfterMinor: Int64
+    }
+
+    let targets: [AccountCurrency: Int64]
+    let limit: GlobalOrderKey?
+    public private(set) var suspects: [AccountCurrency: EventID] = [:]
+    public private(set) var recent: [AccountCurrency: [Movement]] = [:]
+    static let recentMax = 8
+
+    /// `targets`: account → |difference|; `limit`: the checkpoint the comparison used.
+    public init(targets: [AccountCurrency: Int64], limit: GlobalOrderKey?) {
+        self.targets = targets
+        self.limit = limit
+    }
+
+    public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
+        if let limit, limit < event.globalOrderKey { return }
+        for a in applied {
+            let p = a.posting
+            for (account, signed, after) in [(p.fromAccount, -p.amountMinor, a.fromBalanceAfterMinor), (p.toAccount, p.amountMinor, a.toBalanceAfterMinor)] {
+                let key = AccountCurrency(account: account, currency: p.currency)
+                guard let difference = targets[key] else { continue }
+                if p.amountMinor == difference { suspects[key] = event.eventId }
+                var list = recent[key] ?? []
+                list.append(Movement(eventId: event.eventId, eventType: event.eventType, hlcPhysicalMs: event.hlcPhysicalMs, amountMinor: signed, balanceAfterMinor: after))
+                if list.count > SuspectFinder.recentMax { list.removeFirst() }
+                recent[key] = list
+            }
+        }
+    }
+}

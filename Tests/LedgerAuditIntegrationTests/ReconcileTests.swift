@@ -1,0 +1,151 @@
+import Foundation
+import LedgerAuditReports
+import LedgerAuditTestSupport
+import Testing
+
+@Suite("reconcile: the nightly job", .serialized)
+struct ReconcileTests {
+    func generate(_ extra: [String], events: Int = 1500) throws -> String {
+        let dir = TestPaths.temporaryDirectory("recon-gen")
+        let r = try runTool(["generate", "--events", String(events), "--seed", "11", "--out", dir] + extra)
+        #expect(r.status == 0, "\(r.stderr)")
+        return dir
+    }
+
+    func reconcile(_ ledger: String, _ extra: [String] = []) throws -> (RunResult, [[String]], String) {
+        let out = TestPaths.temporaryDirectory("recon-out")
+        let r = try runTool(["reconcile", "--source", ledger + "/events.jsonl", "--projection", ledger + "/user_balances.csv", "--out", out, "--skip", "append-only"] + extra)
+        let rows = TestPaths.read(out + "/reconciliation.csv").split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        return (r, rows, out)
+    }
+
+    /// Event id → (type, aggregate, amount) from a generated extract.
+    func events(_ ledger: String) -> [String: (type: String, aggregate: String, amount: Int)] {
+        var out: [String: (String, String, Int)] = [:]
+        for line in TestPaths.read(ledger + "/events.jsonl").split(separator: "\n") {
+            let o = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let p = o["payload"] as! [String: Any]
+            let amount = (p["amount"] as? Int) ?? Int(p["amount"] as? String ?? "") ?? -1
+            out[o["event_id"] as! String] = (o["event_type"] as! String, o["aggregate_id"] as! String, amount)
+        }
+        return out
+    }
+
+    @Test("a clean ledger reconciles: exit 0, every row a match, one summary line")
+    func clean() throws {
+        let ledger = try generate([])
+        let (r, rows, _) = try reconcile(ledger)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(!rows.isEmpty && rows.allSatisfy { $0[5] == "match" })
+        #expect(r.stdout.split(separator: "\n").count == 1)
+        #expect(r.stdout.hasPrefix("reconcile: OK; \(rows.count) accounts compared, \(rows.count) matched, 0 mismatched"))
+    }
+
+    @Test("drifts: each found with its status and, where an event explains it, the suspect", arguments: [
+        ("missed-event", "mismatch", true), ("applied-twice", "mismatch", true), ("manual-edit", "mismatch", false),
+        ("missing-user", "missing_in_projection", false), ("row-without-events", "missing_in_events", false),
+    ])
+    func drift(kind: String, status: String, explained: Bool) throws {
+        let ledger = try generate(["--drift", kind])
+        let (r, rows, out) = try reconcile(ledger)
+        #expect(r.status == 1)
+        let bad = rows.filter { $0[5] != "match" }
+        #expect(!bad.isEmpty && bad.allSatisfy { $0[5] == status }, "\(bad)")
+        #expect(TestPaths.read(out + "/findings.csv").components(separatedBy: "PROJECTION_MISMATCH,high").count - 1 == bad.count)
+        if explained {
+            let row = bad[0]
+            let suspect = events(ledger)[row[6]]
+            #expect(suspect?.type == "FUNDS_DEPOSITED")
+            #expect(suspect.map { abs(Int(row[4])!) == $0.amount } == true)
+            #expect(row[0].contains(suspect?.aggregate ?? "?"))
+        } else if status == "mismatch" {
+            #expect(bad[0][6].isEmpty)
+        }
+        #expect(LibXML.validateFile(out + "/reconcile.xml") == nil)
+        #expect(TestPaths.read(out + "/reconcile.html").contains("Last movements of mismatched accounts"))
+    }
+
+    @Test("lag: with a checkpoint the events the projection has not applied yet are no mismatch")
+    func lagWithCheckpoint() throws {
+        let ledger = try generate([])
+        var lines = TestPaths.read(ledger + "/events.jsonl").split(separator: "\n").map(String.init)
+        let lastEvent = lines.map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+            .max { ($0["hlc_physical"] as! Int, $0["hlc_logical"] as! Int, $0["event_id"] as! String) < ($1["hlc_physical"] as! Int, $1["hlc_logical"] as! Int, $1["event_id"] as! String) }!
+        let user = lastEvent["aggregate_id"] as! String
+        // A deposit the projection has not applied yet, later than everything else.
+        let version = lines.filter { $0.contains("\"aggregate_id\":\"\(user)\"") }.count + 1
+        lines.append(#"{"event_id":"eeeeeeee-0000-4000-8000-000000000001","event_type":"FUNDS_DEPOSITED","aggregate_id":"\#(user)","stream_version":\#(version),"causation_id":null,"correlation_id":"eeeeeeee-0000-4000-8000-000000000002","hlc_physical":1999999999999,"hlc_logical":0,"vector_clock":{},"payload":{"amount":500,"currency":"USD"},"metadata":{},"user_id":"\#(user)","recorded_at":"2033-05-18T03:33:19.999Z"}"#)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: ledger + "/events.jsonl", atomically: true, encoding: .utf8)
+        let (lagging, _, _) = try reconcile(ledger)
+        #expect(lagging.status == 1)
+        let (r, rows, out) = try reconcile(ledger, ["--checkpoint", lastEvent["event_id"] as! String])
+        #expect(r.status == 0, "\(r.stdout)")
+        #expect(rows.allSatisfy { $0[5] == "match" })
+        #expect(TestPaths.read(out + "/reconcile.html").contains("the store is 1 events"))
+    }
+
+    @Test("file and PostgreSQL sources give identical reconciliation.csv; the sample's drift is found")
+    func fileAndDatabase() throws {
+        let db = try ScratchDatabase("recon")
+        try db.load(folder: TestPaths.sample)
+        let out = TestPaths.temporaryDirectory("recon-db")
+        let r = try runTool(["reconcile", "--source", db.conninfo, "--out", out, "--skip", "append-only", "-q",
+                             "--metrics-file", out + "/metrics.prom", "--summary-json", out + "/summary.json"])
+        #expect(r.status == 1)
+        let fromFile = TestPaths.temporaryDirectory("recon-file")
+        _ = try runTool(["reconcile", "--source", TestPaths.sample + "/events.csv", "--projection", TestPaths.sample + "/user_balances.csv", "--out", fromFile, "--skip", "append-only", "-q"])
+        let csv = TestPaths.read(out + "/reconciliation.csv")
+        #expect(csv == TestPaths.read(fromFile + "/reconciliation.csv"))
+        #expect(csv.split(separator: "\n").filter { !$0.contains(",match,") }.count == 2)  // header + the sample's one drift
+        let metrics = TestPaths.read(out + "/metrics.prom")
+        #expect(metrics.contains("ledger_audit_mismatches 1\n") && metrics.contains("ledger_audit_findings{severity=\"high\"} 1\n"))
+        #expect(metrics.contains("# TYPE ledger_audit_last_success_timestamp_seconds gauge"))
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        #expect(summary["mismatched"] as? Int == 1 && summary["success"] as? Bool == false)
+    }
+
+    @Test("concurrency: events and projections written during the run cause no false mismatch; counts are the snapshot's")
+    func concurrentWriters() throws {
+        let ledger = try generate([], events: 40_000)
+        let db = try ScratchDatabase("concurrent")
+        try db.load(folder: ledger)
+        let before = try db.scalar("SELECT count(*) FROM event_store")
+        let out = TestPaths.temporaryDirectory("recon-conc")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestPaths.binary)
+        p.arguments = ["reconcile", "--source", db.conninfo, "--out", out, "--skip", "append-only", "--summary-json", out + "/summary.json"]
+        let stdout = Pipe()
+        p.standardOutput = stdout
+        try p.run()
+        // Wait until the run is streaming its events (its snapshot is taken), then write.
+        var streaming = false
+        for _ in 0..<2000 where !streaming && p.isRunning {
+            streaming = (try? db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT event_id%'")) ?? "0" != "0"
+            if !streaming { usleep(2000) }
+        }
+        var written = 0
+        while p.isRunning {
+            try db.exec("""
+                BEGIN;
+                WITH u AS (SELECT user_id FROM user_balances WHERE currency = 'USD' ORDER BY user_id LIMIT 1)
+                INSERT INTO event_store SELECT gen_random_uuid(), 'FUNDS_DEPOSITED', u.user_id,
+                  (SELECT max(stream_version) + 1 FROM event_store WHERE aggregate_id = u.user_id), NULL, gen_random_uuid(),
+                  (extract(epoch FROM now()) * 1000)::bigint, 0, '{}', '{"amount": 100, "currency": "USD"}', '{}', u.user_id, now() FROM u;
+                UPDATE user_balances SET available_balance = available_balance + 100
+                  WHERE user_id = (SELECT user_id FROM user_balances WHERE currency = 'USD' ORDER BY user_id LIMIT 1);
+                COMMIT;
+                """)
+            written += 1
+        }
+        p.waitUntilExit()
+        let line = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(streaming, "the run ended before writes could start")
+        #expect(written > 0)
+        #expect(p.terminationStatus == 0, "\(line)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        #expect(String(summary["eventsReplayed"] as! Int) == before)
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as! [String: Any]
+        #expect(run["eventsRead"] as? String == before)
+        #expect(try Int(db.scalar("SELECT count(*) FROM event_store"))! == Int(before)! + written)
+    }
+}
