@@ -85,31 +85,36 @@ public final class LimboCheck: Check {
 
     func depart(_ account: String, _ currency: String, _ key: String?, _ amount: Int64, _ event: EventRecord) {
         var remaining = amount
+        // The named hold first.
+        if let key { take(from: HoldID(account: account, currency: currency, key: key), &remaining, event) }
+        // Accounts keyed on arrival (seller pending) then give up their oldest holds first.
+        guard remaining > 0, key == nil || (transitRule(account)?.holdKeyFromArrival ?? false) else { return }
         let accountKey = AccountCurrency(account: account, currency: currency)
-        // The named hold first, then the account's holds in arrival order.
-        var candidates: [String] = []
-        if let key { candidates.append(key) }
-        candidates += (arrivalOrder[accountKey] ?? []).filter { $0 != key }
-        for k in candidates where remaining > 0 {
-            let id = HoldID(account: account, currency: currency, key: k)
-            guard var hold = holds[id] else { continue }
-            while remaining > 0 && hold.head < hold.lots.count {
-                let take = min(remaining, hold.lots[hold.head].amountMinor)
-                hold.lots[hold.head].amountMinor -= take
-                remaining -= take
-                if hold.lots[hold.head].amountMinor == 0 { hold.head += 1 }
+        while remaining > 0, let oldest = arrivalOrder[accountKey]?.first(where: { $0 != key }) {
+            take(from: HoldID(account: account, currency: currency, key: oldest), &remaining, event)
+        }
+    }
+
+    /// Takes up to `remaining` from a hold, oldest lot first; forgets the hold once empty.
+    func take(from id: HoldID, _ remaining: inout Int64, _ event: EventRecord) {
+        guard var hold = holds[id] else { return }
+        while remaining > 0 && hold.head < hold.lots.count {
+            let take = min(remaining, hold.lots[hold.head].amountMinor)
+            hold.lots[hold.head].amountMinor -= take
+            remaining -= take
+            if hold.lots[hold.head].amountMinor == 0 { hold.head += 1 }
+        }
+        hold.lastEventId = event.eventId
+        if hold.head == hold.lots.count {
+            holds[id] = nil
+            let accountKey = AccountCurrency(account: id.account, currency: id.currency)
+            if var order = arrivalOrder[accountKey] {
+                if let i = order.firstIndex(of: id.key) { order.remove(at: i) }
+                arrivalOrder[accountKey] = order.isEmpty ? nil : order
             }
-            hold.lastEventId = event.eventId
-            if hold.head == hold.lots.count {
-                holds[id] = nil
-                arrivalOrder[accountKey]?.removeAll { $0 == k }
-                if arrivalOrder[accountKey]?.isEmpty == true { arrivalOrder[accountKey] = nil }
-            } else {
-                if hold.head > 64 { hold.lots.removeFirst(hold.head); hold.head = 0 }
-                holds[id] = hold
-            }
-            // A named hold only: an account whose holds are keyed on arrival falls through to FIFO.
-            if key != nil && !(transitRule(account)?.holdKeyFromArrival ?? false) { break }
+        } else {
+            if hold.head > 64 { hold.lots.removeFirst(hold.head); hold.head = 0 }
+            holds[id] = hold
         }
     }
 
