@@ -11,7 +11,7 @@ public enum EmbeddedTemplates {
            targetNamespace="urn:ledger-audit:report:1"
            elementFormDefault="qualified">
 
-  <xs:simpleType name="Decimal">
+  <xs:simpleType name="AmountText">
     <xs:annotation><xs:documentation>An amount rendered with its currency's ISO 4217 exponent: 12.34, -0.05, 1234.</xs:documentation></xs:annotation>
     <xs:restriction base="xs:string"><xs:pattern value="-?[0-9]+(\.[0-9]+)?"/></xs:restriction>
   </xs:simpleType>
@@ -88,8 +88,8 @@ public enum EmbeddedTemplates {
                 <xs:attribute name="numberOfEntries" type="xs:long" use="required"/>
                 <xs:attribute name="totalDebitMinor" type="xs:integer" use="required"/>
                 <xs:attribute name="totalCreditMinor" type="xs:integer" use="required"/>
-                <xs:attribute name="totalDebit" type="Decimal" use="required"/>
-                <xs:attribute name="totalCredit" type="Decimal" use="required"/>
+                <xs:attribute name="totalDebit" type="AmountText" use="required"/>
+                <xs:attribute name="totalCredit" type="AmountText" use="required"/>
               </xs:complexType>
             </xs:element>
           </xs:sequence>
@@ -169,7 +169,7 @@ public enum EmbeddedTemplates {
     <xs:attribute name="account" type="xs:string" use="required"/>
     <xs:attribute name="currency" type="Currency" use="required"/>
     <xs:attribute name="balanceMinor" type="xs:long" use="required"/>
-    <xs:attribute name="balance" type="Decimal" use="required"/>
+    <xs:attribute name="balance" type="AmountText" use="required"/>
   </xs:complexType>
 
   <!-- The trial balance grouped by account kind, with totals per currency. -->
@@ -180,7 +180,7 @@ public enum EmbeddedTemplates {
     <xs:attribute name="debitBalancesMinor" type="xs:integer" use="required"/>
     <xs:attribute name="creditBalancesMinor" type="xs:integer" use="required"/>
     <xs:attribute name="netMinor" type="xs:integer" use="required"/>
-    <xs:attribute name="net" type="Decimal" use="required"/>
+    <xs:attribute name="net" type="AmountText" use="required"/>
   </xs:complexType>
 
   <!-- trial_balance.csv -->
@@ -192,8 +192,8 @@ public enum EmbeddedTemplates {
     <xs:attribute name="debitsMinor" type="xs:integer" use="required"/>
     <xs:attribute name="creditsMinor" type="xs:integer" use="required"/>
     <xs:attribute name="endingBalanceMinor" type="xs:long" use="required"/>
-    <xs:attribute name="beginningBalance" type="Decimal" use="required"/>
-    <xs:attribute name="endingBalance" type="Decimal" use="required"/>
+    <xs:attribute name="beginningBalance" type="AmountText" use="required"/>
+    <xs:attribute name="endingBalance" type="AmountText" use="required"/>
   </xs:complexType>
 
   <!-- findings.csv -->
@@ -219,7 +219,7 @@ public enum EmbeddedTemplates {
     <xs:attribute name="holdKey" type="xs:string"/>
     <xs:attribute name="amountMinor" type="xs:long" use="required"/>
     <xs:attribute name="sinceHlcPhysical" type="xs:long" use="required"/>
-    <xs:attribute name="ageHours" type="Decimal" use="required"/>
+    <xs:attribute name="ageHours" type="AmountText" use="required"/>
     <xs:attribute name="correlationId" type="Uuid" use="required"/>
     <xs:attribute name="lastEventId" type="Uuid" use="required"/>
   </xs:complexType>
@@ -230,7 +230,7 @@ public enum EmbeddedTemplates {
     <xs:attribute name="age" type="xs:string" use="required"/>
     <xs:attribute name="holds" type="xs:long" use="required"/>
     <xs:attribute name="amountMinor" type="xs:integer" use="required"/>
-    <xs:attribute name="amount" type="Decimal" use="required"/>
+    <xs:attribute name="amount" type="AmountText" use="required"/>
   </xs:complexType>
 
   <!-- Which checks ran. -->

@@ -75,7 +75,7 @@ public enum AmountParser {
         return .failure(.notANumber(echo(text)))
     }
 
-    /// Decimal digits to Int64, refusing anything past Int64.max (leading zeros are fine).
+    /// Base-10 digits to Int64, refusing anything past Int64.max (leading zeros are fine).
     static func digitsToInt64(_ bytes: [UInt8], original: String) -> Result<Int64, AmountProblem> {
         var value: Int64 = 0
         for b in bytes {
