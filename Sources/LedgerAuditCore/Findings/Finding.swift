@@ -159,6 +159,15 @@ public struct FindingLog: Sendable {
 
     public var total: Int { kept.count + droppedCount }
 
+    /// Counts the findings another log could not list (when merging a worker's log).
+    public mutating func addUnlisted(_ other: FindingLog) {
+        guard other.droppedCount > 0 else { return }
+        droppedCount += other.droppedCount
+        // Their codes and severities were counted by the other log; add those not yet counted here.
+        for (code, n) in other.countByCode { countByCode[code, default: 0] += n - other.kept.filter { $0.code == code }.count }
+        for (severity, n) in other.countBySeverity { countBySeverity[severity, default: 0] += n - other.kept.filter { $0.severity == severity }.count }
+    }
+
     public func sorted() -> [Finding] { kept.sorted(by: Finding.reportOrder) }
 
     public func count(atLeast severity: Severity) -> Int {

@@ -43,7 +43,7 @@ struct Balances: ParsableCommand {
                 journalWriter = try JournalWriter(path: outputOptions.out + "/journal.csv", catalog: loaded.catalog, fromUs: fromUs, basis: basis)
             } catch { throw ToolFailure(status: .usage, message: error.description) }
         }
-        let result = try replay(run, scope: .asOf(asOfUs, basis: basis), observers: [run.digest, periodStart] + (journalWriter.map { [$0] } ?? []), quiet: outputOptions.quiet)
+        let result = try replay(run, scope: .asOf(asOfUs, basis: basis), observers: [periodStart, ObserverWorker([run.digest] + (journalWriter.map { [$0] } ?? []))], quiet: outputOptions.quiet)
         do { try journalWriter?.commit() } catch { throw ToolFailure(status: .usage, message: error.description) }
 
         let sorted = result.book.sortedRows()

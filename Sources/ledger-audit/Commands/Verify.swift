@@ -115,7 +115,8 @@ func runChecks(_ run: ReportRun, selected: Set<String>, commandsFile: String?, a
         runs.append((type.name, type.codes, on, note))
     }
     // verify pays for complete duplicate detection: every event id is remembered.
-    var replay = Replay(catalog: catalog, observers: [run.digest] + extraObservers + checks)
+    // Snapshots need the book at an instant and stay inline; the digest and the checks run on a second core.
+    var replay = Replay(catalog: catalog, observers: extraObservers + [ObserverWorker([run.digest] + checks)])
     let progress = ProgressLine(quiet: quiet)
     replay.progress = progress.update
     var result: ReplayResult
