@@ -36,6 +36,8 @@ struct Balances: ParsableCommand {
         let run = ReportRun(loaded: loaded, opened: try openSource(sourceOptions.source, catalog: loaded.catalog))
 
         let periodStart = PeriodStart(fromUs: fromUs, basis: basis)
+        // Inline on purpose: measured, a worker thread for the digest competes with the
+        // PostgreSQL server for the second core and slows the stream (14.7 s against 10.9 s on 2M).
         var journalWriter: JournalWriter?
         if journal && formats.contains("csv") {
             do {
@@ -43,7 +45,7 @@ struct Balances: ParsableCommand {
                 journalWriter = try JournalWriter(path: outputOptions.out + "/journal.csv", catalog: loaded.catalog, fromUs: fromUs, basis: basis)
             } catch { throw ToolFailure(status: .usage, message: error.description) }
         }
-        let result = try replay(run, scope: .asOf(asOfUs, basis: basis), observers: [periodStart, ObserverWorker([run.digest] + (journalWriter.map { [$0] } ?? []))], quiet: outputOptions.quiet)
+        let result = try replay(run, scope: .asOf(asOfUs, basis: basis), observers: [run.digest, periodStart] + (journalWriter.map { [$0] } ?? []), quiet: outputOptions.quiet)
         do { try journalWriter?.commit() } catch { throw ToolFailure(status: .usage, message: error.description) }
 
         let sorted = result.book.sortedRows()
