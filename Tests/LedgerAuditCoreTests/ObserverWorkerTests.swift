@@ -11,9 +11,10 @@ struct ObserverWorkerTests {
     func sameResults() throws {
         var events = try InjectedDefectsTests.sampleEvents()
         // A few defects so the checks have something to say.
-        events.append(events[40])
-        events[100].userId = nil
-        events[200].recordedAtUs += 3_600_000_000
+        events.append(events[40])  // DUPLICATE_EVENT
+        let money = events.indices.filter { events[$0].eventType == "FUNDS_DEPOSITED" }
+        events[money[3]].userId = nil  // MISSING_ACTOR
+        events[200].recordedAtUs += 3_600_000_000  // CLOCK_SKEW
         let catalog = CatalogLoader.reference()
         let context = CheckContext(measuredAtUs: 1_790_000_000_000_000)
         func run(onWorker: Bool) throws -> (String, [String]) {
