@@ -62,6 +62,7 @@ struct CommandLineTests {
     @Test("bad usage exits 2", arguments: [
         ["balances", "--as-of", "yesterday"], ["balances", "--format", "pdf"], ["balances", "--bogus"],
         ["balances", "--source", "ledger.txt"], ["balances", "--time-basis", "wall"], ["balances", "--fail-on", "severe"],
+        ["balances", "--journal", "--format", "html"], ["balances", "--from", "2026-05-02T00:00:00Z", "--as-of", "2026-05-01T00:00:00Z"],
     ])
     func badUsage(arguments: [String]) throws {
         let r = try runTool(arguments + ["--out", TestPaths.temporaryDirectory("cli")])

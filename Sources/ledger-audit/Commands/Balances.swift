@@ -29,6 +29,9 @@ struct Balances: ParsableCommand {
         let asOfUs = try parseInstant(asOf, option: "--as-of")
         let fromUs = try parseInstant(from, option: "--from")
         if let fromUs, let asOfUs, fromUs > asOfUs { throw ToolFailure(status: .usage, message: "--from is after --as-of") }
+        if journal && !formats.contains("csv") {
+            throw ToolFailure(status: .usage, message: "--journal writes journal.csv: include csv in --format")
+        }
         let loaded = try loadCatalog(sourceOptions.config)
         if outputOptions.templates != nil, formats.contains("html") {
             do { _ = try HTMLRenderer.load(directory: outputOptions.templates) } catch { throw ToolFailure(status: .usage, message: error.description) }
