@@ -103,12 +103,3 @@ public enum ProjectionReader {
         return GlobalOrderKey(hlcPhysicalMs: p, hlcLogical: l, eventId: id)
     }
 }
-
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
-    }
-}

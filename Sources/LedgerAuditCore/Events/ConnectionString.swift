@@ -103,6 +103,14 @@ extension String {
         return nil
     }
 
+    /// Without the given characters at either end (the core stays free of Foundation).
+    public func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+
     /// Every occurrence of `target` replaced (the core stays free of Foundation). Works on UTF-8
     /// bytes: a valid UTF-8 needle only matches at character boundaries.
     public func replacingAll(_ target: String, with replacement: String) -> String {

@@ -173,12 +173,3 @@ func loadCommandRegistry(_ path: String?, catalog: Catalog, session: PostgresSes
         throw ToolFailure(status: .source, message: "reading the command registry failed: \(error)")
     }
 }
-
-extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return String(s)
-    }
-}

@@ -44,7 +44,7 @@ struct OutputOptions: ParsableArguments {
     var templates: String?
 
     func formats() throws -> Set<String> {
-        let parts = Set(format.split(separator: ",").map { String($0).trimmingSpaces() })
+        let parts = Set(format.split(separator: ",").map { String($0).trimmingCharacters(in: " ") })
         let allowed: Set<String> = ["html", "xml", "csv"]
         guard !parts.isEmpty, parts.isSubset(of: allowed) else {
             throw ValidationError("--format takes any of html,xml,csv, not '\(format)'")
@@ -60,14 +60,6 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
-    }
-}
 
 /// `--as-of` and friends: ISO 8601 with an offset, or epoch ms.
 func parseInstant(_ text: String?, option: String) throws -> Int64? {
