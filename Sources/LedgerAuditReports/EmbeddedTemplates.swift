@@ -158,6 +158,8 @@ public enum EmbeddedTemplates {
       <xs:element name="checkRun" type="CheckRun"/>
       <xs:element name="reconciliationLine" type="ReconciliationLine"/>
       <xs:element name="movement" type="Movement"/>
+      <xs:element name="statementSummary" type="StatementSummary"/>
+      <xs:element name="statementLine" type="StatementLine"/>
     </xs:choice>
     <xs:attribute name="title" type="xs:string" use="required"/>
     <xs:attribute name="csv" type="xs:string"/>
@@ -270,6 +272,31 @@ public enum EmbeddedTemplates {
     <xs:attribute name="amountMinor" type="xs:long" use="required"/>
     <xs:attribute name="balanceAfterMinor" type="xs:long" use="required"/>
     <xs:attribute name="note" type="xs:string"/>
+  </xs:complexType>
+
+  <!-- statement: opening and closing per account and currency -->
+  <xs:complexType name="StatementSummary">
+    <xs:attribute name="account" type="xs:string" use="required"/>
+    <xs:attribute name="currency" type="Currency" use="required"/>
+    <xs:attribute name="openingMinor" type="xs:long" use="required"/>
+    <xs:attribute name="movements" type="xs:long" use="required"/>
+    <xs:attribute name="closingMinor" type="xs:long" use="required"/>
+    <xs:attribute name="opening" type="AmountText" use="required"/>
+    <xs:attribute name="closing" type="AmountText" use="required"/>
+  </xs:complexType>
+
+  <!-- statement.csv -->
+  <xs:complexType name="StatementLine">
+    <xs:attribute name="account" type="xs:string" use="required"/>
+    <xs:attribute name="currency" type="Currency" use="required"/>
+    <xs:attribute name="eventId" type="Uuid" use="required"/>
+    <xs:attribute name="eventType" type="xs:string" use="required"/>
+    <xs:attribute name="hlcPhysical" type="xs:long" use="required"/>
+    <xs:attribute name="recordedAt" type="xs:dateTime" use="required"/>
+    <xs:attribute name="correlationId" type="Uuid" use="required"/>
+    <xs:attribute name="userId" type="Uuid"/>
+    <xs:attribute name="amountMinor" type="xs:long" use="required"/>
+    <xs:attribute name="runningBalanceMinor" type="xs:long" use="required"/>
   </xs:complexType>
 </xs:schema>
 

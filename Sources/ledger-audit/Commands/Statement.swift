@@ -1,0 +1,50 @@
+import ArgumentParser
+import LedgerAuditCore
+import LedgerAuditReports
+
+struct Statement: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "An account statement: opening balance at --from, every movement with its running balance, closing balance at --to."
+    )
+
+    @OptionGroup var sourceOptions: SourceOptions
+    @OptionGroup var outputOptions: OutputOptions
+
+    @Option(help: ArgumentHelp("An account, or prefix* (user:<id>:* for all of a user's buckets); repeatable.", valueName: "ACCOUNT"))
+    var account: [String] = []
+
+    @Option(help: "Start of the period (exclusive): the opening balance is as of this instant.")
+    var from: String?
+
+    @Option(help: "End of the period (inclusive): the closing balance is as of this instant (default: all events).")
+    var to: String?
+
+    func run() throws {
+        guard !account.isEmpty else { throw ToolFailure(status: .usage, message: "statement needs at least one --account") }
+        let basis = try sourceOptions.validateTimeBasis()
+        let failOn = try outputOptions.failOnSeverity()
+        _ = try outputOptions.formats()
+        let fromUs = try parseInstant(from, option: "--from")
+        let toUs = try parseInstant(to, option: "--to")
+        if let fromUs, let toUs, fromUs > toUs { throw ToolFailure(status: .usage, message: "--from is after --to") }
+        let loaded = try loadCatalog(sourceOptions.config)
+        let run = ReportRun(loaded: loaded, opened: try openSource(sourceOptions.source, catalog: loaded.catalog))
+        let collector = StatementCollector(accounts: account, fromUs: fromUs, basis: basis)
+        let result = try replay(run, scope: .asOf(toUs, basis: basis), observers: [run.digest, collector], quiet: outputOptions.quiet)
+        let report = Report(
+            kind: "statement", title: "Statement of " + account.joined(separator: ", "),
+            header: run.header(kind: "statement", result: result, asOfUs: toUs, basis: basis, fromUs: fromUs),
+            sections: [StatementReport.section(collector, catalog: loaded.catalog), FindingsTable.section(result.findings)]
+        )
+        let written = try writeReport(report, outputOptions: outputOptions, catalog: loaded.catalog)
+        if !outputOptions.quiet {
+            for s in collector.summaries() {
+                let e = loaded.catalog.currencies.exponent(of: s.currency) ?? 2
+                print("\(s.account) \(s.currency): opening \(MoneyFormat.decimal(s.openingMinor, exponent: e)), \(s.movements) movements, closing \(MoneyFormat.decimal(s.closingMinor, exponent: e))")
+            }
+            if collector.summaries().isEmpty { print("no posting touched \(account.joined(separator: ", ")) up to the end of the period") }
+            print("report: " + written.joined(separator: ", "))
+        }
+        try exitForFindings(result.findings, failOn: failOn, conservation: result.conservation)
+    }
+}
