@@ -46,7 +46,7 @@ public struct CurrencyTable: Sendable, Equatable {
     }
 }
 
-/// Decimal rendering: the currency's exponent, a leading `-` for negatives, no point for exponent 0.
+/// Text rendering of minor units: the currency's exponent, a leading `-` for negatives, no point for exponent 0.
 public enum MoneyFormat {
     public static func decimal(_ amountMinor: Int64, exponent: Int) -> String {
         decimal(magnitude: amountMinor.magnitude.description, negative: amountMinor < 0, exponent: exponent)
