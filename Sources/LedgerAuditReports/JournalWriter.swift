@@ -33,10 +33,7 @@ public final class JournalWriter: ReplayObserver {
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         guard !applied.isEmpty, failure == nil else { return }
-        if let fromUs {
-            let after = basis == .hlc ? event.hlcPhysicalMs > Instant.floorDivMod(fromUs, 1000).0 : event.recordedAtUs > fromUs
-            guard after else { return }
-        }
+        guard basis.isAfter(event, fromUs) else { return }
         let effective = JournalWriter.dateTime(us: event.hlcPhysicalMs * 1000)
         let entered = JournalWriter.dateTime(us: event.recordedAtUs)
         var lineNumber = 0

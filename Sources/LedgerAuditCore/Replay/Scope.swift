@@ -5,6 +5,17 @@ public enum TimeBasis: String, Sendable, CaseIterable {
     case recorded
 }
 
+extension TimeBasis {
+    /// Whether an event falls after an instant (µs) on this basis: periods start after `--from`.
+    public func isAfter(_ e: EventRecord, _ instantUs: Int64?) -> Bool {
+        guard let instantUs else { return true }
+        switch self {
+        case .hlc: return e.hlcPhysicalMs > Instant.floorDivMod(instantUs, 1000).0
+        case .recorded: return e.recordedAtUs > instantUs
+        }
+    }
+}
+
 /// Which events a run covers. Sources push every bound into their query where they can;
 /// `includes` is the same rule for sources that must filter as they read.
 public struct ReplayScope: Sendable, Equatable {

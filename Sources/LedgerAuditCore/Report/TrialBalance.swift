@@ -12,13 +12,7 @@ public final class PeriodStart: ReplayObserver {
         taken = fromUs == nil  // no period start: everything is activity, the beginning is empty
     }
 
-    func after(_ e: EventRecord) -> Bool {
-        guard let fromUs else { return true }
-        switch basis {
-        case .hlc: return e.hlcPhysicalMs > Instant.floorDivMod(fromUs, 1000).0
-        case .recorded: return e.recordedAtUs > fromUs
-        }
-    }
+    func after(_ e: EventRecord) -> Bool { basis.isAfter(e, fromUs) }
 
     public func willFold(_ event: EventRecord, book: BalanceBook) {
         guard !taken, after(event) else { return }

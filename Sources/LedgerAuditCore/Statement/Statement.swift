@@ -42,13 +42,7 @@ public final class StatementCollector: ReplayObserver {
 
     func selected(_ account: String) -> Bool { BalancesReport.matches(account, filters: filters) }
 
-    func inPeriod(_ e: EventRecord) -> Bool {
-        guard let fromUs else { return true }
-        switch basis {
-        case .hlc: return e.hlcPhysicalMs > Instant.floorDivMod(fromUs, 1000).0
-        case .recorded: return e.recordedAtUs > fromUs
-        }
-    }
+    func inPeriod(_ e: EventRecord) -> Bool { basis.isAfter(e, fromUs) }
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         guard !applied.isEmpty else { return }
