@@ -160,6 +160,12 @@ public enum EmbeddedTemplates {
       <xs:element name="movement" type="Movement"/>
       <xs:element name="statementSummary" type="StatementSummary"/>
       <xs:element name="statementLine" type="StatementLine"/>
+      <xs:element name="traceEvent" type="TraceEvent"/>
+      <xs:element name="eventPosting" type="EventPosting"/>
+      <xs:element name="postingCheck" type="PostingCheck"/>
+      <xs:element name="tracePosting" type="TracePosting"/>
+      <xs:element name="provenanceOrigin" type="ProvenanceOrigin"/>
+      <xs:element name="provenanceLot" type="ProvenanceLot"/>
     </xs:choice>
     <xs:attribute name="title" type="xs:string" use="required"/>
     <xs:attribute name="csv" type="xs:string"/>
@@ -298,6 +304,88 @@ public enum EmbeddedTemplates {
     <xs:attribute name="amountMinor" type="xs:long" use="required"/>
     <xs:attribute name="runningBalanceMinor" type="xs:long" use="required"/>
   </xs:complexType>
+  <!-- trace_events.csv: causes, the event, effects and saga -->
+  <xs:complexType name="TraceEvent">
+    <xs:attribute name="relation" type="xs:string" use="required"/>
+    <xs:attribute name="depth" type="xs:long"/>
+    <xs:attribute name="tree" type="xs:string" use="required"/>
+    <xs:attribute name="eventId" type="Uuid" use="required"/>
+    <xs:attribute name="eventType" type="xs:string"/>
+    <xs:attribute name="aggregateId" type="Uuid"/>
+    <xs:attribute name="hlcPhysical" type="xs:long"/>
+    <xs:attribute name="hlcLogical" type="xs:long"/>
+    <xs:attribute name="recordedAt" type="xs:dateTime"/>
+    <xs:attribute name="causationId" type="Uuid"/>
+    <xs:attribute name="correlationId" type="Uuid"/>
+    <xs:attribute name="userId" type="Uuid"/>
+    <xs:attribute name="compensates" type="xs:string"/>
+    <xs:attribute name="moved" type="xs:string"/>
+  </xs:complexType>
+
+  <!-- trace_event_postings.csv -->
+  <xs:complexType name="EventPosting">
+    <xs:attribute name="eventId" type="Uuid" use="required"/>
+    <xs:attribute name="eventType" type="xs:string" use="required"/>
+    <xs:attribute name="postingIndex" type="xs:long" use="required"/>
+    <xs:attribute name="fromAccount" type="xs:string" use="required"/>
+    <xs:attribute name="toAccount" type="xs:string" use="required"/>
+    <xs:attribute name="currency" type="Currency" use="required"/>
+    <xs:attribute name="amountMinor" type="xs:long" use="required"/>
+    <xs:attribute name="amount" type="AmountText" use="required"/>
+  </xs:complexType>
+
+  <!-- trace by account: postings and lots against the balance -->
+  <xs:complexType name="PostingCheck">
+    <xs:attribute name="account" type="xs:string" use="required"/>
+    <xs:attribute name="currency" type="Currency" use="required"/>
+    <xs:attribute name="postings" type="xs:long" use="required"/>
+    <xs:attribute name="sumMinor" type="xs:integer" use="required"/>
+    <xs:attribute name="balanceMinor" type="xs:long" use="required"/>
+    <xs:attribute name="lotsMinor" type="xs:integer" use="required"/>
+    <xs:attribute name="deficitMinor" type="xs:integer" use="required"/>
+    <xs:attribute name="agrees" type="xs:string" use="required"/>
+  </xs:complexType>
+
+  <!-- trace_postings.csv -->
+  <xs:complexType name="TracePosting">
+    <xs:attribute name="account" type="xs:string" use="required"/>
+    <xs:attribute name="currency" type="Currency" use="required"/>
+    <xs:attribute name="eventId" type="Uuid" use="required"/>
+    <xs:attribute name="eventType" type="xs:string" use="required"/>
+    <xs:attribute name="hlcPhysical" type="xs:long" use="required"/>
+    <xs:attribute name="correlationId" type="Uuid" use="required"/>
+    <xs:attribute name="amountMinor" type="xs:long" use="required"/>
+    <xs:attribute name="runningBalanceMinor" type="xs:long" use="required"/>
+    <xs:attribute name="rootEventId" type="Uuid"/>
+    <xs:attribute name="rootCommandId" type="Uuid"/>
+    <xs:attribute name="causationChain" type="xs:string"/>
+  </xs:complexType>
+
+  <!-- provenance by origin -->
+  <xs:complexType name="ProvenanceOrigin">
+    <xs:attribute name="account" type="xs:string" use="required"/>
+    <xs:attribute name="currency" type="Currency" use="required"/>
+    <xs:attribute name="originEventId" type="Uuid" use="required"/>
+    <xs:attribute name="originEventType" type="xs:string"/>
+    <xs:attribute name="originAccount" type="xs:string" use="required"/>
+    <xs:attribute name="originHlcPhysical" type="xs:long"/>
+    <xs:attribute name="amountMinor" type="xs:integer" use="required"/>
+    <xs:attribute name="amount" type="AmountText" use="required"/>
+    <xs:attribute name="lots" type="xs:long" use="required"/>
+  </xs:complexType>
+
+  <!-- provenance.csv -->
+  <xs:complexType name="ProvenanceLot">
+    <xs:attribute name="account" type="xs:string" use="required"/>
+    <xs:attribute name="currency" type="Currency" use="required"/>
+    <xs:attribute name="lot" type="xs:long" use="required"/>
+    <xs:attribute name="originEventId" type="Uuid" use="required"/>
+    <xs:attribute name="originEventType" type="xs:string"/>
+    <xs:attribute name="originAccount" type="xs:string"/>
+    <xs:attribute name="originHlcPhysical" type="xs:long"/>
+    <xs:attribute name="amountMinor" type="xs:long" use="required"/>
+    <xs:attribute name="path" type="xs:string" use="required"/>
+  </xs:complexType>
 </xs:schema>
 
 """#,
@@ -347,6 +435,10 @@ public enum EmbeddedTemplates {
   article.finding dl { display: grid; grid-template-columns: max-content 1fr; gap: 0 12px; margin: 4px 0 0; font-size: 12.5px; }
   article.finding dt { color: var(--muted); }
   article.finding dd { margin: 0; overflow-wrap: anywhere; }
+  figure.chart { margin: 10px 0 16px; max-width: 760px; break-inside: avoid; }
+  figure.chart svg { width: 100%; height: auto; display: block; }
+  figure.chart figcaption { font-size: 12.5px; color: var(--muted); }
+  td.tree { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; white-space: pre; }
   footer { color: var(--muted); font-size: 12px; border-top: 1px solid var(--rule); margin-top: 36px; padding-top: 8px; }
   @media print {
     body { font-size: 11px; }
@@ -430,14 +522,16 @@ public enum EmbeddedTemplates {
     {{#figures}}<div class="figure"><div class="label">{{label}}</div><div class="value">{{value}}</div></div>
     {{/figures}}
   </div>{{/hasFigures}}
+  {{#charts}}<figure class="chart">{{{svg}}}<figcaption>{{caption}}</figcaption></figure>
+  {{/charts}}
   {{#tables}}
   <h3>{{title}}</h3>
   {{#truncated}}<p class="note">Showing the first {{shownCount}} of {{totalCount}} rows. All rows are in <span class="mono">{{csvName}}</span>.</p>{{/truncated}}
-  {{^truncated}}{{#csvName}}<p class="note">{{totalCount}} rows; also in <span class="mono">{{csvName}}</span>.</p>{{/csvName}}{{/truncated}}
+  {{^truncated}}{{#csvName}}<p class="note">{{totalCount}} rows; also in <span class="mono">{{csvName}}</span>{{#narrowed}}, with every column{{/narrowed}}.</p>{{/csvName}}{{/truncated}}
   <table>
     <thead><tr>{{#columns}}<th{{#numeric}} class="num"{{/numeric}}>{{name}}</th>{{/columns}}</tr></thead>
     <tbody>
-    {{#rows}}<tr{{#total}} class="total"{{/total}}>{{#cells}}<td{{#numeric}} class="num"{{/numeric}}>{{text}}</td>{{/cells}}</tr>
+    {{#rows}}<tr{{#total}} class="total"{{/total}}>{{#cells}}<td{{#numeric}} class="num"{{/numeric}}{{#tree}} class="tree"{{/tree}}>{{text}}</td>{{/cells}}</tr>
     {{/rows}}
     {{^rows}}<tr><td colspan="{{columnCount}}">None.</td></tr>{{/rows}}
     </tbody>

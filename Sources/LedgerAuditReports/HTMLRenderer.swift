@@ -77,10 +77,17 @@ public struct HTMLRenderer {
             "hasFigures": !section.figures.isEmpty,
             "figures": section.figures.map { ["label": $0.label, "value": CardMask.masked($0.value)] },
             "tables": section.tables.map(tableContext),
+            "charts": section.charts.map { ["caption": CardMask.masked($0.caption), "svg": $0.svg] },
         ]
     }
 
-    func tableContext(_ table: ReportTable) -> [String: Any] {
+    func tableContext(_ full: ReportTable) -> [String: Any] {
+        var table = full
+        if let names = full.htmlColumns {
+            let keep = names.compactMap { full.columns.firstIndex(of: $0) }
+            table.columns = keep.map { full.columns[$0] }
+            table.rows = full.rows.map { row in keep.map { $0 < row.count ? row[$0] : .empty } }
+        }
         let shown = table.rows.prefix(Limits.htmlTableRowsMax)
         // A column is numeric when every non-empty cell is a number the tool formatted.
         let numeric: [Bool] = table.columns.indices.map { i in
@@ -109,7 +116,8 @@ public struct HTMLRenderer {
                 return [
                     "total": index >= firstTotal,
                     "fields": fields,
-                    "cells": row.enumerated().map { ["text": $0.element.displayText, "numeric": $0.offset < numeric.count && numeric[$0.offset]] as [String: Any] },
+                    "cells": row.enumerated().map { ["text": $0.element.displayText, "numeric": $0.offset < numeric.count && numeric[$0.offset],
+                                                  "tree": $0.offset < table.columns.count && table.columns[$0.offset] == "tree"] as [String: Any] },
                 ]
             },
             "truncated": table.totalRowCount > shown.count,
@@ -118,6 +126,7 @@ public struct HTMLRenderer {
         ]
         // Absent, not nil: mustache would print an Optional.
         if let csv = table.csvName { context["csvName"] = csv }
+        if full.htmlColumns != nil { context["narrowed"] = true }
         return context
     }
 }

@@ -44,6 +44,14 @@ public struct ReplayScope: Sendable, Equatable {
         }
     }
 
+    /// Bitemporal: effective as of T0 on the basis, as the ledger knew it at T1 (what had been
+    /// recorded by then, by `recorded_at`).
+    public static func asOf(_ asOfUs: Int64?, basis: TimeBasis, knownAtUs: Int64?) -> ReplayScope {
+        var scope = asOf(asOfUs, basis: basis)
+        if let knownAtUs { scope.recordedAtMaxUs = min(scope.recordedAtMaxUs ?? knownAtUs, knownAtUs) }
+        return scope
+    }
+
     public func includes(_ event: EventRecord) -> Bool {
         if let m = hlcPhysicalMaxMs, event.hlcPhysicalMs > m { return false }
         if let m = recordedAtMaxUs, event.recordedAtUs > m { return false }

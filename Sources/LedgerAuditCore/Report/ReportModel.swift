@@ -62,12 +62,25 @@ public struct ReportSection: Sendable {
     public var title: String
     public var figures: [(label: String, value: String)]
     public var tables: [ReportTable]
+    /// Inline SVG charts (HTML only), drawn by the tool from its own numbers.
+    public var charts: [ReportChart] = []
 
-    public init(id: String, title: String, figures: [(label: String, value: String)] = [], tables: [ReportTable] = []) {
+    public init(id: String, title: String, figures: [(label: String, value: String)] = [], tables: [ReportTable] = [], charts: [ReportChart] = []) {
+        self.charts = charts
         self.id = id
         self.title = title
         self.figures = figures
         self.tables = tables
+    }
+}
+
+/// An SVG figure: `svg` is complete, escaped markup built by the tool (ledger text in it already masked).
+public struct ReportChart: Sendable {
+    public var caption: String
+    public var svg: String
+    public init(caption: String, svg: String) {
+        self.caption = caption
+        self.svg = svg
     }
 }
 
@@ -84,6 +97,8 @@ public struct ReportTable: Sendable {
     public var streamedRowCount: Int?
     /// How many of the last rows are totals (emphasised in HTML).
     public var totalRows: Int
+    /// The columns HTML shows, when a wide table would not read on a page (CSV and XML keep all).
+    public var htmlColumns: [String]?
 
     public init(csvName: String?, xmlRow: String? = nil, title: String, columns: [String], rows: [[ReportCell]], streamedRowCount: Int? = nil, totalRows: Int = 0) {
         self.totalRows = totalRows

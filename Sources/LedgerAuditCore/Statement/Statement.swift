@@ -93,14 +93,18 @@ public enum StatementReport {
     public static let columns = ["account", "currency", "event_id", "event_type", "hlc_physical", "recorded_at", "correlation_id", "user_id", "amount_minor", "running_balance_minor"]
     public static let summaryColumns = ["account", "currency", "opening_minor", "movements", "closing_minor", "opening", "closing"]
 
-    public static func section(_ c: StatementCollector, catalog: Catalog) -> ReportSection {
+    /// Charts drawn at most; the rest are in the tables and statement.csv.
+    public static let chartsMax = 24
+
+    public static func section(_ c: StatementCollector, catalog: Catalog, toUs: Int64? = nil) -> ReportSection {
         let summaries = c.summaries()
+        let sorted = c.sortedMovements()
         let summaryRows: [[ReportCell]] = summaries.map { s in
             let e = catalog.currencies.exponent(of: s.currency) ?? 2
             return [.ledgerText(s.account), .ledgerText(s.currency), .integer(s.openingMinor), .number(String(s.movements)), .integer(s.closingMinor),
                     .number(MoneyFormat.decimal(s.openingMinor, exponent: e)), .number(MoneyFormat.decimal(s.closingMinor, exponent: e))]
         }
-        let rows: [[ReportCell]] = c.sortedMovements().map { m in
+        let rows: [[ReportCell]] = sorted.map { m in
             [.ledgerText(m.account), .ledgerText(m.currency), .ledgerText(m.eventId.description), .ledgerText(m.eventType), .integer(m.hlcPhysicalMs),
              .ledgerText(Instant.iso8601(us: m.recordedAtUs)), .ledgerText(m.correlationId.description), .optional(m.userId?.description),
              .integer(m.amountMinor), .integer(m.runningBalanceMinor)]
@@ -108,6 +112,29 @@ public enum StatementReport {
         return ReportSection(id: "statement", title: "Statement", figures: [("Accounts", String(summaries.count)), ("Movements", String(rows.count))], tables: [
             ReportTable(csvName: nil, xmlRow: "statementSummary", title: "Opening and closing balances", columns: summaryColumns, rows: summaryRows),
             ReportTable(csvName: "statement.csv", xmlRow: "statementLine", title: "Movements", columns: columns, rows: rows),
-        ])
+        ], charts: charts(c, summaries: summaries, sorted: sorted, catalog: catalog, toUs: toUs))
+    }
+
+    /// One balance-over-time chart per account and currency: the opening balance at the start
+    /// of the period, then a step at each movement, flat to the end of the period.
+    static func charts(_ c: StatementCollector, summaries: [StatementCollector.Summary], sorted: [StatementCollector.Movement], catalog: Catalog, toUs: Int64?) -> [ReportChart] {
+        var byKey: [AccountCurrency: [BalanceChart.Point]] = [:]
+        for m in sorted {
+            byKey[AccountCurrency(account: m.account, currency: m.currency), default: []].append(BalanceChart.Point(hlcPhysicalMs: m.hlcPhysicalMs, balanceMinor: m.runningBalanceMinor))
+        }
+        let fromMs = c.fromUs.map { Instant.floorDivMod($0, 1000).0 }
+        let toMs = toUs.map { Instant.floorDivMod($0, 1000).0 }
+        var charts: [ReportChart] = []
+        for s in summaries.prefix(chartsMax) {
+            let steps = byKey[AccountCurrency(account: s.account, currency: s.currency)] ?? []
+            guard let startMs = fromMs ?? steps.first?.hlcPhysicalMs else { continue }
+            let endMs = toMs ?? steps.last?.hlcPhysicalMs ?? startMs
+            let points = [BalanceChart.Point(hlcPhysicalMs: startMs, balanceMinor: s.openingMinor)] + steps
+            let caption = CardMask.masked(s.account) + " " + s.currency + ": opening " + MoneyFormat.decimal(s.openingMinor, exponent: catalog.currencies.exponent(of: s.currency) ?? 2)
+                + ", closing " + MoneyFormat.decimal(s.closingMinor, exponent: catalog.currencies.exponent(of: s.currency) ?? 2)
+            charts.append(ReportChart(caption: caption, svg: BalanceChart.svg(title: CardMask.masked(s.account) + " " + s.currency, points: points, endMs: endMs,
+                                                                           exponent: catalog.currencies.exponent(of: s.currency) ?? 2)))
+        }
+        return charts
     }
 }

@@ -9,6 +9,7 @@ struct Balances: ParsableCommand {
 
     @OptionGroup var sourceOptions: SourceOptions
     @OptionGroup var outputOptions: OutputOptions
+    @OptionGroup var knownAt: KnownAtOption
 
     @Option(name: .customLong("as-of"), help: "Include events up to this instant (inclusive): ISO 8601 with offset, or epoch ms.")
     var asOf: String?
@@ -28,6 +29,7 @@ struct Balances: ParsableCommand {
         let formats = try outputOptions.formats()
         let asOfUs = try parseInstant(asOf, option: "--as-of")
         let fromUs = try parseInstant(from, option: "--from")
+        let knownAtUs = try knownAt.knownAtUs()
         if let fromUs, let asOfUs, fromUs > asOfUs { throw ToolFailure(status: .usage, message: "--from is after --as-of") }
         if journal && !formats.contains("csv") {
             throw ToolFailure(status: .usage, message: "--journal writes journal.csv: include csv in --format")
@@ -48,7 +50,7 @@ struct Balances: ParsableCommand {
                 journalWriter = try JournalWriter(path: outputOptions.out + "/journal.csv", catalog: loaded.catalog, fromUs: fromUs, basis: basis)
             } catch { throw ToolFailure(status: .usage, message: error.description) }
         }
-        let result = try replay(run, scope: .asOf(asOfUs, basis: basis), observers: [run.digest, periodStart] + (journalWriter.map { [$0] } ?? []), quiet: outputOptions.quiet)
+        let result = try replay(run, scope: .asOf(asOfUs, basis: basis, knownAtUs: knownAtUs), observers: [run.digest, periodStart] + (journalWriter.map { [$0] } ?? []), quiet: outputOptions.quiet)
         do { try journalWriter?.commit() } catch { throw ToolFailure(status: .usage, message: error.description) }
 
         let sorted = result.book.sortedRows()
@@ -56,7 +58,7 @@ struct Balances: ParsableCommand {
         if let journalWriter { trialBalance.tables.append(journalWriter.table()) }
         let report = Report(
             kind: "balances", title: "Balances and trial balance",
-            header: run.header(kind: "balances", result: result, asOfUs: asOfUs, basis: basis, fromUs: fromUs),
+            header: run.header(kind: "balances", result: result, asOfUs: asOfUs, basis: basis, fromUs: fromUs, knownAtUs: knownAtUs),
             sections: [
                 BalancesReport.section(result, catalog: loaded.catalog, filters: account, sorted: sorted),
                 trialBalance,

@@ -27,6 +27,14 @@ struct SourceOptions: ParsableArguments {
     }
 }
 
+/// Bitemporal: "the balance effective at T0 as the ledger knew it at T1".
+struct KnownAtOption: ParsableArguments {
+    @Option(name: .customLong("as-known-at"), help: "Only events recorded (recorded_at) by this instant: the ledger as it was known then. Combines with --as-of/--to on the HLC axis.")
+    var asKnownAt: String?
+
+    func knownAtUs() throws -> Int64? { try parseInstant(asKnownAt, option: "--as-known-at") }
+}
+
 struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Folder for the report files.", valueName: "DIR"))
     var out: String = "ledger-audit-out"
