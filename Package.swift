@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // HTML reports from templates a compliance team can rebrand.
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // Evidence packs as one .zip an auditor can archive or mail.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // libpq, the PostgreSQL C client: same connection rules as psql (PG* env, .pgpass, services).
@@ -49,13 +51,22 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
+        // Evidence packs (BagIt, Ed25519 signatures, zip) and seals (RFC 6962 Merkle trees).
+        .target(
+            name: "LedgerAuditEvidence",
+            dependencies: [
+                "LedgerAuditCore", "LedgerAuditReports",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
         // The realistic auction-ledger generator behind samples/ and the benchmark.
         .target(name: "LedgerAuditGenerator", dependencies: ["LedgerAuditCore"]),
         .executableTarget(
             name: "ledger-audit",
             dependencies: [
                 "LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditReports",
-                "LedgerAuditGenerator",
+                "LedgerAuditGenerator", "LedgerAuditEvidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,11 +78,11 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerAuditCoreTests",
-            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditReports", "LedgerAuditGenerator", "LedgerAuditSources", "LedgerAuditTestSupport"]
+            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditReports", "LedgerAuditGenerator", "LedgerAuditSources", "LedgerAuditEvidence", "LedgerAuditTestSupport"]
         ),
         .testTarget(
             name: "LedgerAuditIntegrationTests",
-            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditGenerator", "LedgerAuditReports", "LedgerAuditTestSupport"]
+            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditGenerator", "LedgerAuditReports", "LedgerAuditEvidence", "LedgerAuditTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -82,6 +82,12 @@ public final class AtomicFile {
         }
     }
 
+    public static func writeWholeBytes(_ path: String, _ bytes: [UInt8]) throws(OutputError) {
+        let f = try AtomicFile(path: path)
+        try f.write(bytes: bytes)
+        try f.commit()
+    }
+
     public static func writeWhole(_ path: String, _ text: String) throws(OutputError) {
         let f = try AtomicFile(path: path)
         try f.write(text)

@@ -166,6 +166,7 @@ public enum EmbeddedTemplates {
       <xs:element name="tracePosting" type="TracePosting"/>
       <xs:element name="provenanceOrigin" type="ProvenanceOrigin"/>
       <xs:element name="provenanceLot" type="ProvenanceLot"/>
+      <xs:element name="sealCheck" type="SealCheck"/>
     </xs:choice>
     <xs:attribute name="title" type="xs:string" use="required"/>
     <xs:attribute name="csv" type="xs:string"/>
@@ -385,6 +386,16 @@ public enum EmbeddedTemplates {
     <xs:attribute name="originHlcPhysical" type="xs:long"/>
     <xs:attribute name="amountMinor" type="xs:long" use="required"/>
     <xs:attribute name="path" type="xs:string" use="required"/>
+  </xs:complexType>
+  <!-- verify with seals: each seal against the store -->
+  <xs:complexType name="SealCheck">
+    <xs:attribute name="seal" type="xs:long" use="required"/>
+    <xs:attribute name="treeSize" type="xs:long" use="required"/>
+    <xs:attribute name="asOf" type="xs:dateTime" use="required"/>
+    <xs:attribute name="sealedAt" type="xs:dateTime" use="required"/>
+    <xs:attribute name="rootSha256" type="xs:string" use="required"/>
+    <xs:attribute name="result" type="xs:string" use="required"/>
+    <xs:attribute name="proofHashes" type="xs:long" use="required"/>
   </xs:complexType>
 </xs:schema>
 

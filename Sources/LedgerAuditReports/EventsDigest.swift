@@ -5,6 +5,8 @@ import LedgerAuditCore
 /// by `\n` (see `CanonicalEvent`). Recompute it from an extract with the README's recipe.
 public final class EventsDigest: ReplayObserver {
     var hasher = SHA256()
+    /// Also given each event's canonical bytes (the seals' Merkle leaves), so they are encoded once.
+    public var sinks: [any CanonicalEventSink] = []
     var line: [UInt8] = []
     public private(set) var eventCount = 0
 
@@ -13,12 +15,20 @@ public final class EventsDigest: ReplayObserver {
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         line.removeAll(keepingCapacity: true)
         CanonicalEvent.encode(event, into: &line)
+        if !sinks.isEmpty {
+            line.withUnsafeBytes { bytes in for sink in sinks { sink.canonical(bytes, event: event) } }
+        }
         line.append(0x0A)
         line.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         eventCount += 1
     }
 
     public func hexDigest() -> String { SHA256Hex.hex(hasher.finalize()) }
+}
+
+/// Receives the canonical encoding of each event in scope, in global order.
+public protocol CanonicalEventSink: AnyObject {
+    func canonical(_ bytes: UnsafeRawBufferPointer, event: EventRecord)
 }
 
 public enum SHA256Hex {

@@ -27,7 +27,7 @@ struct LedgerAudit: ParsableCommand {
         commandName: "ledger-audit",
         abstract: "Audit an event-sourced money ledger: replay, balances, checks, reconciliation, evidence.",
         version: version,
-        subcommands: [Balances.self, Statement.self, Trace.self, Verify.self, Reconcile.self, Generate.self]
+        subcommands: [Balances.self, Statement.self, Trace.self, Verify.self, Reconcile.self, Seal.self, Evidence.self, VerifyPack.self, Keygen.self, Generate.self]
     )
 
     /// ArgumentParser exits 64 on bad usage; our contract says 2.

@@ -20,8 +20,25 @@ public final class PostgresSession {
         redactedConnection = redacted
         self.password = password
         try execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        if let snapshot = PostgresSession.sharedSnapshot {
+            // An evidence pack's reports all read the first run's snapshot.
+            try execute("SET TRANSACTION SNAPSHOT " + PostgresSession.quoteLiteral(snapshot))
+        }
         try execute("SET LOCAL TimeZone = 'UTC'")
     }
+
+    /// Set by `evidence`: later sessions of the run import this exported snapshot, so every
+    /// report of a pack sees exactly the same rows.
+    nonisolated(unsafe) public static var sharedSnapshot: String?
+
+    /// Exports this transaction's snapshot for other sessions (`pg_export_snapshot`); valid while this session lives.
+    public func exportSnapshot() throws(SourceError) -> String {
+        let rows = try query("SELECT pg_export_snapshot()", [])
+        guard let id = rows.first?.first ?? nil else { throw SourceError("pg_export_snapshot returned nothing") }
+        return id
+    }
+
+    static func quoteLiteral(_ s: String) -> String { "'" + s.replacingAll("'", with: "''") + "'" }
 
     /// Connects, or frees the half-open connection and says why (no password in the message).
     static func connect(_ conninfo: String, redacted: String, password: String?) throws(SourceError) -> OpaquePointer {

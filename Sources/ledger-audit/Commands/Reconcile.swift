@@ -74,7 +74,7 @@ struct Reconcile: ParsableCommand {
 
         let snapshots = projected.map { CheckpointSnapshot(position: $0.checkpoint) }
         var outcome = try runChecks(run, selected: selected, commandsFile: checkOptions.commands, asOfUs: asOfUs, basis: basis,
-                                    quiet: outputOptions.quiet, extraObservers: snapshots)
+                                    quiet: outputOptions.quiet, extraObservers: snapshots, sealsFile: checkOptions.seals)
 
         var rows: [ReconciliationRow] = []
         for (i, p) in projected.enumerated() {
@@ -109,6 +109,7 @@ struct Reconcile: ParsableCommand {
             sections: [section] + outcome.sections(catalog: catalog)
         )
         let written = try writeReport(report, outputOptions: outputOptions, catalog: catalog)
+        try outcome.writeSealProof(out: outputOptions.out)
         let mismatched = rows.filter { $0.status != .match }
         let failed = outcome.result.findings.count(atLeast: failOn) > 0 || !mismatched.isEmpty || !outcome.result.conservation.holds
         let summary = ReconcileSummary(rows: rows, findings: outcome.result.findings, eventsReplayed: outcome.result.population.eventsInScope,

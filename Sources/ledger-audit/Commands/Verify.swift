@@ -1,5 +1,6 @@
 import ArgumentParser
 import LedgerAuditCore
+import LedgerAuditEvidence
 import LedgerAuditReports
 import LedgerAuditSources
 
@@ -26,7 +27,7 @@ struct Verify: ParsableCommand {
         let loaded = try loadCatalog(sourceOptions.config)
         let selected = try checkOptions.selected()
         let run = ReportRun(loaded: loaded, opened: try openSource(sourceOptions.source, catalog: loaded.catalog))
-        let outcome = try runChecks(run, selected: selected, commandsFile: checkOptions.commands, asOfUs: asOfUs, basis: basis, quiet: outputOptions.quiet)
+        let outcome = try runChecks(run, selected: selected, commandsFile: checkOptions.commands, asOfUs: asOfUs, basis: basis, quiet: outputOptions.quiet, sealsFile: checkOptions.seals)
 
         let report = Report(
             kind: "verify", title: "Integrity checks",
@@ -34,6 +35,7 @@ struct Verify: ParsableCommand {
             sections: outcome.sections(catalog: loaded.catalog)
         )
         let written = try writeReport(report, outputOptions: outputOptions, catalog: loaded.catalog)
+        try outcome.writeSealProof(out: outputOptions.out)
         if !outputOptions.quiet {
             print(summary(outcome.result, asOfUs: asOfUs, basis: basis))
             print("report: " + written.joined(separator: ", "))
@@ -55,6 +57,9 @@ struct CheckOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Known command ids, one UUID per line: dangling causation ids not listed are ORPHAN_CAUSATION.", valueName: "FILE"))
     var commands: String?
+
+    @Option(help: ArgumentHelp("A seal file written by `ledger-audit seal`: every seal is checked against the store (SEAL_BROKEN when sealed history changed), and seal-proof.json is written.", valueName: "FILE"))
+    var seals: String?
 
     static var names: [String] { Checks.all.map { $0.name } + [AppendOnlyCheck.name] }
 
@@ -84,20 +89,52 @@ struct CheckOutcome {
     var result: ReplayResult
     var runs: [(name: String, codes: [FindingCode], ran: Bool, note: String)]
     var limbo: LimboCheck?
+    var seals: SealVerification?
 
     func sections(catalog: Catalog) -> [ReportSection] {
         [
             FindingsTable.section(result.findings),
             VerifyReport.limboSection(limbo?.openHolds ?? [], catalog: catalog, ran: limbo != nil),
+        ] + (seals.map { [sealSection($0)] } ?? []) + [
             VerifyReport.checksSection(runs),
         ]
+    }
+
+    func sealSection(_ v: SealVerification) -> ReportSection {
+        let rows: [[ReportCell]] = v.outcomes.map { o in
+            [.integer(Int64(o.record.number)), .integer(Int64(o.record.treeSize)), .ledgerText(Instant.iso8601(ms: o.record.asOfMs)),
+             .ledgerText(Instant.iso8601(us: o.record.sealedAtUs)), .ledgerText(o.record.rootHex), .ledgerText(o.holds ? "holds" : "BROKEN"),
+             .integer(Int64(o.proof.count))]
+        }
+        return ReportSection(id: "seals", title: "Seals", figures: [
+            ("Seals checked", String(v.outcomes.count)), ("Events in the store now", String(v.currentSize)),
+            ("Result", v.findings.isEmpty ? "every seal holds: sealed history is unchanged and the store extends it" : "SEAL_BROKEN: see the findings"),
+        ], tables: [ReportTable(csvName: nil, xmlRow: "sealCheck", title: "Each seal against the store (RFC 6962 root and consistency proof; proofs in seal-proof.json)",
+                                columns: ["seal", "tree_size", "as_of", "sealed_at", "root_sha256", "result", "proof_hashes"], rows: rows)])
+    }
+
+    /// With --seals: seal-proof.json beside the reports.
+    func writeSealProof(out: String) throws {
+        guard let seals else { return }
+        do { try AtomicFile.writeWhole(out + "/seal-proof.json", seals.proofJSON) } catch { throw ToolFailure(status: .usage, message: "\(error)") }
     }
 }
 
 /// Replays once with the selected checks, then the database checks. Memory grows with events
 /// here (the causation graph, duplicate ids): see the README's figures.
-func runChecks(_ run: ReportRun, selected: Set<String>, commandsFile: String?, asOfUs: Int64?, basis: TimeBasis, quiet: Bool, scope: ReplayScope? = nil, extraObservers: [any ReplayObserver] = []) throws -> CheckOutcome {
+func runChecks(_ run: ReportRun, selected: Set<String>, commandsFile: String?, asOfUs: Int64?, basis: TimeBasis, quiet: Bool, scope: ReplayScope? = nil, extraObservers: [any ReplayObserver] = [], sealsFile: String? = nil) throws -> CheckOutcome {
     let catalog = run.loaded.catalog
+    // Seals cover the whole store: the leaves come with the digest when the run reads it all.
+    var sealRecords: (records: [SealRecord], chainProblems: [String])?
+    var sealLeaves: SealLeafCollector?
+    if let sealsFile {
+        do { sealRecords = try SealFile.read(sealsFile) } catch { throw ToolFailure(status: .usage, message: error.description) }
+        if scope == nil && asOfUs == nil {
+            let collector = SealLeafCollector()
+            run.digest.sinks.append(collector)
+            sealLeaves = collector
+        }
+    }
     let registry = try loadCommandRegistry(commandsFile, catalog: catalog, session: run.opened.session)
     let context = CheckContext(measuredAtUs: asOfUs ?? wallClockUs(), commandRegistry: registry)
     var checks: [any Check] = []
@@ -143,7 +180,28 @@ func runChecks(_ run: ReportRun, selected: Set<String>, commandsFile: String?, a
     } else {
         runs.append((AppendOnlyCheck.name, [.appendOnlyGap], false, appendOnlyOn ? "needs a PostgreSQL source" : ""))
     }
-    return CheckOutcome(result: result, runs: runs, limbo: checks.compactMap { $0 as? LimboCheck }.first)
+    var sealVerification: SealVerification?
+    if let sealsFile, let sealRecords {
+        let leaves: SealLeafCollector
+        if let sealLeaves {
+            leaves = sealLeaves
+        } else {
+            // The run is bounded (--as-of): one more pass over the whole store for the seals.
+            leaves = SealLeafCollector()
+            let digest = EventsDigest()
+            digest.sinks = [leaves]
+            do {
+                _ = try Replay(catalog: catalog, observers: [digest]).run(source: run.opened.source, scope: ReplayScope(), eventIdsMayRepeat: run.opened.eventIdsMayRepeat)
+            } catch {
+                throw ToolFailure(status: .source, message: "reading the source for the seals failed: \(error)")
+            }
+        }
+        let v = SealVerification.check(records: sealRecords.records, chainProblems: sealRecords.chainProblems, sealsPath: sealsFile, current: leaves)
+        for f in v.findings { result.findings.append(f) }
+        runs.append(("seals", [.sealBroken], true, "\(v.outcomes.count) seals from \(sealsFile) against \(v.currentSize) events"))
+        sealVerification = v
+    }
+    return CheckOutcome(result: result, runs: runs, limbo: checks.compactMap { $0 as? LimboCheck }.first, seals: sealVerification)
 }
 
 /// `--commands FILE` (one UUID per line, # comments), else the catalog's command table or query.

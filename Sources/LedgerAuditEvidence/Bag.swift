@@ -1,0 +1,196 @@
+import Crypto
+import Foundation
+import LedgerAuditCore
+
+/// BagIt (RFC 8493) bags: a payload under `data/`, a SHA-512 manifest of it, `bag-info.txt`,
+/// and a tag manifest over the tag files. The tag manifest can be signed with Ed25519
+/// (`tagmanifest-sha512.txt.sig`), which by the tag manifest's checksums covers everything.
+public enum Bag {
+    public static let signatureFile = "tagmanifest-sha512.txt.sig"
+    public static let publicKeyFile = "ledger-audit-signing-key.pub"
+
+    /// Completes a bag whose `data/` is in place: manifests, bagit.txt, bag-info.txt, signature.
+    public static func finish(_ bag: String, info: [(String, String)], signingKey: SigningKey?) throws {
+        let payload = try payloadFiles(bag)
+        var manifest = ""
+        var octets: Int64 = 0
+        for file in payload {
+            manifest += try sha512Hex(bag + "/" + file) + "  " + encodePath(file) + "\n"
+            octets += Int64(try FileManager.default.attributesOfItem(atPath: bag + "/" + file)[.size] as? NSNumber ?? 0)
+        }
+        try write(bag + "/manifest-sha512.txt", manifest)
+        try write(bag + "/bagit.txt", "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")
+        var lines = info
+        lines.append(("Payload-Oxum", "\(octets).\(payload.count)"))
+        if let key = signingKey {
+            lines.append(("Ledger-Audit-Signing-Key-Fingerprint", key.publicKey.fingerprint))
+            try write(bag + "/" + publicKeyFile, key.publicKey.fileText)
+        }
+        try write(bag + "/bag-info.txt", lines.map { "\($0.0): \(oneLine($0.1))\n" }.joined())
+        var tags = ["bagit.txt", "bag-info.txt", "manifest-sha512.txt"]
+        if signingKey != nil { tags.append(publicKeyFile) }
+        let tagManifest = try tags.map { try sha512Hex(bag + "/" + $0) + "  " + $0 + "\n" }.joined()
+        try write(bag + "/tagmanifest-sha512.txt", tagManifest)
+        if let key = signingKey {
+            try write(bag + "/" + signatureFile, key.sign(Array(tagManifest.utf8)) + "\n")
+        }
+    }
+
+    /// What is wrong with a bag: missing, extra and altered files, Payload-Oxum, the signature.
+    /// Empty when the bag is complete and unaltered (and, with a key, signed by it).
+    public static func verify(_ bag: String, publicKey: PublicKey?) -> [String] {
+        var problems: [String] = []
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: bag, isDirectory: &isDir), isDir.boolValue else { return ["\(bag) is not a folder (a bag) or a .zip of one"] }
+        for required in ["bagit.txt", "bag-info.txt", "manifest-sha512.txt", "tagmanifest-sha512.txt"] where !fm.fileExists(atPath: bag + "/" + required) {
+            problems.append("missing: \(required)")
+        }
+        if let bagit = try? String(contentsOfFile: bag + "/bagit.txt", encoding: .utf8), !bagit.hasPrefix("BagIt-Version: 1.0\n") {
+            problems.append("altered: bagit.txt (not a BagIt 1.0 declaration)")
+        }
+        // Tag files first: an altered bag-info.txt or manifest is named as such.
+        let tagManifest = (try? String(contentsOfFile: bag + "/tagmanifest-sha512.txt", encoding: .utf8)) ?? ""
+        for (digest, path) in parseManifest(tagManifest) {
+            guard fm.fileExists(atPath: bag + "/" + path) else { problems.append("missing: \(path) (listed in tagmanifest-sha512.txt)"); continue }
+            if (try? sha512Hex(bag + "/" + path)) != digest { problems.append("altered: \(path) (its SHA-512 differs from tagmanifest-sha512.txt)") }
+        }
+        let manifest = parseManifest((try? String(contentsOfFile: bag + "/manifest-sha512.txt", encoding: .utf8)) ?? "")
+        let listed = Dictionary(manifest.map { ($0.1, $0.0) }, uniquingKeysWith: { a, _ in a })
+        let present = (try? payloadFiles(bag)) ?? []
+        var octets: Int64 = 0
+        for file in present {
+            octets += Int64((try? fm.attributesOfItem(atPath: bag + "/" + file)[.size] as? NSNumber)?.int64Value ?? 0)
+            guard let digest = listed[file] else { problems.append("extra: \(file) (not in manifest-sha512.txt)"); continue }
+            if (try? sha512Hex(bag + "/" + file)) != digest { problems.append("altered: \(file) (its SHA-512 differs from manifest-sha512.txt)") }
+        }
+        let presentSet = Set(present)
+        for (_, path) in manifest where !presentSet.contains(path) { problems.append("missing: \(path) (listed in manifest-sha512.txt)") }
+        let info = parseInfo((try? String(contentsOfFile: bag + "/bag-info.txt", encoding: .utf8)) ?? "")
+        if let oxum = info.first(where: { $0.0 == "Payload-Oxum" })?.1 {
+            if oxum != "\(octets).\(present.count)" { problems.append("Payload-Oxum: bag-info.txt says \(oxum), data/ holds \(octets).\(present.count)") }
+        } else {
+            problems.append("bag-info.txt has no Payload-Oxum")
+        }
+        problems += verifySignature(bag, tagManifest: tagManifest, info: info, publicKey: publicKey)
+        return problems
+    }
+
+    static func verifySignature(_ bag: String, tagManifest: String, info: [(String, String)], publicKey: PublicKey?) -> [String] {
+        let fm = FileManager.default
+        let signaturePath = bag + "/" + signatureFile
+        guard fm.fileExists(atPath: signaturePath) else {
+            return publicKey == nil ? [] : ["signature: the bag is not signed (no \(signatureFile)), but --public-key asks for one"]
+        }
+        let fingerprint = info.first { $0.0 == "Ledger-Audit-Signing-Key-Fingerprint" }?.1
+        let key: PublicKey
+        if let publicKey {
+            key = publicKey
+            if let fingerprint, fingerprint != publicKey.fingerprint {
+                return ["signature: the bag was signed by key \(fingerprint), not by the key given (\(publicKey.fingerprint))"]
+            }
+        } else {
+            // Without a key of one's own, the bag's copy proves integrity but not who signed.
+            guard let text = try? String(contentsOfFile: bag + "/" + publicKeyFile, encoding: .utf8), let embedded = try? PublicKey(fileText: text) else {
+                return ["signature: present, but no key to check it with: give --public-key"]
+            }
+            if let fingerprint, fingerprint != embedded.fingerprint { return ["signature: \(publicKeyFile) does not match the fingerprint in bag-info.txt"] }
+            key = embedded
+        }
+        guard let text = try? String(contentsOfFile: signaturePath, encoding: .utf8), key.verify(text.trimmingCharacters(in: .whitespacesAndNewlines), over: Array(tagManifest.utf8)) else {
+            return ["signature: \(signatureFile) does not verify over tagmanifest-sha512.txt with key \(key.fingerprint)"]
+        }
+        return []
+    }
+
+    /// Every regular file under data/, as `data/…` paths, sorted bytewise.
+    static func payloadFiles(_ bag: String) throws -> [String] {
+        let root = bag + "/data"
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
+        var files: [String] = []
+        while let rel = walker.nextObject() as? String {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: root + "/" + rel, isDirectory: &isDir), !isDir.boolValue { files.append("data/" + rel) }
+        }
+        return files.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    public static func sha512Hex(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw SealError("cannot read \(path)") }
+        defer { try? handle.close() }
+        var hasher = SHA512()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        return Hex.encode(hasher.finalize())
+    }
+
+    static func parseManifest(_ text: String) -> [(String, String)] {
+        text.split(separator: "\n").compactMap { line in
+            guard let space = line.firstIndex(of: " ") else { return nil }
+            let digest = String(line[..<space]).lowercased()
+            let path = String(line[space...].drop { $0 == " " || $0 == "\t" })
+            return (digest, decodePath(path))
+        }
+    }
+
+    public static func parseInfo(_ text: String) -> [(String, String)] {
+        text.split(separator: "\n").compactMap { (line: Substring) -> (String, String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            let value: Substring = line[colon...].dropFirst()
+            return (String(line[..<colon]), value.trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    /// RFC 8493 §2.1.3: CR, LF and % in manifest paths are percent-encoded.
+    static func encodePath(_ p: String) -> String { p.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\n", with: "%0A").replacingOccurrences(of: "\r", with: "%0D") }
+    static func decodePath(_ p: String) -> String { p.replacingOccurrences(of: "%0A", with: "\n").replacingOccurrences(of: "%0D", with: "\r").replacingOccurrences(of: "%25", with: "%") }
+    static func oneLine(_ s: String) -> String { s.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ") }
+
+    static func write(_ path: String, _ text: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { throw SealError("cannot write \(path)") }
+    }
+}
+
+/// An Ed25519 key pair for signing packs, in small text files (`keygen`).
+public struct SigningKey {
+    let key: Curve25519.Signing.PrivateKey
+    public static let header = "ledger-audit ed25519 private key"
+
+    public init() { key = Curve25519.Signing.PrivateKey() }
+
+    public init(fileText: String) throws {
+        let lines = fileText.split(separator: "\n").map(String.init)
+        guard lines.count >= 2, lines[0] == SigningKey.header, let raw = Data(base64Encoded: lines[1]) else {
+            throw SealError("not a ledger-audit private key file (expected '\(SigningKey.header)' and a base64 line)")
+        }
+        key = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+    }
+
+    public var fileText: String { SigningKey.header + "\n" + key.rawRepresentation.base64EncodedString() + "\n" }
+    public var publicKey: PublicKey { PublicKey(key: key.publicKey) }
+
+    public func sign(_ bytes: [UInt8]) throws -> String { try key.signature(for: bytes).base64EncodedString() }
+}
+
+public struct PublicKey {
+    let key: Curve25519.Signing.PublicKey
+    public static let header = "ledger-audit ed25519 public key"
+
+    init(key: Curve25519.Signing.PublicKey) { self.key = key }
+
+    public init(fileText: String) throws {
+        let lines = fileText.split(separator: "\n").map(String.init)
+        guard lines.count >= 2, lines[0] == PublicKey.header, let raw = Data(base64Encoded: lines[1]) else {
+            throw SealError("not a ledger-audit public key file (expected '\(PublicKey.header)' and a base64 line)")
+        }
+        key = try Curve25519.Signing.PublicKey(rawRepresentation: raw)
+    }
+
+    public var fileText: String { PublicKey.header + "\n" + key.rawRepresentation.base64EncodedString() + "\n" }
+    /// `SHA256:` and the hex SHA-256 of the raw 32-byte public key.
+    public var fingerprint: String { "SHA256:" + Hex.encode(SHA256.hash(data: key.rawRepresentation)) }
+
+    public func verify(_ base64Signature: String, over bytes: [UInt8]) -> Bool {
+        guard let signature = Data(base64Encoded: base64Signature) else { return false }
+        return key.isValidSignature(signature, for: bytes)
+    }
+}

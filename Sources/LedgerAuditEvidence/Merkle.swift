@@ -1,0 +1,149 @@
+import Crypto
+
+/// RFC 6962 (§2.1) Merkle trees over SHA-256: a leaf is SHA-256(0x00 ‖ data), an inner node
+/// SHA-256(0x01 ‖ left ‖ right), the tree of n leaves splits at the largest power of two below n.
+public enum Merkle {
+    public static let hashSize = 32
+
+    public static func leafHash(_ data: UnsafeRawBufferPointer) -> [UInt8] {
+        var h = SHA256()
+        h.update(data: [0x00])
+        h.update(bufferPointer: data)
+        return Array(h.finalize())
+    }
+
+    public static func nodeHash(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
+        var h = SHA256()
+        h.update(data: [0x01])
+        h.update(data: left)
+        h.update(data: right)
+        return Array(h.finalize())
+    }
+
+    /// MTH({}) = SHA-256 of the empty string.
+    public static let emptyRoot: [UInt8] = Array(SHA256.hash(data: [UInt8]()))
+
+    /// The largest power of two strictly below n (n ≥ 2).
+    static func split(_ n: Int) -> Int {
+        var k = 1
+        while k << 1 < n { k <<= 1 }
+        return k
+    }
+
+    /// RFC 9162 §2.1.4.2: whether `proof` shows that the tree of `first` leaves with root
+    /// `firstRoot` is a prefix of the tree of `second` leaves with root `secondRoot`.
+    public static func verifyConsistency(first: Int, second: Int, firstRoot: [UInt8], secondRoot: [UInt8], proof: [[UInt8]]) -> Bool {
+        guard first >= 0, first <= second else { return false }
+        if first == second { return proof.isEmpty && firstRoot == secondRoot }
+        if first == 0 { return proof.isEmpty }
+        guard !proof.isEmpty else { return false }
+        var path = proof
+        if first & (first - 1) == 0 { path.insert(firstRoot, at: 0) }
+        var fn = first - 1, sn = second - 1
+        while fn & 1 == 1 { fn >>= 1; sn >>= 1 }
+        var fr = path[0], sr = path[0]
+        for c in path.dropFirst() {
+            if sn == 0 { return false }
+            if fn & 1 == 1 || fn == sn {
+                fr = nodeHash(c, fr)
+                sr = nodeHash(c, sr)
+                if fn & 1 == 0 {
+                    while fn & 1 == 0 && fn != 0 { fn >>= 1; sn >>= 1 }
+                }
+            } else {
+                sr = nodeHash(sr, c)
+            }
+            fn >>= 1; sn >>= 1
+        }
+        return fr == firstRoot && sr == secondRoot && sn == 0
+    }
+}
+
+/// The leaves of a tree, kept as 32-byte hashes side by side (32 bytes an event).
+public struct MerkleLeaves: Sendable {
+    public private(set) var hashes: [UInt8] = []
+    public init() {}
+    public init(hashes: [UInt8]) { self.hashes = hashes }
+
+    public var count: Int { hashes.count / Merkle.hashSize }
+    public func leaf(_ i: Int) -> [UInt8] { Array(hashes[i * Merkle.hashSize ..< (i + 1) * Merkle.hashSize]) }
+    public mutating func append(_ leafHash: [UInt8]) { hashes.append(contentsOf: leafHash) }
+
+    /// MTH(D[lo:hi]).
+    public func root(_ lo: Int, _ hi: Int) -> [UInt8] {
+        let n = hi - lo
+        if n == 0 { return Merkle.emptyRoot }
+        if n == 1 { return leaf(lo) }
+        let k = Merkle.split(n)
+        return Merkle.nodeHash(root(lo, lo + k), root(lo + k, hi))
+    }
+
+    public func root(size: Int) -> [UInt8] { root(0, size) }
+
+    /// RFC 6962 §2.1.2 PROOF(m, D[n]) over the first n leaves.
+    public func consistencyProof(_ m: Int, _ n: Int) -> [[UInt8]] {
+        guard m > 0, m < n else { return [] }
+        return subproof(m, 0, n, true)
+    }
+
+    func subproof(_ m: Int, _ lo: Int, _ hi: Int, _ complete: Bool) -> [[UInt8]] {
+        let n = hi - lo
+        if m == n { return complete ? [] : [root(lo, hi)] }
+        let k = Merkle.split(n)
+        if m <= k { return subproof(m, lo, lo + k, complete) + [root(lo + k, hi)] }
+        return subproof(m - k, lo + k, hi, false) + [root(lo, lo + k)]
+    }
+}
+
+/// The root of a growing tree in O(log n) memory: completed subtrees on a stack.
+public struct MerkleAccumulator: Sendable {
+    var stack: [(hash: [UInt8], size: Int)] = []
+    public private(set) var count = 0
+    public init() {}
+
+    public mutating func append(_ leafHash: [UInt8]) {
+        count += 1
+        stack.append((leafHash, 1))
+        while stack.count >= 2, stack[stack.count - 1].size == stack[stack.count - 2].size {
+            let right = stack.removeLast(), left = stack.removeLast()
+            stack.append((Merkle.nodeHash(left.hash, right.hash), left.size + right.size))
+        }
+    }
+
+    public var root: [UInt8] {
+        guard var acc = stack.last?.hash else { return Merkle.emptyRoot }
+        for node in stack.dropLast().reversed() { acc = Merkle.nodeHash(node.hash, acc) }
+        return acc
+    }
+}
+
+public enum Hex {
+    public static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func decode(_ text: String) -> [UInt8]? {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(chars.count / 2)
+        func v(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: return c - 48
+            case 97...102: return c - 87
+            case 65...70: return c - 55
+            default: return nil
+            }
+        }
+        var i = 0
+        while i < chars.count {
+            guard let hi = v(chars[i]), let lo = v(chars[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+}

@@ -1,0 +1,251 @@
+import Crypto
+import Foundation
+import LedgerAuditCore
+import LedgerAuditReports
+
+/// Collects the Merkle leaves of the events in scope, in global order, with their ids.
+public final class SealLeafCollector: CanonicalEventSink {
+    public private(set) var leaves = MerkleLeaves()
+    public private(set) var eventIds: [EventID] = []
+    public private(set) var lastEvent: EventRecord?
+
+    public init() {}
+
+    public func canonical(_ bytes: UnsafeRawBufferPointer, event: EventRecord) {
+        leaves.append(Merkle.leafHash(bytes))
+        eventIds.append(event.eventId)
+        lastEvent = event
+    }
+}
+
+/// One line of the seal file: a signed-off size and root of the store's history, chained to
+/// the line before it by the SHA-256 of that line's bytes.
+public struct SealRecord: Sendable, Equatable {
+    public var number: Int
+    public var treeSize: Int
+    public var rootHex: String
+    public var asOfMs: Int64
+    public var lastEventId: EventID?
+    public var sealedAtUs: Int64
+    public var previousSealSHA256: String?
+    /// SHA-256 of the first `treeSize` entries of the leaves file (event id ‖ leaf hash).
+    public var leavesSHA256: String
+    public var toolVersion: String
+
+    public init(number: Int, treeSize: Int, rootHex: String, asOfMs: Int64, lastEventId: EventID?, sealedAtUs: Int64, previousSealSHA256: String?, leavesSHA256: String, toolVersion: String) {
+        self.number = number
+        self.treeSize = treeSize
+        self.rootHex = rootHex
+        self.asOfMs = asOfMs
+        self.lastEventId = lastEventId
+        self.sealedAtUs = sealedAtUs
+        self.previousSealSHA256 = previousSealSHA256
+        self.leavesSHA256 = leavesSHA256
+        self.toolVersion = toolVersion
+    }
+
+    /// The record as one JSON line (no newline), keys in a fixed order.
+    public var line: String {
+        var members: [(String, JSONValue)] = [
+            ("seal", .number(String(number))), ("tree_size", .number(String(treeSize))), ("root_sha256", .string(rootHex)),
+            ("leaf", .string("SHA-256(0x00 || \(CanonicalEvent.name))")),
+            ("as_of", .string(Instant.iso8601(ms: asOfMs))), ("as_of_ms", .number(String(asOfMs))),
+        ]
+        members.append(("last_event_id", lastEventId.map { .string($0.description) } ?? .null))
+        members.append(("sealed_at", .string(Instant.iso8601(us: sealedAtUs))))
+        members.append(("previous_seal_sha256", previousSealSHA256.map { .string($0) } ?? .null))
+        members.append(("leaves_sha256", .string(leavesSHA256)))
+        members.append(("tool_version", .string(toolVersion)))
+        return JSONWriter.write(.object(members))
+    }
+
+    static func parse(_ line: String, lineNumber: Int) throws(SealError) -> SealRecord {
+        let bad = { (why: String) in SealError("the seal file, line \(lineNumber): \(why)") }
+        guard let value = try? JSONParser.parse(line), case .object = value else { throw bad("not a JSON object") }
+        func int(_ k: String) throws(SealError) -> Int64 {
+            guard case .number(let t)? = value.member(k), let v = Int64(t) else { throw bad("\(k) is missing or not an integer") }
+            return v
+        }
+        func str(_ k: String) throws(SealError) -> String {
+            guard case .string(let t)? = value.member(k) else { throw bad("\(k) is missing") }
+            return t
+        }
+        var lastEvent: EventID?
+        if case .string(let t)? = value.member("last_event_id") { lastEvent = EventID(t) }
+        var previous: String?
+        if case .string(let t)? = value.member("previous_seal_sha256") { previous = t }
+        let sealedAt = try str("sealed_at")
+        guard let sealedAtUs = Instant.parseTimestampUs(sealedAt) else { throw bad("sealed_at is not an instant") }
+        let root = try str("root_sha256")
+        guard Hex.decode(root)?.count == 32 else { throw bad("root_sha256 is not a SHA-256") }
+        return SealRecord(number: Int(try int("seal")), treeSize: Int(try int("tree_size")), rootHex: root, asOfMs: try int("as_of_ms"),
+                          lastEventId: lastEvent, sealedAtUs: sealedAtUs, previousSealSHA256: previous, leavesSHA256: try str("leaves_sha256"),
+                          toolVersion: (try? str("tool_version")) ?? "")
+    }
+}
+
+public struct SealError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+/// The seal file (JSON lines, append only) and its leaves file beside it (`FILE.leaves`: per
+/// sealed event, its 16-byte id and 32-byte leaf hash, in global order): the leaves let a
+/// broken seal name the first event that differs.
+public enum SealFile {
+    public static func leavesPath(_ sealsPath: String) -> String { sealsPath + ".leaves" }
+    static let leafEntrySize = 48
+
+    /// The records, and what is wrong with the chain (a line edited, removed or reordered).
+    public static func read(_ path: String) throws(SealError) -> (records: [SealRecord], chainProblems: [String]) {
+        guard FileManager.default.fileExists(atPath: path) else { return ([], []) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw SealError("cannot read the seal file \(path)") }
+        let text = String(decoding: data, as: UTF8.self)
+        var records: [SealRecord] = []
+        var problems: [String] = []
+        var previousLine: String?
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+            let line = String(raw)
+            let record = try SealRecord.parse(line, lineNumber: i + 1)
+            let expected = previousLine.map { SHA256Hex.of($0) }
+            if record.previousSealSHA256 != expected {
+                problems.append("seal \(record.number) (line \(i + 1)) does not chain to the line before it: the seal file was edited")
+            }
+            if record.number != i + 1 { problems.append("seal \(record.number) is on line \(i + 1): seals were removed or reordered") }
+            if let last = records.last, record.treeSize < last.treeSize {
+                problems.append("seal \(record.number) covers fewer events (\(record.treeSize)) than seal \(last.number) (\(last.treeSize))")
+            }
+            records.append(record)
+            previousLine = line
+        }
+        return (records, problems)
+    }
+
+    /// Appends one record; the file is opened for appending only and synced before returning.
+    public static func append(_ record: SealRecord, to path: String) throws(SealError) {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        guard fd >= 0 else { throw SealError("cannot open the seal file \(path) for appending: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bytes = Array((record.line + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(fd) == 0 else { throw SealError("writing the seal file \(path) failed") }
+    }
+
+    public static func leavesBytes(ids: [EventID], leaves: MerkleLeaves, count: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(count * leafEntrySize)
+        for i in 0..<count {
+            withUnsafeBytes(of: ids[i].high.bigEndian) { out.append(contentsOf: $0) }
+            withUnsafeBytes(of: ids[i].low.bigEndian) { out.append(contentsOf: $0) }
+            out.append(contentsOf: leaves.hashes[i * 32 ..< (i + 1) * 32])
+        }
+        return out
+    }
+
+    /// The stored leaves: ids and hashes, or nil when the file is missing or short.
+    public static func readLeaves(_ sealsPath: String, count: Int) -> (ids: [EventID], leaves: MerkleLeaves, sha256: String)? {
+        guard let data = FileManager.default.contents(atPath: leavesPath(sealsPath)), data.count >= count * leafEntrySize else { return nil }
+        let bytes = [UInt8](data.prefix(count * leafEntrySize))
+        var ids: [EventID] = []
+        var hashes: [UInt8] = []
+        ids.reserveCapacity(count)
+        hashes.reserveCapacity(count * 32)
+        for i in 0..<count {
+            let base = i * leafEntrySize
+            var high: UInt64 = 0, low: UInt64 = 0
+            for j in 0..<8 { high = high << 8 | UInt64(bytes[base + j]); low = low << 8 | UInt64(bytes[base + 8 + j]) }
+            ids.append(EventID(high: high, low: low))
+            hashes.append(contentsOf: bytes[base + 16 ..< base + 48])
+        }
+        return (ids, MerkleLeaves(hashes: hashes), SHA256Hex.of(bytes))
+    }
+}
+
+/// Checks every seal against the store as it is now: the root of the first `tree_size` events
+/// must equal the sealed root, and the current tree must extend it (RFC 6962 consistency proof).
+public struct SealVerification: Sendable {
+    public struct Outcome: Sendable {
+        public var record: SealRecord
+        public var holds: Bool
+        public var proof: [[UInt8]]
+    }
+
+    public var outcomes: [Outcome] = []
+    public var findings: [Finding] = []
+    public var currentSize: Int
+    public var currentRootHex: String
+
+    public static func check(records: [SealRecord], chainProblems: [String], sealsPath: String, current: SealLeafCollector) -> SealVerification {
+        let n = current.leaves.count
+        let currentRoot = current.leaves.root(size: n)
+        var v = SealVerification(currentSize: n, currentRootHex: Hex.encode(currentRoot))
+        for problem in chainProblems {
+            v.findings.append(Finding(code: .sealBroken, message: "\(sealsPath): \(problem)", evidence: [("seal file", sealsPath)]))
+        }
+        var reportedDifference = false
+        for record in records {
+            let m = record.treeSize
+            let sealedRoot = Hex.decode(record.rootHex) ?? []
+            var holds = false
+            var proof: [[UInt8]] = []
+            if m <= n && current.leaves.root(size: m) == sealedRoot {
+                proof = current.leaves.consistencyProof(m, n)
+                holds = Merkle.verifyConsistency(first: m, second: n, firstRoot: sealedRoot, secondRoot: currentRoot, proof: proof)
+            }
+            v.outcomes.append(Outcome(record: record, holds: holds, proof: proof))
+            guard !holds, !reportedDifference else { continue }
+            reportedDifference = true
+            v.findings.append(locate(record, sealedRoot: sealedRoot, sealsPath: sealsPath, current: current))
+        }
+        return v
+    }
+
+    /// Names the first sealed position whose event differs, using the leaves file when it is
+    /// intact (its entries rebuild the sealed root).
+    static func locate(_ record: SealRecord, sealedRoot: [UInt8], sealsPath: String, current: SealLeafCollector) -> Finding {
+        let m = record.treeSize, n = current.leaves.count
+        let head = "seal \(record.number) (\(m) events as of \(Instant.iso8601(ms: record.asOfMs)), sealed \(Instant.iso8601(us: record.sealedAtUs)))"
+        let evidence: [(String, String)] = [("seal file", sealsPath), ("sealed root", record.rootHex), ("sealed size", String(m)), ("current size", String(n))]
+        guard let stored = SealFile.readLeaves(sealsPath, count: m), stored.leaves.root(size: m) == sealedRoot else {
+            return Finding(code: .sealBroken, message: "\(head): the store's first \(m) events no longer hash to the sealed root. The leaves file is missing or altered, so the first differing event cannot be named", evidence: evidence)
+        }
+        let currentIds = current.eventIds
+        let currentSet = Set(currentIds)
+        let sealedSet = Set(stored.ids)
+        for i in 0..<m {
+            let sealedId = stored.ids[i]
+            if i >= n {
+                return Finding(code: .sealBroken, eventId: sealedId, message: "\(head): the store now holds only \(n) events; sealed event \(sealedId) at position \(i + 1) and those after it were removed", evidence: evidence)
+            }
+            if stored.leaves.leaf(i) == current.leaves.leaf(i) { continue }
+            let currentId = currentIds[i]
+            let position = "position \(i + 1) in global order"
+            if sealedId == currentId {
+                return Finding(code: .sealBroken, eventId: sealedId, message: "\(head): sealed event \(sealedId) at \(position) was changed (its canonical encoding differs)", evidence: evidence)
+            }
+            if !currentSet.contains(sealedId) {
+                return Finding(code: .sealBroken, eventId: sealedId, message: "\(head): sealed event \(sealedId) at \(position) was removed", evidence: evidence)
+            }
+            if !sealedSet.contains(currentId) {
+                return Finding(code: .sealBroken, eventId: currentId, message: "\(head): event \(currentId) was inserted at \(position), before the sealed position \(m)", evidence: evidence)
+            }
+            return Finding(code: .sealBroken, eventId: sealedId, message: "\(head): sealed event \(sealedId) at \(position) has moved (the events were reordered or its time changed); \(currentId) is there now", evidence: evidence)
+        }
+        return Finding(code: .sealBroken, message: "\(head): the first \(m) events no longer hash to the sealed root", evidence: evidence)
+    }
+
+    /// The proof file of an evidence pack: every seal, whether it holds, and its consistency proof.
+    public var proofJSON: String {
+        let seals: [JSONValue] = outcomes.map { o in
+            .object([
+                ("seal", .number(String(o.record.number))), ("tree_size", .number(String(o.record.treeSize))), ("root_sha256", .string(o.record.rootHex)),
+                ("holds", o.holds ? .bool(true) : .bool(false)),
+                ("consistency_proof", .array(o.proof.map { .string(Hex.encode($0)) })),
+            ])
+        }
+        return JSONWriter.write(.object([
+            ("proof", .string("RFC 6962 consistency proofs from each seal to the store as read now; leaf = SHA-256(0x00 || \(CanonicalEvent.name))")),
+            ("tree_size", .number(String(currentSize))), ("root_sha256", .string(currentRootHex)), ("seals", .array(seals)),
+        ])) + "\n"
+    }
+}

@@ -1,0 +1,112 @@
+import Crypto
+import Foundation
+import LedgerAuditCore
+import LedgerAuditEvidence
+import LedgerAuditTestSupport
+import Testing
+
+@Suite("seals (RFC 6962) and BagIt evidence packs")
+struct EvidenceTests {
+    func leaves(_ n: Int, salt: String = "") -> MerkleLeaves {
+        var l = MerkleLeaves()
+        for i in 0..<n { l.append(Array("event \(i)\(salt)".utf8).withUnsafeBytes { Merkle.leafHash($0) }) }
+        return l
+    }
+
+    @Test("RFC 6962 hashing: the empty tree, one leaf, and the streaming root agree with the recursive one")
+    func roots() {
+        #expect(Hex.encode(Merkle.emptyRoot) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        // MTH({d0}) = SHA-256(0x00 || d0): for d0 = "" that is SHA-256 of the single byte 0x00.
+        #expect(Hex.encode([UInt8]().withUnsafeBytes { Merkle.leafHash($0) }) == "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d")
+        for n in 0...70 {
+            let l = leaves(n)
+            var acc = MerkleAccumulator()
+            for i in 0..<n { acc.append(l.leaf(i)) }
+            #expect(acc.root == l.root(size: n), "n = \(n)")
+        }
+        // Three leaves: H(1 || H(1 || a || b) || c).
+        let l = leaves(3)
+        #expect(l.root(size: 3) == Merkle.nodeHash(Merkle.nodeHash(l.leaf(0), l.leaf(1)), l.leaf(2)))
+    }
+
+    @Test("consistency proofs verify for every m < n ≤ 33, and fail for a changed prefix or a wrong root")
+    func consistency() {
+        let l = leaves(33)
+        for n in 1...33 {
+            for m in 1..<n {
+                let proof = l.consistencyProof(m, n)
+                #expect(Merkle.verifyConsistency(first: m, second: n, firstRoot: l.root(size: m), secondRoot: l.root(size: n), proof: proof), "m \(m) n \(n)")
+                #expect(!Merkle.verifyConsistency(first: m, second: n, firstRoot: leaves(m, salt: "x").root(size: m), secondRoot: l.root(size: n), proof: proof))
+                #expect(!Merkle.verifyConsistency(first: m, second: n, firstRoot: l.root(size: m), secondRoot: l.root(size: n - 1), proof: proof))
+            }
+        }
+    }
+
+    func makePack(signed key: SigningKey?) throws -> String {
+        let bag = TestPaths.temporaryDirectory("bag")
+        try FileManager.default.createDirectory(atPath: bag + "/data/reports", withIntermediateDirectories: true)
+        try Data("account,currency\nuser:a,USD\n".utf8).write(to: URL(fileURLWithPath: bag + "/data/reports/balances.csv"))
+        try Data("{}\n".utf8).write(to: URL(fileURLWithPath: bag + "/data/run.json"))
+        try Bag.finish(bag, info: [("Source-Organization", "Example"), ("Ledger-Audit-As-Of", "2026-05-03T14:23:00Z")], signingKey: key)
+        return bag
+    }
+
+    @Test("a pack verifies; a changed byte, a removed file, an added file, a changed bag-info line and a wrong key are each named")
+    func packAlterations() throws {
+        let key = SigningKey(), other = SigningKey()
+        let clean = try makePack(signed: key)
+        #expect(Bag.verify(clean, publicKey: key.publicKey) == [])
+        #expect(Bag.verify(clean, publicKey: nil) == [])
+        #expect(TestPaths.read(clean + "/bag-info.txt").contains("Payload-Oxum: 31.2\n"))
+
+        var bag = try makePack(signed: key)
+        try Data("account,currency\nuser:b,USD\n".utf8).write(to: URL(fileURLWithPath: bag + "/data/reports/balances.csv"))
+        #expect(Bag.verify(bag, publicKey: key.publicKey) == ["altered: data/reports/balances.csv (its SHA-512 differs from manifest-sha512.txt)"])
+
+        bag = try makePack(signed: key)
+        try FileManager.default.removeItem(atPath: bag + "/data/run.json")
+        #expect(Bag.verify(bag, publicKey: key.publicKey) == ["missing: data/run.json (listed in manifest-sha512.txt)", "Payload-Oxum: bag-info.txt says 31.2, data/ holds 28.1"])
+
+        bag = try makePack(signed: key)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: bag + "/data/added.txt"))
+        #expect(Bag.verify(bag, publicKey: key.publicKey) == ["extra: data/added.txt (not in manifest-sha512.txt)", "Payload-Oxum: bag-info.txt says 31.2, data/ holds 32.3"])
+
+        bag = try makePack(signed: key)
+        let info = TestPaths.read(bag + "/bag-info.txt").replacingOccurrences(of: "Source-Organization: Example", with: "Source-Organization: Someone Else")
+        try Data(info.utf8).write(to: URL(fileURLWithPath: bag + "/bag-info.txt"))
+        #expect(Bag.verify(bag, publicKey: key.publicKey) == ["altered: bag-info.txt (its SHA-512 differs from tagmanifest-sha512.txt)"])
+        // Re-hashing the tag manifest to hide it breaks the signature instead.
+        let tags = try ["bagit.txt", "bag-info.txt", "manifest-sha512.txt", Bag.publicKeyFile].map { try Bag.sha512Hex(bag + "/" + $0) + "  " + $0 + "\n" }.joined()
+        try Data(tags.utf8).write(to: URL(fileURLWithPath: bag + "/tagmanifest-sha512.txt"))
+        #expect(Bag.verify(bag, publicKey: key.publicKey).first?.hasPrefix("signature: tagmanifest-sha512.txt.sig does not verify") == true)
+
+        #expect(Bag.verify(clean, publicKey: other.publicKey).first?.hasPrefix("signature: the bag was signed by key \(key.publicKey.fingerprint), not by the key given") == true)
+        let unsigned = try makePack(signed: nil)
+        #expect(Bag.verify(unsigned, publicKey: nil) == [])
+        #expect(Bag.verify(unsigned, publicKey: key.publicKey).first?.hasPrefix("signature: the bag is not signed") == true)
+    }
+
+    @Test("key files round-trip; the fingerprint is the SHA-256 of the raw public key")
+    func keys() throws {
+        let key = SigningKey()
+        let again = try SigningKey(fileText: key.fileText)
+        #expect(again.publicKey.fingerprint == key.publicKey.fingerprint)
+        let pub = try PublicKey(fileText: key.publicKey.fileText)
+        let signature = try key.sign(Array("tag manifest".utf8))
+        #expect(pub.verify(signature, over: Array("tag manifest".utf8)))
+        #expect(!pub.verify(signature, over: Array("tag manifesT".utf8)))
+        #expect(key.publicKey.fingerprint.hasPrefix("SHA256:") && key.publicKey.fingerprint.count == 71)
+        #expect(throws: (any Error).self) { try PublicKey(fileText: "ssh-ed25519 AAAA") }
+    }
+
+    @Test("the population extract masks card numbers and stays valid JSON, strings and numbers alike")
+    func populationMasking() throws {
+        var b = LedgerBuilder()
+        let e = b.add("FUNDS_DEPOSITED", aggregate: "alice", payload: #"{"amount": 100, "card": "4111 1111 1111 1111", "pan": 4111111111111111}"#)
+        let line = EventJSONLine.encode(e)
+        #expect(!line.contains("4111 1111 1111 1111") && !line.contains("4111111111111111"))
+        #expect(line.contains("1111"))
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        #expect((object?["payload"] as? [String: Any])?["amount"] as? Int == 100)
+    }
+}
