@@ -52,10 +52,15 @@ public enum Bag {
         // Tag files first: an altered bag-info.txt or manifest is named as such.
         let tagManifest = (try? String(contentsOfFile: bag + "/tagmanifest-sha512.txt", encoding: .utf8)) ?? ""
         for (digest, path) in parseManifest(tagManifest) {
+            guard isInside(path) else { problems.append("altered: tagmanifest-sha512.txt lists \(path), outside the bag"); continue }
             guard fm.fileExists(atPath: bag + "/" + path) else { problems.append("missing: \(path) (listed in tagmanifest-sha512.txt)"); continue }
             if (try? sha512Hex(bag + "/" + path)) != digest { problems.append("altered: \(path) (its SHA-512 differs from tagmanifest-sha512.txt)") }
         }
-        let manifest = parseManifest((try? String(contentsOfFile: bag + "/manifest-sha512.txt", encoding: .utf8)) ?? "")
+        var manifest = parseManifest((try? String(contentsOfFile: bag + "/manifest-sha512.txt", encoding: .utf8)) ?? "")
+        for (_, path) in manifest where !isInside(path) || !path.hasPrefix("data/") {
+            problems.append("altered: manifest-sha512.txt lists \(path), outside data/")
+        }
+        manifest = manifest.filter { isInside($0.1) && $0.1.hasPrefix("data/") }
         let listed = Dictionary(manifest.map { ($0.1, $0.0) }, uniquingKeysWith: { a, _ in a })
         let present = (try? payloadFiles(bag)) ?? []
         var octets: Int64 = 0
@@ -101,6 +106,11 @@ public enum Bag {
             return ["signature: \(signatureFile) does not verify over tagmanifest-sha512.txt with key \(key.fingerprint)"]
         }
         return []
+    }
+
+    /// A relative path that stays inside the bag (no `..`, not absolute).
+    static func isInside(_ path: String) -> Bool {
+        !path.hasPrefix("/") && !path.split(separator: "/").contains("..")
     }
 
     /// Every regular file under data/, as `data/…` paths, sorted bytewise.

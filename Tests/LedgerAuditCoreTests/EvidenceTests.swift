@@ -81,6 +81,11 @@ struct EvidenceTests {
         #expect(Bag.verify(bag, publicKey: key.publicKey).first?.hasPrefix("signature: tagmanifest-sha512.txt.sig does not verify") == true)
 
         #expect(Bag.verify(clean, publicKey: other.publicKey).first?.hasPrefix("signature: the bag was signed by key \(key.publicKey.fingerprint), not by the key given") == true)
+        // A manifest that points outside the bag is named, never followed.
+        bag = try makePack(signed: nil)
+        let manifest = TestPaths.read(bag + "/manifest-sha512.txt") + String(repeating: "0", count: 128) + "  data/../../etc/passwd\n"
+        try Data(manifest.utf8).write(to: URL(fileURLWithPath: bag + "/manifest-sha512.txt"))
+        #expect(Bag.verify(bag, publicKey: nil).contains("altered: manifest-sha512.txt lists data/../../etc/passwd, outside data/"))
         let unsigned = try makePack(signed: nil)
         #expect(Bag.verify(unsigned, publicKey: nil) == [])
         #expect(Bag.verify(unsigned, publicKey: key.publicKey).first?.hasPrefix("signature: the bag is not signed") == true)

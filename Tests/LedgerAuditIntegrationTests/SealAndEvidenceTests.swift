@@ -43,6 +43,12 @@ struct SealAndEvidenceTests {
         let proof = TestPaths.read(v.out + "/seal-proof.json")
         #expect(proof.contains("\"holds\": true") || proof.contains("\"holds\":true"))
         #expect(TestPaths.read(v.out + "/verify.html").contains("every seal holds"))
+        // reconcile checks the seals too.
+        let rec = TestPaths.temporaryDirectory("reconcile-seals")
+        let r0 = try runTool(["reconcile", "--source", db.conninfo, "--seals", seals, "--skip", "append-only", "--out", rec, "-q"])
+        #expect(r0.status == 1)  // the sample's projection drift
+        #expect(TestPaths.read(rec + "/seal-proof.json").contains("\"tree_size\""))
+        #expect(!TestPaths.read(rec + "/findings.csv").contains("SEAL_BROKEN"))
         // A second seal extends the first; the chain is checked.
         let r = try runTool(["seal", "--source", db.conninfo, "--seals", seals, "-q"])
         #expect(r.status == 0, "\(r.stderr)")
