@@ -160,6 +160,15 @@ public enum Bag {
     }
 }
 
+/// A key file: a header line naming what it is, then the raw key in base64.
+func keyFileBytes(_ text: String, header: String, kind: String) throws -> Data {
+    let lines = text.split(separator: "\n").map(String.init)
+    guard lines.count >= 2, lines[0] == header, let raw = Data(base64Encoded: lines[1]) else {
+        throw SealError("not a ledger-audit \(kind) key file (expected '\(header)' and a base64 line)")
+    }
+    return raw
+}
+
 /// An Ed25519 key pair for signing packs, in small text files (`keygen`).
 public struct SigningKey {
     let key: Curve25519.Signing.PrivateKey
@@ -168,11 +177,7 @@ public struct SigningKey {
     public init() { key = Curve25519.Signing.PrivateKey() }
 
     public init(fileText: String) throws {
-        let lines = fileText.split(separator: "\n").map(String.init)
-        guard lines.count >= 2, lines[0] == SigningKey.header, let raw = Data(base64Encoded: lines[1]) else {
-            throw SealError("not a ledger-audit private key file (expected '\(SigningKey.header)' and a base64 line)")
-        }
-        key = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        key = try Curve25519.Signing.PrivateKey(rawRepresentation: try keyFileBytes(fileText, header: SigningKey.header, kind: "private"))
     }
 
     public var fileText: String { SigningKey.header + "\n" + key.rawRepresentation.base64EncodedString() + "\n" }
@@ -188,11 +193,7 @@ public struct PublicKey {
     init(key: Curve25519.Signing.PublicKey) { self.key = key }
 
     public init(fileText: String) throws {
-        let lines = fileText.split(separator: "\n").map(String.init)
-        guard lines.count >= 2, lines[0] == PublicKey.header, let raw = Data(base64Encoded: lines[1]) else {
-            throw SealError("not a ledger-audit public key file (expected '\(PublicKey.header)' and a base64 line)")
-        }
-        key = try Curve25519.Signing.PublicKey(rawRepresentation: raw)
+        key = try Curve25519.Signing.PublicKey(rawRepresentation: try keyFileBytes(fileText, header: PublicKey.header, kind: "public"))
     }
 
     public var fileText: String { PublicKey.header + "\n" + key.rawRepresentation.base64EncodedString() + "\n" }

@@ -28,18 +28,7 @@ public struct FileSink: GeneratorSink {
     public mutating func event(_ e: EventRecord) throws {
         count += 1
         let offset = FileSink.offsetsMinutes[count % FileSink.offsetsMinutes.count]
-        var line = "{\"event_id\":\"\(e.eventId)\",\"event_type\":"
-        JSONWriter.writeString(e.eventType, into: &line)
-        line += ",\"aggregate_id\":\"\(e.aggregateId)\",\"stream_version\":\(e.streamVersion),\"causation_id\":"
-        line += e.causationId.map { "\"\($0)\"" } ?? "null"
-        line += ",\"correlation_id\":\"\(e.correlationId)\",\"hlc_physical\":\(e.hlcPhysicalMs),\"hlc_logical\":\(e.hlcLogical),\"vector_clock\":"
-        line += e.vectorClock.text
-        line += ",\"payload\":"
-        line += e.payload.text
-        line += ",\"metadata\":"
-        line += e.metadata.text
-        line += ",\"user_id\":" + (e.userId.map { "\"\($0)\"" } ?? "null")
-        line += ",\"recorded_at\":\"" + FileSink.isoWithOffset(us: e.recordedAtUs, offsetMinutes: offset) + "\"}\n"
+        let line = EventJSONLine.encode(e, recordedAt: FileSink.isoWithOffset(us: e.recordedAtUs, offsetMinutes: offset), masking: false)
         jsonl.write(line)
 
         var row = "\(e.eventId),"

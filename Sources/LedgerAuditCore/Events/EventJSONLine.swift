@@ -2,17 +2,19 @@
 /// evidence pack's population extract: card numbers in payload and metadata are masked
 /// (first six and last four digits kept), `recorded_at` in UTC with microseconds.
 public enum EventJSONLine {
-    public static func encode(_ e: EventRecord) -> String {
+    /// `recordedAt` overrides the UTC rendering (the generator writes regional offsets);
+    /// `masking: false` writes payload and metadata as they are.
+    public static func encode(_ e: EventRecord, recordedAt: String? = nil, masking: Bool = true) -> String {
         var line = "{\"event_id\":\"\(e.eventId)\",\"event_type\":"
         JSONWriter.writeString(e.eventType, into: &line)
         line += ",\"aggregate_id\":\"\(e.aggregateId)\",\"stream_version\":\(e.streamVersion),\"causation_id\":"
         line += e.causationId.map { "\"\($0)\"" } ?? "null"
         line += ",\"correlation_id\":\"\(e.correlationId)\",\"hlc_physical\":\(e.hlcPhysicalMs),\"hlc_logical\":\(e.hlcLogical),\"vector_clock\":"
         line += e.vectorClock.text
-        line += ",\"payload\":" + masked(e.payload)
-        line += ",\"metadata\":" + masked(e.metadata)
+        line += ",\"payload\":" + (masking ? masked(e.payload) : e.payload.text)
+        line += ",\"metadata\":" + (masking ? masked(e.metadata) : e.metadata.text)
         line += ",\"user_id\":" + (e.userId.map { "\"\($0)\"" } ?? "null")
-        line += ",\"recorded_at\":\"" + Instant.iso8601(us: e.recordedAtUs) + "\"}\n"
+        line += ",\"recorded_at\":\"" + (recordedAt ?? Instant.iso8601(us: e.recordedAtUs)) + "\"}\n"
         return line
     }
 
