@@ -50,7 +50,8 @@ public struct HTMLRenderer {
         let monoKeys: Set<String> = ["catalogSHA256", "eventsDigestSHA256", "gitRevision", "source", "catalogFile"]
         let context: [String: Any] = [
             "title": report.title,
-            "subtitle": "As of " + (h.asOfUs.map { Instant.iso8601(us: $0) } ?? "all events") + " · time basis \(h.timeBasis.rawValue) · \(h.population.eventsInScope) events in scope",
+            "subtitle": "As of " + (h.asOfUs.map { Instant.iso8601(us: $0) } ?? "all events") + (h.knownAtUs.map { " as known at " + Instant.iso8601(us: $0) } ?? "")
+                + " · time basis \(h.timeBasis.rawValue) · \(h.population.eventsInScope) events in scope",
             "facts": HeaderFacts.facts(h).map { ["label": $0.label, "value": CardMask.masked($0.value), "mono": monoKeys.contains($0.key)] as [String: Any] },
             "controlTotals": h.controlTotals.sorted { $0.key < $1.key }.map { code, t -> [String: Any] in
                 let e = exponentOf(code)
