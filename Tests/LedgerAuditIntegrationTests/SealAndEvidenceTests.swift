@@ -125,6 +125,10 @@ struct SealAndEvidenceTests {
         let extractLines = TestPaths.read(pack + "/data/events.jsonl").split(separator: "\n").count
         #expect(extractLines == Int(try db.scalar("SELECT count(*) FROM event_store WHERE hlc_physical <= 1779235200000")))
 
+        // The projection is reconciled against the whole snapshot, as the nightly job does, not as of T.
+        let nightly = TestPaths.temporaryDirectory("evidence-reconcile")
+        _ = try runTool(["reconcile", "--source", db.conninfo, "--out", nightly, "--format", "csv", "-q"])
+        #expect(TestPaths.read(pack + "/data/reconcile/reconciliation.csv") == TestPaths.read(nightly + "/reconciliation.csv"))
         #expect(try runTool(["verify-pack", pack, "--public-key", key + ".pub"]).status == 0)
         #expect(try runTool(["verify-pack", pack + ".zip", "--public-key", key + ".pub"]).status == 0)
         let bagit = try runProgram("bagit.py", ["--validate", pack])

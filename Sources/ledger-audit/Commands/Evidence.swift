@@ -69,7 +69,7 @@ struct Evidence: ParsableCommand {
             try fm.moveItem(atPath: temporary, toPath: out)
             if zip {
                 let partial = out + ".zip.incomplete-\(getpid())"
-                try fm.zipItem(at: URL(fileURLWithPath: out), to: URL(fileURLWithPath: partial), shouldKeepParent: true)
+                try fm.zipItem(at: URL(fileURLWithPath: out), to: URL(fileURLWithPath: partial), shouldKeepParent: true, compressionMethod: .deflate)
                 try fm.moveItem(atPath: partial, toPath: out + ".zip")
             }
             let failed = statuses.filter { $0.status != 0 }
@@ -98,7 +98,9 @@ struct Evidence: ParsableCommand {
         statuses.append(("verify", try runSub(Verify.self, ["--out", data + "/verify"] + common + report + (seals.map { ["--seals", $0] } ?? []))))
         let hasProjections = !loaded.catalog.projections.isEmpty && (holder.session != nil || !projectionFiles.isEmpty)
         if hasProjections {
-            statuses.append(("reconcile", try runSub(Reconcile.self, ["--out", data + "/reconcile"] + common + report + projectionFiles.flatMap { ["--projection", $0] })))
+            // A projection holds today's balances, not T's: it is reconciled against every event of
+            // the same snapshot (or its checkpoint), never against the replay as of T.
+            statuses.append(("reconcile", try runSub(Reconcile.self, ["--out", data + "/reconcile", "--fail-on", failOn, "-q"] + common + projectionFiles.flatMap { ["--projection", $0] })))
         }
         if !account.isEmpty {
             statuses.append(("statement", try runSub(Statement.self, ["--out", data + "/statements", "--to", asOf, "--fail-on", failOn, "-q"] + common + account.flatMap { ["--account", $0] })))
@@ -112,6 +114,7 @@ struct Evidence: ParsableCommand {
             ("runs", .array(statuses.map { .object([("report", .string($0.0)), ("folder", .string($0.0 == "statement" ? "statements" : $0.0)), ("exit_status", .number(String($0.1)))]) })),
             ("population_extract", .string("events.jsonl: the events in scope in global order, card numbers masked")),
             ("catalog", .string("catalog.yml")),
+            ("reconciliation", .string("projections hold current balances, so reconcile/ compares them with every event of the same snapshot (up to their checkpoint when configured), not with the replay as of the pack's instant")),
         ])) + "\n")
         try AtomicFile.writeWhole(data + "/catalog.yml", loaded.text)
         if let seals {
