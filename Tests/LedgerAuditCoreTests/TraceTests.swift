@@ -120,6 +120,23 @@ struct TraceTests {
         #expect(section.tables[1].rows.map { $0[1].displayText } == ["ESCROW_FUNDED", "ESCROW_REFUNDED", "RESERVATION_RELEASED"])
     }
 
+    @Test("a causation cycle: the chain stops, no root is claimed, and the trace still ends")
+    func cycle() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "alice", payload: #"{"amount": 100}"#, name: "a", causation: "c")
+        l.add("FEE_CHARGED", aggregate: "alice", payload: #"{"amount": 1}"#, name: "b", causation: "a")
+        l.add("FEE_CHARGED", aggregate: "alice", payload: #"{"amount": 1}"#, name: "c", causation: "b")
+        let t = try trace(l.events, accounts: [L.user("alice", "available")])
+        let chain = t.index.chain(of: L.id("c"))
+        #expect(chain.cycle && chain.causes.map(\.eventId) == [L.id("b"), L.id("a")])
+        let sections = TraceReport.accountSections(statement: t.statement, index: t.index, lots: t.lots, book: t.result.book, catalog: CatalogLoader.reference())
+        #expect(sections[0].tables[1].rows.allSatisfy { $0[8] == .empty && $0[10].displayText.hasSuffix("(cycle)") })
+        let trace = try #require(EventTrace.build(L.id("c"), index: t.index))
+        #expect(trace.lines.filter { $0.relation == .effect }.map(\.node.eventId) == [L.id("a"), L.id("b")])
+        let section = TraceReport.eventSections(trace, index: t.index, details: [:], catalog: CatalogLoader.reference())[0]
+        #expect(section.figures.contains { $0.label == "Root" && $0.value.hasPrefix("none") })
+    }
+
     @Test("multi-currency: lots and sums are kept per currency")
     func multiCurrency() throws {
         var l = L()

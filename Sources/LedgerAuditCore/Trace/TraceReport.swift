@@ -58,7 +58,8 @@ public enum TraceReport {
         let root = trace.chain.causes.last ?? trace.target
         var figures: [(label: String, value: String)] = [
             ("Event", index.eventType(trace.target) + " " + trace.target.eventId.description),
-            ("Root", trace.chain.rootCommandId.map { "command " + $0.description } ?? (index.eventType(root) + " " + root.eventId.description)),
+            ("Root", trace.chain.cycle ? "none: the causation ids form a cycle" : trace.chain.truncated ? "not reached: the chain was cut"
+                : trace.chain.rootCommandId.map { "command " + $0.description } ?? (index.eventType(root) + " " + root.eventId.description)),
             ("Causes", String(trace.chain.causes.count) + (trace.chain.cycle ? " (a cycle)" : "")),
             ("Effects", String(trace.lines.filter { $0.relation == .effect }.count) + (trace.effectsTruncated ? " (cut)" : "")),
             ("Saga", "\(saga.count) events, \(saga.filter { compensates($0.node) != nil }.count) compensations"),
@@ -83,11 +84,12 @@ public enum TraceReport {
             let old = sums[key] ?? (0, 0)
             sums[key] = (old.count + 1, old.sum + Int128(m.amountMinor))
             let chain = index.chain(of: m.eventId)
-            let root = chain.causes.last
+            // A cycle has no root; a cut chain's root is unknown.
+            let root = chain.cycle || chain.truncated ? nil : chain.causes.last
             postingRows.append([
                 .ledgerText(m.account), .ledgerText(m.currency), .ledgerText(m.eventId.description), .ledgerText(m.eventType), .integer(m.hlcPhysicalMs),
                 .ledgerText(m.correlationId.description), .integer(m.amountMinor), .integer(m.runningBalanceMinor),
-                .optional(root?.eventId.description ?? (chain.rootCommandId == nil ? m.eventId.description : nil)), .optional(chain.rootCommandId?.description),
+                .optional(root?.eventId.description ?? (chain.rootCommandId == nil && chain.causes.isEmpty ? m.eventId.description : nil)), .optional(chain.rootCommandId?.description),
                 chain.causes.isEmpty && chain.rootCommandId == nil ? .empty : .ledgerText(index.describe(chain)),
             ])
         }
