@@ -177,7 +177,8 @@ public struct SealVerification: Sendable {
 
     public static func check(records: [SealRecord], chainProblems: [String], sealsPath: String, current: SealLeafCollector) -> SealVerification {
         let n = current.leaves.count
-        let currentRoot = current.leaves.root(size: n)
+        let tree = MerkleTree(current.leaves)
+        let currentRoot = tree.root(size: n)
         var v = SealVerification(currentSize: n, currentRootHex: Hex.encode(currentRoot))
         for problem in chainProblems {
             v.findings.append(Finding(code: .sealBroken, message: "\(sealsPath): \(problem)", evidence: [("seal file", sealsPath)]))
@@ -188,8 +189,8 @@ public struct SealVerification: Sendable {
             let sealedRoot = Hex.decode(record.rootHex) ?? []
             var holds = false
             var proof: [[UInt8]] = []
-            if m <= n && current.leaves.root(size: m) == sealedRoot {
-                proof = current.leaves.consistencyProof(m, n)
+            if m <= n && tree.root(size: m) == sealedRoot {
+                proof = tree.consistencyProof(m, n)
                 holds = Merkle.verifyConsistency(first: m, second: n, firstRoot: sealedRoot, secondRoot: currentRoot, proof: proof)
             }
             v.outcomes.append(Outcome(record: record, holds: holds, proof: proof))

@@ -33,8 +33,13 @@ struct EvidenceTests {
     func consistency() {
         let l = leaves(33)
         for n in 1...33 {
+            let tree = MerkleTree(leaves(n))
+            #expect(tree.root(size: n) == l.root(size: n))
             for m in 1..<n {
                 let proof = l.consistencyProof(m, n)
+                // The level cache gives the same roots and proofs as the plain recursion.
+                #expect(tree.root(size: m) == l.root(size: m))
+                #expect(tree.consistencyProof(m, n) == proof)
                 #expect(Merkle.verifyConsistency(first: m, second: n, firstRoot: l.root(size: m), secondRoot: l.root(size: n), proof: proof), "m \(m) n \(n)")
                 #expect(!Merkle.verifyConsistency(first: m, second: n, firstRoot: leaves(m, salt: "x").root(size: m), secondRoot: l.root(size: n), proof: proof))
                 #expect(!Merkle.verifyConsistency(first: m, second: n, firstRoot: l.root(size: m), secondRoot: l.root(size: n - 1), proof: proof))
