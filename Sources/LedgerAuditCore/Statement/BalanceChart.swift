@@ -27,7 +27,8 @@ public enum BalanceChart {
         }
         if high == low { high = low + 1 }
         let plotW = width - left - right, plotH = height - top - bottom
-        func x(_ ms: Int64) -> Int128 { left + (Int128(ms) - startMs) * plotW / (stopMs - startMs) }
+        // Clamped: on the recorded basis a movement's HLC time may fall outside the period.
+        func x(_ ms: Int64) -> Int128 { left + min(max(Int128(ms) - startMs, 0), stopMs - startMs) * plotW / (stopMs - startMs) }
         func y(_ v: Int128) -> Int128 { top + (high - v) * plotH / (high - low) }
 
         var path = "M\(x(first.hlcPhysicalMs)),\(y(Int128(first.balanceMinor)))"

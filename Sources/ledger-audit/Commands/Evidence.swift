@@ -64,7 +64,8 @@ struct Evidence: ParsableCommand {
         try? fm.removeItem(atPath: temporary)
         do {
             try fm.createDirectory(atPath: temporary + "/data", withIntermediateDirectories: true)
-            let statuses = try assemble(temporary + "/data", loaded: loaded, holder: holder)
+            // The exporting session must outlive every import of its snapshot.
+            let statuses = try withExtendedLifetime(holder) { try assemble(temporary + "/data", loaded: loaded, holder: holder) }
             try Bag.finish(temporary, info: bagInfo(loaded: loaded, asOfUs: asOfUs, statuses: statuses), signingKey: signingKey)
             try fm.moveItem(atPath: temporary, toPath: out)
             if zip {
