@@ -69,30 +69,8 @@ public struct MerkleLeaves: Sendable {
     public func leaf(_ i: Int) -> [UInt8] { Array(hashes[i * Merkle.hashSize ..< (i + 1) * Merkle.hashSize]) }
     public mutating func append(_ leafHash: [UInt8]) { hashes.append(contentsOf: leafHash) }
 
-    /// MTH(D[lo:hi]).
-    public func root(_ lo: Int, _ hi: Int) -> [UInt8] {
-        let n = hi - lo
-        if n == 0 { return Merkle.emptyRoot }
-        if n == 1 { return leaf(lo) }
-        let k = Merkle.split(n)
-        return Merkle.nodeHash(root(lo, lo + k), root(lo + k, hi))
-    }
-
-    public func root(size: Int) -> [UInt8] { root(0, size) }
-
-    /// RFC 6962 §2.1.2 PROOF(m, D[n]) over the first n leaves.
-    public func consistencyProof(_ m: Int, _ n: Int) -> [[UInt8]] {
-        guard m > 0, m < n else { return [] }
-        return subproof(m, 0, n, true)
-    }
-
-    func subproof(_ m: Int, _ lo: Int, _ hi: Int, _ complete: Bool) -> [[UInt8]] {
-        let n = hi - lo
-        if m == n { return complete ? [] : [root(lo, hi)] }
-        let k = Merkle.split(n)
-        if m <= k { return subproof(m, lo, lo + k, complete) + [root(lo + k, hi)] }
-        return subproof(m - k, lo + k, hi, false) + [root(lo, lo + k)]
-    }
+    /// MTH of the first `size` leaves.
+    public func root(size: Int) -> [UInt8] { MerkleTree(self).root(size: size) }
 }
 
 /// A tree with every complete aligned subtree hashed once (level j holds the roots of the blocks
