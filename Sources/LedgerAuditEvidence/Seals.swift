@@ -31,6 +31,12 @@ public struct SealRecord: Sendable, Equatable {
     /// SHA-256 of the first `treeSize` entries of the leaves file (event id ‖ leaf hash).
     public var leavesSHA256: String
     public var toolVersion: String
+    /// Who signed the record (`SHA256:` fingerprint of an Ed25519 key), when it is signed.
+    public var keyFingerprint: String?
+    /// Ed25519 signature (base64) over the line without its last member, `signature`.
+    public var signature: String?
+    /// The line as read from the file (what the chain and the signature cover).
+    public var rawLine: String?
 
     public init(number: Int, treeSize: Int, rootHex: String, asOfMs: Int64, lastEventId: EventID?, sealedAtUs: Int64, previousSealSHA256: String?, leavesSHA256: String, toolVersion: String) {
         self.number = number
@@ -56,7 +62,29 @@ public struct SealRecord: Sendable, Equatable {
         members.append(("previous_seal_sha256", previousSealSHA256.map { .string($0) } ?? .null))
         members.append(("leaves_sha256", .string(leavesSHA256)))
         members.append(("tool_version", .string(toolVersion)))
-        return JSONWriter.write(.object(members))
+        if let keyFingerprint { members.append(("key_fingerprint", .string(keyFingerprint))) }
+        let unsigned = JSONWriter.write(.object(members))
+        guard let signature else { return unsigned }
+        return String(unsigned.dropLast()) + ",\"signature\":\"" + signature + "\"}"
+    }
+
+    /// Signs the record: its line then ends with the signature over everything before it.
+    public mutating func sign(with key: SigningKey) throws {
+        keyFingerprint = key.publicKey.fingerprint
+        signature = nil
+        signature = try key.sign(Array(line.utf8))
+    }
+
+    /// The signed bytes of a line as read: the line with its final `"signature"` member removed.
+    static func signedText(_ line: String) -> String? {
+        guard line.hasSuffix("\"}"), let r = line.range(of: ",\"signature\":\"", options: .backwards) else { return nil }
+        return String(line[..<r.lowerBound]) + "}"
+    }
+
+    /// Whether the record, as read, carries a valid signature by `key`.
+    public func isSigned(by key: PublicKey) -> Bool {
+        guard let signature, keyFingerprint == key.fingerprint, let raw = rawLine, let signed = SealRecord.signedText(raw) else { return false }
+        return key.verify(signature, over: Array(signed.utf8))
     }
 
     static func parse(_ line: String, lineNumber: Int) throws(SealError) -> SealRecord {
@@ -78,9 +106,13 @@ public struct SealRecord: Sendable, Equatable {
         guard let sealedAtUs = Instant.parseTimestampUs(sealedAt) else { throw bad("sealed_at is not an instant") }
         let root = try str("root_sha256")
         guard Hex.decode(root)?.count == 32 else { throw bad("root_sha256 is not a SHA-256") }
-        return SealRecord(number: Int(try int("seal")), treeSize: Int(try int("tree_size")), rootHex: root, asOfMs: try int("as_of_ms"),
-                          lastEventId: lastEvent, sealedAtUs: sealedAtUs, previousSealSHA256: previous, leavesSHA256: try str("leaves_sha256"),
-                          toolVersion: (try? str("tool_version")) ?? "")
+        var record = SealRecord(number: Int(try int("seal")), treeSize: Int(try int("tree_size")), rootHex: root, asOfMs: try int("as_of_ms"),
+                                lastEventId: lastEvent, sealedAtUs: sealedAtUs, previousSealSHA256: previous, leavesSHA256: try str("leaves_sha256"),
+                                toolVersion: (try? str("tool_version")) ?? "")
+        record.keyFingerprint = try? str("key_fingerprint")
+        record.signature = try? str("signature")
+        record.rawLine = line
+        return record
     }
 }
 
@@ -175,13 +207,21 @@ public struct SealVerification: Sendable {
     public var currentSize: Int
     public var currentRootHex: String
 
-    public static func check(records: [SealRecord], chainProblems: [String], sealsPath: String, current: SealLeafCollector) -> SealVerification {
+    public static func check(records: [SealRecord], chainProblems: [String], sealsPath: String, current: SealLeafCollector, sealKey: PublicKey? = nil) -> SealVerification {
         let n = current.leaves.count
         let tree = MerkleTree(current.leaves)
         let currentRoot = tree.root(size: n)
         var v = SealVerification(currentSize: n, currentRootHex: Hex.encode(currentRoot))
         for problem in chainProblems {
             v.findings.append(Finding(code: .sealBroken, message: "\(sealsPath): \(problem)", evidence: [("seal file", sealsPath)]))
+        }
+        // With the sealer's public key, a seal file rewritten consistently (roots, chain) is caught too.
+        if let sealKey {
+            for record in records where !record.isSigned(by: sealKey) {
+                let why = record.signature == nil ? "is not signed" : record.keyFingerprint != sealKey.fingerprint
+                    ? "is signed by \(record.keyFingerprint ?? "another key"), not by \(sealKey.fingerprint)" : "does not match its signature: the record was altered"
+                v.findings.append(Finding(code: .sealBroken, message: "\(sealsPath): seal \(record.number) \(why)", evidence: [("seal file", sealsPath)]))
+            }
         }
         var reportedDifference = false
         for record in records {

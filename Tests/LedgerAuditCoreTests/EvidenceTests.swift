@@ -117,6 +117,25 @@ struct EvidenceTests {
         #expect(Bag.verify(unsigned, publicKey: key.publicKey).first?.hasPrefix("signature: the bag is not signed") == true)
     }
 
+    @Test("a signed seal record verifies as read; an edited line, another key or no signature does not")
+    func signedSeal() throws {
+        let key = SigningKey(), other = SigningKey()
+        var record = SealRecord(number: 1, treeSize: 3, rootHex: String(repeating: "ab", count: 32), asOfMs: 1_777_593_600_000, lastEventId: nil,
+                                sealedAtUs: 1_777_593_600_000_000, previousSealSHA256: nil, leavesSHA256: "00", toolVersion: "t")
+        try record.sign(with: key)
+        let path = TestPaths.temporaryDirectory("sealsig") + "/seals.jsonl"
+        try SealFile.append(record, to: path)
+        var read = try SealFile.read(path).records[0]
+        #expect(read.isSigned(by: key.publicKey))
+        #expect(!read.isSigned(by: other.publicKey))
+        read.rawLine = read.rawLine!.replacingOccurrences(of: "\"tree_size\":3", with: "\"tree_size\":4")
+        #expect(!read.isSigned(by: key.publicKey))
+        var unsigned = record
+        unsigned.signature = nil
+        unsigned.rawLine = unsigned.line
+        #expect(!unsigned.isSigned(by: key.publicKey))
+    }
+
     @Test("key files round-trip; the fingerprint is the SHA-256 of the raw public key")
     func keys() throws {
         let key = SigningKey()

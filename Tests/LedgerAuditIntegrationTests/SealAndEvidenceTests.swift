@@ -99,6 +99,28 @@ struct SealAndEvidenceTests {
         #expect(try verifySeals(db, seals).status == 1)
     }
 
+    @Test("signed seals: a seal file rewritten to fit a rewritten store is caught with the sealer's public key")
+    func signedSeals() throws {
+        let db = try ScratchDatabase("seal_signed")
+        try db.load(folder: TestPaths.sample)
+        let folder = TestPaths.temporaryDirectory("signed-seals")
+        #expect(try runTool(["keygen", "--out", folder + "/sealer"]).status == 0)
+        let seals = folder + "/seals.jsonl"
+        #expect(try runTool(["seal", "--source", db.conninfo, "--as-of", sealAsOf, "--seals", seals, "--sign-key", folder + "/sealer", "-q"]).status == 0)
+        #expect(TestPaths.read(seals).contains("\"signature\":\""))
+        var v = try runTool(["verify", "--source", db.conninfo, "--seals", seals, "--seals-public-key", folder + "/sealer.pub", "--skip", "append-only", "--out", folder + "/v1", "-q"])
+        #expect(v.status == 0, "\(v.stderr)")
+        // Someone rewrites an event and re-seals into a new file to cover it up.
+        let target = try eventAt(db, 50)
+        try db.exec("ALTER TABLE event_store DISABLE RULE no_update; UPDATE event_store SET payload = payload || '{\"amount\": 1}' WHERE event_id = '\(target)'")
+        try FileManager.default.removeItem(atPath: seals)
+        try FileManager.default.removeItem(atPath: SealFile.leavesPath(seals))
+        #expect(try runTool(["seal", "--source", db.conninfo, "--as-of", sealAsOf, "--seals", seals, "-q"]).status == 0)
+        v = try runTool(["verify", "--source", db.conninfo, "--seals", seals, "--seals-public-key", folder + "/sealer.pub", "--skip", "append-only", "--out", folder + "/v2", "-q"])
+        #expect(v.status == 1)
+        #expect(TestPaths.read(folder + "/v2/findings.csv").contains("seal 1 is not signed"))
+    }
+
     @Test("evidence: a signed, zipped pack from one snapshot that verify-pack and bagit.py accept, and that catches alterations")
     func evidencePack() throws {
         let (db, seals) = try sealedSample("evidence")

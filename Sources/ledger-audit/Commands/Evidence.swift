@@ -25,6 +25,9 @@ struct Evidence: ParsableCommand {
     @Option(help: ArgumentHelp("Check these seals and put the seal file, its leaves and the consistency proofs in the pack.", valueName: "FILE"))
     var seals: String?
 
+    @Option(name: .customLong("seals-public-key"), help: ArgumentHelp("The sealer's public key: every seal must be signed by it.", valueName: "FILE"))
+    var sealsPublicKey: String?
+
     @Option(name: .customLong("sign-key"), help: ArgumentHelp("Sign the tag manifest with this Ed25519 private key (from `ledger-audit keygen`).", valueName: "FILE"))
     var signKey: String?
 
@@ -44,11 +47,7 @@ struct Evidence: ParsableCommand {
         guard Severity(rawValue: failOn) != nil else { throw ToolFailure(status: .usage, message: "--fail-on must be one of critical, high, medium, low, info") }
         let asOfUs = try parseInstant(asOf, option: "--as-of")!
         let loaded = try loadCatalog(sourceOptions.config)
-        var signingKey: SigningKey?
-        if let signKey {
-            guard let text = readTextFile(signKey) else { throw ToolFailure(status: .usage, message: "cannot read the signing key \(signKey)") }
-            do { signingKey = try SigningKey(fileText: text) } catch { throw ToolFailure(status: .usage, message: "\(signKey): \(error)") }
-        }
+        let signingKey = try signKey.map(loadSigningKey)
         let fm = FileManager.default
         guard !fm.fileExists(atPath: out) else { throw ToolFailure(status: .usage, message: "\(out) exists; an evidence pack is never written over") }
         if zip, fm.fileExists(atPath: out + ".zip") { throw ToolFailure(status: .usage, message: "\(out).zip exists") }
@@ -96,7 +95,7 @@ struct Evidence: ParsableCommand {
         let report = ["--as-of", asOf, "--fail-on", failOn, "-q"]
         var statuses: [(String, Int32)] = []
         statuses.append(("balances", try runSub(Balances.self, ["--out", data + "/balances", "--journal"] + common + report)))
-        statuses.append(("verify", try runSub(Verify.self, ["--out", data + "/verify"] + common + report + (seals.map { ["--seals", $0] } ?? []))))
+        statuses.append(("verify", try runSub(Verify.self, ["--out", data + "/verify"] + common + report + (seals.map { ["--seals", $0] } ?? []) + (sealsPublicKey.map { ["--seals-public-key", $0] } ?? []))))
         let hasProjections = !loaded.catalog.projections.isEmpty && (holder.session != nil || !projectionFiles.isEmpty)
         if hasProjections {
             // A projection holds today's balances, not T's: it is reconciled against every event of
@@ -194,11 +193,7 @@ struct VerifyPack: ParsableCommand {
     var publicKey: String?
 
     func run() throws {
-        var key: PublicKey?
-        if let publicKey {
-            guard let text = readTextFile(publicKey) else { throw ToolFailure(status: .usage, message: "cannot read the public key \(publicKey)") }
-            do { key = try PublicKey(fileText: text) } catch { throw ToolFailure(status: .usage, message: "\(publicKey): \(error)") }
-        }
+        let key = try publicKey.map(loadPublicKey)
         let fm = FileManager.default
         var bag = pack
         var unpacked: String?
@@ -229,4 +224,14 @@ struct VerifyPack: ParsableCommand {
         print("pack NOT OK: \(problems.count) problem\(problems.count == 1 ? "" : "s")")
         throw ExitCode(ExitStatus.findings.rawValue)
     }
+}
+
+func loadSigningKey(_ path: String) throws -> SigningKey {
+    guard let text = readTextFile(path) else { throw ToolFailure(status: .usage, message: "cannot read the signing key \(path)") }
+    do { return try SigningKey(fileText: text) } catch { throw ToolFailure(status: .usage, message: "\(path): \(error)") }
+}
+
+func loadPublicKey(_ path: String) throws -> PublicKey {
+    guard let text = readTextFile(path) else { throw ToolFailure(status: .usage, message: "cannot read the public key \(path)") }
+    do { return try PublicKey(fileText: text) } catch { throw ToolFailure(status: .usage, message: "\(path): \(error)") }
 }

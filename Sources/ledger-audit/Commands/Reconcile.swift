@@ -74,7 +74,7 @@ struct Reconcile: ParsableCommand {
 
         let snapshots = projected.map { CheckpointSnapshot(position: $0.checkpoint) }
         var outcome = try runChecks(run, selected: selected, commandsFile: checkOptions.commands, asOfUs: asOfUs, basis: basis,
-                                    quiet: outputOptions.quiet, extraObservers: snapshots, sealsFile: checkOptions.seals)
+                                    quiet: outputOptions.quiet, extraObservers: snapshots, sealsFile: checkOptions.seals, sealsPublicKey: checkOptions.sealsPublicKey)
 
         var rows: [ReconciliationRow] = []
         for (i, p) in projected.enumerated() {

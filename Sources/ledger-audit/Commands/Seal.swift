@@ -17,10 +17,18 @@ struct Seal: ParsableCommand {
     @Option(help: ArgumentHelp("The seal file (JSON lines, appended to; FILE.leaves is kept beside it).", valueName: "FILE"))
     var seals: String
 
+    @Option(name: .customLong("sign-key"), help: ArgumentHelp("Sign the seal record with this Ed25519 private key (from keygen); checks then take --seals-public-key.", valueName: "FILE"))
+    var signKey: String?
+
+    @Option(name: .customLong("seals-public-key"), help: ArgumentHelp("Before extending, require every earlier seal to be signed by this key.", valueName: "FILE"))
+    var sealsPublicKey: String?
+
     @Flag(name: [.customShort("q"), .long], help: "No progress line and no summary on stdout.")
     var quiet = false
 
     func run() throws {
+        let signingKey = try signKey.map(loadSigningKey)
+        let sealKey = try sealsPublicKey.map(loadPublicKey)
         guard sourceOptions.timeBasis == "hlc" else {
             throw ToolFailure(status: .usage, message: "seals follow global (HLC) order: --time-basis recorded does not apply")
         }
@@ -41,7 +49,7 @@ struct Seal: ParsableCommand {
                 throw ToolFailure(status: .usage, message: "seal \(last.number) already covers \(last.treeSize) events as of \(Instant.iso8601(ms: last.asOfMs)); seal as of that instant or later")
             }
             // The store must still hold every sealed event, unchanged, before a new seal extends it.
-            let v = SealVerification.check(records: existing.records, chainProblems: [], sealsPath: seals, current: leaves)
+            let v = SealVerification.check(records: existing.records, chainProblems: [], sealsPath: seals, current: leaves, sealKey: sealKey)
             if let broken = v.findings.first {
                 FileHandle.standardError.write(Data("SEAL_BROKEN: \(broken.message)\n".utf8))
                 throw ToolFailure(status: .findings, message: "the store no longer extends the sealed history; no new seal was appended")
@@ -49,13 +57,14 @@ struct Seal: ParsableCommand {
         }
         let leafBytes = SealFile.leavesBytes(ids: leaves.eventIds, leaves: leaves.leaves, count: size)
         let asOfMs = asOfUs.map { Instant.floorDivMod($0, 1000).0 } ?? (leaves.lastEvent?.hlcPhysicalMs ?? 0)
-        let record = SealRecord(
+        var record = SealRecord(
             number: existing.records.count + 1, treeSize: size, rootHex: Hex.encode(leaves.leaves.root(size: size)), asOfMs: asOfMs,
             lastEventId: leaves.lastEvent?.eventId, sealedAtUs: wallClockUs(),
-            previousSealSHA256: existing.records.isEmpty ? nil : SHA256Hex.of(existing.records.last!.line),
+            previousSealSHA256: existing.records.last.map { SHA256Hex.of($0.rawLine ?? $0.line) },
             leavesSHA256: SHA256Hex.of(leafBytes), toolVersion: LedgerAudit.version
         )
         do {
+            if let signingKey { try record.sign(with: signingKey) }
             try AtomicFile.writeWholeBytes(SealFile.leavesPath(seals), leafBytes)
             try SealFile.append(record, to: seals)
         } catch {
@@ -63,7 +72,7 @@ struct Seal: ParsableCommand {
         }
         if !quiet {
             print("sealed \(size) events as of \(Instant.iso8601(ms: asOfMs)) (\(result.population.rowsMalformed) unreadable rows are not in the seal): root \(record.rootHex)")
-            print("seal \(record.number) appended to \(seals); leaves in \(SealFile.leavesPath(seals))")
+            print("seal \(record.number) appended to \(seals)" + (signingKey.map { ", signed by \($0.publicKey.fingerprint)" } ?? "") + "; leaves in \(SealFile.leavesPath(seals))")
         }
     }
 }

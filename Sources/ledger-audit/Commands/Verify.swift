@@ -27,7 +27,7 @@ struct Verify: ParsableCommand {
         let loaded = try loadCatalog(sourceOptions.config)
         let selected = try checkOptions.selected()
         let run = ReportRun(loaded: loaded, opened: try openSource(sourceOptions.source, catalog: loaded.catalog))
-        let outcome = try runChecks(run, selected: selected, commandsFile: checkOptions.commands, asOfUs: asOfUs, basis: basis, quiet: outputOptions.quiet, sealsFile: checkOptions.seals)
+        let outcome = try runChecks(run, selected: selected, commandsFile: checkOptions.commands, asOfUs: asOfUs, basis: basis, quiet: outputOptions.quiet, sealsFile: checkOptions.seals, sealsPublicKey: checkOptions.sealsPublicKey)
 
         let report = Report(
             kind: "verify", title: "Integrity checks",
@@ -60,6 +60,9 @@ struct CheckOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("A seal file written by `ledger-audit seal`: every seal is checked against the store (SEAL_BROKEN when sealed history changed), and seal-proof.json is written.", valueName: "FILE"))
     var seals: String?
+
+    @Option(name: .customLong("seals-public-key"), help: ArgumentHelp("With --seals: the sealer's public key (from keygen); every seal must carry its valid signature.", valueName: "FILE"))
+    var sealsPublicKey: String?
 
     static var names: [String] { Checks.all.map { $0.name } + [AppendOnlyCheck.name] }
 
@@ -122,7 +125,7 @@ struct CheckOutcome {
 
 /// Replays once with the selected checks, then the database checks. Memory grows with events
 /// here (the causation graph, duplicate ids): see the README's figures.
-func runChecks(_ run: ReportRun, selected: Set<String>, commandsFile: String?, asOfUs: Int64?, basis: TimeBasis, quiet: Bool, scope: ReplayScope? = nil, extraObservers: [any ReplayObserver] = [], sealsFile: String? = nil) throws -> CheckOutcome {
+func runChecks(_ run: ReportRun, selected: Set<String>, commandsFile: String?, asOfUs: Int64?, basis: TimeBasis, quiet: Bool, scope: ReplayScope? = nil, extraObservers: [any ReplayObserver] = [], sealsFile: String? = nil, sealsPublicKey: String? = nil) throws -> CheckOutcome {
     let catalog = run.loaded.catalog
     // Seals cover the whole store: the leaves come with the digest when the run reads it all.
     var sealRecords: (records: [SealRecord], chainProblems: [String])?
@@ -196,9 +199,11 @@ func runChecks(_ run: ReportRun, selected: Set<String>, commandsFile: String?, a
                 throw ToolFailure(status: .source, message: "reading the source for the seals failed: \(error)")
             }
         }
-        let v = SealVerification.check(records: sealRecords.records, chainProblems: sealRecords.chainProblems, sealsPath: sealsFile, current: leaves)
+        let v = SealVerification.check(records: sealRecords.records, chainProblems: sealRecords.chainProblems, sealsPath: sealsFile, current: leaves,
+                                       sealKey: try sealsPublicKey.map(loadPublicKey))
         for f in v.findings { result.findings.append(f) }
-        runs.append(("seals", [.sealBroken], true, "\(v.outcomes.count) seals from \(sealsFile) against \(v.currentSize) events"))
+        runs.append(("seals", [.sealBroken], true, "\(v.outcomes.count) seals from \(sealsFile) against \(v.currentSize) events; "
+            + (sealsPublicKey == nil ? "signatures not checked (no --seals-public-key)" : "each signed by the given key")))
         sealVerification = v
     }
     return CheckOutcome(result: result, runs: runs, limbo: checks.compactMap { $0 as? LimboCheck }.first, seals: sealVerification)
