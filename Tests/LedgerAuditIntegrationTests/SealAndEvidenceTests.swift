@@ -168,6 +168,46 @@ struct SealAndEvidenceTests {
     }
 }
 
+extension SealAndEvidenceTests {
+    @Test("evidence: events written during the run reach none of the pack's reports: every report reads one snapshot")
+    func oneSnapshot() throws {
+        let db = try ScratchDatabase("evidence_snapshot")
+        try db.load(folder: TestPaths.sample)
+        let before = Int(try db.scalar("SELECT count(*) FROM event_store"))!
+        let pack = TestPaths.temporaryDirectory("evidence-snapshot") + "/pack"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestPaths.binary)
+        // As of a far instant, so that events written now are in scope unless the snapshot hides them.
+        p.arguments = ["evidence", "--source", db.conninfo, "--as-of", "2030-01-01T00:00:00Z", "--out", pack, "-q"]
+        try p.run()
+        var streaming = false
+        for _ in 0..<5000 where !streaming && p.isRunning {
+            streaming = (try? db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT event_id%'")) ?? "0" != "0"
+            if !streaming { usleep(1000) }
+        }
+        var written = 0
+        while p.isRunning {
+            try db.exec("""
+                INSERT INTO event_store SELECT gen_random_uuid(), 'FUNDS_DEPOSITED', u, 1000000 + \(written), NULL, gen_random_uuid(),
+                  (extract(epoch FROM now()) * 1000)::bigint, 0, '{}', '{"amount": 100}', '{}', u, now() FROM gen_random_uuid() AS u
+                """)
+            written += 1
+        }
+        p.waitUntilExit()
+        #expect(streaming && written > 0, "no write happened during the run")
+        func inScope(_ folder: String) throws -> Int {
+            let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: pack + "/data/" + folder + "/run.json"))) as! [String: Any]
+            return Int("\(run["eventsInScope"] ?? "")") ?? -1
+        }
+        #expect(try inScope("balances") == before)
+        #expect(try inScope("verify") == before)
+        #expect(try inScope("reconcile") == before)
+        #expect(TestPaths.read(pack + "/data/events.jsonl").split(separator: "\n").count == before)
+        #expect(TestPaths.read(pack + "/data/run.json").contains("\"one_snapshot\":true"))
+        #expect(Int(try db.scalar("SELECT count(*) FROM event_store"))! == before + written)
+    }
+}
+
 /// Runs a program found on PATH (bagit.py is installed by .ci/run).
 func runProgram(_ name: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
     let p = Process()
