@@ -140,6 +140,8 @@ struct SealAndEvidenceTests {
                      "data/catalog.yml", "data/run.json", "data/seals/seals.jsonl", "data/seals/consistency-proof.json"] {
             #expect(FileManager.default.fileExists(atPath: pack + "/" + file), "\(file)")
         }
+        // The seals were checked in reconcile's pass over the whole store.
+        #expect(TestPaths.read(pack + "/data/reconcile/reconcile.html").contains("every seal holds"))
         let info = TestPaths.read(pack + "/bag-info.txt")
         #expect(info.contains("Source-Organization: ") && info.contains("Payload-Oxum: ") && info.contains("Ledger-Audit-As-Of: 2026-05-20T00:00:00"))
         #expect(info.contains("Ledger-Audit-Signing-Key-Fingerprint: SHA256:"))

@@ -95,12 +95,17 @@ struct Evidence: ParsableCommand {
         let report = ["--as-of", asOf, "--fail-on", failOn, "-q"]
         var statuses: [(String, Int32)] = []
         statuses.append(("balances", try runSub(Balances.self, ["--out", data + "/balances", "--journal"] + common + report)))
-        statuses.append(("verify", try runSub(Verify.self, ["--out", data + "/verify"] + common + report + (seals.map { ["--seals", $0] } ?? []) + (sealsPublicKey.map { ["--seals-public-key", $0] } ?? []))))
+        let sealArguments = (seals.map { ["--seals", $0] } ?? []) + (sealsPublicKey.map { ["--seals-public-key", $0] } ?? [])
         let hasProjections = !loaded.catalog.projections.isEmpty && (holder.session != nil || !projectionFiles.isEmpty)
+        // Seals cover the whole store: reconcile reads it all anyway and checks them in the same
+        // pass; without projections, verify checks them with one more pass.
+        let sealsFolder = hasProjections ? "reconcile" : "verify"
+        statuses.append(("verify", try runSub(Verify.self, ["--out", data + "/verify"] + common + report + (hasProjections ? [] : sealArguments))))
         if hasProjections {
             // A projection holds today's balances, not T's: it is reconciled against every event of
             // the same snapshot (or its checkpoint), never against the replay as of T.
-            statuses.append(("reconcile", try runSub(Reconcile.self, ["--out", data + "/reconcile", "--fail-on", failOn, "-q"] + common + projectionFiles.flatMap { ["--projection", $0] })))
+            statuses.append(("reconcile", try runSub(Reconcile.self, ["--out", data + "/reconcile", "--fail-on", failOn, "-q"] + common + sealArguments
+                                                     + projectionFiles.flatMap { ["--projection", $0] })))
         }
         if !account.isEmpty {
             statuses.append(("statement", try runSub(Statement.self, ["--out", data + "/statements", "--to", asOf, "--fail-on", failOn, "-q"] + common + account.flatMap { ["--account", $0] })))
@@ -122,8 +127,8 @@ struct Evidence: ParsableCommand {
             for (from, name) in [(seals, "seals.jsonl"), (SealFile.leavesPath(seals), "seals.leaves")] where FileManager.default.fileExists(atPath: from) {
                 try FileManager.default.copyItem(atPath: from, toPath: data + "/seals/" + name)
             }
-            if FileManager.default.fileExists(atPath: data + "/verify/seal-proof.json") {
-                try FileManager.default.moveItem(atPath: data + "/verify/seal-proof.json", toPath: data + "/seals/consistency-proof.json")
+            if FileManager.default.fileExists(atPath: data + "/\(sealsFolder)/seal-proof.json") {
+                try FileManager.default.moveItem(atPath: data + "/\(sealsFolder)/seal-proof.json", toPath: data + "/seals/consistency-proof.json")
             }
         }
         return statuses
