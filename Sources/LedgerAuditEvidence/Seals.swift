@@ -3,11 +3,14 @@ import Foundation
 import LedgerAuditCore
 import LedgerAuditReports
 
-/// Collects the Merkle leaves of the events in scope, in global order, with their ids.
-public final class SealLeafCollector: CanonicalEventSink {
+/// Collects the Merkle leaves of the events in scope, in global order, with their ids. Fed by
+/// the events digest when a report needs both (one encoding per event), or observing the
+/// replay itself when only the leaves are wanted (sealing, a pass for the seals alone).
+public final class SealLeafCollector: CanonicalEventSink, ReplayObserver {
     public private(set) var leaves = MerkleLeaves()
     public private(set) var eventIds: [EventID] = []
     public private(set) var lastEvent: EventRecord?
+    var line: [UInt8] = []
 
     public init() {}
 
@@ -15,6 +18,12 @@ public final class SealLeafCollector: CanonicalEventSink {
         leaves.append(Merkle.leafHash(bytes))
         eventIds.append(event.eventId)
         lastEvent = event
+    }
+
+    public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
+        line.removeAll(keepingCapacity: true)
+        CanonicalEvent.encode(event, into: &line)
+        line.withUnsafeBytes { canonical($0, event: event) }
     }
 }
 
@@ -207,9 +216,10 @@ public struct SealVerification: Sendable {
     public var currentSize: Int
     public var currentRootHex: String
 
-    public static func check(records: [SealRecord], chainProblems: [String], sealsPath: String, current: SealLeafCollector, sealKey: PublicKey? = nil) -> SealVerification {
+    /// `tree` is `MerkleTree(current.leaves)` when the caller has built it already.
+    public static func check(records: [SealRecord], chainProblems: [String], sealsPath: String, current: SealLeafCollector, tree prebuilt: MerkleTree? = nil, sealKey: PublicKey? = nil) -> SealVerification {
         let n = current.leaves.count
-        let tree = MerkleTree(current.leaves)
+        let tree = prebuilt ?? MerkleTree(current.leaves)
         let currentRoot = tree.root(size: n)
         var v = SealVerification(currentSize: n, currentRootHex: Hex.encode(currentRoot))
         for problem in chainProblems {
@@ -288,5 +298,21 @@ public struct SealVerification: Sendable {
             ("proof", .string("RFC 6962 consistency proofs from each seal to the store as read now; leaf = SHA-256(0x00 || \(CanonicalEvent.name))")),
             ("tree_size", .number(String(currentSize))), ("root_sha256", .string(currentRootHex)), ("seals", .array(seals)),
         ])) + "\n"
+    }
+}
+
+extension SealVerification {
+    /// The Seals section of verify and reconcile reports.
+    public var section: ReportSection {
+        let rows: [[ReportCell]] = outcomes.map { o in
+            [.integer(Int64(o.record.number)), .integer(Int64(o.record.treeSize)), .ledgerText(Instant.iso8601(ms: o.record.asOfMs)),
+             .ledgerText(Instant.iso8601(us: o.record.sealedAtUs)), .ledgerText(o.record.rootHex), .ledgerText(o.holds ? "holds" : "BROKEN"),
+             .integer(Int64(o.proof.count))]
+        }
+        return ReportSection(id: "seals", title: "Seals", figures: [
+            ("Seals checked", String(outcomes.count)), ("Events in the store now", String(currentSize)),
+            ("Result", findings.isEmpty ? "every seal holds: sealed history is unchanged and the store extends it" : "SEAL_BROKEN: see the findings"),
+        ], tables: [ReportTable(csvName: nil, xmlRow: "sealCheck", title: "Each seal against the store (RFC 6962 root and consistency proof; proofs in seal-proof.json)",
+                                columns: ["seal", "tree_size", "as_of", "sealed_at", "root_sha256", "result", "proof_hashes"], rows: rows)])
     }
 }

@@ -118,11 +118,7 @@ struct ReconcileTests {
         p.standardOutput = stdout
         try p.run()
         // Wait until the run is streaming its events (its snapshot is taken), then write.
-        var streaming = false
-        for _ in 0..<2000 where !streaming && p.isRunning {
-            streaming = (try? db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT event_id%'")) ?? "0" != "0"
-            if !streaming { usleep(2000) }
-        }
+        let streaming = db.waitUntilStreaming(p)
         var written = 0
         while p.isRunning {
             try db.exec("""

@@ -182,11 +182,7 @@ extension SealAndEvidenceTests {
         // As of a far instant, so that events written now are in scope unless the snapshot hides them.
         p.arguments = ["evidence", "--source", db.conninfo, "--as-of", "2030-01-01T00:00:00Z", "--out", pack, "-q"]
         try p.run()
-        var streaming = false
-        for _ in 0..<5000 where !streaming && p.isRunning {
-            streaming = (try? db.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT event_id%'")) ?? "0" != "0"
-            if !streaming { usleep(1000) }
-        }
+        let streaming = db.waitUntilStreaming(p)
         var written = 0
         while p.isRunning {
             try db.exec("""

@@ -29,6 +29,16 @@ public final class ScratchDatabase {
 
     public func exec(_ sql: String) throws { try ScratchDatabase.exec(conninfo, sql) }
 
+    /// Waits until `run` is streaming events from this database (its snapshot is taken);
+    /// false when it ended first.
+    public func waitUntilStreaming(_ run: Process) -> Bool {
+        for _ in 0..<5000 where run.isRunning {
+            if ((try? scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT event_id%'")) ?? "0") != "0" { return true }
+            usleep(1000)
+        }
+        return false
+    }
+
     /// The first column of the first row, as text.
     public func scalar(_ sql: String) throws -> String {
         guard let conn = PQconnectdb(conninfo) else { throw SQLFailure(message: "no connection") }

@@ -30,6 +30,26 @@ public struct AccountTotals: Sendable, Equatable {
     public var debitsMinor: Int128 = 0
     public var creditsMinor: Int128 = 0
     public init() {}
+
+    /// One leg out of the account; false, and nothing changed, when the balance would overflow.
+    @inline(__always)
+    mutating func payOut(_ amountMinor: Int64) -> Bool {
+        let (after, overflow) = balanceMinor.subtractingReportingOverflow(amountMinor)
+        if overflow { return false }
+        balanceMinor = after
+        creditsMinor += Int128(amountMinor)
+        return true
+    }
+
+    /// One leg into the account; false, and nothing changed, when the balance would overflow.
+    @inline(__always)
+    mutating func receive(_ amountMinor: Int64) -> Bool {
+        let (after, overflow) = balanceMinor.addingReportingOverflow(amountMinor)
+        if overflow { return false }
+        balanceMinor = after
+        debitsMinor += Int128(amountMinor)
+        return true
+    }
 }
 
 /// Balances per account and currency: memory in proportion to accounts, never to events.
@@ -62,18 +82,12 @@ public struct BalanceBook: Sendable {
             let fromKey = AccountCurrency(account: p.fromAccount, currency: p.currency)
             var from = trial[fromKey] ?? accounts[fromKey] ?? AccountTotals()
             let fromBefore = from.balanceMinor
-            let (fromAfter, o1) = fromBefore.subtractingReportingOverflow(p.amountMinor)
-            if o1 { return .failure(Overflow(account: p.fromAccount, balanceMinor: fromBefore)) }
-            from.balanceMinor = fromAfter
-            from.creditsMinor += Int128(p.amountMinor)
+            guard from.payOut(p.amountMinor) else { return .failure(Overflow(account: p.fromAccount, balanceMinor: fromBefore)) }
             trial[fromKey] = from
             let toKey = AccountCurrency(account: p.toAccount, currency: p.currency)
             var to = trial[toKey] ?? accounts[toKey] ?? AccountTotals()
             let toBefore = to.balanceMinor
-            let (toAfter, o2) = toBefore.addingReportingOverflow(p.amountMinor)
-            if o2 { return .failure(Overflow(account: p.toAccount, balanceMinor: toBefore)) }
-            to.balanceMinor = toAfter
-            to.debitsMinor += Int128(p.amountMinor)
+            guard to.receive(p.amountMinor) else { return .failure(Overflow(account: p.toAccount, balanceMinor: toBefore)) }
             trial[toKey] = to
             applied.append(AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore))
         }
@@ -87,16 +101,10 @@ public struct BalanceBook: Sendable {
         let toKey = AccountCurrency(account: p.toAccount, currency: p.currency)
         var from = accounts[fromKey] ?? AccountTotals()
         let fromBefore = from.balanceMinor
-        let (fromAfter, o1) = fromBefore.subtractingReportingOverflow(p.amountMinor)
-        if o1 { return .failure(Overflow(account: p.fromAccount, balanceMinor: fromBefore)) }
-        from.balanceMinor = fromAfter
-        from.creditsMinor += Int128(p.amountMinor)
+        guard from.payOut(p.amountMinor) else { return .failure(Overflow(account: p.fromAccount, balanceMinor: fromBefore)) }
         var to = fromKey == toKey ? from : accounts[toKey] ?? AccountTotals()
         let toBefore = to.balanceMinor
-        let (toAfter, o2) = toBefore.addingReportingOverflow(p.amountMinor)
-        if o2 { return .failure(Overflow(account: p.toAccount, balanceMinor: toBefore)) }
-        to.balanceMinor = toAfter
-        to.debitsMinor += Int128(p.amountMinor)
+        guard to.receive(p.amountMinor) else { return .failure(Overflow(account: p.toAccount, balanceMinor: toBefore)) }
         accounts[fromKey] = from
         accounts[toKey] = to
         return .success([AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore)])

@@ -130,10 +130,10 @@ public enum StatementReport {
             guard let startMs = fromMs ?? steps.first?.hlcPhysicalMs else { continue }
             let endMs = toMs ?? steps.last?.hlcPhysicalMs ?? startMs
             let points = [BalanceChart.Point(hlcPhysicalMs: startMs, balanceMinor: s.openingMinor)] + steps
-            let caption = CardMask.masked(s.account) + " " + s.currency + ": opening " + MoneyFormat.decimal(s.openingMinor, exponent: catalog.currencies.exponent(of: s.currency) ?? 2)
-                + ", closing " + MoneyFormat.decimal(s.closingMinor, exponent: catalog.currencies.exponent(of: s.currency) ?? 2)
-            charts.append(ReportChart(caption: caption, svg: BalanceChart.svg(title: CardMask.masked(s.account) + " " + s.currency, points: points, endMs: endMs,
-                                                                           exponent: catalog.currencies.exponent(of: s.currency) ?? 2)))
+            let exponent = catalog.currencies.exponent(of: s.currency) ?? 2
+            let title = CardMask.masked(s.account) + " " + s.currency
+            let caption = title + ": opening " + MoneyFormat.decimal(s.openingMinor, exponent: exponent) + ", closing " + MoneyFormat.decimal(s.closingMinor, exponent: exponent)
+            charts.append(ReportChart(caption: caption, svg: BalanceChart.svg(title: title, points: points, endMs: endMs, exponent: exponent)))
         }
         return charts
     }

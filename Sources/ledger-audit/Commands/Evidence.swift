@@ -64,8 +64,8 @@ struct Evidence: ParsableCommand {
         do {
             try fm.createDirectory(atPath: temporary + "/data", withIntermediateDirectories: true)
             // The exporting session must outlive every import of its snapshot.
-            let statuses = try withExtendedLifetime(holder) { try assemble(temporary + "/data", loaded: loaded, holder: holder) }
-            try Bag.finish(temporary, info: bagInfo(loaded: loaded, asOfUs: asOfUs, statuses: statuses), signingKey: signingKey)
+            let statuses = try withExtendedLifetime(holder) { try assemble(temporary + "/data", loaded: loaded, holder: holder, asOfUs: asOfUs) }
+            try Bag.finish(temporary, info: bagInfo(loaded: loaded, source: holder.source.redactedDescription, asOfUs: asOfUs, statuses: statuses), signingKey: signingKey)
             try fm.moveItem(atPath: temporary, toPath: out)
             if zip {
                 let partial = out + ".zip.incomplete-\(getpid())"
@@ -88,7 +88,7 @@ struct Evidence: ParsableCommand {
     }
 
     /// Runs each report into data/, returns each run's exit status (0 or 1).
-    func assemble(_ data: String, loaded: LoadedCatalog, holder: OpenedSource) throws -> [(name: String, status: Int32)] {
+    func assemble(_ data: String, loaded: LoadedCatalog, holder: OpenedSource, asOfUs: Int64) throws -> [(name: String, status: Int32)] {
         var common = ["--time-basis", sourceOptions.timeBasis]
         if let s = sourceOptions.source { common += ["--source", s] }
         if let c = sourceOptions.config { common += ["--config", c] }
@@ -110,11 +110,11 @@ struct Evidence: ParsableCommand {
         if !account.isEmpty {
             statuses.append(("statement", try runSub(Statement.self, ["--out", data + "/statements", "--to", asOf, "--fail-on", failOn, "-q"] + common + account.flatMap { ["--account", $0] })))
         }
-        try writePopulation(data + "/events.jsonl", loaded: loaded)
+        try writePopulation(data + "/events.jsonl", loaded: loaded, source: holder, asOfUs: asOfUs)
         try AtomicFile.writeWhole(data + "/run.json", JSONWriter.write(.object([
             ("pack", .string("ledger-audit evidence pack")), ("tool_version", .string(LedgerAudit.version)), ("git_revision", .string(RunFacts.gitRevision)),
-            ("as_of", .string(Instant.iso8601(us: try parseInstant(asOf, option: "--as-of")!))), ("time_basis", .string(sourceOptions.timeBasis)),
-            ("source", .string(ConnectionString.redacted(sourceOptions.source ?? "(libpq defaults)"))),
+            ("as_of", .string(Instant.iso8601(us: asOfUs))), ("time_basis", .string(sourceOptions.timeBasis)),
+            ("source", .string(holder.source.redactedDescription)),
             ("one_snapshot", holder.session != nil ? .bool(true) : .bool(false)),
             ("runs", .array(statuses.map { .object([("report", .string($0.0)), ("folder", .string($0.0 == "statement" ? "statements" : $0.0)), ("exit_status", .number(String($0.1)))]) })),
             ("population_extract", .string("events.jsonl: the events in scope in global order, card numbers masked")),
@@ -145,8 +145,8 @@ struct Evidence: ParsableCommand {
     }
 
     /// data/events.jsonl: the events in scope, in global order, card numbers masked.
-    func writePopulation(_ path: String, loaded: LoadedCatalog) throws {
-        let opened = try openSource(sourceOptions.source, catalog: loaded.catalog)
+    /// Read through the session that exported the snapshot: the same rows as every report.
+    func writePopulation(_ path: String, loaded: LoadedCatalog, source opened: OpenedSource, asOfUs: Int64) throws {
         let basis = try sourceOptions.validateTimeBasis()
         let file = try AtomicFile(path: path)
         final class Writer: ReplayObserver {
@@ -160,7 +160,7 @@ struct Evidence: ParsableCommand {
         }
         let writer = Writer(file)
         do {
-            _ = try Replay(catalog: loaded.catalog, observers: [writer]).run(source: opened.source, scope: .asOf(try parseInstant(asOf, option: "--as-of"), basis: basis), eventIdsMayRepeat: opened.eventIdsMayRepeat)
+            _ = try Replay(catalog: loaded.catalog, observers: [writer]).run(source: opened.source, scope: .asOf(asOfUs, basis: basis), eventIdsMayRepeat: opened.eventIdsMayRepeat)
         } catch {
             throw ToolFailure(status: .source, message: "reading the source failed: \(error)")
         }
@@ -168,7 +168,7 @@ struct Evidence: ParsableCommand {
         try file.commit()
     }
 
-    func bagInfo(loaded: LoadedCatalog, asOfUs: Int64, statuses: [(name: String, status: Int32)]) -> [(String, String)] {
+    func bagInfo(loaded: LoadedCatalog, source: String, asOfUs: Int64, statuses: [(name: String, status: Int32)]) -> [(String, String)] {
         var info: [(String, String)] = [
             ("Source-Organization", loaded.catalog.organization ?? loaded.catalog.name),
             ("External-Description", loaded.catalog.externalDescription ?? "ledger-audit evidence pack: balances, trial balance, journal, findings, limbo, reconciliation and statements as of \(Instant.iso8601(us: asOfUs)), with the population extract"),
@@ -176,7 +176,7 @@ struct Evidence: ParsableCommand {
             ("Bag-Software-Agent", "ledger-audit \(LedgerAudit.version)"),
             ("Ledger-Audit-As-Of", Instant.iso8601(us: asOfUs)),
             ("Ledger-Audit-Time-Basis", sourceOptions.timeBasis),
-            ("Ledger-Audit-Source", ConnectionString.redacted(sourceOptions.source ?? "(libpq defaults)")),
+            ("Ledger-Audit-Source", source),
             ("Ledger-Audit-Git-Revision", RunFacts.gitRevision),
             ("Ledger-Audit-Runs", statuses.map { "\($0.name)=\($0.status == 0 ? "clean" : "findings")" }.joined(separator: " ")),
         ]

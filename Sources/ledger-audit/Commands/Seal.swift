@@ -40,16 +40,17 @@ struct Seal: ParsableCommand {
             throw ToolFailure(status: .findings, message: "SEAL_BROKEN: \(seals): \(problem); not appending to a broken chain")
         }
         let run = ReportRun(loaded: loaded, opened: try openSource(sourceOptions.source, catalog: loaded.catalog))
+        // Only the leaves: no report, so no events digest.
         let leaves = SealLeafCollector()
-        run.digest.sinks = [leaves]
-        let result = try replay(run, scope: .asOf(asOfUs, basis: .hlc), observers: [run.digest], quiet: quiet)
+        let result = try replay(run, scope: .asOf(asOfUs, basis: .hlc), observers: [leaves], quiet: quiet)
         let size = leaves.leaves.count
+        let tree = MerkleTree(leaves.leaves)
         if let last = existing.records.last {
             if size < last.treeSize || (asOfUs.map { Instant.floorDivMod($0, 1000).0 < last.asOfMs } ?? false) {
                 throw ToolFailure(status: .usage, message: "seal \(last.number) already covers \(last.treeSize) events as of \(Instant.iso8601(ms: last.asOfMs)); seal as of that instant or later")
             }
             // The store must still hold every sealed event, unchanged, before a new seal extends it.
-            let v = SealVerification.check(records: existing.records, chainProblems: [], sealsPath: seals, current: leaves, sealKey: sealKey)
+            let v = SealVerification.check(records: existing.records, chainProblems: [], sealsPath: seals, current: leaves, tree: tree, sealKey: sealKey)
             if let broken = v.findings.first {
                 FileHandle.standardError.write(Data("SEAL_BROKEN: \(broken.message)\n".utf8))
                 throw ToolFailure(status: .findings, message: "the store no longer extends the sealed history; no new seal was appended")
@@ -58,7 +59,7 @@ struct Seal: ParsableCommand {
         let leafBytes = SealFile.leavesBytes(ids: leaves.eventIds, leaves: leaves.leaves, count: size)
         let asOfMs = asOfUs.map { Instant.floorDivMod($0, 1000).0 } ?? (leaves.lastEvent?.hlcPhysicalMs ?? 0)
         var record = SealRecord(
-            number: existing.records.count + 1, treeSize: size, rootHex: Hex.encode(leaves.leaves.root(size: size)), asOfMs: asOfMs,
+            number: existing.records.count + 1, treeSize: size, rootHex: Hex.encode(tree.root(size: size)), asOfMs: asOfMs,
             lastEventId: leaves.lastEvent?.eventId, sealedAtUs: wallClockUs(),
             previousSealSHA256: existing.records.last.map { SHA256Hex.of($0.rawLine ?? $0.line) },
             leavesSHA256: SHA256Hex.of(leafBytes), toolVersion: LedgerAudit.version

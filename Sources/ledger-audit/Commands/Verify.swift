@@ -98,22 +98,9 @@ struct CheckOutcome {
         [
             FindingsTable.section(result.findings),
             VerifyReport.limboSection(limbo?.openHolds ?? [], catalog: catalog, ran: limbo != nil),
-        ] + (seals.map { [sealSection($0)] } ?? []) + [
+        ] + (seals.map { [$0.section] } ?? []) + [
             VerifyReport.checksSection(runs),
         ]
-    }
-
-    func sealSection(_ v: SealVerification) -> ReportSection {
-        let rows: [[ReportCell]] = v.outcomes.map { o in
-            [.integer(Int64(o.record.number)), .integer(Int64(o.record.treeSize)), .ledgerText(Instant.iso8601(ms: o.record.asOfMs)),
-             .ledgerText(Instant.iso8601(us: o.record.sealedAtUs)), .ledgerText(o.record.rootHex), .ledgerText(o.holds ? "holds" : "BROKEN"),
-             .integer(Int64(o.proof.count))]
-        }
-        return ReportSection(id: "seals", title: "Seals", figures: [
-            ("Seals checked", String(v.outcomes.count)), ("Events in the store now", String(v.currentSize)),
-            ("Result", v.findings.isEmpty ? "every seal holds: sealed history is unchanged and the store extends it" : "SEAL_BROKEN: see the findings"),
-        ], tables: [ReportTable(csvName: nil, xmlRow: "sealCheck", title: "Each seal against the store (RFC 6962 root and consistency proof; proofs in seal-proof.json)",
-                                columns: ["seal", "tree_size", "as_of", "sealed_at", "root_sha256", "result", "proof_hashes"], rows: rows)])
     }
 
     /// With --seals: seal-proof.json beside the reports.
@@ -191,10 +178,8 @@ func runChecks(_ run: ReportRun, selected: Set<String>, commandsFile: String?, a
         } else {
             // The run is bounded (--as-of): one more pass over the whole store for the seals.
             leaves = SealLeafCollector()
-            let digest = EventsDigest()
-            digest.sinks = [leaves]
             do {
-                _ = try Replay(catalog: catalog, observers: [digest]).run(source: run.opened.source, scope: ReplayScope(), eventIdsMayRepeat: run.opened.eventIdsMayRepeat)
+                _ = try Replay(catalog: catalog, observers: [leaves]).run(source: run.opened.source, scope: ReplayScope(), eventIdsMayRepeat: run.opened.eventIdsMayRepeat)
             } catch {
                 throw ToolFailure(status: .source, message: "reading the source for the seals failed: \(error)")
             }
