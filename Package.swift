@@ -40,6 +40,16 @@ let package = Package(
             name: "LedgerAuditConfig",
             dependencies: ["LedgerAuditCore", .product(name: "Yams", package: "Yams")]
         ),
+        // Every integrity check behind one protocol, in one closed registry (store checks included).
+        .target(name: "LedgerAuditChecks", dependencies: ["LedgerAuditCore", "LedgerAuditEvidence"]),
+        // The audit engine: session, plan, and the one pipeline function every command calls.
+        .target(
+            name: "LedgerAuditEngine",
+            dependencies: [
+                "LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditReports", "LedgerAuditEvidence", "LedgerAuditChecks",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
         // Source adapters: PostgreSQL (libpq, binary COPY) and file extracts (JSONL, COPY-CSV).
         .target(name: "LedgerAuditSources", dependencies: ["LedgerAuditCore", "CLibPQ"]),
         // Renderers (CSV, HTML, XML, run.json), the events digest, and atomic report files.
@@ -65,24 +75,25 @@ let package = Package(
         .executableTarget(
             name: "ledger-audit",
             dependencies: [
-                "LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditReports",
-                "LedgerAuditGenerator", "LedgerAuditEvidence",
+                "LedgerAuditCore", "LedgerAuditEngine", "LedgerAuditChecks", "LedgerAuditReports", "LedgerAuditEvidence",
+                "LedgerAuditGenerator", "LedgerAuditSources",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
         // Inline ledgers, the built binary and a scratch database for the tests.
         .target(
             name: "LedgerAuditTestSupport",
-            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "CLibPQ"],
+            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditChecks", "CLibPQ"],
             path: "Tests/Support"
         ),
         .testTarget(
             name: "LedgerAuditCoreTests",
-            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditReports", "LedgerAuditGenerator", "LedgerAuditSources", "LedgerAuditEvidence", "LedgerAuditTestSupport"]
+            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditReports", "LedgerAuditGenerator", "LedgerAuditSources", "LedgerAuditEvidence", "LedgerAuditChecks", "LedgerAuditEngine", "LedgerAuditTestSupport"]
         ),
         .testTarget(
             name: "LedgerAuditIntegrationTests",
-            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditGenerator", "LedgerAuditReports", "LedgerAuditEvidence", "LedgerAuditTestSupport"]
+            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditGenerator", "LedgerAuditReports", "LedgerAuditEvidence", "LedgerAuditChecks", "LedgerAuditEngine", "LedgerAuditTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

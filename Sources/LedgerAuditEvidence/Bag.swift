@@ -169,36 +169,41 @@ func keyFileBytes(_ text: String, header: String, kind: String) throws -> Data {
     return raw
 }
 
-/// An Ed25519 key pair for signing packs, in small text files (`keygen`).
-public struct SigningKey {
-    let key: Curve25519.Signing.PrivateKey
+/// An Ed25519 key pair for signing packs, in small text files (`keygen`). Held as its raw
+/// 32 bytes (a value, Sendable); the CryptoKit key is made where it is used.
+public struct SigningKey: Sendable {
+    let raw: [UInt8]
     public static let header = "ledger-audit ed25519 private key"
 
-    public init() { key = Curve25519.Signing.PrivateKey() }
+    var key: Curve25519.Signing.PrivateKey { try! Curve25519.Signing.PrivateKey(rawRepresentation: raw) }  // raw came from a valid key
+
+    public init() { raw = Array(Curve25519.Signing.PrivateKey().rawRepresentation) }
 
     public init(fileText: String) throws {
-        key = try Curve25519.Signing.PrivateKey(rawRepresentation: try keyFileBytes(fileText, header: SigningKey.header, kind: "private"))
+        raw = Array(try Curve25519.Signing.PrivateKey(rawRepresentation: try keyFileBytes(fileText, header: SigningKey.header, kind: "private")).rawRepresentation)
     }
 
-    public var fileText: String { SigningKey.header + "\n" + key.rawRepresentation.base64EncodedString() + "\n" }
+    public var fileText: String { SigningKey.header + "\n" + Data(raw).base64EncodedString() + "\n" }
     public var publicKey: PublicKey { PublicKey(key: key.publicKey) }
 
     public func sign(_ bytes: [UInt8]) throws -> String { try key.signature(for: bytes).base64EncodedString() }
 }
 
-public struct PublicKey {
-    let key: Curve25519.Signing.PublicKey
+public struct PublicKey: Sendable {
+    let raw: [UInt8]
     public static let header = "ledger-audit ed25519 public key"
 
-    init(key: Curve25519.Signing.PublicKey) { self.key = key }
+    var key: Curve25519.Signing.PublicKey { try! Curve25519.Signing.PublicKey(rawRepresentation: raw) }  // raw came from a valid key
+
+    init(key: Curve25519.Signing.PublicKey) { raw = Array(key.rawRepresentation) }
 
     public init(fileText: String) throws {
-        key = try Curve25519.Signing.PublicKey(rawRepresentation: try keyFileBytes(fileText, header: PublicKey.header, kind: "public"))
+        raw = Array(try Curve25519.Signing.PublicKey(rawRepresentation: try keyFileBytes(fileText, header: PublicKey.header, kind: "public")).rawRepresentation)
     }
 
-    public var fileText: String { PublicKey.header + "\n" + key.rawRepresentation.base64EncodedString() + "\n" }
+    public var fileText: String { PublicKey.header + "\n" + Data(raw).base64EncodedString() + "\n" }
     /// `SHA256:` and the hex SHA-256 of the raw 32-byte public key.
-    public var fingerprint: String { "SHA256:" + Hex.encode(SHA256.hash(data: key.rawRepresentation)) }
+    public var fingerprint: String { "SHA256:" + Hex.encode(SHA256.hash(data: raw)) }
 
     public func verify(_ base64Signature: String, over bytes: [UInt8]) -> Bool {
         guard let signature = Data(base64Encoded: base64Signature) else { return false }

@@ -227,14 +227,13 @@ struct XMLStream {
 
 /// libxml2 set-up and error text, without printing to stderr.
 public enum LibXML {
-    nonisolated(unsafe) static var initialised = false
-
-    static func initialise() {
-        guard !initialised else { return }
-        initialised = true
+    /// Once per process, thread-safe: a lazily initialised static, not a flag.
+    static let initialisation: Void = {
         xmlInitParser()
         xmlSetStructuredErrorFunc(nil, quietHandler)
-    }
+    }()
+
+    static func initialise() { _ = initialisation }
 
     static let quietHandler: xmlStructuredErrorFunc = { _, _ in }
 

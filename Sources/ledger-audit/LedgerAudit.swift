@@ -1,23 +1,9 @@
 import ArgumentParser
 import LedgerAuditCore
+import LedgerAuditEngine
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Exit status, as outputs.md promises it to schedulers.
-enum ExitStatus: Int32 {
-    case clean = 0
-    case findings = 1
-    case usage = 2
-    case source = 3
-}
-
-/// A failure of the tool (not of the ledger) with the exit status it maps to.
-struct ToolFailure: Error, CustomStringConvertible {
-    var status: ExitStatus
-    var message: String
-    var description: String { message }
-}
 
 @main
 struct LedgerAudit: ParsableCommand {
@@ -30,14 +16,15 @@ struct LedgerAudit: ParsableCommand {
         subcommands: [Balances.self, Statement.self, Trace.self, Verify.self, Reconcile.self, Seal.self, Evidence.self, VerifyPack.self, Keygen.self, Generate.self]
     )
 
-    /// ArgumentParser exits 64 on bad usage; our contract says 2.
+    /// ArgumentParser exits 64 on bad usage; our contract says 2. Tool failures carry their own
+    /// status (3 source, 4 output).
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
             Glibc.exit(ExitStatus.clean.rawValue)
-        } catch let failure as ToolFailure {
-            writeStderr("ledger-audit: \(failure.message)\n")
+        } catch let failure as AuditFailure {
+            writeStderr("ledger-audit: \(TerminalText.safe(failure.message))\n")
             Glibc.exit(failure.status.rawValue)
         } catch let code as ExitCode {
             Glibc.exit(code.rawValue)
@@ -48,7 +35,7 @@ struct LedgerAudit: ParsableCommand {
                 print(message)
                 Glibc.exit(0)
             }
-            writeStderr(message + "\n")
+            writeStderr(TerminalText.safe(message) + "\n")
             Glibc.exit(ExitStatus.usage.rawValue)
         }
     }

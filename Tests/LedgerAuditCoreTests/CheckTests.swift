@@ -1,3 +1,4 @@
+import LedgerAuditChecks
 import LedgerAuditConfig
 import LedgerAuditCore
 import LedgerAuditTestSupport
@@ -5,7 +6,7 @@ import Testing
 
 /// Runs one check over an inline ledger; returns its findings' codes and the findings.
 func check(_ type: any Check.Type, _ events: [EventRecord], measuredAtMs: Int64 = 1_777_593_600_000, registry: Set<EventID>? = nil, catalog: Catalog = CatalogLoader.reference()) throws -> [Finding] {
-    let c = Checks.make(type, catalog: catalog, context: CheckContext(measuredAtUs: measuredAtMs * 1000, commandRegistry: registry))
+    let c = CheckHarness([type], context: CheckContext(catalog: catalog, measuredAtUs: measuredAtMs * 1000, commandRegistry: registry))
     let r = try Replay(catalog: catalog, observers: [c]).run(source: ArraySource(events), scope: ReplayScope(), eventIdsMayRepeat: true)
     return r.findings.sorted().filter { type.codes.contains($0.code) }
 }
@@ -244,8 +245,8 @@ struct LimboTests {
         l.add("SELLER_CREDITED_PENDING", aggregate: "s", payload: #"{"amount": 60, "escrow_id": "E2"}"#, at: t0 + 5)
         l.add("PENDING_SETTLED", aggregate: "s", payload: #"{"amount": 70}"#, at: t0 + 6)
         let catalog = CatalogLoader.reference()
-        let limbo = LimboCheck(catalog: catalog, measuredAtUs: (t0 + 100 * hour) * 1000)
-        _ = try Replay(catalog: catalog, observers: [limbo]).run(source: ArraySource(l.events), scope: ReplayScope(), eventIdsMayRepeat: true)
+        let limbo = LimboCheck(context: CheckContext(catalog: catalog, measuredAtUs: (t0 + 100 * hour) * 1000))
+        _ = try Replay(catalog: catalog, observers: [CheckHarness(checks: [limbo])]).run(source: ArraySource(l.events), scope: ReplayScope(), eventIdsMayRepeat: true)
         let open = limbo.openHolds.map { "\($0.account.split(separator: ":").last!) \($0.holdKey) \($0.amountMinor)" }
         // R2 still reserved; E1 (oldest) fully settled, E2 has 40 of its 60 left.
         #expect(open.sorted() == ["pending E2 40", "reserved R2 200"].sorted())

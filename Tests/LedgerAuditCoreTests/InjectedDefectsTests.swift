@@ -1,3 +1,4 @@
+import LedgerAuditChecks
 import LedgerAuditConfig
 import LedgerAuditCore
 import LedgerAuditSources
@@ -16,9 +17,8 @@ struct InjectedDefectsTests {
 
     func runAll(_ events: [EventRecord], malformed: [MalformedRow] = [], registry: Set<EventID>?) throws -> ReplayResult {
         let catalog = CatalogLoader.reference()
-        let context = CheckContext(measuredAtUs: 1_790_000_000_000_000, commandRegistry: registry)
-        let checks = Checks.all.map { Checks.make($0, catalog: catalog, context: context) }
-        return try Replay(catalog: catalog, observers: checks).run(source: ArraySource(events, malformed: malformed), scope: ReplayScope(), eventIdsMayRepeat: true)
+        let context = CheckContext(catalog: catalog, measuredAtUs: 1_790_000_000_000_000, commandRegistry: registry)
+        return try Replay(catalog: catalog, observers: [CheckHarness(context: context)]).run(source: ArraySource(events, malformed: malformed), scope: ReplayScope(), eventIdsMayRepeat: true)
     }
 
     /// Every dangling causation id of a ledger: the commands that started its chains.

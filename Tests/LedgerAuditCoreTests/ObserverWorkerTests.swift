@@ -1,13 +1,14 @@
+import LedgerAuditChecks
 import LedgerAuditConfig
 import LedgerAuditCore
-import LedgerAuditReports
+@testable import LedgerAuditEngine
 import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("Observers on a worker thread give exactly the inline results")
+@Suite("Checks on the worker thread give exactly the inline results")
 struct ObserverWorkerTests {
-    @Test("digest and every check, inline and on the worker, on a ledger with defects")
+    @Test("digest and every check, inline and on the worker (value-typed batches), on a ledger with defects")
     func sameResults() throws {
         var events = try InjectedDefectsTests.sampleEvents()
         // A few defects so the checks have something to say.
@@ -16,13 +17,15 @@ struct ObserverWorkerTests {
         events[money[3]].userId = nil  // MISSING_ACTOR
         events[200].recordedAtUs += 3_600_000_000  // CLOCK_SKEW
         let catalog = CatalogLoader.reference()
-        let context = CheckContext(measuredAtUs: 1_790_000_000_000_000)
+        let spec = WatchSpec(digest: true, checkNames: Checks.all.filter { $0.input == .events }.map { $0.name },
+                             context: CheckContext(catalog: catalog, measuredAtUs: 1_790_000_000_000_000))
         func run(onWorker: Bool) throws -> (String, [String]) {
-            let digest = EventsDigest()
-            let checks = Checks.all.map { Checks.make($0, catalog: catalog, context: context) }
-            let observers: [any ReplayObserver] = onWorker ? [ObserverWorker([digest] + checks)] : [digest] + checks
-            let r = try Replay(catalog: catalog, observers: observers).run(source: ArraySource(events), scope: ReplayScope(), eventIdsMayRepeat: true)
-            return (digest.hexDigest(), r.findings.sorted().map { "\($0.code.rawValue) \($0.eventId?.description ?? "") \($0.message)" })
+            let watch: any LaneWatch = onWorker ? WorkerWatch(spec) : InlineWatch(spec)
+            let r = try Replay(catalog: catalog, observers: [watch]).run(source: ArraySource(events), scope: ReplayScope(), eventIdsMayRepeat: true)
+            let results = try watch.results()
+            var log = r.findings
+            for c in results.checks { log.merge(c.findings) }
+            return (results.digestHex ?? "", log.sorted().map { "\($0.code.rawValue) \($0.eventId?.description ?? "") \($0.message)" })
         }
         let inline = try run(onWorker: false)
         let worker = try run(onWorker: true)

@@ -1,3 +1,4 @@
+import LedgerAuditChecks
 import Foundation
 import LedgerAuditConfig
 import LedgerAuditCore
@@ -15,7 +16,7 @@ struct VerifyTests {
         try db.exec("DROP ROLE IF EXISTS ledger_app_\(db.name); CREATE ROLE ledger_app_\(db.name); GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON event_store TO ledger_app_\(db.name)")
         func gaps() throws -> [String] {
             let session = try PostgresSession(conninfo: db.conninfo)
-            return try AppendOnlyCheck.run(session: session, store: StoreLocation(), applicationRole: nil).map(\.message)
+            return try AppendOnlyCheck.run(store: session, location: StoreLocation(), applicationRole: nil).map(\.message)
         }
         let before = try gaps()
         #expect(before.contains { $0.contains("blocks TRUNCATE") })
@@ -30,7 +31,7 @@ struct VerifyTests {
         #expect(try gaps().isEmpty)
         // The application's role owning the table is a gap of its own.
         let session = try PostgresSession(conninfo: db.conninfo)
-        #expect(try AppendOnlyCheck.run(session: session, store: StoreLocation(), applicationRole: "postgres").count == 1)
+        #expect(try AppendOnlyCheck.run(store: session, location: StoreLocation(), applicationRole: "postgres").count == 1)
         try? db.exec("DROP OWNED BY ledger_app_\(db.name); DROP ROLE ledger_app_\(db.name)")
     }
 

@@ -168,6 +168,12 @@ public struct FindingLog: Sendable {
         for (severity, n) in other.countBySeverity { countBySeverity[severity, default: 0] += n - other.kept.filter { $0.severity == severity }.count }
     }
 
+    /// Takes in another log's findings (a check's, a worker's): listed ones appended, unlisted counted.
+    public mutating func merge(_ other: FindingLog) {
+        for f in other.kept { append(f) }
+        addUnlisted(other)
+    }
+
     public func sorted() -> [Finding] { kept.sorted(by: Finding.reportOrder) }
 
     public func count(atLeast severity: Severity) -> Int {

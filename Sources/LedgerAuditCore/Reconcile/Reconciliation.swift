@@ -92,22 +92,41 @@ public enum Reconciliation {
     }
 }
 
+/// Where a projection's checkpoint is: a place in global order (read from the database), or an
+/// event id (`--checkpoint ID` with a file source), placed when the replay reaches that event.
+public enum CheckpointPosition: Sendable, Equatable {
+    case key(GlobalOrderKey)
+    case event(EventID)
+}
+
 /// The book as it stood at a projection's checkpoint: snapshot taken before the first event past it.
 public final class CheckpointSnapshot: ReplayObserver {
-    public let position: GlobalOrderKey?
+    public let checkpoint: CheckpointPosition?
+    /// The checkpoint in global order, once known (at once for a key, when reached for an id).
+    public private(set) var position: GlobalOrderKey?
     public private(set) var book = BalanceBook()
     public private(set) var eventsAfter = 0
     public private(set) var lastEventHlcMs: Int64?
     var taken: Bool
 
-    /// No position: the book at the end of the replay.
-    public init(position: GlobalOrderKey?) {
-        self.position = position
+    /// No checkpoint: the book at the end of the replay.
+    public init(checkpoint: CheckpointPosition?) {
+        self.checkpoint = checkpoint
+        if case .key(let k)? = checkpoint { position = k }
         taken = false
+    }
+
+    public convenience init(position: GlobalOrderKey?) { self.init(checkpoint: position.map { .key($0) }) }
+
+    /// A checkpoint event id that the replay never reached.
+    public var isUnresolved: Bool {
+        if case .event? = checkpoint { return position == nil }
+        return false
     }
 
     public func willFold(_ event: EventRecord, book current: BalanceBook) {
         lastEventHlcMs = event.hlcPhysicalMs
+        if case .event(let id)? = checkpoint, position == nil, event.eventId == id { position = event.globalOrderKey }
         guard let position, position < event.globalOrderKey else { return }
         eventsAfter += 1
         if !taken {

@@ -51,19 +51,12 @@ public struct Replay {
     }
 
     public func run(source: any EventSource, scope: ReplayScope, eventIdsMayRepeat: Bool) throws -> ReplayResult {
-        var state = FoldState(rules: PostingRules(catalog: catalog), observers: observers, duplicateGuard: DuplicateEventGuard(remembersAll: eventIdsMayRepeat))
+        var fold = Fold(catalog: catalog, observers: observers, eventIdsMayRepeat: eventIdsMayRepeat)
         let sourceReport = try source.stream(scope: scope) { row in
-            state.accept(row)
-            if let progress, state.population.eventsRead % progressEvery == 0 { progress(state.population.eventsRead) }
+            fold.accept(row)
+            if let progress, fold.population.eventsRead % progressEvery == 0 { progress(fold.population.eventsRead) }
         }
-        for observer in observers { observer.finish(book: state.book, findings: &state.findings) }
-        state.population.eventsRead = max(sourceReport.rowsRead, state.population.eventsRead)
-        return ReplayResult(
-            book: state.book, population: state.population, findings: state.findings,
-            controlTotals: state.controlTotals,
-            conservation: Conservation(book: state.book, controlTotals: state.controlTotals),
-            source: sourceReport, lastEvent: state.lastEvent
-        )
+        return fold.finish(source: sourceReport)
     }
 }
 
@@ -83,24 +76,38 @@ struct DuplicateEventGuard {
     }
 }
 
-/// The fold: running balances, counts and control totals, one event at a time.
-struct FoldState {
+/// The fold: running balances, counts and control totals, one event at a time, with the
+/// observers that watch it. Several folds may share one pass over a source (one per scope).
+public struct Fold {
     let rules: PostingRules
     let observers: [any ReplayObserver]
     var duplicateGuard: DuplicateEventGuard
-    var book = BalanceBook()
-    var population = Population()
+    public private(set) var book = BalanceBook()
+    public private(set) var population = Population()
     var findings = FindingLog()
     var controlTotals: [String: ControlTotal] = [:]
     var lastEvent: GlobalOrderKey?
 
-    init(rules: PostingRules, observers: [any ReplayObserver], duplicateGuard: DuplicateEventGuard) {
-        self.rules = rules
+    public init(catalog: Catalog, observers: [any ReplayObserver], eventIdsMayRepeat: Bool) {
+        rules = PostingRules(catalog: catalog)
         self.observers = observers
-        self.duplicateGuard = duplicateGuard
+        duplicateGuard = DuplicateEventGuard(remembersAll: eventIdsMayRepeat)
     }
 
-    mutating func accept(_ row: SourceRow) {
+    /// Observers finish, and the result is read off. `source` is what the pass reported.
+    public mutating func finish(source: SourceReport) -> ReplayResult {
+        for observer in observers { observer.finish(book: book, findings: &findings) }
+        population.eventsRead = max(source.rowsRead, population.eventsRead)
+        return ReplayResult(
+            book: book, population: population, findings: findings, controlTotals: controlTotals,
+            conservation: Conservation(book: book, controlTotals: controlTotals),
+            source: source, lastEvent: lastEvent
+        )
+    }
+
+    /// One row as the source delivered it. `posted` is the catalog's verdict on the event when
+    /// the caller has it already (one verdict an event, however many folds share the pass).
+    public mutating func accept(_ row: SourceRow, posted: PostingOutcome? = nil) {
         population.eventsRead += 1
         switch row {
         case .malformed(let m):
@@ -117,13 +124,13 @@ struct FoldState {
                 for observer in observers { observer.observe(event, outcome: .quarantined(finding), applied: [], findings: &findings) }
                 return
             }
-            fold(event)
+            fold(event, posted: posted)
         }
     }
 
-    mutating func fold(_ event: EventRecord) {
+    mutating func fold(_ event: EventRecord, posted: PostingOutcome?) {
         for observer in observers { observer.willFold(event, book: book) }
-        var outcome = rules.post(event)
+        var outcome = posted ?? rules.post(event)
         var applied: [AppliedPosting] = []
         switch outcome {
         case .moves(let postings):

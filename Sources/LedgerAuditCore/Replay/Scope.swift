@@ -80,3 +80,10 @@ public protocol EventSource {
     /// Calls `body` for every row in scope, in global order, plus every unreadable row.
     func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport
 }
+
+/// The store's own catalogs, read in the run's snapshot (PostgreSQL's `pg_class`, `pg_trigger`, …)
+/// for the checks that judge the database rather than its events. Text in, rows of text out;
+/// parameters bound, never spliced.
+public protocol StoreCatalog: AnyObject {
+    func query(_ sql: String, _ parameters: [String?]) throws -> [[String?]]
+}

@@ -6,6 +6,10 @@ public enum CardMask {
         public var range: Range<Int>
         public var digits: [UInt8]
         public var masked: String { String(repeating: "*", count: digits.count - 4) + String(decoding: digits.suffix(4).map { $0 + 0x30 }, as: UTF8.self) }
+        public init(range: Range<Int>, digits: [UInt8]) {
+            self.range = range
+            self.digits = digits
+        }
     }
 
     public static func luhnValid(_ digits: [UInt8]) -> Bool {

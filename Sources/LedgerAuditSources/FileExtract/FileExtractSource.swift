@@ -22,13 +22,17 @@ public struct FileExtractSource: EventSource {
 
     public init(path: String) throws(SourceError) {
         self.path = path
-        if path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson") {
-            kind = .jsonl
-        } else if path.hasSuffix(".csv") {
-            kind = .csv
-        } else {
+        guard let kind = FileExtractSource.kind(of: path) else {
             throw SourceError("cannot tell the format of \(path): an extract ends in .jsonl or .csv")
         }
+        self.kind = kind
+    }
+
+    /// The format an extract's name says, or nil.
+    public static func kind(of path: String) -> Kind? {
+        if path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson") { return .jsonl }
+        if path.hasSuffix(".csv") { return .csv }
+        return nil
     }
 
     public var redactedDescription: String { "file:\(path) (\(kind.rawValue) extract)" }

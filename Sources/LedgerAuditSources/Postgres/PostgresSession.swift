@@ -6,30 +6,27 @@ import LedgerAuditCore
 
 /// One libpq connection holding one `READ ONLY` transaction at `REPEATABLE READ`: every read of
 /// a run (events, projections, catalog checks) sees the same snapshot.
-public final class PostgresSession {
+public final class PostgresSession: StoreCatalog {
     let connection: OpaquePointer
     public let redactedConnection: String
     let password: String?
 
     /// `conninfo` may be a `postgresql://` URI, a key=value string, or empty for libpq's defaults
     /// (PGHOST, PGDATABASE, ~/.pgpass, service files, sslmode) as in psql.
-    public init(conninfo: String) throws(SourceError) {
+    /// `importingSnapshot`: a snapshot another session of the run exported (`pg_export_snapshot`),
+    /// so both read exactly the same rows (parallel readers, as `pg_dump -j` does).
+    public init(conninfo: String, importingSnapshot snapshot: String? = nil) throws(SourceError) {
         let redacted = conninfo.isEmpty ? "(libpq defaults: PG* environment, ~/.pgpass, service file)" : ConnectionString.redacted(conninfo)
         let password = PostgresSession.password(in: conninfo)
         connection = try PostgresSession.connect(conninfo, redacted: redacted, password: password)
         redactedConnection = redacted
         self.password = password
         try execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        if let snapshot = PostgresSession.sharedSnapshot {
-            // An evidence pack's reports all read the first run's snapshot.
+        if let snapshot {
             try execute("SET TRANSACTION SNAPSHOT " + PostgresSession.quoteLiteral(snapshot))
         }
         try execute("SET LOCAL TimeZone = 'UTC'")
     }
-
-    /// Set by `evidence`: later sessions of the run import this exported snapshot, so every
-    /// report of a pack sees exactly the same rows.
-    nonisolated(unsafe) public static var sharedSnapshot: String?
 
     /// Exports this transaction's snapshot for other sessions (`pg_export_snapshot`); valid while this session lives.
     public func exportSnapshot() throws(SourceError) -> String {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import LedgerAuditCore
 import LedgerAuditGenerator
+import LedgerAuditEngine
 import LedgerAuditReports
 
 struct Generate: ParsableCommand {
@@ -47,7 +48,7 @@ struct Generate: ParsableCommand {
         } catch let e as ExitCode {
             throw e
         } catch {
-            throw ToolFailure(status: .usage, message: "\(error)")
+            throw AuditFailure.output("\(error)")
         }
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import LedgerAuditCore
-import LedgerAuditReports
+import LedgerAuditEngine
 
 struct Statement: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,6 +9,7 @@ struct Statement: ParsableCommand {
 
     @OptionGroup var sourceOptions: SourceOptions
     @OptionGroup var outputOptions: OutputOptions
+    @OptionGroup var runOptions: RunOptions
     @OptionGroup var knownAt: KnownAtOption
 
     @Option(help: ArgumentHelp("An account, or prefix* (user:<id>:* for all of a user's buckets); repeatable.", valueName: "ACCOUNT"))
@@ -23,42 +24,20 @@ struct Statement: ParsableCommand {
     @Flag(name: .customLong("full-scan"), help: "Read the whole store even when the catalog shows the accounts' postings come from their own streams only (for comparison).")
     var fullScan = false
 
+    func validate() throws {
+        guard !account.isEmpty else { throw ValidationError("statement needs at least one --account") }
+        let fromUs = try instant(from, "--from"), toUs = try instant(to, "--to")
+        if let fromUs, let toUs, fromUs > toUs { throw ValidationError("--from is after --to") }
+    }
+
     func run() throws {
-        guard !account.isEmpty else { throw ToolFailure(status: .usage, message: "statement needs at least one --account") }
-        let basis = try sourceOptions.validateTimeBasis()
-        let failOn = try outputOptions.failOnSeverity()
-        _ = try outputOptions.formats()
-        let fromUs = try parseInstant(from, option: "--from")
-        let toUs = try parseInstant(to, option: "--to")
-        let knownAtUs = try knownAt.knownAtUs()
-        if let fromUs, let toUs, fromUs > toUs { throw ToolFailure(status: .usage, message: "--from is after --to") }
-        let loaded = try loadCatalog(sourceOptions.config)
-        let run = ReportRun(loaded: loaded, opened: try openSource(sourceOptions.source, catalog: loaded.catalog))
-        let collector = StatementCollector(accounts: account, fromUs: fromUs, basis: basis)
-        var scope = ReplayScope.asOf(toUs, basis: basis, knownAtUs: knownAtUs)
+        let session = try sourceOptions.openSession()
         // One user's buckets come from that user's stream alone: read it through the
         // (aggregate_id, stream_version) index instead of the whole store.
-        let streams = fullScan ? nil : StreamSelection.aggregates(for: account, catalog: loaded.catalog)
-        scope.aggregateIds = streams
-        let result = try replay(run, scope: scope, observers: [run.digest, collector], quiet: outputOptions.quiet)
-        var header = run.header(kind: "statement", result: result, asOfUs: toUs, basis: basis, fromUs: fromUs, knownAtUs: knownAtUs)
-        if let streams {
-            header.notes.append("Read only the stream\(streams.count == 1 ? "" : "s") of aggregate \(streams.map(\.description).joined(separator: ", ")): the catalog names these accounts by aggregate_id alone, so no other event can post to them. Population, control totals and digest cover those streams.")
-        }
-        let report = Report(
-            kind: "statement", title: "Statement of " + account.joined(separator: ", "),
-            header: header,
-            sections: [StatementReport.section(collector, catalog: loaded.catalog, toUs: toUs), FindingsTable.section(result.findings)]
-        )
-        let written = try writeReport(report, outputOptions: outputOptions, catalog: loaded.catalog)
-        if !outputOptions.quiet {
-            for s in collector.summaries() {
-                let e = loaded.catalog.currencies.exponent(of: s.currency) ?? 2
-                print("\(s.account) \(s.currency): opening \(MoneyFormat.decimal(s.openingMinor, exponent: e)), \(s.movements) movements, closing \(MoneyFormat.decimal(s.closingMinor, exponent: e))")
-            }
-            if collector.summaries().isEmpty { print("no posting touched \(account.joined(separator: ", ")) up to the end of the period") }
-            print("report: " + written.joined(separator: ", "))
-        }
-        try exitForFindings(result.findings, failOn: failOn, conservation: result.conservation)
+        let streams = fullScan ? nil : StreamSelection.aggregates(for: account, catalog: session.catalog.catalog)
+        let scope = ReportScope(asOfUs: try instant(to, "--to"), basis: sourceOptions.basis, knownAtUs: knownAt.knownAtUs, aggregateIds: streams)
+        let plan = AuditPlan(reports: [ReportRequest(.statement(accounts: account, fromUs: try instant(from, "--from"), readOnlyStreams: streams != nil),
+                                                     scope: scope, output: outputOptions.output)], failOn: runOptions.severity)
+        try execute(plan, in: session, quiet: runOptions.quiet)
     }
 }

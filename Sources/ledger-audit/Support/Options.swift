@@ -1,15 +1,13 @@
 import ArgumentParser
-import LedgerAuditConfig
+import LedgerAuditChecks
 import LedgerAuditCore
-import LedgerAuditSources
-#if canImport(Glibc)
-import Glibc
-#endif
+import LedgerAuditEngine
+import LedgerAuditReports
 
-/// Where the ledger comes from and how to read it: shared by every command.
+/// Where the ledger comes from and how to read it: shared by every command that reads one.
 struct SourceOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "A PostgreSQL connection (postgresql:// URI or key=value) or a file extract (.jsonl, .csv). Without it, libpq's defaults (PGHOST, PGDATABASE, ~/.pgpass, …).",
+        "An existing file extract (.jsonl, .csv) or a PostgreSQL connection (postgresql:// URI or key=value pairs); file:PATH or pg:CONNINFO forces either. Without it, libpq's defaults (PGHOST, PGDATABASE, ~/.pgpass, …).",
         valueName: "SOURCE"))
     var source: String?
 
@@ -19,11 +17,16 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .customLong("time-basis"), help: "hlc (hlc_physical, default) or recorded (recorded_at).")
     var timeBasis: String = "hlc"
 
-    func validateTimeBasis() throws -> TimeBasis {
-        guard let b = TimeBasis(rawValue: timeBasis) else {
-            throw ValidationError("--time-basis must be hlc or recorded, not '\(timeBasis)'")
-        }
-        return b
+    var basis: TimeBasis { TimeBasis(rawValue: timeBasis) ?? .hlc }
+
+    func validate() throws {
+        guard TimeBasis(rawValue: timeBasis) != nil else { throw ValidationError("--time-basis must be hlc or recorded, not '\(timeBasis)'") }
+    }
+
+    /// The catalog, the opened source and its snapshot, the run facts.
+    func openSession() throws -> AuditSession {
+        let catalog = try LoadedCatalog.load(config)
+        return try AuditSession.open(source: source, catalog: catalog, facts: .ofThisProcess(toolVersion: LedgerAudit.version))
     }
 }
 
@@ -32,112 +35,117 @@ struct KnownAtOption: ParsableArguments {
     @Option(name: .customLong("as-known-at"), help: "Only events recorded (recorded_at) by this instant: the ledger as it was known then. Combines with --as-of/--to on the HLC axis.")
     var asKnownAt: String?
 
-    func knownAtUs() throws -> Int64? { try parseInstant(asKnownAt, option: "--as-known-at") }
+    func validate() throws { _ = try instant(asKnownAt, "--as-known-at") }
+    var knownAtUs: Int64? { try? instant(asKnownAt, "--as-known-at") }
 }
 
-struct OutputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Folder for the report files.", valueName: "DIR"))
-    var out: String = "ledger-audit-out"
-
-    @Option(help: ArgumentHelp("Any of html,xml,csv (default: all three).", valueName: "LIST"))
-    var format: String = "html,xml,csv"
-
+/// `--fail-on` and `-q`: how a run ends.
+struct RunOptions: ParsableArguments {
     @Option(name: .customLong("fail-on"), help: "Exit 1 when a finding is at or above this severity: critical, high, medium, low, info.")
     var failOn: String = "high"
 
     @Flag(name: [.customShort("q"), .long], help: "No progress line and no summary on stdout.")
     var quiet = false
 
-    @Option(help: ArgumentHelp("HTML templates folder (report.mustache, section.mustache, …); default: the built-in ones, as in templates/.", valueName: "DIR"))
-    var templates: String?
+    var severity: Severity { Severity(rawValue: failOn) ?? .high }
 
-    func formats() throws -> Set<String> {
-        let parts = Set(format.split(separator: ",").map { String($0).trimmingCharacters(in: " ") })
-        let allowed: Set<String> = ["html", "xml", "csv"]
-        guard !parts.isEmpty, parts.isSubset(of: allowed) else {
-            throw ValidationError("--format takes any of html,xml,csv, not '\(format)'")
-        }
-        return parts
-    }
-
-    func failOnSeverity() throws -> Severity {
-        guard let s = Severity(rawValue: failOn) else {
-            throw ValidationError("--fail-on must be one of critical, high, medium, low, info")
-        }
-        return s
+    func validate() throws {
+        guard Severity(rawValue: failOn) != nil else { throw ValidationError("--fail-on must be one of critical, high, medium, low, info") }
     }
 }
 
+/// Where the report files go, in which formats.
+struct OutputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Folder for the report files.", valueName: "DIR"))
+    var out: String = "ledger-audit-out"
+
+    @Option(help: ArgumentHelp("Any of \(Renderers.formats.joined(separator: ",")) (default: all).", valueName: "LIST"))
+    var format: String = Renderers.formats.joined(separator: ",")
+
+    @Option(help: ArgumentHelp("HTML templates folder (report.mustache, section.mustache, …); default: the built-in ones, as in templates/.", valueName: "DIR"))
+    var templates: String?
+
+    var formats: Set<String> { Set(format.split(separator: ",").map { String($0).trimmingCharacters(in: " ") }) }
+
+    var output: ReportOutput { ReportOutput(folder: out, formats: formats, templatesDirectory: templates) }
+
+    func validate() throws {
+        guard !formats.isEmpty, formats.isSubset(of: Set(Renderers.formats)) else {
+            throw ValidationError("--format takes any of \(Renderers.formats.joined(separator: ",")), not '\(format)'")
+        }
+    }
+}
+
+/// `--check`, `--skip`, `--list-checks`, `--commands`: verify and reconcile.
+struct CheckOptions: ParsableArguments {
+    @Option(name: .customLong("check"), parsing: .upToNextOption, help: "Run only these checks (names from --list-checks).")
+    var only: [String] = []
+
+    @Option(name: .customLong("skip"), parsing: .upToNextOption, help: "Skip these checks.")
+    var skip: [String] = []
+
+    @Flag(name: .customLong("list-checks"), help: "List the checks and the codes each reports, then exit.")
+    var listChecks = false
+
+    @Option(help: ArgumentHelp("Known command ids, one UUID per line: dangling causation ids not listed are ORPHAN_CAUSATION.", valueName: "FILE"))
+    var commands: String?
+
+    func validate() throws {
+        let known = Set(Checks.names)
+        for n in only + skip where !known.contains(n) {
+            throw ValidationError("unknown check '\(n)'; the checks are: \(Checks.names.joined(separator: ", "))")
+        }
+    }
+
+    func selection(_ seals: SealsOptions) -> CheckSelection {
+        let known = Set(Checks.names)
+        return CheckSelection(names: (only.isEmpty ? known : Set(only)).subtracting(skip), commandsFile: commands,
+                              sealsFile: seals.seals, sealsPublicKeyFile: seals.sealsPublicKey)
+    }
+}
+
+/// `--seals` and `--seals-public-key`: verify, reconcile, evidence and seal.
+struct SealsOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A seal file written by `ledger-audit seal`: every seal is checked against the store (SEAL_BROKEN when sealed history changed), and seal-proof.json is written.", valueName: "FILE"))
+    var seals: String?
+
+    @Option(name: .customLong("seals-public-key"), help: ArgumentHelp("With --seals: the sealer's public key (from keygen); every seal must carry its valid signature.", valueName: "FILE"))
+    var sealsPublicKey: String?
+
+    func validate() throws {
+        if sealsPublicKey != nil && seals == nil { throw ValidationError("--seals-public-key goes with --seals") }
+    }
+}
+
+/// `--projection`: reconcile and evidence, with a file source.
+struct ProjectionOptions: ParsableArguments {
+    @Option(name: .customLong("projection"), help: ArgumentHelp("With a file source: a COPY-CSV of a projection table, as FILE or TABLE=FILE (repeatable).", valueName: "[TABLE=]FILE"))
+    var files: [String] = []
+}
 
 /// `--as-of` and friends: ISO 8601 with an offset, or epoch ms.
-func parseInstant(_ text: String?, option: String) throws -> Int64? {
+func instant(_ text: String?, _ option: String) throws -> Int64? {
     guard let text else { return nil }
     guard let us = Instant.parseCommandLineUs(text) else {
-        throw ToolFailure(status: .usage, message: "\(option) '\(text)' is not an instant: give ISO 8601 with a zone offset (2026-05-03T14:23:00+02:00) or epoch milliseconds")
+        throw ValidationError("\(option) '\(text)' is not an instant: give ISO 8601 with a zone offset (2026-05-03T14:23:00+02:00) or epoch milliseconds")
     }
     return us
 }
 
-/// The catalog in force, and where it came from (for the report header).
-struct LoadedCatalog {
-    var catalog: Catalog
-    var file: String
-    var text: String
-}
-
-func loadCatalog(_ path: String?) throws -> LoadedCatalog {
-    guard let path else {
-        return LoadedCatalog(catalog: CatalogLoader.reference(), file: "(built-in reference catalog)", text: ReferenceCatalog.yaml)
-    }
-    guard let text = readTextFile(path) else {
-        throw ToolFailure(status: .usage, message: "cannot read the catalog \(path)")
-    }
+/// Runs a plan on the opened session, prints what each report says, and ends the process with
+/// the run's exit status.
+func execute(_ plan: AuditPlan, in session: AuditSession, quiet: Bool) throws {
+    let progress = ProgressLine(quiet: quiet)
+    let outcome: AuditOutcome
     do {
-        return LoadedCatalog(catalog: try CatalogLoader.load(yaml: text, file: path), file: path, text: text)
-    } catch {
-        throw ToolFailure(status: .usage, message: "configuration error: \(error.description)")
+        defer { progress.finish() }
+        outcome = try AuditEngine.run(plan, in: session, progress: progress.update)
     }
-}
-
-func readTextFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; return nil }
-        if n == 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
-    }
-    return String(validating: bytes, as: UTF8.self)
-}
-
-/// An opened source: the adapter, and the PostgreSQL session when there is one (for projections).
-struct OpenedSource {
-    var source: any EventSource
-    var session: PostgresSession?
-    var eventIdsMayRepeat: Bool
-}
-
-func openSource(_ text: String?, catalog: Catalog) throws -> OpenedSource {
-    let value = text ?? ""
-    let isConnection = value.isEmpty || value.hasPrefix("postgresql://") || value.hasPrefix("postgres://") || value.contains("=")
-    if !isConnection {
-        guard value.hasSuffix(".jsonl") || value.hasSuffix(".ndjson") || value.hasSuffix(".csv") else {
-            throw ToolFailure(status: .usage, message: "--source '\(ConnectionString.redacted(value))' is neither a file extract (.jsonl, .csv) nor a PostgreSQL connection (postgresql://… or key=value)")
-        }
-        do {
-            return OpenedSource(source: try FileExtractSource(path: value), session: nil, eventIdsMayRepeat: true)
-        } catch {
-            throw ToolFailure(status: .source, message: error.description)
+    if !quiet {
+        for report in outcome.reports {
+            for line in report.summaryLines { print(TerminalText.safe(line)) }
+            if report.kind != "reconcile" { print("report: " + report.files.joined(separator: ", ")) }
         }
     }
-    do {
-        let session = try PostgresSession(conninfo: value)
-        return OpenedSource(source: PostgresEventSource(session: session, store: catalog.store), session: session, eventIdsMayRepeat: false)
-    } catch {
-        throw ToolFailure(status: .source, message: error.description)
-    }
+    if outcome.failed { throw ExitCode(ExitStatus.findings.rawValue) }
 }

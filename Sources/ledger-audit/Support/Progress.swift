@@ -1,21 +1,10 @@
 import LedgerAuditCore
+import LedgerAuditEngine
 #if canImport(Glibc)
 import Glibc
 #endif
 
-func monotonicMs() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-}
-
-func wallClockUs() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
-}
-
-/// A progress line on stderr (events, events/s) for runs over a second, only on a terminal.
+/// A progress line on stderr (rows, rows/s) for runs over a second, only on a terminal.
 final class ProgressLine {
     let enabled: Bool
     let startMs = monotonicMs()
@@ -37,15 +26,4 @@ final class ProgressLine {
     func finish() {
         if drawn { writeStderr("\r\u{1B}[K") }
     }
-}
-
-/// 1234567 → "1,234,567" for people (CSV keeps plain integers).
-func grouped(_ n: Int) -> String {
-    let s = String(n.magnitude)
-    var out = ""
-    for (i, c) in s.enumerated() {
-        if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
-        out.append(c)
-    }
-    return (n < 0 ? "-" : "") + out
 }

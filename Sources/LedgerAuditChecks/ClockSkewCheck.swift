@@ -1,3 +1,4 @@
+import LedgerAuditCore
 /// `CLOCK_SKEW`: `hlc_physical` and `recorded_at` further apart than the catalog's bound.
 public final class ClockSkewCheck: Check {
     public static let name = "clock-skew"
@@ -6,7 +7,7 @@ public final class ClockSkewCheck: Check {
 
     let boundUs: Int64
 
-    public init(boundMs: Int64) { boundUs = boundMs * 1000 }
+    public init(context: CheckContext) { boundUs = context.catalog.clockSkewMaxMs * 1000 }
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         let (skew, overflow) = event.recordedAtUs.subtractingReportingOverflow(event.hlcPhysicalMs &* 1000)

@@ -1,3 +1,4 @@
+import LedgerAuditCore
 /// `STREAM_GAP` and `STREAM_ORDER`: each aggregate's stream starts at version 1, skips none, and
 /// its versions follow HLC order. Memory: one small record per aggregate (~100 bytes), plus the
 /// versions seen ahead of a gap until it fills.
@@ -18,7 +19,7 @@ public final class StreamCheck: Check {
 
     var streams: [EventID: StreamState] = [:]
 
-    public init() {}
+    public init(context: CheckContext) {}
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
@@ -48,7 +49,7 @@ public final class StreamCheck: Check {
         streams[event.aggregateId] = s
     }
 
-    public func finish(book: BalanceBook, findings: inout FindingLog) {
+    public func finish(_ end: CheckEnd, findings: inout FindingLog) -> CheckReport {
         for (aggregate, s) in streams where !s.ahead.isEmpty {
             // Each run of missing versions is reported at the event right after it.
             var next = s.nextVersion
@@ -63,5 +64,6 @@ public final class StreamCheck: Check {
                 next = v + 1
             }
         }
+        return CheckReport()
     }
 }

@@ -6,11 +6,27 @@ import LedgerAuditCore
 /// (the trigger is taken to raise; its body is not inspected); only a BEFORE TRUNCATE trigger
 /// blocks TRUNCATE, since rules never fire on it. Roles other than the owner holding UPDATE,
 /// DELETE or TRUNCATE, and the application's role owning the table, are gaps too.
-public enum AppendOnlyCheck {
+public final class AppendOnlyCheck: Check {
     public static let name = "append-only"
     public static let summary = "the database refuses UPDATE, DELETE and TRUNCATE on the event table (PostgreSQL only)"
+    public static let codes: [FindingCode] = [.appendOnlyGap]
+    public static var input: CheckInput { .storeCatalog }
 
-    public static func run(session: PostgresSession, store: StoreLocation, applicationRole: String?) throws -> [Finding] {
+    public static func notApplicable(_ context: CheckContext) -> String? {
+        context.sourceHasStoreCatalog ? nil : "needs a PostgreSQL source"
+    }
+
+    let location: StoreLocation
+
+    public init(context: CheckContext) { location = context.catalog.store }
+
+    public func finish(_ end: CheckEnd, findings: inout FindingLog) throws -> CheckReport {
+        guard let store = end.store else { return CheckReport(note: "needs a PostgreSQL source") }
+        for f in try AppendOnlyCheck.run(store: store, location: location, applicationRole: location.applicationRole) { findings.append(f) }
+        return CheckReport(note: "from the PostgreSQL catalogs")
+    }
+
+    public static func run(store session: any StoreCatalog, location store: StoreLocation, applicationRole: String?) throws -> [Finding] {
         let table = "\(store.schema).\(store.table)"
         let rows = try session.query("""
             SELECT c.oid::text, pg_get_userbyid(c.relowner)

@@ -1,3 +1,4 @@
+import LedgerAuditCore
 /// `MISSING_ACTOR`: a money event with no `user_id` where the catalog requires one.
 public final class MissingActorCheck: Check {
     public static let name = "missing-actor"
@@ -6,7 +7,7 @@ public final class MissingActorCheck: Check {
 
     let catalog: Catalog
 
-    public init(catalog: Catalog) { self.catalog = catalog }
+    public init(context: CheckContext) { catalog = context.catalog }
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         guard event.userId == nil, catalog.events[event.eventType]?.requiresActor == true, catalog.events[event.eventType]?.movesMoney == true else { return }

@@ -1,3 +1,4 @@
+import LedgerAuditCore
 /// `ORPHAN_CAUSATION`, `CAUSATION_CYCLE`, `CAUSE_AFTER_EFFECT` over the causation graph.
 /// Memory is one node per event (~100 bytes with the dictionary: id, cause, aggregate, HLC),
 /// plus the effects still waiting for a cause not yet seen. Chains are followed iteratively,
@@ -23,8 +24,14 @@ public final class CausationCheck: Check {
     /// Effects whose cause came later in global order: the only places a cycle can close.
     var forwardEdges: [EventID] = []
 
-    public init(catalog: Catalog, context: CheckContext) {
-        self.catalog = catalog
+    public static func note(_ context: CheckContext) -> String {
+        context.commandRegistry.map { "command registry of \($0.count) ids" } ?? (context.catalog.danglingCausation == .defect
+            ? "no command registry; dangling causation ids are defects (catalog)"
+            : "ran without a command registry: dangling causation ids are taken as command ids and not reported")
+    }
+
+    public init(context: CheckContext) {
+        catalog = context.catalog
         registry = context.commandRegistry
     }
 
@@ -57,7 +64,7 @@ public final class CausationCheck: Check {
         }
     }
 
-    public func finish(book: BalanceBook, findings: inout FindingLog) {
+    public func finish(_ end: CheckEnd, findings: inout FindingLog) -> CheckReport {
         for (cause, effects) in waiting {
             let isDefect: Bool
             let why: String
@@ -97,5 +104,6 @@ public final class CausationCheck: Check {
                 current = nodes[c]?.causationId
             }
         }
+        return CheckReport()
     }
 }

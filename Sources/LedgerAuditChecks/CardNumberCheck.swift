@@ -1,3 +1,4 @@
+import LedgerAuditCore
 /// `CARD_NUMBER_EXPOSED`: a Luhn-valid 13–19 digit card number in any string or integer in
 /// payload or metadata, reported with the event, the JSON path and the masked value only.
 public final class CardNumberCheck: Check {
@@ -5,7 +6,7 @@ public final class CardNumberCheck: Check {
     public static let summary = "card numbers (PAN) stored in clear in payload or metadata"
     public static let codes: [FindingCode] = [.cardNumberExposed]
 
-    public init() {}
+    public init(context: CheckContext) {}
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }

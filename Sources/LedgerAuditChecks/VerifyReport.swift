@@ -1,3 +1,4 @@
+import LedgerAuditCore
 /// Sections of the verify report: the checks that ran, money in limbo with its aging. Pure.
 public enum VerifyReport {
     public static let limboColumns = ["account", "currency", "hold_key", "amount_minor", "since_hlc_physical", "age_hours", "correlation_id", "last_event_id"]
@@ -38,7 +39,7 @@ public enum VerifyReport {
         )
     }
 
-    public static func checksSection(_ runs: [(name: String, codes: [FindingCode], ran: Bool, note: String)]) -> ReportSection {
+    public static func checksSection(_ runs: [CheckRun]) -> ReportSection {
         ReportSection(id: "checks", title: "Checks", tables: [
             ReportTable(csvName: nil, xmlRow: "checkRun", title: "Checks run", columns: checkColumns, rows: runs.map {
                 [.ledgerText($0.name), .ledgerText($0.codes.map(\.rawValue).joined(separator: " ")), .ledgerText($0.ran ? "ran" : "skipped"), .ledgerText($0.note)]

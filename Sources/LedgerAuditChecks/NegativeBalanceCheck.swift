@@ -1,3 +1,4 @@
+import LedgerAuditCore
 /// `NEGATIVE_BALANCE`: at the exact event where an account that may not go negative goes from
 /// zero or more to below zero, with the balance before and after.
 public final class NegativeBalanceCheck: Check {
@@ -8,7 +9,7 @@ public final class NegativeBalanceCheck: Check {
     let catalog: Catalog
     var mayGoNegativeCache: [String: Bool] = [:]
 
-    public init(catalog: Catalog) { self.catalog = catalog }
+    public init(context: CheckContext) { catalog = context.catalog }
 
     func mayGoNegative(_ account: String) -> Bool {
         if let v = mayGoNegativeCache[account] { return v }

@@ -1,3 +1,4 @@
+import LedgerAuditCore
 /// `MONEY_IN_LIMBO`: money that arrived in a transit account (reservation, escrow, seller
 /// pending) and has not left it `limbo_after` after it arrived, as of T. Holds are keyed by
 /// the catalog's `hold_key` payload field; money leaves a hold oldest lot first, and leaves
@@ -48,9 +49,16 @@ public final class LimboCheck: Check {
     var ruleCache: [String: AccountRule?] = [:]
     public private(set) var openHolds: [OpenHold] = []
 
-    public init(catalog: Catalog, measuredAtUs: Int64) {
-        self.catalog = catalog
-        measuredAtMs = Instant.floorDivMod(measuredAtUs, 1000).0
+    public init(context: CheckContext) {
+        catalog = context.catalog
+        measuredAtMs = Instant.floorDivMod(context.measuredAtUs, 1000).0
+    }
+
+    public static func note(_ context: CheckContext) -> String { "ages measured to " + Instant.iso8601(us: context.measuredAtUs) }
+
+    /// Skipped, the report still has its limbo section, saying so.
+    public static func sectionsWhenSkipped(_ context: CheckContext) -> [ReportSection] {
+        [VerifyReport.limboSection([], catalog: context.catalog, ran: false)]
     }
 
     func transitRule(_ account: String) -> AccountRule? {
@@ -118,7 +126,7 @@ public final class LimboCheck: Check {
         }
     }
 
-    public func finish(book: BalanceBook, findings: inout FindingLog) {
+    public func finish(_ end: CheckEnd, findings: inout FindingLog) -> CheckReport {
         for (id, hold) in holds {
             let total = hold.totalMinor
             guard total > 0, hold.head < hold.lots.count else { continue }
@@ -134,6 +142,7 @@ public final class LimboCheck: Check {
                                     evidence: [("hold_key", id.key), ("since", Instant.iso8601(ms: oldest.arrivedMs)), ("age_hours", LimboCheck.hours(age)), ("correlation_id", oldest.correlationId.description)]))
         }
         openHolds.sort { ($0.account, $0.currency, $0.holdKey) < ($1.account, $1.currency, $1.holdKey) }
+        return CheckReport(sections: [VerifyReport.limboSection(openHolds, catalog: catalog, ran: true)])
     }
 
     /// Hours with two decimals, rounded half up, from integer milliseconds (no floating point).

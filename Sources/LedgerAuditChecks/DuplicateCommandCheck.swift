@@ -1,3 +1,4 @@
+import LedgerAuditCore
 /// `DUPLICATE_COMMAND`: the same money movement (type, aggregate, correlation, amount by value)
 /// recorded twice — the idempotency guard failed. Both events are recorded movements and both
 /// move money; the finding sits on the later one. Memory: ~60 bytes per money event.
@@ -23,7 +24,7 @@ public final class DuplicateCommandCheck: Check {
 
     var firstSeen: [Key: EventID] = [:]
 
-    public init() {}
+    public init(context: CheckContext) {}
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         guard case .moves(let postings) = outcome else { return }

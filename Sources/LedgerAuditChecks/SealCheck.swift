@@ -1,0 +1,46 @@
+import LedgerAuditCore
+import LedgerAuditEvidence
+
+/// A seal file to check, read before the run (its chain is checked as it is read).
+public struct SealInput: Sendable {
+    public var path: String
+    public var records: [SealRecord]
+    public var chainProblems: [String]
+    /// With `--seals-public-key`: every seal must carry this key's valid signature.
+    public var publicKey: PublicKey?
+
+    public init(path: String, records: [SealRecord], chainProblems: [String], publicKey: PublicKey?) {
+        self.path = path
+        self.records = records
+        self.chainProblems = chainProblems
+        self.publicKey = publicKey
+    }
+}
+
+/// `SEAL_BROKEN`: every earlier seal's root is recomputed over the store as read now, and the
+/// current tree must extend it (RFC 6962 consistency proof). Seals cover the whole store, so the
+/// engine runs this check over every event of the snapshot whatever the report's as-of.
+/// Memory: 48 bytes an event (leaf hash and id).
+public final class SealCheck: Check {
+    public static let name = "seals"
+    public static let summary = "events covered by earlier seals are unchanged and the store extends them (with --seals)"
+    public static let codes: [FindingCode] = [.sealBroken]
+    public static var readsCanonicalEncoding: Bool { true }
+    public static func isRequested(_ context: CheckContext) -> Bool { context.seals != nil }
+
+    let input: SealInput?
+    let leaves = SealLeafCollector()
+
+    public init(context: CheckContext) { input = context.seals }
+
+    public func canonical(_ bytes: UnsafeRawBufferPointer, event: EventRecord) { leaves.canonical(bytes, event: event) }
+
+    public func finish(_ end: CheckEnd, findings: inout FindingLog) -> CheckReport {
+        guard let input else { return CheckReport() }
+        let v = SealVerification.check(records: input.records, chainProblems: input.chainProblems, sealsPath: input.path, current: leaves, sealKey: input.publicKey)
+        for f in v.findings { findings.append(f) }
+        let note = "\(v.outcomes.count) seals from \(input.path) against \(v.currentSize) events; "
+            + (input.publicKey == nil ? "signatures not checked (no --seals-public-key)" : "each signed by the given key")
+        return CheckReport(note: note, sections: [v.section], files: [ReportFile(name: "seal-proof.json", text: v.proofJSON)])
+    }
+}

@@ -1,0 +1,176 @@
+import LedgerAuditChecks
+import LedgerAuditCore
+import LedgerAuditReports
+
+/// A report assembled from its lane, before it is written.
+struct Assembled {
+    var report: Report
+    var findings: FindingLog
+    var summaryLines: [String]
+    var failed: Bool
+    /// Files already written during the pass that the report lists (the journal).
+    var streamedFiles: [String] = []
+    /// Files the report carries beside its formats (`seal-proof.json`).
+    var extraFiles: [ReportFile] = []
+    /// After the report is written (metrics, summary JSON, a new seal): may fail with exit 4.
+    var afterWrite: ((_ written: [String]) throws(AuditFailure) -> [String])?
+    /// A summary that names the written report (reconcile's one line).
+    var summaryAfterWrite: ((_ written: [String]) -> [String])?
+}
+
+/// The last stage: every report assembled from its lane and written in its formats.
+enum Render {
+    static func reports(_ work: RunWork, session: AuditSession, failOn: Severity) throws(AuditFailure) -> AuditOutcome {
+        var produced: [ProducedReport] = []
+        for report in work.reports {
+            let assembled = try assemble(report, session: session, failOn: failOn)
+            var files = try write(assembled, output: report.request.output, catalog: session.catalog.catalog)
+            if let after = assembled.afterWrite { files += try after(files) }
+            produced.append(ProducedReport(kind: report.request.kind.name, report: assembled.report, result: report.lane.result!,
+                                           findings: assembled.findings, files: files, summaryLines: assembled.summaryAfterWrite?(files) ?? assembled.summaryLines,
+                                           failed: assembled.failed))
+        }
+        return AuditOutcome(reports: produced, extractPath: work.extract?.file.finalPath)
+    }
+
+    static func assemble(_ work: ReportWork, session: AuditSession, failOn: Severity) throws(AuditFailure) -> Assembled {
+        let facts = ReportFacts(work: work, session: session, failOn: failOn)
+        switch (work.request.kind, work.watch) {
+        case (.balances(let filters, let fromUs, _), .balances(let start, let journal)):
+            return BalancesAssembly.assemble(facts, filters: filters, fromUs: fromUs, start: start, journal: journal)
+        case (.verify, .verify):
+            return VerifyAssembly.assemble(facts)
+        case (.reconcile(let options), .reconcile(let projections)):
+            return ReconcileAssembly.assemble(facts, options: options, projections: projections, second: work.second, startedMs: session.startedMs)
+        case (.statement(let accounts, let fromUs, _), .statement(let collector, let streams)):
+            return StatementAssembly.assemble(facts, accounts: accounts, fromUs: fromUs, collector: collector, streams: streams)
+        case (.traceAccounts(let accounts, _), .traceAccounts(let statement, let index, let lots)):
+            return TraceAssembly.accounts(facts, accounts: accounts, statement: statement, index: index, lots: lots)
+        case (.traceEvent(let id), .traceEvent(_, let index)):
+            return TraceAssembly.event(facts, id: id, index: index, second: work.second)
+        case (.seal(let sealsFile, _, _), .seal(let leaves)):
+            return try SealAssembly.assemble(facts, sealsFile: sealsFile, leaves: leaves)
+        default:
+            preconditionFailure("a report's watch does not match its kind")
+        }
+    }
+
+    /// Every requested format, then run.json. Returns the files written.
+    static func write(_ assembled: Assembled, output: ReportOutput, catalog: Catalog) throws(AuditFailure) -> [String] {
+        let options = RenderOptions(templatesDirectory: output.templatesDirectory, exponentOf: { catalog.currencies.exponent(of: $0) ?? 2 })
+        let renderers: [any ReportRenderer]
+        do { renderers = try Renderers.make(output.formats, options: options) } catch { throw .usage(error.description) }
+        do {
+            try AtomicFile.makeDirectory(output.folder)
+            var written: [String] = []
+            for renderer in renderers {
+                written += try renderer.write(assembled.report, to: output.folder)
+                if type(of: renderer).format == CSVFormat.format { written += assembled.streamedFiles }
+            }
+            let runPath = output.folder + "/run.json"
+            try AtomicFile.writeWhole(runPath, RunJSON.render(assembled.report.header, files: written.map { String($0.split(separator: "/").last ?? "") }))
+            for file in assembled.extraFiles { try AtomicFile.writeWhole(output.folder + "/" + file.name, file.text) }
+            return written + [runPath]
+        } catch {
+            throw .output(error.description)
+        }
+    }
+}
+
+/// What every assembly reads: the lane's result, the report's findings and checks, the header.
+struct ReportFacts {
+    let work: ReportWork
+    let session: AuditSession
+    let failOn: Severity
+    var catalog: Catalog { session.catalog.catalog }
+    var result: ReplayResult { work.lane.result! }
+    var scope: ReportScope { work.request.scope }
+
+    /// Check results in registry order: event checks from the lane that ran each, store checks.
+    var checkResults: [CheckResult] {
+        Checks.all.compactMap { type in
+            if let lane = work.checkLanes[type.name] { return lane.checkResult(type.name) }
+            return work.storeCheckResults.first { $0.name == type.name }
+        }
+    }
+
+    /// The replay's findings and every check's.
+    func findings(adding extra: [Finding] = []) -> FindingLog {
+        var log = result.findings
+        for r in checkResults { log.merge(r.findings) }
+        for f in extra { log.append(f) }
+        return log
+    }
+
+    func header(_ kind: String, findings: FindingLog, fromUs: Int64? = nil, notes extra: [String] = []) -> ReportHeader {
+        var notes = result.source.notes
+        if findings.droppedCount > 0 {
+            notes.append("\(findings.droppedCount) findings past the limit of \(Limits.findingsKeptMax) are counted but not listed")
+        }
+        let facts = session.facts
+        return ReportHeader(
+            reportKind: kind, asOfUs: scope.asOfUs, timeBasis: scope.basis, source: session.source.redactedDescription,
+            catalogFile: session.catalog.file, catalogSHA256: SHA256Hex.of(session.catalog.text), population: result.population,
+            controlTotals: result.controlTotals, conservation: result.conservation,
+            eventsDigestSHA256: work.lane.watchResults.digestHex, toolVersion: facts.toolVersion, gitRevision: facts.gitRevision,
+            generatedAtUs: facts.clockUs(), runBy: facts.runBy, notes: notes + work.request.notes + extra, fromUs: fromUs, knownAtUs: scope.knownAtUs
+        )
+    }
+
+    func failed(_ findings: FindingLog) -> Bool { findings.count(atLeast: failOn) > 0 || !result.conservation.holds }
+
+    /// The summary `balances` and `verify` print.
+    func summaryLines(_ findings: FindingLog) -> [String] {
+        let p = result.population
+        let asOf = scope.asOfUs.map { Instant.iso8601(us: $0) } ?? "all events"
+        let net = result.conservation.netByCurrency.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        var lines = [
+            "events read \(grouped(p.eventsRead)), in scope \(grouped(p.eventsInScope)), quarantined \(grouped(p.eventsQuarantined)), malformed rows \(grouped(p.rowsMalformed)), unknown types \(grouped(p.eventsUnknownType))",
+            "accounts \(grouped(result.book.accountCount)), postings \(grouped(p.postings)); as of \(asOf) (time basis \(scope.basis.rawValue))",
+            "conservation " + (result.conservation.holds ? "holds" : "BROKEN") + (net.isEmpty ? "" : " (sum per currency: \(net))"),
+        ]
+        if result.source.reorderedFromWriteOrder { lines.append("note: the extract was not in global order; it was sorted before replay") }
+        let bySeverity = Severity.allCases.compactMap { s in findings.countBySeverity[s].map { "\(s.rawValue) \($0)" } }
+        lines.append("findings " + (bySeverity.isEmpty ? "none" : bySeverity.joined(separator: ", ")))
+        return lines
+    }
+
+    /// The checks table and the sections the checks own, in registry order (verify, reconcile).
+    func checkSections() -> (sections: [ReportSection], files: [ReportFile]) {
+        guard let selection = work.checks else { return ([], []) }
+        let context = work.checkContext
+        let results = checkResults
+        var sections: [ReportSection] = []
+        var runs: [CheckRun] = []
+        var files: [ReportFile] = []
+        for type in Checks.all where type.isRequested(context) {
+            let selected = selection.names.contains(type.name)
+            let notApplicable = type.notApplicable(context)
+            let result = results.first { $0.name == type.name }
+            let ran = selected && notApplicable == nil && result != nil
+            if ran, let result {
+                sections += result.sections
+                files += result.files
+            } else {
+                sections += type.sectionsWhenSkipped(context)
+            }
+            let note: String
+            if ran, let r = result, !r.note.isEmpty { note = r.note }
+            else if selected, let why = notApplicable { note = why }
+            else { note = type.note(context) }
+            runs.append(CheckRun(name: type.name, codes: type.codes, ran: ran, note: note))
+        }
+        return (sections + [VerifyReport.checksSection(runs)], files)
+    }
+}
+
+/// 1234567 → "1,234,567" for people (CSV keeps plain integers).
+public func grouped(_ n: Int) -> String {
+    let s = String(n.magnitude)
+    var out = ""
+    for (i, c) in s.enumerated() {
+        if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return (n < 0 ? "-" : "") + out
+}

@@ -1,0 +1,49 @@
+import LedgerAuditChecks
+import LedgerAuditCore
+import LedgerAuditReports
+
+/// The engine: one function that reads as the pipeline, for any plan.
+public enum AuditEngine {
+    /// read → decode → order → post → fold → check → render.
+    ///
+    /// - read, decode, order: the session's source adapter (`LedgerAuditSources`) streams rows in
+    ///   global order, decoded to `EventRecord`s or quarantined as malformed;
+    /// - post: the catalog's rules (`PostingRules`), once an event however many reports read it;
+    /// - fold: each lane (a distinct scope) folds the events it includes into its balances
+    ///   (`Fold`), with the report observers that need them (journal, statements, lots…);
+    /// - check: the event checks watch each lane's fold (`LaneWatchers`, on a worker thread when
+    ///   CPU-bound), then every check returns its findings and sections; store checks read the
+    ///   database catalogs;
+    /// - render: each report is assembled from its lane (`Assembly/`) and written in its formats.
+    ///
+    /// The events are read once; a second, narrow pass runs only where the first decides what it
+    /// looks for (the event that explains a mismatch, what traced events moved).
+    public static func run(_ plan: AuditPlan, in session: AuditSession, progress: ((Int) -> Void)? = nil) throws(AuditFailure) -> AuditOutcome {
+        let inputs = try RunInputs.read(for: plan, in: session)
+        let work = try RunWork(plan: plan, inputs: inputs, session: session)
+        let sourceReport = try readOnce(session, into: work, progress: progress)
+        try work.finish(source: sourceReport, store: session.database)
+        try SecondPass.explain(work, session: session)
+        return try Render.reports(work, session: session, failOn: plan.failOn)
+    }
+
+    /// The one pass: every row once, its posting verdict once, to every lane that includes it.
+    static func readOnce(_ session: AuditSession, into work: RunWork, progress: ((Int) -> Void)?) throws(AuditFailure) -> SourceReport {
+        let rules = PostingRules(catalog: session.catalog.catalog)
+        let lanes = work.lanes
+        var rows = 0
+        do {
+            return try session.source.stream(scope: work.readScope) { row in
+                rows += 1
+                var posted: PostingOutcome?
+                if case .event(let e) = row, lanes.count > 1 { posted = rules.post(e) }
+                for lane in lanes { lane.accept(row, posted: posted) }
+                if let progress, rows % 65_536 == 0 { progress(rows) }
+            }
+        } catch let failure as AuditFailure {
+            throw failure
+        } catch {
+            throw .source("reading the source failed: \(error)")
+        }
+    }
+}

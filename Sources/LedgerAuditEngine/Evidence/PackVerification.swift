@@ -1,0 +1,57 @@
+import Foundation
+import LedgerAuditEvidence
+import ZIPFoundation
+
+/// `verify-pack`: whether a pack (folder or zip) is complete, unaltered and signed.
+public enum PackVerification {
+    public struct Verdict: Sendable {
+        public var ok: Bool
+        public var lines: [String]
+    }
+
+    public static func verify(_ pack: String, publicKeyFile: String?) throws(AuditFailure) -> Verdict {
+        let key = try publicKeyFile.map(KeyFiles.publicKey)
+        let fm = FileManager.default
+        var bag = pack
+        var unpacked: String?
+        defer { if let unpacked { try? fm.removeItem(atPath: unpacked) } }
+        if pack.hasSuffix(".zip") {
+            let folder = NSTemporaryDirectory() + "ledger-audit-verify-pack-\(getpid())-\(UUID().uuidString.prefix(8))"
+            unpacked = folder
+            do {
+                try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                try fm.unzipItem(at: URL(fileURLWithPath: pack), to: URL(fileURLWithPath: folder))
+            } catch {
+                throw .usage("\(pack) is not a readable zip: \(error)")
+            }
+            let top = (try? fm.contentsOfDirectory(atPath: folder)) ?? []
+            guard top.count == 1 else { return Verdict(ok: false, lines: ["\(pack) should hold one bag folder, holds \(top.count) entries", "pack NOT OK: 1 problem"]) }
+            bag = folder + "/" + top[0]
+        }
+        let problems = Bag.verify(bag, publicKey: key)
+        guard problems.isEmpty else {
+            return Verdict(ok: false, lines: problems + ["pack NOT OK: \(problems.count) problem\(problems.count == 1 ? "" : "s")"])
+        }
+        let info = Bag.parseInfo((try? String(contentsOfFile: bag + "/bag-info.txt", encoding: .utf8)) ?? "")
+        let oxum = info.first { $0.0 == "Payload-Oxum" }?.1 ?? "?"
+        let signer = info.first { $0.0 == "Ledger-Audit-Signing-Key-Fingerprint" }?.1
+        return Verdict(ok: true, lines: ["pack OK: \(pack) is complete and unaltered (Payload-Oxum \(oxum))"
+            + (signer.map { "; signed by \($0)" + (key == nil ? " (checked with the key inside the pack: give --public-key to check who signed)" : "") } ?? "; not signed")])
+    }
+}
+
+extension KeyFiles {
+    /// `keygen`: a new Ed25519 pair, never over an existing file. Returns the fingerprint.
+    public static func generate(_ out: String) throws(AuditFailure) -> String {
+        let fm = FileManager.default
+        for path in [out, out + ".pub"] where fm.fileExists(atPath: path) {
+            throw .usage("\(path) exists; keygen never overwrites a key")
+        }
+        let key = SigningKey()
+        guard fm.createFile(atPath: out, contents: Data(key.fileText.utf8), attributes: [.posixPermissions: 0o600]),
+              fm.createFile(atPath: out + ".pub", contents: Data(key.publicKey.fileText.utf8)) else {
+            throw .output("cannot write \(out)")
+        }
+        return key.publicKey.fingerprint
+    }
+}

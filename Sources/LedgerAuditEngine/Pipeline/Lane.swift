@@ -1,0 +1,80 @@
+import LedgerAuditChecks
+import LedgerAuditCore
+import LedgerAuditReports
+
+/// One scope of a run and everything that watches it: its own fold (balances, counts, control
+/// totals, the replay's findings), the report observers that need its events, and its watchers
+/// (events digest, event checks). Lanes of different scopes share one pass over the source.
+final class Lane {
+    let scope: ReplayScope
+    var observers: [any ReplayObserver] = []
+    var checkNames: Set<String> = []
+    var checkContext: CheckContext?
+    var wantsDigest = false
+    /// Main-thread readers of the canonical encoding (a seal being appended).
+    var canonicalSinks: [any CanonicalEventSink] = []
+
+    private(set) var fold: Fold?
+    private var watch: (any LaneWatch)?
+    private(set) var result: ReplayResult?
+    private(set) var watchResults = WatchResults(digestHex: nil, checks: [])
+
+    init(scope: ReplayScope) { self.scope = scope }
+
+    /// Made once every report has added what it needs.
+    func start(catalog: Catalog, eventIdsMayRepeat: Bool, defaultContext: CheckContext) {
+        let context = checkContext ?? defaultContext
+        let names = Checks.all.filter { $0.input == .events && checkNames.contains($0.name) }.map { $0.name }
+        let spec = WatchSpec(digest: wantsDigest || !canonicalSinks.isEmpty, checkNames: names, context: context)
+        let watch: any LaneWatch
+        if names.isEmpty {
+            watch = InlineWatch(spec, extraSinks: canonicalSinks)
+        } else {
+            watch = WorkerWatch(spec)
+            // The digest is on the worker: a main-thread sink encodes for itself.
+            observers += canonicalSinks.map(SelfEncodingSink.init)
+        }
+        self.watch = watch
+        fold = Fold(catalog: catalog, observers: observers + [watch], eventIdsMayRepeat: eventIdsMayRepeat)
+    }
+
+    func accept(_ row: SourceRow, posted: PostingOutcome?) {
+        if case .event(let e) = row, !scope.includes(e) { return }
+        fold!.accept(row, posted: posted)
+    }
+
+    func finish(source: SourceReport) throws(AuditFailure) {
+        result = fold!.finish(source: source)
+        do { watchResults = try watch!.results() } catch { throw .source("a check failed: \(error)") }
+    }
+
+    func checkResult(_ name: String) -> CheckResult? { watchResults.checks.first { $0.name == name } }
+}
+
+/// A canonical-encoding reader on a lane whose digest runs elsewhere: it encodes each event itself.
+final class SelfEncodingSink: ReplayObserver {
+    let sink: any CanonicalEventSink
+    var line: [UInt8] = []
+    init(_ sink: any CanonicalEventSink) { self.sink = sink }
+    func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
+        line.removeAll(keepingCapacity: true)
+        CanonicalEvent.encode(event, into: &line)
+        line.withUnsafeBytes { sink.canonical($0, event: event) }
+    }
+}
+
+extension ReplayScope {
+    /// The narrowest scope that holds both (what one pass must read for several lanes).
+    func union(_ other: ReplayScope) -> ReplayScope {
+        func loosest<T: Comparable>(_ a: T?, _ b: T?) -> T? {
+            guard let a, let b else { return nil }
+            return max(a, b)
+        }
+        var ids: [EventID]?
+        if let a = aggregateIds, let b = other.aggregateIds { ids = a + b.filter { !a.contains($0) } }
+        return ReplayScope(hlcPhysicalMaxMs: loosest(hlcPhysicalMaxMs, other.hlcPhysicalMaxMs),
+                           recordedAtMaxUs: loosest(recordedAtMaxUs, other.recordedAtMaxUs),
+                           globalOrderMax: loosest(globalOrderMax, other.globalOrderMax),
+                           aggregateIds: ids)
+    }
+}

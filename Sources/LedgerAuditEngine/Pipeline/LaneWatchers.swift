@@ -1,0 +1,180 @@
+import Dispatch
+import Foundation
+import LedgerAuditChecks
+import LedgerAuditCore
+import LedgerAuditReports
+import Synchronization
+
+/// What a lane's watchers are: values only, so they can be made on the thread that runs them.
+struct WatchSpec: Sendable {
+    var digest: Bool
+    /// Event checks to make, in registry order.
+    var checkNames: [String]
+    var context: CheckContext
+}
+
+/// What the watchers hand back: the events digest and each check's result.
+struct WatchResults: Sendable {
+    var digestHex: String?
+    var checks: [CheckResult]
+}
+
+/// The events digest and the event checks of one lane, on whichever thread made them.
+final class LaneWatchers {
+    let digest: EventsDigest?
+    let checks: [any Check]
+    var logs: [FindingLog]
+
+    init(_ spec: WatchSpec) {
+        let checks: [any Check] = spec.checkNames.compactMap { Checks.named($0) }.map { $0.init(context: spec.context) }
+        let canonicalReaders = checks.filter { type(of: $0).readsCanonicalEncoding }
+        // Seal leaves are the canonical encoding the digest makes anyway: one encoding an event.
+        digest = spec.digest || !canonicalReaders.isEmpty ? EventsDigest() : nil
+        digest?.sinks = canonicalReaders.map(CanonicalToCheck.init)
+        self.checks = checks
+        logs = Array(repeating: FindingLog(), count: checks.count)
+    }
+
+    func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting]) {
+        var unused = FindingLog()
+        digest?.observe(event, outcome: outcome, applied: applied, findings: &unused)
+        for i in checks.indices { checks[i].observe(event, outcome: outcome, applied: applied, findings: &logs[i]) }
+    }
+
+    func finish(book: BalanceBook) throws -> WatchResults {
+        var results: [CheckResult] = []
+        for i in checks.indices { results.append(try checks[i].result(CheckEnd(book: book), findings: logs[i])) }
+        return WatchResults(digestHex: digest?.hexDigest(), checks: results)
+    }
+}
+
+/// Hands the digest's canonical bytes to a check that reads them.
+final class CanonicalToCheck: CanonicalEventSink {
+    let check: any Check
+    init(_ check: any Check) { self.check = check }
+    func canonical(_ bytes: UnsafeRawBufferPointer, event: EventRecord) { check.canonical(bytes, event: event) }
+}
+
+/// The watchers of a lane as the fold sees them: inline, or on a worker thread.
+protocol LaneWatch: ReplayObserver {
+    /// After the fold has finished.
+    func results() throws -> WatchResults
+}
+
+/// Inline: the digest alone costs less than handing events to another core, which the
+/// PostgreSQL server needs (measured: 14.7 s against 10.9 s for `balances` at 2M events).
+final class InlineWatch: LaneWatch {
+    let watchers: LaneWatchers
+    var finished: Result<WatchResults, Error>?
+
+    init(_ spec: WatchSpec, extraSinks: [any CanonicalEventSink] = []) {
+        watchers = LaneWatchers(spec)
+        watchers.digest?.sinks += extraSinks
+    }
+
+    func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
+        watchers.observe(event, outcome: outcome, applied: applied)
+    }
+
+    func finish(book: BalanceBook, findings: inout FindingLog) {
+        finished = Result { try watchers.finish(book: book) }
+    }
+
+    func results() throws -> WatchResults {
+        guard let finished else { preconditionFailure("results before the fold finished") }
+        return try finished.get()
+    }
+}
+
+/// One event as the worker sees it: values only.
+struct ObservedEvent: Sendable {
+    var event: EventRecord
+    var outcome: PostingOutcome
+    var applied: [AppliedPosting]
+}
+
+/// The queue between the fold and the worker: bounded (`batchesMax` × `batchEvents` events),
+/// so memory does not grow with events. Sendable by construction: a mutex and semaphores.
+final class BatchChannel: Sendable {
+    static let batchEvents = 2048
+    static let batchesMax = 8
+
+    let batches = Mutex<[[ObservedEvent]]>([])
+    let closingBook = Mutex<BalanceBook?>(nil)
+    let outcome = Mutex<Result<WatchResults, WorkerFailure>?>(nil)
+    let ready = DispatchSemaphore(value: 0)
+    let room = DispatchSemaphore(value: BatchChannel.batchesMax)
+    let done = DispatchSemaphore(value: 0)
+}
+
+struct WorkerFailure: Error, Sendable, CustomStringConvertible {
+    var description: String
+}
+
+/// On a second core: the checks of verify and reconcile are CPU-bound in the client, so they
+/// and the digest run on a worker fed value-typed batches while the fold goes on. Each watcher
+/// still sees every event in global order, so results equal the inline ones (tested). The
+/// watchers are made on the worker from a value spec; only values cross between the threads.
+final class WorkerWatch: LaneWatch {
+    let channel = BatchChannel()
+    var batch: [ObservedEvent] = []
+    var closed = false
+
+    init(_ spec: WatchSpec) {
+        batch.reserveCapacity(BatchChannel.batchEvents)
+        let channel = self.channel
+        let thread = Thread {
+            let watchers = LaneWatchers(spec)
+            while true {
+                channel.ready.wait()
+                if let items = channel.batches.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                    channel.room.signal()
+                    for item in items { watchers.observe(item.event, outcome: item.outcome, applied: item.applied) }
+                    continue
+                }
+                let book = channel.closingBook.withLock { $0 } ?? BalanceBook()
+                let result: Result<WatchResults, WorkerFailure>
+                do { result = .success(try watchers.finish(book: book)) } catch { result = .failure(WorkerFailure(description: "\(error)")) }
+                channel.outcome.withLock { $0 = result }
+                channel.done.signal()
+                return
+            }
+        }
+        thread.name = "ledger-audit checks"
+        thread.start()
+    }
+
+    func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
+        batch.append(ObservedEvent(event: event, outcome: outcome, applied: applied))
+        if batch.count >= BatchChannel.batchEvents { send() }
+    }
+
+    func send() {
+        let items = batch
+        batch = []
+        batch.reserveCapacity(BatchChannel.batchEvents)
+        channel.room.wait()
+        channel.batches.withLock { $0.append(items) }
+        channel.ready.signal()
+    }
+
+    func finish(book: BalanceBook, findings: inout FindingLog) {
+        if !batch.isEmpty { send() }
+        close(book)
+        channel.done.wait()
+    }
+
+    func close(_ book: BalanceBook) {
+        closed = true
+        channel.closingBook.withLock { $0 = book }
+        channel.ready.signal()
+    }
+
+    /// A run that failed mid-way still lets its worker end.
+    deinit { if !closed { close(BalanceBook()) } }
+
+    func results() throws -> WatchResults {
+        guard let outcome = channel.outcome.withLock({ $0 }) else { preconditionFailure("results before the worker finished") }
+        return try outcome.get()
+    }
+}

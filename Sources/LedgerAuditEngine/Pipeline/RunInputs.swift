@@ -1,0 +1,155 @@
+import LedgerAuditChecks
+import LedgerAuditCore
+import LedgerAuditEvidence
+import LedgerAuditSources
+
+/// One projection to reconcile: what the read model says, and where its checkpoint is.
+struct ProjectedInput {
+    var mapping: ProjectionMapping
+    var balances: [ProjectedBalance]
+    var problems: [ProjectionReader.Problem]
+    var checkpoint: CheckpointPosition?
+}
+
+/// What the reports compare the events with, read before the pass (from PostgreSQL in the same
+/// snapshot as the events): projections and checkpoints, the command registry, seal files, keys.
+struct RunInputs {
+    var projections: [Int: [ProjectedInput]] = [:]
+    var commandRegistry: Set<EventID>?
+    var seals: [Int: SealInput] = [:]
+    var signingKeys: [Int: SigningKey] = [:]
+
+    static func read(for plan: AuditPlan, in session: AuditSession) throws(AuditFailure) -> RunInputs {
+        var inputs = RunInputs()
+        let catalog = session.catalog.catalog
+        var commandsFile: String?
+        var wantsRegistry = false
+        for (i, request) in plan.reports.enumerated() {
+            switch request.kind {
+            case .verify(let checks):
+                wantsRegistry = true
+                commandsFile = commandsFile ?? checks.commandsFile
+                if let s = try sealInput(checks.sealsFile, checks.sealsPublicKeyFile) { inputs.seals[i] = s }
+            case .reconcile(let options):
+                if options.checks.names.contains(CausationCheck.name) { wantsRegistry = true }
+                commandsFile = commandsFile ?? options.checks.commandsFile
+                if let s = try sealInput(options.checks.sealsFile, options.checks.sealsPublicKeyFile) { inputs.seals[i] = s }
+                inputs.projections[i] = try projections(options, session: session)
+            case .seal(let sealsFile, let signKeyFile, let publicKeyFile):
+                guard let s = try sealInput(sealsFile, publicKeyFile) else { break }
+                inputs.seals[i] = s
+                if let signKeyFile { inputs.signingKeys[i] = try KeyFiles.signingKey(signKeyFile) }
+            default:
+                break
+            }
+        }
+        if wantsRegistry { inputs.commandRegistry = try commandRegistry(commandsFile, catalog: catalog, session: session.database) }
+        return inputs
+    }
+
+    static func sealInput(_ file: String?, _ publicKeyFile: String?) throws(AuditFailure) -> SealInput? {
+        guard let file else { return nil }
+        let read: (records: [SealRecord], chainProblems: [String])
+        do { read = try SealFile.read(file) } catch { throw .usage(error.description) }
+        return SealInput(path: file, records: read.records, chainProblems: read.chainProblems, publicKey: try publicKeyFile.map(KeyFiles.publicKey))
+    }
+
+    static func projections(_ options: ReconcileOptions, session: AuditSession) throws(AuditFailure) -> [ProjectedInput] {
+        let catalog = session.catalog.catalog
+        guard !catalog.projections.isEmpty else {
+            throw .usage("the catalog maps no projection: add projections: to it (see the README)")
+        }
+        var out: [ProjectedInput] = []
+        do {
+            if let database = session.database {
+                guard options.projectionFiles.isEmpty else { throw AuditFailure.usage("--projection is for file sources; with PostgreSQL the projections are read from the catalog's tables") }
+                for m in catalog.projections {
+                    let (balances, problems) = try ProjectionReader.read(session: database, mapping: m, defaultCurrency: catalog.defaultCurrency)
+                    out.append(ProjectedInput(mapping: m, balances: balances, problems: problems,
+                                              checkpoint: try ProjectionReader.checkpoint(session: database, mapping: m, store: catalog.store).map { .key($0) }))
+                }
+            } else {
+                let files = try projectionFileMap(options.projectionFiles, catalog: catalog)
+                var checkpoint: CheckpointPosition?
+                if let text = options.checkpointEventId {
+                    guard let id = EventID(text) else { throw AuditFailure.usage("--checkpoint '\(text)' is not an event id") }
+                    checkpoint = .event(id)
+                }
+                for m in catalog.projections {
+                    guard let path = files[m.table] else { continue }
+                    let (balances, problems) = try ProjectionReader.read(csvPath: path, mapping: m, defaultCurrency: catalog.defaultCurrency)
+                    out.append(ProjectedInput(mapping: m, balances: balances, problems: problems, checkpoint: checkpoint))
+                }
+                guard !out.isEmpty else {
+                    throw AuditFailure.usage("with a file source, give each projection as --projection FILE.csv (a COPY-CSV of \(catalog.projections.map(\.table).joined(separator: ", ")))")
+                }
+            }
+        } catch let failure as AuditFailure {
+            throw failure
+        } catch {
+            throw .source("reading the projections failed: \(error)")
+        }
+        return out
+    }
+
+    /// `--projection FILE` or `TABLE=FILE`; a bare file is matched by name, or is the only projection.
+    static func projectionFileMap(_ arguments: [String], catalog: Catalog) throws(AuditFailure) -> [String: String] {
+        var map: [String: String] = [:]
+        for arg in arguments {
+            if let eq = arg.firstIndex(of: "="), !arg[..<eq].contains("/") {
+                map[String(arg[..<eq])] = String(arg[arg.index(after: eq)...])
+                continue
+            }
+            let base = String(arg.split(separator: "/").last ?? "").replacingAll(".csv", with: "")
+            if catalog.projections.contains(where: { $0.table == base }) {
+                map[base] = arg
+            } else if catalog.projections.count == 1 {
+                map[catalog.projections[0].table] = arg
+            } else {
+                throw .usage("--projection \(arg): name its table, as TABLE=FILE (tables: \(catalog.projections.map(\.table).joined(separator: ", ")))")
+            }
+        }
+        return map
+    }
+
+    /// `--commands FILE` (one UUID per line, # comments), else the catalog's command table or query.
+    static func commandRegistry(_ path: String?, catalog: Catalog, session: PostgresSession?) throws(AuditFailure) -> Set<EventID>? {
+        if let path {
+            guard let text = TextFile.read(path) else { throw .usage("cannot read the command registry \(path)") }
+            var ids = Set<EventID>()
+            for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let line = String(raw).trimmingCharacters(in: " \t\r")
+                if line.isEmpty || line.hasPrefix("#") { continue }
+                guard let id = EventID(line) else { throw .usage("\(path):\(n + 1): not a UUID: '\(line.prefix(40))'") }
+                ids.insert(id)
+            }
+            return ids
+        }
+        guard let source = catalog.commandRegistry, let session else { return nil }
+        let sql: String
+        switch source {
+        case .table(let schema, let table, let column):
+            sql = "SELECT DISTINCT \(ConnectionString.quoteIdentifier(column))::text FROM \(ConnectionString.quoteIdentifier(schema)).\(ConnectionString.quoteIdentifier(table))"
+        case .query(let q):
+            sql = q
+        }
+        do {
+            return Set(try session.query(sql).compactMap { $0.first.flatMap { $0 }.flatMap(EventID.init) })
+        } catch {
+            throw .source("reading the command registry failed: \(error)")
+        }
+    }
+}
+
+/// Key files from `keygen`.
+public enum KeyFiles {
+    public static func signingKey(_ path: String) throws(AuditFailure) -> SigningKey {
+        guard let text = TextFile.read(path) else { throw .usage("cannot read the signing key \(path)") }
+        do { return try SigningKey(fileText: text) } catch { throw .usage("\(path): \(error)") }
+    }
+
+    public static func publicKey(_ path: String) throws(AuditFailure) -> PublicKey {
+        guard let text = TextFile.read(path) else { throw .usage("cannot read the public key \(path)") }
+        do { return try PublicKey(fileText: text) } catch { throw .usage("\(path): \(error)") }
+    }
+}

@@ -1,0 +1,178 @@
+import LedgerAuditChecks
+import LedgerAuditCore
+import LedgerAuditEvidence
+import LedgerAuditReports
+
+/// What one report watches during the pass, held typed so its assembly reads it afterwards.
+enum ReportWatch {
+    case balances(PeriodStart, JournalWriter?)
+    case verify
+    case reconcile([ProjectionWatch])
+    case statement(StatementCollector, streams: [EventID]?)
+    case traceAccounts(StatementCollector, CausationIndex, LotBook)
+    case traceEvent(EventID, CausationIndex)
+    case seal(SealLeafCollector)
+}
+
+/// A projection and the book at its checkpoint.
+struct ProjectionWatch {
+    var input: ProjectedInput
+    var snapshot: CheckpointSnapshot
+}
+
+/// One report's part of the run.
+final class ReportWork {
+    let request: ReportRequest
+    let lane: Lane
+    let watch: ReportWatch
+    /// Checks this report shows, and the lane that runs each (seals run over the whole snapshot).
+    let checks: CheckSelection?
+    let checkContext: CheckContext
+    var checkLanes: [String: Lane] = [:]
+    /// Filled after the pass.
+    var storeCheckResults: [CheckResult] = []
+    /// `seal --sign-key`.
+    var signingKey: SigningKey?
+    var second = SecondPassResults()
+
+    init(request: ReportRequest, lane: Lane, watch: ReportWatch, checks: CheckSelection?, checkContext: CheckContext) {
+        self.request = request
+        self.lane = lane
+        self.watch = watch
+        self.checks = checks
+        self.checkContext = checkContext
+    }
+}
+
+/// The run laid out: lanes by scope, and each report's work.
+final class RunWork {
+    let session: AuditSession
+    let inputs: RunInputs
+    var lanes: [Lane] = []
+    var reports: [ReportWork] = []
+    var extract: PopulationExtractWriter?
+    private(set) var readScope = ReplayScope()
+
+    init(plan: AuditPlan, inputs: RunInputs, session: AuditSession) throws(AuditFailure) {
+        self.session = session
+        self.inputs = inputs
+        let catalog = session.catalog.catalog
+        let nowUs = session.facts.clockUs()
+        func lane(_ scope: ReplayScope) -> Lane {
+            if let l = lanes.first(where: { $0.scope == scope }) { return l }
+            let l = Lane(scope: scope)
+            lanes.append(l)
+            return l
+        }
+        for (i, request) in plan.reports.enumerated() {
+            let reportLane = lane(request.scope.replayScope)
+            reportLane.wantsDigest = true
+            var selection: CheckSelection?
+            let watch: ReportWatch
+            switch request.kind {
+            case .balances(_, let fromUs, let journal):
+                let start = PeriodStart(fromUs: fromUs, basis: request.scope.basis)
+                var writer: JournalWriter?
+                if journal {
+                    do {
+                        try AtomicFile.makeDirectory(request.output.folder)
+                        writer = try JournalWriter(path: request.output.folder + "/journal.csv", catalog: catalog, fromUs: fromUs, basis: request.scope.basis)
+                    } catch { throw .output(error.description) }
+                }
+                reportLane.observers += [start] + (writer.map { [$0] } ?? [])
+                watch = .balances(start, writer)
+            case .verify(let checks):
+                selection = checks
+                watch = .verify
+            case .reconcile(let options):
+                selection = options.checks
+                let projections = (inputs.projections[i] ?? []).map { ProjectionWatch(input: $0, snapshot: CheckpointSnapshot(checkpoint: $0.checkpoint)) }
+                reportLane.observers += projections.map(\.snapshot)
+                watch = .reconcile(projections)
+            case .statement(let accounts, let fromUs, let readOnlyStreams):
+                let collector = StatementCollector(accounts: accounts, fromUs: fromUs, basis: request.scope.basis)
+                reportLane.observers.append(collector)
+                watch = .statement(collector, streams: readOnlyStreams ? request.scope.aggregateIds : nil)
+            case .traceAccounts(let accounts, let order):
+                let statement = StatementCollector(accounts: accounts, fromUs: nil, basis: request.scope.basis)
+                let index = CausationIndex(), lots = LotBook(order: order)
+                reportLane.observers += [index, lots, statement]
+                watch = .traceAccounts(statement, index, lots)
+            case .traceEvent(let id):
+                let index = CausationIndex()
+                reportLane.observers.append(index)
+                watch = .traceEvent(id, index)
+            case .seal:
+                let leaves = SealLeafCollector()
+                reportLane.canonicalSinks.append(leaves)
+                watch = .seal(leaves)
+            }
+            let context = CheckContext(catalog: catalog, measuredAtUs: request.scope.asOfUs ?? nowUs, commandRegistry: inputs.commandRegistry,
+                                       seals: inputs.seals[i], sourceHasStoreCatalog: session.database != nil)
+            let work = ReportWork(request: request, lane: reportLane, watch: watch, checks: selection, checkContext: context)
+            work.signingKey = inputs.signingKeys[i]
+            if let selection {
+                for type in Checks.all where type.input == .events && selection.names.contains(type.name) && type.isRequested(context) {
+                    // Seals cover the whole store, whatever the report's as-of.
+                    let checkLane = type == SealCheck.self ? lane(ReportScope.wholeSnapshot.replayScope) : reportLane
+                    checkLane.checkNames.insert(type.name)
+                    if checkLane.checkContext == nil { checkLane.checkContext = context }
+                    work.checkLanes[type.name] = checkLane
+                }
+            }
+            reports.append(work)
+        }
+        if let request = plan.populationExtract {
+            let writer: PopulationExtractWriter
+            do { writer = try PopulationExtractWriter(path: request.path) } catch { throw .output(error.description) }
+            lane(request.scope.replayScope).observers.append(writer)
+            extract = writer
+        }
+        readScope = lanes.dropFirst().reduce(lanes.first?.scope ?? ReplayScope()) { $0.union($1.scope) }
+        let defaultContext = CheckContext(catalog: catalog, measuredAtUs: nowUs)
+        for l in lanes { l.start(catalog: catalog, eventIdsMayRepeat: session.eventIdsMayRepeat || hasChecks(l), defaultContext: defaultContext) }
+    }
+
+    /// verify pays for complete duplicate detection: every event id is remembered.
+    func hasChecks(_ lane: Lane) -> Bool { reports.contains { $0.lane === lane && $0.checks != nil } }
+
+    /// End of the pass: lanes finish (observers, watchers); store checks read the catalogs.
+    func finish(source: SourceReport, store: (any StoreCatalog)?) throws(AuditFailure) {
+        for l in lanes { try l.finish(source: source) }
+        try extract?.commit()
+        for work in reports {
+            guard let selection = work.checks else { continue }
+            for type in Checks.all where type.input == .storeCatalog && selection.names.contains(type.name) && type.notApplicable(work.checkContext) == nil {
+                let check = type.init(context: work.checkContext)
+                do {
+                    work.storeCheckResults.append(try check.result(CheckEnd(book: work.lane.result!.book, store: store), findings: FindingLog()))
+                } catch {
+                    throw .source("reading the database catalogs failed: \(error)")
+                }
+            }
+        }
+        for work in reports {
+            if case .balances(_, let writer?) = work.watch {
+                do { try writer.commit() } catch { throw .output(error.description) }
+            }
+        }
+    }
+}
+
+/// `events.jsonl` of an evidence pack: the events in scope, in global order, card numbers masked.
+final class PopulationExtractWriter: ReplayObserver {
+    let file: AtomicFile
+    var failure: OutputError?
+
+    init(path: String) throws(OutputError) { file = try AtomicFile(path: path) }
+
+    func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
+        guard failure == nil else { return }
+        do { try file.write(EventJSONLine.encode(event)) } catch { failure = error }
+    }
+
+    func commit() throws(AuditFailure) {
+        if let failure { throw .output(failure.description) }
+        do { try file.commit() } catch { throw .output(error.description) }
+    }
+}

@@ -1,0 +1,70 @@
+import LedgerAuditCore
+import LedgerAuditSources
+
+/// What a report learned from the second pass.
+struct SecondPassResults {
+    var reconciliation: [ReconciliationRow] = []
+    var suspects: SuspectFinder?
+    var trace: EventTrace?
+    var traceDetails: [EventID: EventDetailCollector.Detail] = [:]
+}
+
+/// The only passes after the first, each reading only what the first pass said to look for.
+enum SecondPass {
+    static func explain(_ work: RunWork, session: AuditSession) throws(AuditFailure) {
+        for report in work.reports {
+            switch report.watch {
+            case .reconcile(let projections):
+                try explainMismatches(report, projections, session: session)
+            case .traceEvent(let id, let index):
+                try traceDetails(report, id, index, session: session)
+            default:
+                continue
+            }
+        }
+    }
+
+    /// The event that moved exactly each mismatch's difference: read only the mismatched
+    /// accounts' streams when the catalog says their postings come from those streams alone.
+    static func explainMismatches(_ report: ReportWork, _ projections: [ProjectionWatch], session: AuditSession) throws(AuditFailure) {
+        let catalog = session.catalog.catalog
+        var rows: [ReconciliationRow] = []
+        for p in projections {
+            if p.snapshot.isUnresolved, case .event(let id)? = p.input.checkpoint {
+                throw .usage("--checkpoint \(id) is not an event of the source")
+            }
+            rows += Reconciliation.compare(projected: p.input.balances, book: p.snapshot.book, mapping: p.input.mapping, projectionName: ProjectionReader.name(p.input.mapping))
+        }
+        let targets = Dictionary(rows.filter { $0.status != .match && $0.differenceMinor != 0 && $0.differenceMinor.magnitude <= UInt128(Int64.max) }
+            .map { (AccountCurrency(account: $0.account, currency: $0.currency), Int64($0.differenceMinor.magnitude)) }, uniquingKeysWith: { a, _ in a })
+        if !targets.isEmpty {
+            let finder = SuspectFinder(targets: targets, limit: projections.compactMap(\.snapshot.position).max())
+            var scope = report.request.scope.replayScope
+            scope.aggregateIds = StreamSelection.aggregates(for: targets.keys.map(\.account).sorted(), catalog: catalog)
+            do {
+                _ = try Replay(catalog: catalog, observers: [finder]).run(source: session.source, scope: scope, eventIdsMayRepeat: session.eventIdsMayRepeat)
+            } catch {
+                throw .source("reading the source failed: \(error)")
+            }
+            for i in rows.indices { rows[i].suspectEventId = finder.suspects[AccountCurrency(account: rows[i].account, currency: rows[i].currency)] }
+            report.second.suspects = finder
+        }
+        report.second.reconciliation = rows
+    }
+
+    /// What each event of the trace moved, from the same snapshot.
+    static func traceDetails(_ report: ReportWork, _ id: EventID, _ index: CausationIndex, session: AuditSession) throws(AuditFailure) {
+        let scope = report.request.scope
+        guard let trace = EventTrace.build(id, index: index) else {
+            throw .usage("event \(id) is not in the source" + (scope.asOfUs != nil || scope.knownAtUs != nil ? " within the scope (--as-of/--as-known-at)" : ""))
+        }
+        let details = EventDetailCollector(wanted: trace.eventIds)
+        do {
+            _ = try Replay(catalog: session.catalog.catalog, observers: [details]).run(source: session.source, scope: scope.replayScope, eventIdsMayRepeat: session.eventIdsMayRepeat)
+        } catch {
+            throw .source("reading the source failed: \(error)")
+        }
+        report.second.trace = trace
+        report.second.traceDetails = details.details
+    }
+}

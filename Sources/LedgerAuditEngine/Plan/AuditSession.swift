@@ -1,0 +1,158 @@
+import Foundation
+import LedgerAuditConfig
+import LedgerAuditCore
+import LedgerAuditSources
+
+/// The catalog in force, and where it came from (for the report header).
+public struct LoadedCatalog: Sendable {
+    public var catalog: Catalog
+    public var file: String
+    public var text: String
+
+    public init(catalog: Catalog, file: String, text: String) {
+        self.catalog = catalog
+        self.file = file
+        self.text = text
+    }
+
+    /// `--config FILE`, or the built-in reference catalog.
+    public static func load(_ path: String?) throws(AuditFailure) -> LoadedCatalog {
+        guard let path else {
+            return LoadedCatalog(catalog: CatalogLoader.reference(), file: "(built-in reference catalog)", text: ReferenceCatalog.yaml)
+        }
+        guard let text = TextFile.read(path) else { throw .usage("cannot read the catalog \(path)") }
+        do {
+            return LoadedCatalog(catalog: try CatalogLoader.load(yaml: text, file: path), file: path, text: text)
+        } catch {
+            throw .usage("configuration error: \(error.description)")
+        }
+    }
+}
+
+/// How the run is produced, for every report header: passed down, never global.
+public struct RunFacts: Sendable {
+    public var toolVersion: String
+    public var gitRevision: String
+    public var runBy: String
+    /// Wall clock, µs since the epoch (generated-at, limbo ages when no --as-of).
+    public var clockUs: @Sendable () -> Int64
+
+    public init(toolVersion: String, gitRevision: String, runBy: String, clockUs: @escaping @Sendable () -> Int64) {
+        self.toolVersion = toolVersion
+        self.gitRevision = gitRevision
+        self.runBy = runBy
+        self.clockUs = clockUs
+    }
+
+    /// The facts of this process: the OS user, and the git revision the binary was built from
+    /// (LEDGER_AUDIT_GIT_REVISION when packaged, else the checkout holding the binary).
+    public static func ofThisProcess(toolVersion: String) -> RunFacts {
+        RunFacts(toolVersion: toolVersion, gitRevision: gitRevision(), runBy: osUser(), clockUs: wallClockUs)
+    }
+
+    static func osUser() -> String {
+        if let pw = getpwuid(geteuid()), let name = pw.pointee.pw_name { return String(cString: name) }
+        return ProcessInfo.processInfo.environment["USER"] ?? "uid \(geteuid())"
+    }
+
+    static func gitRevision() -> String {
+        if let v = ProcessInfo.processInfo.environment["LEDGER_AUDIT_GIT_REVISION"], !v.isEmpty { return v }
+        let binaryDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        guard let head = git(["-C", binaryDir, "rev-parse", "HEAD"]) else { return "unknown" }
+        let dirty = git(["-C", binaryDir, "status", "--porcelain", "--untracked-files=no"]).map { !$0.isEmpty } ?? false
+        return head + (dirty ? "-dirty" : "")
+    }
+
+    static func git(_ arguments: [String]) -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+public func wallClockUs() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+}
+
+public func monotonicMs() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
+
+/// One audit run's world: the catalog, the opened source and the one snapshot every read of the
+/// run shares (for PostgreSQL, the session's `REPEATABLE READ READ ONLY` transaction: events,
+/// projections, checkpoints, the command registry and the database catalogs all come from it),
+/// and the run facts.
+public final class AuditSession {
+    public let catalog: LoadedCatalog
+    public let source: any EventSource
+    /// The PostgreSQL session holding the snapshot, when the source is a database.
+    public let database: PostgresSession?
+    public let facts: RunFacts
+    /// Extracts may hold an event twice; a database's primary key rules out all but adjacent copies.
+    public let eventIdsMayRepeat: Bool
+    /// When the session was opened (monotonic ms), for the nightly job's duration metric.
+    public let startedMs = monotonicMs()
+
+    public init(catalog: LoadedCatalog, source: any EventSource, database: PostgresSession? = nil, facts: RunFacts, eventIdsMayRepeat: Bool = true) {
+        self.catalog = catalog
+        self.source = source
+        self.database = database
+        self.facts = facts
+        self.eventIdsMayRepeat = eventIdsMayRepeat
+    }
+
+    /// Opens `--source` as `SourceLocator` names it.
+    public static func open(source text: String?, catalog: LoadedCatalog, facts: RunFacts) throws(AuditFailure) -> AuditSession {
+        let location: LocatedSource
+        do { location = try SourceLocator.locate(text) } catch { throw .usage(error.description) }
+        switch location {
+        case .file(let path):
+            guard FileExtractSource.kind(of: path) != nil else {
+                throw .usage("--source \(path): cannot tell the format of the extract; name it .jsonl (one event per line) or .csv (COPY … WITH (FORMAT csv, HEADER))")
+            }
+            do {
+                return AuditSession(catalog: catalog, source: try FileExtractSource(path: path), facts: facts, eventIdsMayRepeat: true)
+            } catch {
+                throw .source(error.description)
+            }
+        case .postgres(let conninfo):
+            do {
+                let session = try PostgresSession(conninfo: conninfo)
+                return AuditSession(catalog: catalog, source: PostgresEventSource(session: session, store: catalog.catalog.store),
+                                    database: session, facts: facts, eventIdsMayRepeat: false)
+            } catch {
+                throw .source(error.description)
+            }
+        }
+    }
+}
+
+/// Whole small text files (catalogs, registries, keys): nil when unreadable or not UTF-8.
+public enum TextFile {
+    public static func read(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return nil }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+}
