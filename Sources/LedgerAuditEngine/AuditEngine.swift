@@ -4,6 +4,9 @@ import LedgerAuditReports
 
 /// The engine: one function that reads as the pipeline, for any plan.
 public enum AuditEngine {
+    /// The tool's version, in every report header.
+    public static let toolVersion = "0.1.0"
+
     /// read → decode → order → post → fold → check → render.
     ///
     /// - read, decode, order: the session's source adapter (`LedgerAuditSources`) streams rows in

@@ -7,7 +7,7 @@ import Glibc
 
 @main
 struct LedgerAudit: ParsableCommand {
-    static let version = "0.1.0"
+    static let version = AuditEngine.toolVersion
 
     static let configuration = CommandConfiguration(
         commandName: "ledger-audit",

@@ -67,3 +67,23 @@ public struct ArraySource: EventSource {
 public func replayReference(_ events: [EventRecord], scope: ReplayScope = ReplayScope(), catalog: Catalog = CatalogLoader.reference()) throws -> ReplayResult {
     try Replay(catalog: catalog).run(source: ArraySource(events), scope: scope, eventIdsMayRepeat: true)
 }
+
+/// Wraps a source and counts what it delivered: how many passes, and rows in each.
+public final class CountingSource: EventSource {
+    let inner: any EventSource
+    public private(set) var rowsPerPass: [Int] = []
+
+    public init(_ inner: any EventSource) { self.inner = inner }
+
+    public var passes: Int { rowsPerPass.count }
+    public var redactedDescription: String { inner.redactedDescription }
+
+    public func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
+        rowsPerPass.append(0)
+        let pass = rowsPerPass.count - 1
+        return try inner.stream(scope: scope) { row in
+            rowsPerPass[pass] += 1
+            try body(row)
+        }
+    }
+}

@@ -44,13 +44,19 @@ public struct RunFacts: Sendable {
         self.clockUs = clockUs
     }
 
-    /// The facts of this process: the OS user, and the git revision the binary was built from
-    /// (LEDGER_AUDIT_GIT_REVISION when packaged, else the checkout holding the binary).
-    public static func ofThisProcess(toolVersion: String) -> RunFacts {
-        RunFacts(toolVersion: toolVersion, gitRevision: gitRevision(), runBy: osUser(), clockUs: wallClockUs)
+    /// The facts of this process: the OS user, the git revision the binary was built from
+    /// (LEDGER_AUDIT_GIT_REVISION when packaged, else the checkout holding the binary), and the
+    /// wall clock, or `SOURCE_DATE_EPOCH` (seconds) when set, for reproducible reports.
+    public static func ofThisProcess(toolVersion: String = AuditEngine.toolVersion) -> RunFacts {
+        var clock: @Sendable () -> Int64 = wallClockUs
+        if let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], let seconds = Int64(text),
+           case let (us, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000), !overflow {
+            clock = { us }
+        }
+        return RunFacts(toolVersion: toolVersion, gitRevision: gitRevision(), runBy: osUser(), clockUs: clock)
     }
 
-    static func osUser() -> String {
+    public static func osUser() -> String {
         if let pw = getpwuid(geteuid()), let name = pw.pointee.pw_name { return String(cString: name) }
         return ProcessInfo.processInfo.environment["USER"] ?? "uid \(geteuid())"
     }
