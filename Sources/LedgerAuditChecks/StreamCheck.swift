@@ -40,9 +40,9 @@ public final class StreamCheck: Check {
             s.maxLogical = event.hlcLogical
             s.maxEventId = event.eventId
         }
-        if v == s.nextVersion {
+        if v == s.nextVersion, v < Int64.max {
             s.nextVersion += 1
-            while let _ = s.ahead.removeValue(forKey: s.nextVersion) { s.nextVersion += 1 }
+            while s.nextVersion < Int64.max, s.ahead.removeValue(forKey: s.nextVersion) != nil { s.nextVersion += 1 }
         } else if v > s.nextVersion {
             s.ahead[v] = event.eventId
         }
@@ -61,7 +61,7 @@ public final class StreamCheck: Check {
                                             message: "\(start)\(missing) before version \(v) of aggregate \(aggregate): an event was deleted or never written",
                                             evidence: [("first missing", String(next)), ("last missing", String(v - 1)), ("next present", String(v))]))
                 }
-                next = v + 1
+                next = v == Int64.max ? v : v + 1
             }
         }
         return CheckReport()

@@ -95,11 +95,13 @@ struct NodeReader {
         }
     }
 
-    func int64(_ node: Node, _ key: String, min: Int64) throws(ConfigError) -> Int64 {
+    /// Every number of the catalog has a floor and a ceiling: none reaches arithmetic unbounded.
+    func int64(_ node: Node, _ key: String, min: Int64, max: Int64) throws(ConfigError) -> Int64 {
         guard let s = node.scalar?.string, let v = Int64(s.replacingUnderscores()) else {
             throw fail(node, key, "expected a whole number")
         }
         guard v >= min else { throw fail(node, key, "must be at least \(min)") }
+        guard v <= max else { throw fail(node, key, "must be at most \(max)") }
         return v
     }
 
@@ -152,11 +154,9 @@ struct NodeReader {
                     }
                 }
             case "limbo_after_hours":
-                let hours = try int64(value, key, min: 1)
-                guard hours <= 1_000_000 else { throw fail(value, key, "is beyond a million hours") }
-                limboAfterMs = hours * 3_600_000
-            case "limbo_after_ms": limboAfterMs = try int64(value, key, min: 1)
-            case "clock_skew_max_ms": clockSkewMaxMs = try int64(value, key, min: 0)
+                limboAfterMs = try int64(value, key, min: 1, max: 1_000_000) * 3_600_000
+            case "limbo_after_ms": limboAfterMs = try int64(value, key, min: 1, max: 1_000_000 * 3_600_000)
+            case "clock_skew_max_ms": clockSkewMaxMs = try int64(value, key, min: 0, max: Limits.clockSkewMaxMsMax)
             case "causation":
                 for (k, _, v) in try mapping(value, key, allowed: ["dangling", "commands_table", "commands_query"]) {
                     switch k {
@@ -179,9 +179,8 @@ struct NodeReader {
             case "currencies":
                 for (code, codeNode, v) in try mapping(value, key, allowed: []) {
                     guard CurrencyTable.isWellFormed(code) else { throw fail(codeNode, "currencies.\(code)", "a currency code is three capital letters") }
-                    let e = try int64(v, "currencies.\(code)", min: 0)
-                    guard e <= 18 else { throw fail(v, "currencies.\(code)", "an exponent above 18 cannot be rendered from Int64") }
-                    overrides[code] = Int(e)
+                    // An exponent above 18 cannot be rendered from Int64.
+                    overrides[code] = Int(try int64(v, "currencies.\(code)", min: 0, max: 18))
                 }
             case "accounts":
                 guard let seq = value.sequence else { throw fail(value, key, "expected a list of account rules") }

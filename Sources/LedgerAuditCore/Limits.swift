@@ -16,6 +16,20 @@ public enum Limits {
     public static let htmlTableRowsMax = 500
     /// Progress line on stderr is shown for runs longer than this.
     public static let progressAfterMs: Int64 = 1000
+    /// The instants an event may carry: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z.
+    /// Outside them a time is not a time (a legal BIGINT, or PostgreSQL's `infinity`): the row is
+    /// MALFORMED_EVENT, so every later `ms × 1000` and date is in range by construction.
+    public static let instantMinUs: Int64 = -62_135_596_800_000_000
+    public static let instantMaxUs: Int64 = 253_402_300_799_999_999
+    public static var hlcPhysicalMinMs: Int64 { instantMinUs / 1000 }
+    public static var hlcPhysicalMaxMs: Int64 { instantMaxUs / 1000 }
+    /// Catalog bounds: a clock-skew bound of at most ten years, limbo after at most ten years.
+    public static let clockSkewMaxMsMax: Int64 = 10 * 366 * 86_400_000
+    /// Events a seal may claim to cover (a seal file's tree_size beyond it is an edited file).
+    public static let sealTreeSizeMax = 1 << 40
+    /// Nesting of mustache partials before a templates folder is refused (a partial that
+    /// includes itself would render for ever).
+    public static let templatePartialDepthMax = 8
     /// Read buffer for file extracts.
     public static let extractReadBufferBytes = 1 << 20
 }

@@ -25,6 +25,10 @@ public enum AuditEngine {
         let inputs = try RunInputs.read(for: plan, in: session)
         let work = try RunWork(plan: plan, inputs: inputs, session: session)
         let sourceReport = try readOnce(session, into: work, progress: progress)
+        // An empty export is never filed as a clean night.
+        if sourceReport.holdsNoRecords && !plan.allowEmpty {
+            throw .source("no events: \(session.source.redactedDescription) holds no record (an empty or header-only extract); give --allow-empty to report it as an EMPTY_SOURCE finding instead")
+        }
         try work.finish(source: sourceReport, store: session.database)
         try SecondPass.explain(work, session: session)
         return try Render.reports(work, session: session, failOn: plan.failOn)

@@ -115,7 +115,13 @@ public struct SealRecord: Sendable, Equatable {
         guard let sealedAtUs = Instant.parseTimestampUs(sealedAt) else { throw bad("sealed_at is not an instant") }
         let root = try str("root_sha256")
         guard Hex.decode(root)?.count == 32 else { throw bad("root_sha256 is not a SHA-256") }
-        var record = SealRecord(number: Int(try int("seal")), treeSize: Int(try int("tree_size")), rootHex: root, asOfMs: try int("as_of_ms"),
+        // An edited seal file is what seals exist to catch: every number is checked before use.
+        let number = try int("seal"), treeSize = try int("tree_size"), asOfMs = try int("as_of_ms")
+        guard number >= 1, number <= Int64(Limits.sealTreeSizeMax) else { throw bad("seal \(number) is not a seal number") }
+        guard treeSize >= 0, treeSize <= Int64(Limits.sealTreeSizeMax) else { throw bad("tree_size \(treeSize) is not a number of events") }
+        guard asOfMs >= Limits.hlcPhysicalMinMs, asOfMs <= Limits.hlcPhysicalMaxMs else { throw bad("as_of_ms \(asOfMs) is not an instant") }
+        guard sealedAtUs >= Limits.instantMinUs, sealedAtUs <= Limits.instantMaxUs else { throw bad("sealed_at is not an instant") }
+        var record = SealRecord(number: Int(number), treeSize: Int(treeSize), rootHex: root, asOfMs: asOfMs,
                                 lastEventId: lastEvent, sealedAtUs: sealedAtUs, previousSealSHA256: previous, leavesSHA256: try str("leaves_sha256"),
                                 toolVersion: (try? str("tool_version")) ?? "")
         record.keyFingerprint = try? str("key_fingerprint")
@@ -147,7 +153,15 @@ public enum SealFile {
         var previousLine: String?
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
             let line = String(raw)
-            let record = try SealRecord.parse(line, lineNumber: i + 1)
+            let record: SealRecord
+            do {
+                record = try SealRecord.parse(line, lineNumber: i + 1)
+            } catch {
+                // Not a record: SEAL_BROKEN naming the line, and the lines after it still checked.
+                problems.append("\(error.description): the seal file was edited")
+                previousLine = line
+                continue
+            }
             let expected = previousLine.map { SHA256Hex.of($0) }
             if record.previousSealSHA256 != expected {
                 problems.append("seal \(record.number) (line \(i + 1)) does not chain to the line before it: the seal file was edited")

@@ -31,6 +31,7 @@ public struct HTMLRenderer {
         for required in ["report", "section"] where sources[required] == nil {
             throw OutputError("the templates folder \(directory ?? "(built in)") has no \(required).mustache")
         }
+        try TemplateRules.check(sources, folder: directory ?? "(built in)")
         for (name, text) in sources {
             do {
                 try library.register(text, named: name)
@@ -129,5 +130,58 @@ public struct HTMLRenderer {
         if let csv = table.csvName { context["csvName"] = csv }
         if full.htmlColumns != nil { context["narrowed"] = true }
         return context
+    }
+}
+
+/// What a templates folder may do, checked when it is loaded (exit 2 naming the template):
+/// escaping stays on for everything but the markup the tool builds itself (a section's HTML,
+/// a chart's SVG), and partials nest at most `Limits.templatePartialDepthMax` deep (a partial
+/// that includes itself would render for ever).
+enum TemplateRules {
+    /// Values the tool renders itself, already escaped: the only ones `{{{…}}}` / `{{&…}}` may show.
+    static let toolMarkup: Set<String> = ["html", "svg"]
+
+    static func check(_ sources: [String: String], folder: String) throws(OutputError) {
+        var partials: [String: [String]] = [:]
+        for (name, text) in sources {
+            for tag in tags(text) {
+                if tag.hasPrefix("=") {
+                    throw OutputError("template \(folder)/\(name).mustache changes the tag delimiters ({{=…=}}), so what it escapes cannot be checked; keep {{ }}")
+                }
+                if tag.hasPrefix("{") || tag.hasPrefix("&") {
+                    let field = tag.drop { $0 == "{" || $0 == "&" }.trimmingCharacters(in: CharacterSet(charactersIn: " \t}"))
+                    guard toolMarkup.contains(field) else {
+                        throw OutputError("template \(folder)/\(name).mustache shows '\(field)' unescaped ({{{…}}} or {{&…}}): ledger text must stay escaped; use {{\(field)}}")
+                    }
+                } else if tag.hasPrefix(">") {
+                    partials[name, default: []].append(tag.dropFirst().trimmingCharacters(in: CharacterSet(charactersIn: " \t")))
+                }
+            }
+        }
+        // Depth-first from every template: a cycle or a chain deeper than the limit is refused.
+        func walk(_ name: String, _ path: [String]) throws(OutputError) {
+            if path.contains(name) {
+                throw OutputError("template \(folder)/\(path.first ?? name).mustache includes itself through partials (\((path + [name]).joined(separator: " → "))): it would render for ever")
+            }
+            guard path.count < Limits.templatePartialDepthMax else {
+                throw OutputError("template \(folder)/\(path[0]).mustache nests partials deeper than \(Limits.templatePartialDepthMax) (\((path + [name]).joined(separator: " → ")))")
+            }
+            for next in partials[name] ?? [] { try walk(next, path + [name]) }
+        }
+        for name in sources.keys.sorted() { try walk(name, []) }
+    }
+
+    /// The text inside every `{{…}}` tag, with its sigil.
+    static func tags(_ text: String) -> [String] {
+        var out: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            let after = rest[open.upperBound...]
+            let closeToken = after.hasPrefix("{") ? "}}}" : "}}"
+            guard let close = after.range(of: closeToken) else { break }
+            out.append(String(after[..<close.lowerBound]))
+            rest = after[close.upperBound...]
+        }
+        return out
     }
 }

@@ -31,7 +31,7 @@ public protocol ReportRenderer {
 
 public enum Renderers {
     /// In the order the files are written.
-    public static let all: [any ReportRenderer.Type] = [CSVFormat.self, HTMLFormat.self, XMLFormat.self]
+    public static var all: [any ReportRenderer.Type] { [CSVFormat.self, HTMLFormat.self, XMLFormat.self] }
 
     public static var formats: [String] { all.map { $0.format } }
 

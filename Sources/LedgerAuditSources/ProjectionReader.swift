@@ -24,13 +24,16 @@ public enum ProjectionReader {
     /// From `COPY table TO STDOUT WITH (FORMAT csv, HEADER)`.
     public static func read(csvPath: String, mapping m: ProjectionMapping, defaultCurrency: String) throws -> ([ProjectedBalance], [Problem]) {
         let file = try ExtractFile(path: csvPath)
-        let format = CopyCSVFormat()
         var header: [String]?
         var rows: [[String?]] = []
         var bad: [Problem] = []
         var lineNumber = 0
-        try file.forEachRecord(recordEnd: format.recordEnd) { _, record in
+        try file.forEachRecord(quoted: true) { piece in
             lineNumber += 1
+            guard case .record(_, _, let record) = piece else {
+                bad.append(Problem(origin: "\(csvPath) record \(lineNumber)", message: "longer than \(Limits.extractRecordBytesMax) bytes; skipped"))
+                return
+            }
             guard !isBlank(record) else { return }
             guard let fields = CopyCSVFormat.fields(record) else {
                 bad.append(Problem(origin: "\(csvPath) record \(lineNumber)", message: "not a valid CSV record"))

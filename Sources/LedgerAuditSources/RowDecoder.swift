@@ -63,6 +63,7 @@ struct RowDecoder {
                 userId: try uuid(value, .userId),
                 recordedAtUs: try timestamp(value, .recordedAt)
             )
+            if let why = record.outOfRange { throw Problem(message: why) }
             return .event(record)
         } catch let p as Problem {
             return .malformed(MalformedRow(location: location, reason: p.message, eventId: eventId, aggregateId: aggregateId))

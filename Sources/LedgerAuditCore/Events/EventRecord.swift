@@ -34,6 +34,18 @@ public struct EventRecord: Sendable {
         self.recordedAtUs = recordedAtUs
     }
 
+    /// Why a field is outside what an event can carry, or nil. Checked once, where rows are
+    /// decoded, so later arithmetic on times cannot overflow.
+    public var outOfRange: String? {
+        if hlcPhysicalMs < Limits.hlcPhysicalMinMs || hlcPhysicalMs > Limits.hlcPhysicalMaxMs {
+            return "column hlc_physical is \(hlcPhysicalMs), outside the years 1 to 9999 in milliseconds"
+        }
+        if recordedAtUs < Limits.instantMinUs || recordedAtUs > Limits.instantMaxUs {
+            return "column recorded_at is outside the years 1 to 9999"
+        }
+        return nil
+    }
+
     public var globalOrderKey: GlobalOrderKey {
         GlobalOrderKey(hlcPhysicalMs: hlcPhysicalMs, hlcLogical: hlcLogical, eventId: eventId)
     }

@@ -35,12 +35,14 @@ public enum FindingCode: String, CaseIterable, Sendable {
     case projectionMismatch = "PROJECTION_MISMATCH"
     case appendOnlyGap = "APPEND_ONLY_GAP"
     case sealBroken = "SEAL_BROKEN"
+    /// An extract with no event at all, read with `--allow-empty`.
+    case emptySource = "EMPTY_SOURCE"
 
     public var defaultSeverity: Severity {
         switch self {
         case .sealBroken, .cardNumberExposed, .streamGap: return .critical
         case .duplicateEvent, .duplicateCommand, .badAmount, .malformedEvent, .negativeBalance,
-             .projectionMismatch, .appendOnlyGap, .causationCycle, .streamOrder:
+             .projectionMismatch, .appendOnlyGap, .causationCycle, .streamOrder, .emptySource:
             return .high
         case .orphanCausation, .causeAfterEffect, .unknownEventType, .moneyInLimbo, .missingActor:
             return .medium
@@ -69,6 +71,7 @@ public enum FindingCode: String, CaseIterable, Sendable {
         case .projectionMismatch: return ["SOX ICFR accuracy", "SOX ICFR reconciliation"]
         case .appendOnlyGap: return ["PCI DSS 10.3.2", "SOX ITGC change management", "SOX ITGC access control"]
         case .sealBroken: return ["PCI DSS 10.3.4", "SOX ITGC data integrity", "SOX ICFR completeness"]
+        case .emptySource: return ["SOX ICFR completeness"]
         }
     }
 }

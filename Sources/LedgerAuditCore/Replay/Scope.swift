@@ -69,6 +69,10 @@ public struct SourceReport: Sendable, Equatable {
     public var reorderedFromWriteOrder = false
     /// Human description of the snapshot or file (e.g. transaction isolation).
     public var notes: [String] = []
+    /// An extract that began with a UTF-8 byte-order mark (skipped).
+    public var byteOrderMarkSkipped = false
+    /// An extract with no record at all (empty, or a header only): never a clean night.
+    public var holdsNoRecords = false
     public init() {}
 }
 

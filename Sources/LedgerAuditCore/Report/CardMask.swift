@@ -12,6 +12,18 @@ public enum CardMask {
         }
     }
 
+    /// Digits written in groups are a card number only in a card's layout: fours (the last group
+    /// shorter), or 4-6-4 / 4-6-5 (Diners, Amex). Dates and times (`2026-05-03 14`, 4-2-2-2) are not.
+    static func isCardLayout(_ positions: [Int]) -> Bool {
+        var groups: [Int] = [1]
+        for k in 1..<positions.count {
+            if positions[k] == positions[k - 1] + 1 { groups[groups.count - 1] += 1 } else { groups.append(1) }
+        }
+        if groups.count == 1 { return true }
+        if groups == [4, 6, 4] || groups == [4, 6, 5] { return true }
+        return groups.dropLast().allSatisfy { $0 == 4 } && (1...4).contains(groups.last!)
+    }
+
     public static func luhnValid(_ digits: [UInt8]) -> Bool {
         var sum = 0
         for (i, d) in digits.reversed().enumerated() {
@@ -60,7 +72,7 @@ public enum CardMask {
                         if endIndex + 1 < positions.count && after == positions[endIndex + 1] { continue }
                         let ds = positions[start...endIndex].map { digit($0)! }
                         let range = positions[start]..<(positions[endIndex] + 1)
-                        if luhnValid(ds) && !insideUUID(scalars, range) {
+                        if luhnValid(ds) && !insideUUID(scalars, range) && isCardLayout(Array(positions[start...endIndex])) {
                             found = Match(range: range, digits: ds)
                             break
                         }

@@ -130,7 +130,7 @@ public enum ReportCell: Sendable, Equatable {
         switch self {
         case .empty: return ""
         case .number(let n): return n
-        case .ledgerText(let t): return CardMask.masked(t)
+        case .ledgerText(let t): return LedgerText.forOutput(t)
         }
     }
 

@@ -1,8 +1,9 @@
-/// Text from the ledger on its way to a terminal (stdout, stderr): card numbers masked, and
-/// control characters shown as `\xNN` so an escape sequence in an event can neither recolour
-/// nor rewrite the operator's screen. Tab and newline stay.
-public enum TerminalText {
-    public static func safe(_ text: String) -> String {
+/// The one path text from the ledger takes to any output (terminal, HTML, XML, CSV, JSON):
+/// card numbers masked to their last four digits, and control characters shown as `\xNN`, so
+/// an escape sequence in an event can neither recolour nor rewrite the operator's screen nor
+/// hide in a file. Tab and newline stay. Each renderer then escapes for its own medium.
+public enum LedgerText {
+    public static func forOutput(_ text: String) -> String {
         let masked = CardMask.masked(text)
         guard masked.unicodeScalars.contains(where: isControl) else { return masked }
         var out = String.UnicodeScalarView()
@@ -20,5 +21,37 @@ public enum TerminalText {
     static func isControl(_ s: Unicode.Scalar) -> Bool {
         if s == "\n" || s == "\t" { return false }
         return s.value < 0x20 || (0x7F...0x9F).contains(s.value) || s == "\u{2028}" || s == "\u{2029}"
+    }
+}
+
+/// Text for stdout and stderr: the same path.
+public enum TerminalText {
+    public static func safe(_ text: String) -> String { LedgerText.forOutput(text) }
+}
+
+extension Report {
+    /// Every string of the report through `LedgerText.forOutput`: what renderers are given, so
+    /// no title, label, figure, note or caption can carry a card number or a control character.
+    public func forOutput() -> Report {
+        let t = LedgerText.forOutput
+        var r = self
+        r.title = t(title)
+        r.header.source = t(header.source)
+        r.header.catalogFile = t(header.catalogFile)
+        r.header.notes = header.notes.map(t)
+        r.sections = sections.map { section in
+            var s = section
+            s.title = t(section.title)
+            s.figures = section.figures.map { (t($0.label), t($0.value)) }
+            s.tables = section.tables.map { table in
+                var tb = table
+                tb.title = t(table.title)
+                tb.columns = table.columns.map(t)
+                return tb
+            }
+            s.charts = section.charts.map { ReportChart(caption: t($0.caption), svg: $0.svg) }
+            return s
+        }
+        return r
     }
 }

@@ -60,15 +60,17 @@ enum Render {
         let options = RenderOptions(templatesDirectory: output.templatesDirectory, exponentOf: { catalog.currencies.exponent(of: $0) ?? 2 })
         let renderers: [any ReportRenderer]
         do { renderers = try Renderers.make(output.formats, options: options) } catch { throw .usage(error.description) }
+        // The one output path for ledger text: every string of the model, before any format.
+        let report = assembled.report.forOutput()
         do {
             try AtomicFile.makeDirectory(output.folder)
             var written: [String] = []
             for renderer in renderers {
-                written += try renderer.write(assembled.report, to: output.folder)
+                written += try renderer.write(report, to: output.folder)
                 if type(of: renderer).format == CSVFormat.format { written += assembled.streamedFiles }
             }
             let runPath = output.folder + "/run.json"
-            try AtomicFile.writeWhole(runPath, RunJSON.render(assembled.report.header, files: written.map { String($0.split(separator: "/").last ?? "") }))
+            try AtomicFile.writeWhole(runPath, RunJSON.render(report.header, files: written.map { String($0.split(separator: "/").last ?? "") }))
             for file in assembled.extraFiles { try AtomicFile.writeWhole(output.folder + "/" + file.name, file.text) }
             return written + [runPath]
         } catch {
@@ -97,6 +99,9 @@ struct ReportFacts {
     /// The replay's findings and every check's.
     func findings(adding extra: [Finding] = []) -> FindingLog {
         var log = result.findings
+        if result.source.holdsNoRecords {
+            log.append(Finding(code: .emptySource, message: "\(session.source.redactedDescription) holds no event (an empty or header-only extract): an empty export is not a clean ledger", location: "source"))
+        }
         for r in checkResults { log.merge(r.findings) }
         for f in extra { log.append(f) }
         return log
@@ -130,6 +135,7 @@ struct ReportFacts {
             "conservation " + (result.conservation.holds ? "holds" : "BROKEN") + (net.isEmpty ? "" : " (sum per currency: \(net))"),
         ]
         if result.source.reorderedFromWriteOrder { lines.append("note: the extract was not in global order; it was sorted before replay") }
+        if result.source.byteOrderMarkSkipped { lines.append("note: the extract began with a UTF-8 byte-order mark, which was skipped") }
         let bySeverity = Severity.allCases.compactMap { s in findings.countBySeverity[s].map { "\(s.rawValue) \($0)" } }
         lines.append("findings " + (bySeverity.isEmpty ? "none" : bySeverity.joined(separator: ", ")))
         return lines

@@ -19,6 +19,7 @@ public struct EvidenceRequest: Sendable {
     public var zip: Bool
     public var projectionFiles: [String]
     public var failOn: Severity
+    public var allowEmpty = false
 
     public init(asOfUs: Int64, basis: TimeBasis, out: String, accounts: [String] = [], sealsFile: String? = nil, sealsPublicKeyFile: String? = nil,
                 signKeyFile: String? = nil, zip: Bool = false, projectionFiles: [String] = [], failOn: Severity = .high) {
@@ -68,7 +69,7 @@ public enum EvidencePack {
         if !r.accounts.isEmpty {
             reports.append(ReportRequest(.statement(accounts: r.accounts, fromUs: nil, readOnlyStreams: false), scope: asOf, output: ReportOutput(folder: data + "/statements")))
         }
-        return AuditPlan(reports: reports, populationExtract: ExtractRequest(path: data + "/events.jsonl", scope: asOf), failOn: r.failOn)
+        return AuditPlan(reports: reports, populationExtract: ExtractRequest(path: data + "/events.jsonl", scope: asOf), failOn: r.failOn, allowEmpty: r.allowEmpty)
     }
 
     public static func write(_ r: EvidenceRequest, session: AuditSession, progress: ((Int) -> Void)? = nil) throws(AuditFailure) -> EvidenceOutcome {

@@ -138,10 +138,13 @@ public struct AuditPlan: Sendable {
     public var populationExtract: ExtractRequest?
     /// A report fails (exit 1) with a finding at or above this severity.
     public var failOn: Severity
+    /// An extract with no event is exit 3 ("no events"); with this, an EMPTY_SOURCE finding.
+    public var allowEmpty: Bool
 
-    public init(reports: [ReportRequest], populationExtract: ExtractRequest? = nil, failOn: Severity = .high) {
+    public init(reports: [ReportRequest], populationExtract: ExtractRequest? = nil, failOn: Severity = .high, allowEmpty: Bool = false) {
         self.reports = reports
         self.populationExtract = populationExtract
         self.failOn = failOn
+        self.allowEmpty = allowEmpty
     }
 }

@@ -6,22 +6,18 @@ struct CopyCSVFormat: ExtractFormat {
     var columnIndex = [Int](repeating: -1, count: EventColumn.allCases.count)
     var fieldCount = 0
 
-    func recordEnd(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int? {
-        var inQuotes = false
-        var i = start
-        while i < buffer.count {
-            let c = buffer[i]
-            if c == 0x22 { inQuotes.toggle() } else if c == 0x0A && !inQuotes { return i }
-            i += 1
-        }
-        return nil
-    }
+    var quoted: Bool { true }
 
     mutating func readHeader(_ record: UnsafeBufferPointer<UInt8>) throws(SourceError) -> Bool {
         guard let fields = CopyCSVFormat.fields(record) else { throw SourceError("the CSV extract's header is not valid CSV") }
         fieldCount = fields.count
         for (i, f) in fields.enumerated() {
-            if let c = JSONLFormat.columnByName[f.text ?? ""] { columnIndex[c.rawValue] = i }
+            guard let c = JSONLFormat.columnByName[f.text ?? ""] else { continue }
+            // Which copy would be read is a guess; a guess is never made about money.
+            guard columnIndex[c.rawValue] < 0 else {
+                throw SourceError("the CSV extract's header names column \(c.name) twice (fields \(columnIndex[c.rawValue] + 1) and \(i + 1)); the file is refused")
+            }
+            columnIndex[c.rawValue] = i
         }
         let missing = EventColumn.allCases.filter { columnIndex[$0.rawValue] < 0 }
         guard missing.isEmpty else {

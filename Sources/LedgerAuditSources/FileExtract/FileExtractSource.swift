@@ -2,8 +2,8 @@ import LedgerAuditCore
 
 /// How one extract format finds records, their global-order key, and the events in them.
 protocol ExtractFormat {
-    /// Index of the '\n' ending the record that starts at `start`, or nil when it is not in `buffer`.
-    func recordEnd(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int?
+    /// Whether double quotes can hold a record's line ends (CSV).
+    var quoted: Bool { get }
     /// Called with the first record; true if it is a header to skip (CSV).
     mutating func readHeader(_ record: UnsafeBufferPointer<UInt8>) throws(SourceError) -> Bool
     /// The global-order key, read cheaply, or nil if the record is unreadable.
@@ -48,29 +48,45 @@ public struct FileExtractSource: EventSource {
         var key: GlobalOrderKey
         var offset: Int
         var length: Int32
+        /// The record's number, and the line it starts on.
         var lineNumber: Int32
+        var line: Int32
     }
 
     func stream<F: ExtractFormat>(format initial: F, scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
         let file = try ExtractFile(path: path)
         var format = initial
         var report = SourceReport()
+        let unit = format.quoted ? "record" : "line"
+        func location(_ number: Int, _ line: Int) -> String { number == line ? "\(unit) \(number)" : "\(unit) \(number) (line \(line))" }
+        func tooLong(_ number: Int, _ line: Int, _ length: Int) -> SourceRow {
+            .malformed(MalformedRow(location: location(number, line), reason: "is \(length) bytes long, over the limit of \(Limits.extractRecordBytesMax) bytes a record; it was skipped unread"))
+        }
 
-        // Pass 1: is the extract in global order? Constant memory.
+        // Pass 1: is the extract in global order? Constant memory. Also: the header, and
+        // whether the extract holds any record at all.
         var inOrder = true
         var previous: GlobalOrderKey?
-        var recordNumber = 0
-        var headerDone = false
-        try file.forEachRecord(recordEnd: format.recordEnd) { _, record in
-            recordNumber += 1
+        var records = 0
+        var headerDone = !format.quoted
+        try file.forEachRecord(quoted: format.quoted) { piece in
+            guard case .record(_, _, let record) = piece else { records += 1; return }
             if !headerDone {
                 headerDone = true
-                if try format.readHeader(record) { return }
+                _ = try format.readHeader(record)
+                return
             }
-            guard inOrder, !isBlank(record), let key = format.orderKey(record) else { return }
+            guard !isBlank(record) else { return }
+            records += 1
+            guard inOrder, let key = format.orderKey(record) else { return }
             if let p = previous, key < p { inOrder = false }
             previous = key
         }
+        if file.hadByteOrderMark {
+            report.byteOrderMarkSkipped = true
+            report.notes.append("the extract began with a UTF-8 byte-order mark, which was skipped")
+        }
+        report.holdsNoRecords = records == 0
 
         func emit(_ row: SourceRow) throws {
             report.rowsRead += 1
@@ -79,16 +95,19 @@ public struct FileExtractSource: EventSource {
             case .event(let e): if scope.includes(e) { try body(row) }
             }
         }
-        let unit = format is CopyCSVFormat ? "record" : "line"
 
         if inOrder {
             var number = 0
-            var skipHeader = format is CopyCSVFormat
-            try file.forEachRecord(recordEnd: format.recordEnd) { _, record in
+            try file.forEachRecord(quoted: format.quoted) { piece in
                 number += 1
-                if skipHeader { skipHeader = false; return }
-                guard !isBlank(record) else { return }
-                try emit(format.decode(record, location: "\(unit) \(number)"))
+                switch piece {
+                case .tooLong(_, let line, let length):
+                    try emit(tooLong(number, line, length))
+                case .record(_, let line, let record):
+                    if format.quoted && number == 1 { return }
+                    guard !isBlank(record) else { return }
+                    try emit(format.decode(record, location: location(number, line)))
+                }
             }
             return report
         }
@@ -98,22 +117,26 @@ public struct FileExtractSource: EventSource {
         report.notes.append("the extract was not in global order (hlc_physical, hlc_logical, event_id); it was sorted before replay")
         var index: [IndexEntry] = []
         var number = 0
-        var skipHeader = format is CopyCSVFormat
-        try file.forEachRecord(recordEnd: format.recordEnd) { offset, record in
+        try file.forEachRecord(quoted: format.quoted) { piece in
             number += 1
-            if skipHeader { skipHeader = false; return }
-            guard !isBlank(record) else { return }
-            if let key = format.orderKey(record) {
-                index.append(IndexEntry(key: key, offset: offset, length: Int32(record.count), lineNumber: Int32(number)))
-            } else {
-                try emit(format.decode(record, location: "\(unit) \(number)"))
+            switch piece {
+            case .tooLong(_, let line, let length):
+                try emit(tooLong(number, line, length))
+            case .record(let offset, let line, let record):
+                if format.quoted && number == 1 { return }
+                guard !isBlank(record) else { return }
+                if let key = format.orderKey(record) {
+                    index.append(IndexEntry(key: key, offset: offset, length: Int32(record.count), lineNumber: Int32(clamping: number), line: Int32(clamping: line)))
+                } else {
+                    try emit(format.decode(record, location: location(number, line)))
+                }
             }
         }
         // Stable on ties: equal keys keep write order, so the first written copy of an event comes first.
         index.sort { $0.key != $1.key ? $0.key < $1.key : $0.offset < $1.offset }
         for entry in index {
             let bytes = try file.read(offset: entry.offset, length: Int(entry.length))
-            try bytes.withUnsafeBufferPointer { try emit(format.decode($0, location: "\(unit) \(entry.lineNumber)")) }
+            try bytes.withUnsafeBufferPointer { try emit(format.decode($0, location: location(Int(entry.lineNumber), Int(entry.line)))) }
         }
         return report
     }

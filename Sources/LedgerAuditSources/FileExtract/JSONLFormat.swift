@@ -2,14 +2,7 @@ import LedgerAuditCore
 
 /// One event per line; keys are the table's column names, JSON columns nested.
 struct JSONLFormat: ExtractFormat {
-    func recordEnd(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int) -> Int? {
-        var i = start
-        while i < buffer.count {
-            if buffer[i] == 0x0A { return i }
-            i += 1
-        }
-        return nil
-    }
+    var quoted: Bool { false }
 
     mutating func readHeader(_ record: UnsafeBufferPointer<UInt8>) throws(SourceError) -> Bool { false }
 
@@ -30,15 +23,18 @@ struct JSONLFormat: ExtractFormat {
     func decode(_ record: UnsafeBufferPointer<UInt8>, location: String) -> SourceRow {
         var columns = [ColumnValue?](repeating: nil, count: EventColumn.allCases.count)
         var escapedKeys = false
+        var repeated: EventColumn?
         // One pass validates the line and collects its columns.
         let invalid = JSONParser.validateObject(record) { key, range in
             guard let key else { escapedKeys = true; return }
             guard let c = JSONLFormat.column(named: key) else { return }
+            if columns[c.rawValue] != nil { repeated = repeated ?? c }
             columns[c.rawValue] = JSONLFormat.columnValue(c, UnsafeBufferPointer(rebasing: record[range]))
         }
         if let invalid {
             return .malformed(MalformedRow(location: location, reason: "not valid JSON object (\(invalid))"))
         }
+        if let repeated { return JSONLFormat.repeatedColumn(repeated, location: location) }
         if escapedKeys {
             // A column name written with escapes (`"event\u005fid"`) still names its column.
             return decodeSlow(record, location: location)
@@ -51,10 +47,16 @@ struct JSONLFormat: ExtractFormat {
         var columns = [ColumnValue?](repeating: nil, count: EventColumn.allCases.count)
         for (key, range) in JSONParser.topLevelMembers(record) {
             guard let c = JSONLFormat.columnByName[key] else { continue }
+            if columns[c.rawValue] != nil { return JSONLFormat.repeatedColumn(c, location: location) }
             let slice = UnsafeBufferPointer(rebasing: record[range])
             columns[c.rawValue] = JSONLFormat.columnValue(c, slice)
         }
         return RowDecoder.decode({ columns[$0.rawValue] }, location: location)
+    }
+
+    /// Which copy of a repeated column is meant is a guess; a guess is never made about money.
+    static func repeatedColumn(_ c: EventColumn, location: String) -> SourceRow {
+        .malformed(MalformedRow(location: location, reason: "names column \(c.name) twice; the row is quarantined rather than guessing which is meant"))
     }
 
     /// Nested JSON columns stay text (a string holding JSON text is accepted too); others are values.

@@ -31,52 +31,103 @@ final class ExtractFile {
         return out
     }
 
-    /// Calls `body(offset, recordBytes)` for every record. `recordEnd` finds where a record that
-    /// starts at the given index ends (index of its terminating '\n', or nil if not in the buffer).
-    func forEachRecord(
-        recordEnd: (UnsafeBufferPointer<UInt8>, Int) -> Int?,
-        _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void
-    ) throws {
+    /// One record as the reader finds it.
+    enum Piece {
+        /// `bytes` without its terminating `\n`; `line` is the line it starts on (1-based).
+        case record(offset: Int, line: Int, bytes: UnsafeBufferPointer<UInt8>)
+        /// A record longer than `Limits.extractRecordBytesMax`: skipped whole, never held.
+        case tooLong(offset: Int, line: Int, length: Int)
+    }
+
+    /// Whether the file starts with a UTF-8 byte-order mark (spreadsheet exports carry one).
+    private(set) var hadByteOrderMark = false
+
+    /// Calls `body` for every record. With `quoted` (CSV), a `\n` inside double quotes does not
+    /// end a record, and a file that ends inside quotes is an error (as PostgreSQL's COPY says:
+    /// unterminated CSV quoted field), never a silent swallow of what follows. Scanning state
+    /// survives buffer refills, so a record is scanned once.
+    func forEachRecord(quoted: Bool, _ body: (Piece) throws -> Void) throws {
         guard lseek(fd, 0, SEEK_SET) == 0 else { throw SourceError("cannot rewind extract \(path)") }
         var buffer = [UInt8](repeating: 0, count: Limits.extractReadBufferBytes)
-        var filled = 0
-        var start = 0
-        var fileOffsetOfBuffer = 0
-        var eof = false
+        var filled = 0, start = 0, scan = 0, fileOffsetOfBuffer = 0
+        var inQuotes = false, eof = false, first = true
+        var line = 1, linesInRecord = 0
+        // Skipping an over-long record: where it began, how long it is so far.
+        var skipping: (offset: Int, line: Int, length: Int)?
         while true {
-            let end: Int? = buffer.withUnsafeBufferPointer { recordEnd(UnsafeBufferPointer(rebasing: $0[0..<filled]), start) }
+            var end: Int?
+            buffer.withUnsafeBufferPointer { b in
+                if quoted {
+                    var i = scan
+                    while i < filled {
+                        let c = b[i]
+                        if c == 0x22 { inQuotes.toggle() } else if c == 0x0A { if inQuotes { linesInRecord += 1 } else { end = i; break } }
+                        i += 1
+                    }
+                    scan = i
+                } else if scan < filled, let p = memchr(b.baseAddress! + scan, 0x0A, filled - scan) {
+                    end = b.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
+                } else {
+                    scan = filled
+                }
+            }
             if let end {
-                try buffer.withUnsafeBufferPointer { try body(fileOffsetOfBuffer + start, UnsafeBufferPointer(rebasing: $0[start..<end])) }
+                if let s = skipping {
+                    try body(.tooLong(offset: s.offset, line: s.line, length: s.length + end - start))
+                    skipping = nil
+                } else {
+                    try buffer.withUnsafeBufferPointer { try body(.record(offset: fileOffsetOfBuffer + start, line: line, bytes: UnsafeBufferPointer(rebasing: $0[start..<end]))) }
+                }
+                line += 1 + linesInRecord
+                linesInRecord = 0
                 start = end + 1
+                scan = start
                 continue
             }
             if eof {
-                if start < filled {
-                    try buffer.withUnsafeBufferPointer { try body(fileOffsetOfBuffer + start, UnsafeBufferPointer(rebasing: $0[start..<filled])) }
+                if quoted && inQuotes {
+                    throw SourceError("extract \(path): unterminated CSV quoted field in the record starting on line \(skipping?.line ?? line) (a double quote opens a quoted field that never closes); the file is refused, as PostgreSQL's COPY refuses it")
+                }
+                if let s = skipping {
+                    try body(.tooLong(offset: s.offset, line: s.line, length: s.length + filled - start))
+                } else if start < filled {
+                    try buffer.withUnsafeBufferPointer { try body(.record(offset: fileOffsetOfBuffer + start, line: line, bytes: UnsafeBufferPointer(rebasing: $0[start..<filled]))) }
                 }
                 return
             }
-            // Compact, grow if one record fills the buffer, then read more.
-            if start > 0 {
-                buffer.withUnsafeMutableBufferPointer { b in
-                    _ = memmove(b.baseAddress!, b.baseAddress! + start, filled - start)
-                }
+            // A record past the limit is skipped from here on: its bytes are counted, not kept.
+            if skipping == nil && filled - start > Limits.extractRecordBytesMax {
+                skipping = (fileOffsetOfBuffer + start, line, 0)
+            }
+            if skipping != nil {
+                skipping!.length += filled - start
+                fileOffsetOfBuffer += filled
+                filled = 0
+                start = 0
+                scan = 0
+            } else if start > 0 {
+                // Compact, then read more.
+                buffer.withUnsafeMutableBufferPointer { b in _ = memmove(b.baseAddress!, b.baseAddress! + start, filled - start) }
                 filled -= start
+                scan -= start
                 fileOffsetOfBuffer += start
                 start = 0
             }
-            if filled == buffer.count {
-                guard buffer.count < Limits.extractRecordBytesMax * 2 else {
-                    throw SourceError("extract \(path): a record at byte \(fileOffsetOfBuffer) is longer than \(Limits.extractRecordBytesMax) bytes")
-                }
-                buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count))
-            }
+            if filled == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw SourceError("cannot read extract \(path): \(String(cString: strerror(errno)))")
             }
             if n == 0 { eof = true } else { filled += n }
+            if first && filled >= 3 || first && eof {
+                first = false
+                if filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF {
+                    hadByteOrderMark = true
+                    start = 3
+                    scan = 3
+                }
+            }
         }
     }
 }

@@ -79,11 +79,17 @@ struct BinaryCopyDecoder {
             return .malformed(m)
         }
         let logical = Int32(bitPattern: UInt32(hl[0]) << 24 | UInt32(hl[1]) << 16 | UInt32(hl[2]) << 8 | UInt32(hl[3]))
-        return .event(EventRecord(
+        // timestamptz 'infinity' is Int64.max: no instant, never a wrapped one.
+        let (recordedAtUs, overflow) = int64(ra).addingReportingOverflow(postgresEpochUs)
+        let record = EventRecord(
             eventId: eventId, eventType: eventType, aggregateId: aggregateId, streamVersion: int64(sv),
             causationId: uuid(4), correlationId: correlationId, hlcPhysicalMs: int64(hp), hlcLogical: logical,
             vectorClock: vectorClock, payload: payload, metadata: metadata, userId: uuid(11),
-            recordedAtUs: int64(ra) &+ postgresEpochUs
-        ))
+            recordedAtUs: overflow ? Int64.max : recordedAtUs
+        )
+        if let why = record.outOfRange {
+            return .malformed(MalformedRow(location: location, reason: why, eventId: eventId, aggregateId: aggregateId))
+        }
+        return .event(record)
     }
 }

@@ -33,6 +33,6 @@ struct Balances: ParsableCommand {
         let scope = ReportScope(asOfUs: try instant(asOf, "--as-of"), basis: sourceOptions.basis, knownAtUs: knownAt.knownAtUs)
         let plan = AuditPlan(reports: [ReportRequest(.balances(filters: account, fromUs: try instant(from, "--from"), journal: journal), scope: scope, output: outputOptions.output)],
                              failOn: runOptions.severity)
-        try execute(plan, in: try sourceOptions.openSession(), quiet: runOptions.quiet)
+        try execute(plan, in: try sourceOptions.openSession(), source: sourceOptions, quiet: runOptions.quiet)
     }
 }

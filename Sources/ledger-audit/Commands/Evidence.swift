@@ -29,9 +29,10 @@ struct Evidence: ParsableCommand {
     func validate() throws { _ = try instant(asOf, "--as-of") }
 
     func run() throws {
-        let request = EvidenceRequest(asOfUs: try instant(asOf, "--as-of") ?? 0, basis: sourceOptions.basis, out: out, accounts: account,
+        var request = EvidenceRequest(asOfUs: try instant(asOf, "--as-of") ?? 0, basis: sourceOptions.basis, out: out, accounts: account,
                                       sealsFile: sealsOptions.seals, sealsPublicKeyFile: sealsOptions.sealsPublicKey, signKeyFile: signKey,
                                       zip: zip, projectionFiles: projectionOptions.files, failOn: runOptions.severity)
+        request.allowEmpty = sourceOptions.allowEmpty
         let progress = ProgressLine(quiet: runOptions.quiet)
         let session = try sourceOptions.openSession()
         let outcome: EvidenceOutcome

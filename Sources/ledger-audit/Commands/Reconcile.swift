@@ -37,6 +37,6 @@ struct Reconcile: ParsableCommand {
                                        metricsFile: metricsFile, summaryJSON: summaryJSON)
         let scope = ReportScope(asOfUs: try instant(asOf, "--as-of"), basis: sourceOptions.basis)
         let plan = AuditPlan(reports: [ReportRequest(.reconcile(options), scope: scope, output: outputOptions.output)], failOn: runOptions.severity)
-        try execute(plan, in: try sourceOptions.openSession(), quiet: runOptions.quiet)
+        try execute(plan, in: try sourceOptions.openSession(), source: sourceOptions, quiet: runOptions.quiet)
     }
 }

@@ -28,7 +28,7 @@ struct Seal: ParsableCommand {
         let kind = ReportKind.seal(sealsFile: sealsOptions.seals ?? "", signKeyFile: signKey, publicKeyFile: sealsOptions.sealsPublicKey)
         let plan = AuditPlan(reports: [ReportRequest(kind, scope: ReportScope(asOfUs: try instant(asOf, "--as-of")), output: outputOptions.output)],
                              failOn: runOptions.severity)
-        try execute(plan, in: try sourceOptions.openSession(), quiet: runOptions.quiet)
+        try execute(plan, in: try sourceOptions.openSession(), source: sourceOptions, quiet: runOptions.quiet)
     }
 }
 

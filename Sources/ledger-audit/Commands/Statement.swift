@@ -38,6 +38,6 @@ struct Statement: ParsableCommand {
         let scope = ReportScope(asOfUs: try instant(to, "--to"), basis: sourceOptions.basis, knownAtUs: knownAt.knownAtUs, aggregateIds: streams)
         let plan = AuditPlan(reports: [ReportRequest(.statement(accounts: account, fromUs: try instant(from, "--from"), readOnlyStreams: streams != nil),
                                                      scope: scope, output: outputOptions.output)], failOn: runOptions.severity)
-        try execute(plan, in: session, quiet: runOptions.quiet)
+        try execute(plan, in: session, source: sourceOptions, quiet: runOptions.quiet)
     }
 }

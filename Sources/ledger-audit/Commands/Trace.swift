@@ -35,6 +35,6 @@ struct Trace: ParsableCommand {
         let scope = ReportScope(asOfUs: try instant(asOf, "--as-of"), basis: sourceOptions.basis, knownAtUs: knownAt.knownAtUs)
         let kind: ReportKind = event.flatMap(EventID.init).map { .traceEvent($0) } ?? .traceAccounts(accounts: account, lots: LotBook.Order(rawValue: lots) ?? .fifo)
         let plan = AuditPlan(reports: [ReportRequest(kind, scope: scope, output: outputOptions.output)], failOn: runOptions.severity)
-        try execute(plan, in: try sourceOptions.openSession(), quiet: runOptions.quiet)
+        try execute(plan, in: try sourceOptions.openSession(), source: sourceOptions, quiet: runOptions.quiet)
     }
 }

@@ -26,6 +26,6 @@ struct Verify: ParsableCommand {
         let scope = ReportScope(asOfUs: try instant(asOf, "--as-of"), basis: sourceOptions.basis)
         let plan = AuditPlan(reports: [ReportRequest(.verify(checkOptions.selection(sealsOptions)), scope: scope, output: outputOptions.output)],
                              failOn: runOptions.severity)
-        try execute(plan, in: try sourceOptions.openSession(), quiet: runOptions.quiet)
+        try execute(plan, in: try sourceOptions.openSession(), source: sourceOptions, quiet: runOptions.quiet)
     }
 }

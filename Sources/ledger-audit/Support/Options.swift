@@ -17,6 +17,9 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .customLong("time-basis"), help: "hlc (hlc_physical, default) or recorded (recorded_at).")
     var timeBasis: String = "hlc"
 
+    @Flag(name: .customLong("allow-empty"), help: "An extract with no event is an EMPTY_SOURCE finding (exit 1) instead of exit 3.")
+    var allowEmpty = false
+
     var basis: TimeBasis { TimeBasis(rawValue: timeBasis) ?? .hlc }
 
     func validate() throws {
@@ -134,7 +137,9 @@ func instant(_ text: String?, _ option: String) throws -> Int64? {
 
 /// Runs a plan on the opened session, prints what each report says, and ends the process with
 /// the run's exit status.
-func execute(_ plan: AuditPlan, in session: AuditSession, quiet: Bool) throws {
+func execute(_ plan: AuditPlan, in session: AuditSession, source: SourceOptions, quiet: Bool) throws {
+    var plan = plan
+    plan.allowEmpty = source.allowEmpty
     let progress = ProgressLine(quiet: quiet)
     let outcome: AuditOutcome
     do {
