@@ -30,10 +30,14 @@ public struct RunResult: Sendable {
     public var status: Int32
     public var stdout: String
     public var stderr: String
+    /// Ended by a signal (a crash: SIGILL, SIGSEGV, SIGABRT), not by exit().
+    public var crashed = false
+    /// Killed after the time limit: a hang.
+    public var timedOut = false
 }
 
 /// Runs the built binary as a user would.
-public func runTool(_ arguments: [String], environment: [String: String] = [:]) throws -> RunResult {
+public func runTool(_ arguments: [String], environment: [String: String] = [:], timeLimitSeconds: Int = 300) throws -> RunResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: TestPaths.binary)
     process.arguments = arguments
@@ -44,8 +48,14 @@ public func runTool(_ arguments: [String], environment: [String: String] = [:]) 
     process.standardOutput = out
     process.standardError = err
     try process.run()
+    let deadline = DispatchWorkItem { if process.isRunning { process.terminate() } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(timeLimitSeconds), execute: deadline)
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    let timedOut = deadline.isCancelled == false && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM
+    deadline.cancel()
+    return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
+                     crashed: process.terminationReason == .uncaughtSignal && !timedOut, timedOut: timedOut)
 }
+

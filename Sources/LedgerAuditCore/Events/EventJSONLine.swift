@@ -6,11 +6,11 @@ public enum EventJSONLine {
     /// `masking: false` writes payload and metadata as they are.
     public static func encode(_ e: EventRecord, recordedAt: String? = nil, masking: Bool = true) -> String {
         var line = "{\"event_id\":\"\(e.eventId)\",\"event_type\":"
-        JSONWriter.writeString(e.eventType, into: &line)
+        JSONWriter.writeString(masking ? CardMask.masked(e.eventType) : e.eventType, into: &line)
         line += ",\"aggregate_id\":\"\(e.aggregateId)\",\"stream_version\":\(e.streamVersion),\"causation_id\":"
         line += e.causationId.map { "\"\($0)\"" } ?? "null"
         line += ",\"correlation_id\":\"\(e.correlationId)\",\"hlc_physical\":\(e.hlcPhysicalMs),\"hlc_logical\":\(e.hlcLogical),\"vector_clock\":"
-        line += e.vectorClock.text
+        line += masking ? masked(e.vectorClock) : e.vectorClock.text
         line += ",\"payload\":" + (masking ? masked(e.payload) : e.payload.text)
         line += ",\"metadata\":" + (masking ? masked(e.metadata) : e.metadata.text)
         line += ",\"user_id\":" + (e.userId.map { "\"\($0)\"" } ?? "null")
