@@ -17,7 +17,7 @@ struct FileExtractTests {
     }
 
     func write(_ name: String, _ text: String) -> String {
-        let dir = TestPaths.temporaryDirectory("extract")
+        let dir = TestPaths.temporaryDirectory("extract")  // under the run's TMPDIR, removed with it
         let path = dir + "/" + name
         try! text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -116,6 +116,7 @@ struct JSONLKeyTests {
     func escapedKeys() throws {
         let line = #"{"event\u005fid":"11111111-1111-4111-8111-111111111111","event_type":"FUNDS_DEPOSITED","aggregate_id":"22222222-2222-4222-8222-222222222222","stream_version":1,"causation_id":null,"correlation_id":"33333333-3333-4333-8333-333333333333","hlc_physical":1,"hlc_logical":0,"vector_clock":{},"payload":{"amount":5},"metadata":{},"user_id":"22222222-2222-4222-8222-222222222222","recorded_at":"2026-05-01T00:00:00Z"}"#
         let dir = TestPaths.temporaryDirectory("keys")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try (line + "\n").write(toFile: dir + "/e.jsonl", atomically: true, encoding: .utf8)
         let r = try Replay(catalog: CatalogLoader.reference()).run(source: try FileExtractSource(path: dir + "/e.jsonl"), scope: ReplayScope(), eventIdsMayRepeat: true)
         #expect(r.findings.total == 0)

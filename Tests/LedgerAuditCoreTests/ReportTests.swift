@@ -66,6 +66,7 @@ struct ReportGoldenTests {
     @Test func csv() throws {
         let report = try fixedBalancesReport(path: TestPaths.sample + "/events.jsonl", asOfUs: 1_777_818_180_000_000)
         let dir = TestPaths.temporaryDirectory("golden-csv")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = try CSVRenderer.write(report, to: dir)
         expectGolden(TestPaths.read(dir + "/balances.csv"), "../balances-may03-1423.csv")
         for name in ["trial_balance.csv", "findings.csv"] {
@@ -124,6 +125,7 @@ struct HostileReportTests {
         let xmlBytes = try XMLRenderer.render(report, exponentOf: exponent)
         let xml = String(decoding: xmlBytes, as: UTF8.self)
         let dir = TestPaths.temporaryDirectory("hostile")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = try CSVRenderer.write(report, to: dir)
         let csv = ["balances.csv", "trial_balance.csv", "findings.csv"].map { TestPaths.read(dir + "/" + $0) }.joined()
         let everything = [html, xml, csv]
@@ -167,6 +169,7 @@ struct AtomicFileTests {
     @Test("a file abandoned mid-write leaves nothing under its final name")
     func abandoned() throws {
         let dir = TestPaths.temporaryDirectory("atomic")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
             let f = try AtomicFile(path: dir + "/balances.csv")
             try f.write(String(repeating: "x", count: 200_000))

@@ -8,6 +8,7 @@ struct CommandLineTests {
     @Test("balances on the shipped sample: exit 0, golden balances.csv, empty findings.csv")
     func balancesOnSample() throws {
         let out = TestPaths.temporaryDirectory("cli")
+        defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try runTool(["balances", "--source", TestPaths.sample + "/events.jsonl", "--out", out, "--as-of", "2026-05-03T14:23:00Z"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(TestPaths.read(out + "/balances.csv") == TestPaths.read(TestPaths.packageRoot + "/Tests/Golden/balances-may03-1423.csv"))
@@ -22,6 +23,7 @@ struct CommandLineTests {
     @Test("--account filters by exact name or prefix*")
     func accountFilter() throws {
         let out = TestPaths.temporaryDirectory("cli")
+        defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try runTool(["balances", "--source", TestPaths.sample + "/events.csv", "--out", out, "-q", "--account", "external:*", "--account", "platform:fees"])
         #expect(r.status == 0)
         #expect(r.stdout.isEmpty)
@@ -33,6 +35,7 @@ struct CommandLineTests {
     @Test("bad amounts: exit 1 (high findings), findings.csv lists them, balances exclude them")
     func badAmountsExitOne() throws {
         let dir = TestPaths.temporaryDirectory("cli")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let u = "11111111-1111-4111-8111-111111111111"
         func line(_ id: Int, _ amount: String) -> String {
             #"{"event_id":"00000000-0000-4000-8000-00000000000\#(id)","event_type":"FUNDS_DEPOSITED","aggregate_id":"\#(u)","stream_version":\#(id),"causation_id":null,"correlation_id":"\#(u)","hlc_physical":\#(id),"hlc_logical":0,"vector_clock":{},"payload":{"amount":\#(amount)},"metadata":{},"user_id":"\#(u)","recorded_at":"2026-05-01T00:00:00Z"}"#
@@ -53,6 +56,7 @@ struct CommandLineTests {
     @Test("bad configuration exits 2 naming file, line and key")
     func badConfig() throws {
         let dir = TestPaths.temporaryDirectory("cli")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try "events:\n  X:\n    from: \"a:{oops}\"\n    to: b\n".write(toFile: dir + "/c.yml", atomically: true, encoding: .utf8)
         let r = try runTool(["balances", "--config", dir + "/c.yml", "--source", TestPaths.sample + "/events.jsonl", "--out", dir])
         #expect(r.status == 2)

@@ -16,6 +16,7 @@ struct PostgresSourceTests {
             var outputs: [String] = []
             for source in [db.conninfo, TestPaths.sample + "/events.jsonl", TestPaths.sample + "/events.csv"] {
                 let out = TestPaths.temporaryDirectory("pg")
+                defer { try? FileManager.default.removeItem(atPath: out) }
                 let r = try runTool(["balances", "--source", source, "--out", out, "-q"] + (asOf.map { ["--as-of", $0] } ?? []))
                 #expect(r.status == 0, "\(r.stderr)")
                 outputs.append(TestPaths.read(out + "/balances.csv"))
@@ -65,6 +66,7 @@ struct PostgresSourceTests {
         try db.exec(#"DROP TABLE "Ledger Data"."Event""Store"; CREATE TABLE "Ledger Data"."Event""Store" (event_id uuid, event_type varchar(64), aggregate_id uuid, stream_version bigint, causation_id uuid, correlation_id uuid, hlc_physical bigint, hlc_logical int, vector_clock jsonb, payload jsonb, metadata jsonb, user_id uuid, recorded_at timestamptz)"#)
         try db.exec(#"INSERT INTO "Ledger Data"."Event""Store" VALUES ('11111111-1111-4111-8111-111111111111','FUNDS_DEPOSITED','22222222-2222-4222-8222-222222222222',1,NULL,'33333333-3333-4333-8333-333333333333',1000,0,'{}','{"amount": 4200}','{}','22222222-2222-4222-8222-222222222222',now())"#)
         let dir = TestPaths.temporaryDirectory("ident")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let catalog = ReferenceCatalog.yaml.replacingOccurrences(of: "  schema: public\n  table: event_store", with: "  schema: Ledger Data\n  table: Event\"Store")
         try catalog.write(toFile: dir + "/c.yml", atomically: true, encoding: .utf8)
         let r = try runTool(["balances", "--source", db.conninfo, "--config", dir + "/c.yml", "--out", dir, "-q"])
@@ -83,6 +85,7 @@ struct PostgresSourceTests {
             env[name] = kv[1]
         }
         let out = TestPaths.temporaryDirectory("env")
+        defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try runTool(["balances", "--out", out, "-q"], environment: env)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(TestPaths.read(out + "/balances.csv") == TestPaths.read(TestPaths.packageRoot + "/Tests/Golden/balances-all.csv"))
@@ -97,6 +100,7 @@ struct PostgresSourceTests {
             try db.exec("INSERT INTO event_store VALUES ('00000000-0000-4000-8000-00000000000\(n)','FUNDS_DEPOSITED','22222222-2222-4222-8222-222222222222',\(n),NULL,'33333333-3333-4333-8333-333333333333',\(n)000,0,'{}','{\"amount\": \(amount)}','{}','22222222-2222-4222-8222-222222222222',now())")
         }
         let out = TestPaths.temporaryDirectory("bad")
+        defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try runTool(["balances", "--source", db.conninfo, "--out", out, "-q"])
         #expect(r.status == 1)
         let findings = TestPaths.read(out + "/findings.csv")

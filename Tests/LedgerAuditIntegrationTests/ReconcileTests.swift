@@ -89,10 +89,12 @@ struct ReconcileTests {
         let db = try ScratchDatabase("recon")
         try db.load(folder: TestPaths.sample)
         let out = TestPaths.temporaryDirectory("recon-db")
+        defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try runTool(["reconcile", "--source", db.conninfo, "--out", out, "--skip", "append-only", "-q",
                              "--metrics-file", out + "/metrics.prom", "--summary-json", out + "/summary.json"])
         #expect(r.status == 1)
         let fromFile = TestPaths.temporaryDirectory("recon-file")
+        defer { try? FileManager.default.removeItem(atPath: fromFile) }
         _ = try runTool(["reconcile", "--source", TestPaths.sample + "/events.csv", "--projection", TestPaths.sample + "/user_balances.csv", "--out", fromFile, "--skip", "append-only", "-q"])
         let csv = TestPaths.read(out + "/reconciliation.csv")
         #expect(csv == TestPaths.read(fromFile + "/reconciliation.csv"))
@@ -111,6 +113,7 @@ struct ReconcileTests {
         try db.load(folder: ledger)
         let before = try db.scalar("SELECT count(*) FROM event_store")
         let out = TestPaths.temporaryDirectory("recon-conc")
+        defer { try? FileManager.default.removeItem(atPath: out) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TestPaths.binary)
         p.arguments = ["reconcile", "--source", db.conninfo, "--out", out, "--skip", "append-only", "--summary-json", out + "/summary.json"]

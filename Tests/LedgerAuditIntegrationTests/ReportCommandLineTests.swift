@@ -6,7 +6,7 @@ import Testing
 @Suite("Reports from the command line")
 struct ReportCommandLineTests {
     func run(_ extra: [String]) throws -> (RunResult, String) {
-        let out = TestPaths.temporaryDirectory("reports")
+        let out = TestPaths.temporaryDirectory("reports")  // the caller reads it; under the run's TMPDIR
         let r = try runTool(["balances", "--source", TestPaths.sample + "/events.jsonl", "--out", out, "-q"] + extra)
         return (r, out)
     }
@@ -81,6 +81,7 @@ struct ReportCommandLineTests {
     @Test("--templates: a compliance team's own templates are used; a folder without them is exit 2")
     func templatesOverride() throws {
         let dir = TestPaths.temporaryDirectory("tpl")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         for name in ["report.mustache", "section.mustache"] {
             var text = TestPaths.read(TestPaths.packageRoot + "/templates/" + name)
             if name == "report.mustache" { text = text.replacingOccurrences(of: "<h1>{{title}}</h1>", with: "<h1>ACME Audit · {{title}}</h1>") }
@@ -90,6 +91,7 @@ struct ReportCommandLineTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(TestPaths.read(out + "/balances.html").contains("ACME Audit · Balances"))
         let empty = TestPaths.temporaryDirectory("tpl-empty")
+        defer { try? FileManager.default.removeItem(atPath: empty) }
         let (bad, _) = try run(["--templates", empty, "--format", "html"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("report.mustache"))
@@ -98,8 +100,10 @@ struct ReportCommandLineTests {
     @Test("a run killed mid-write leaves no report file under its final name")
     func killedMidWrite() throws {
         let ledger = TestPaths.temporaryDirectory("kill")
+        defer { try? FileManager.default.removeItem(atPath: ledger) }
         #expect(try runTool(["generate", "--events", "150000", "--global-order", "--out", ledger]).status == 0)
         let out = TestPaths.temporaryDirectory("kill-out")
+        defer { try? FileManager.default.removeItem(atPath: out) }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TestPaths.binary)
         p.arguments = ["balances", "--source", ledger + "/events.jsonl", "--out", out, "--journal", "-q"]

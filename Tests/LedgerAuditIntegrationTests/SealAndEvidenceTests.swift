@@ -26,7 +26,7 @@ struct SealAndEvidenceTests {
     }
 
     func verifySeals(_ db: ScratchDatabase, _ seals: String) throws -> (status: Int32, findings: String, out: String) {
-        let out = TestPaths.temporaryDirectory("verify-seals")
+        let out = TestPaths.temporaryDirectory("verify-seals")  // the caller reads it; under the run's TMPDIR
         let r = try runTool(["verify", "--source", db.conninfo, "--seals", seals, "--skip", "append-only", "--out", out, "-q"])
         return (r.status, TestPaths.read(out + "/findings.csv").split(separator: "\n").filter { $0.hasPrefix("SEAL_BROKEN") }.joined(separator: "\n"), out)
     }
@@ -45,6 +45,7 @@ struct SealAndEvidenceTests {
         #expect(TestPaths.read(v.out + "/verify.html").contains("every seal holds"))
         // reconcile checks the seals too.
         let rec = TestPaths.temporaryDirectory("reconcile-seals")
+        defer { try? FileManager.default.removeItem(atPath: rec) }
         let r0 = try runTool(["reconcile", "--source", db.conninfo, "--seals", seals, "--skip", "append-only", "--out", rec, "-q"])
         #expect(r0.status == 1)  // the sample's projection drift
         #expect(TestPaths.read(rec + "/seal-proof.json").contains("\"tree_size\""))
@@ -104,6 +105,7 @@ struct SealAndEvidenceTests {
         let db = try ScratchDatabase("seal_signed")
         try db.load(folder: TestPaths.sample)
         let folder = TestPaths.temporaryDirectory("signed-seals")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         #expect(try runTool(["keygen", "--out", folder + "/sealer"]).status == 0)
         let seals = folder + "/seals.jsonl"
         #expect(try runTool(["seal", "--source", db.conninfo, "--as-of", sealAsOf, "--seals", seals, "--sign-key", folder + "/sealer", "-q"]).status == 0)
@@ -125,6 +127,7 @@ struct SealAndEvidenceTests {
     func evidencePack() throws {
         let (db, seals) = try sealedSample("evidence")
         let folder = TestPaths.temporaryDirectory("evidence")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let key = folder + "/signing"
         #expect(try runTool(["keygen", "--out", key]).status == 0)
         #expect(try runTool(["keygen", "--out", key]).status == 2)  // never overwrites
@@ -151,6 +154,7 @@ struct SealAndEvidenceTests {
 
         // The projection is reconciled against the whole snapshot, as the nightly job does, not as of T.
         let nightly = TestPaths.temporaryDirectory("evidence-reconcile")
+        defer { try? FileManager.default.removeItem(atPath: nightly) }
         _ = try runTool(["reconcile", "--source", db.conninfo, "--out", nightly, "--format", "csv", "-q"])
         #expect(TestPaths.read(pack + "/data/reconcile/reconciliation.csv") == TestPaths.read(nightly + "/reconciliation.csv"))
         #expect(try runTool(["verify-pack", pack, "--public-key", key + ".pub"]).status == 0)

@@ -11,6 +11,7 @@ struct StatementCommandTests {
         let balances = TestPaths.read(TestPaths.packageRoot + "/Tests/Golden/balances-all.csv").split(separator: "\n")
         let user = balances.first { $0.hasPrefix("user:") }!.split(separator: ":")[1]
         let out = TestPaths.temporaryDirectory("statement")
+        defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try runTool(["statement", "--source", TestPaths.sample + "/events.jsonl", "--account", "user:\(user):*",
                              "--from", "2026-05-02T00:00:00Z", "--to", "2026-05-12T00:00:00Z", "--out", out])
         #expect(r.status == 0, "\(r.stderr)")

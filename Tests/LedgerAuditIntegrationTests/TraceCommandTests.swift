@@ -47,6 +47,7 @@ struct TraceCommandTests {
         let html = TestPaths.read(out + "/trace.html")
         #expect(html.contains("Provenance: where the cents came from") && html.contains("By origin"))
         let lifo = TestPaths.temporaryDirectory("trace-lifo")
+        defer { try? FileManager.default.removeItem(atPath: lifo) }
         #expect(try runTool(["trace", "--source", events, "--account", "user:\(user):*", "--lots", "lifo", "--out", lifo, "--format", "csv", "-q"]).status == 0)
         #expect(TestPaths.read(lifo + "/provenance.csv") != TestPaths.read(out + "/provenance.csv"))
     }
@@ -55,6 +56,7 @@ struct TraceCommandTests {
     func traceEvent() throws {
         let (user, credit) = try seller()
         let out = TestPaths.temporaryDirectory("trace-event")
+        defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try runTool(["trace", "--source", events, "--event", credit, "--out", out, "-q"])
         #expect(r.status == 0, "\(r.stderr)")
         let rows = csv(out + "/trace_events.csv")
@@ -97,6 +99,8 @@ struct TraceCommandTests {
         #expect(plan.contains("event_store_aggregate_id_stream_version_key"), "\(plan)")
 
         let known = TestPaths.temporaryDirectory("stmt-known")
+
+        defer { try? FileManager.default.removeItem(atPath: known) }
         #expect(try runTool(args + ["--as-known-at", "2026-05-10T00:00:00Z", "--out", known, "-q"]).status == 0)
         #expect(TestPaths.read(known + "/run.json").contains("2026-05-10T00:00:00"))
         #expect(TestPaths.read(known + "/statement.html").contains("As known at"))

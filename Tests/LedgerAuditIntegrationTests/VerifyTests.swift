@@ -40,6 +40,7 @@ struct VerifyTests {
         let db = try ScratchDatabase("verify")
         try db.load(folder: TestPaths.sample)
         let out = TestPaths.temporaryDirectory("verify")
+        defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try runTool(["verify", "--source", db.conninfo, "--out", out, "-q"])
         #expect(r.status == 1, "\(r.stderr)")
         #expect(TestPaths.read(out + "/findings.csv").contains("APPEND_ONLY_GAP,high"))
@@ -53,9 +54,11 @@ struct VerifyTests {
     @Test("the clean sample extract verifies clean; stuck sagas are limbo; --check selects")
     func extracts() throws {
         let out = TestPaths.temporaryDirectory("verify")
+        defer { try? FileManager.default.removeItem(atPath: out) }
         #expect(try runTool(["verify", "--source", TestPaths.sample + "/events.jsonl", "--out", out, "-q"]).status == 0)
         #expect(TestPaths.read(out + "/findings.csv").split(separator: "\n").count == 1)
         let stuck = TestPaths.temporaryDirectory("stuck")
+        defer { try? FileManager.default.removeItem(atPath: stuck) }
         #expect(try runTool(["generate", "--events", "2000", "--stuck-sagas", "3", "--seed", "5", "--out", stuck]).status == 0)
         let r = try runTool(["verify", "--source", stuck + "/events.jsonl", "--out", out, "-q", "--fail-on", "medium"])
         #expect(r.status == 1)
@@ -77,6 +80,7 @@ struct VerifyTests {
     @Test("--commands: dangling causation ids not in the registry are ORPHAN_CAUSATION")
     func commandRegistry() throws {
         let dir = TestPaths.temporaryDirectory("commands")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try "# known commands\n11111111-1111-4111-8111-111111111111\n".write(toFile: dir + "/commands.txt", atomically: true, encoding: .utf8)
         let r = try runTool(["verify", "--source", TestPaths.sample + "/events.jsonl", "--out", dir, "-q", "--commands", dir + "/commands.txt", "--fail-on", "medium"])
         #expect(r.status == 1)

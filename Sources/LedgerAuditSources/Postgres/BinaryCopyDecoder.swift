@@ -15,6 +15,9 @@ struct BinaryCopyDecoder {
                 throw SourceError("PostgreSQL sent a COPY stream without the binary signature")
             }
             let extensionLength = Int(readInt32(message, 15))
+            guard extensionLength >= 0, 19 + extensionLength <= message.count else {
+                throw SourceError("PostgreSQL sent a COPY header with a header extension of \(extensionLength) bytes")
+            }
             p = 19 + extensionLength
             headerSeen = true
         }
