@@ -14,7 +14,7 @@ struct SealAndEvidenceTests {
         let db = try ScratchDatabase(label)
         try db.load(folder: TestPaths.sample)
         let seals = TestPaths.temporaryDirectory("seals") + "/seals.jsonl"
-        let r = try runTool(["seal", "--source", db.conninfo, "--as-of", sealAsOf, "--seals", seals])
+        let r = try runTool(["seal", "--source", db.conninfo, "--as-of", sealAsOf, "--seals", seals, "--out", seals + "-report"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("seal 1 appended"))
         return (db, seals)
@@ -51,7 +51,7 @@ struct SealAndEvidenceTests {
         #expect(TestPaths.read(rec + "/seal-proof.json").contains("\"tree_size\""))
         #expect(!TestPaths.read(rec + "/findings.csv").contains("SEAL_BROKEN"))
         // A second seal extends the first; the chain is checked.
-        let r = try runTool(["seal", "--source", db.conninfo, "--seals", seals, "-q"])
+        let r = try runTool(["seal", "--source", db.conninfo, "--seals", seals, "--out", seals + "-report", "-q"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(TestPaths.read(seals).split(separator: "\n").count == 2)
         #expect(try verifySeals(db, seals).findings.isEmpty)
@@ -86,7 +86,7 @@ struct SealAndEvidenceTests {
         #expect(v.findings.contains(expected), "\(v.findings)")
         #expect(v.findings.hasPrefix("SEAL_BROKEN,critical,"))
         // Sealing again over a broken history is refused.
-        #expect(try runTool(["seal", "--source", db.conninfo, "--seals", seals, "-q"]).status == 1)
+        #expect(try runTool(["seal", "--source", db.conninfo, "--seals", seals, "--out", seals + "-report", "-q"]).status == 1)
     }
 
     @Test("TRUNCATE and a reload without one event: SEAL_BROKEN; an edited seal file breaks the chain")
@@ -108,7 +108,7 @@ struct SealAndEvidenceTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         #expect(try runTool(["keygen", "--out", folder + "/sealer"]).status == 0)
         let seals = folder + "/seals.jsonl"
-        #expect(try runTool(["seal", "--source", db.conninfo, "--as-of", sealAsOf, "--seals", seals, "--sign-key", folder + "/sealer", "-q"]).status == 0)
+        #expect(try runTool(["seal", "--source", db.conninfo, "--as-of", sealAsOf, "--seals", seals, "--out", seals + "-report", "--sign-key", folder + "/sealer", "-q"]).status == 0)
         #expect(TestPaths.read(seals).contains("\"signature\":\""))
         var v = try runTool(["verify", "--source", db.conninfo, "--seals", seals, "--seals-public-key", folder + "/sealer.pub", "--skip", "append-only", "--out", folder + "/v1", "-q"])
         #expect(v.status == 0, "\(v.stderr)")
@@ -117,7 +117,7 @@ struct SealAndEvidenceTests {
         try db.exec("ALTER TABLE event_store DISABLE RULE no_update; UPDATE event_store SET payload = payload || '{\"amount\": 1}' WHERE event_id = '\(target)'")
         try FileManager.default.removeItem(atPath: seals)
         try FileManager.default.removeItem(atPath: SealFile.leavesPath(seals))
-        #expect(try runTool(["seal", "--source", db.conninfo, "--as-of", sealAsOf, "--seals", seals, "-q"]).status == 0)
+        #expect(try runTool(["seal", "--source", db.conninfo, "--as-of", sealAsOf, "--seals", seals, "--out", seals + "-report", "-q"]).status == 0)
         v = try runTool(["verify", "--source", db.conninfo, "--seals", seals, "--seals-public-key", folder + "/sealer.pub", "--skip", "append-only", "--out", folder + "/v2", "-q"])
         #expect(v.status == 1)
         #expect(TestPaths.read(folder + "/v2/findings.csv").contains("seal 1 is not signed"))
