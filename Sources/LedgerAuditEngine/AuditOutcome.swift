@@ -21,5 +21,4 @@ public struct AuditOutcome: Sendable {
     public var extractPath: String?
 
     public var failed: Bool { reports.contains { $0.failed } }
-    public var exitStatus: ExitStatus { failed ? .findings : .clean }
 }

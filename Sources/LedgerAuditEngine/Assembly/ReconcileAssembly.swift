@@ -27,10 +27,13 @@ enum ReconcileAssembly {
         var assembled = Assembled(report: report, findings: findings, summaryLines: [], failed: failed, extraFiles: checks.files)
         let eventsInScope = f.result.population.eventsInScope
         let folder = f.work.request.output.folder
+        // What the scheduler reads, naming the written report (HTML first).
+        let summary = { (written: [String]) in
+            ReconcileSummary(rows: rows, findings: findings, eventsReplayed: eventsInScope, report: written.first { $0.hasSuffix(".html") } ?? written.first ?? folder,
+                             durationMs: monotonicMs() - startedMs, success: !failed, catalog: catalog)
+        }
         assembled.afterWrite = { written throws(AuditFailure) in
-            let summary = ReconcileSummary(rows: rows, findings: findings, eventsReplayed: eventsInScope,
-                                           report: written.first { $0.hasSuffix(".html") } ?? written.first ?? folder,
-                                           durationMs: monotonicMs() - startedMs, success: !failed, catalog: catalog)
+            let summary = summary(written)
             do {
                 if let m = options.metricsFile { try AtomicFile.writeWhole(m, summary.prometheus(previous: TextFile.read(m), nowUs: nowUs())) }
                 if let j = options.summaryJSON { try AtomicFile.writeWhole(j, summary.json()) }
@@ -39,10 +42,7 @@ enum ReconcileAssembly {
             }
             return []
         }
-        assembled.summaryAfterWrite = { written in
-            [ReconcileSummary(rows: rows, findings: findings, eventsReplayed: eventsInScope, report: written.first { $0.hasSuffix(".html") } ?? written.first ?? folder,
-                             durationMs: 0, success: !failed, catalog: catalog).line()]
-        }
+        assembled.summaryAfterWrite = { written in [summary(written).line()] }
         return assembled
     }
 

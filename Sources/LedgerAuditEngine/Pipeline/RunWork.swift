@@ -46,16 +46,12 @@ final class ReportWork {
 
 /// The run laid out: lanes by scope, and each report's work.
 final class RunWork {
-    let session: AuditSession
-    let inputs: RunInputs
     var lanes: [Lane] = []
     var reports: [ReportWork] = []
     var extract: PopulationExtractWriter?
     private(set) var readScope = ReplayScope()
 
     init(plan: AuditPlan, inputs: RunInputs, session: AuditSession) throws(AuditFailure) {
-        self.session = session
-        self.inputs = inputs
         let catalog = session.catalog.catalog
         let nowUs = session.facts.clockUs()
         func lane(_ scope: ReplayScope) -> Lane {
