@@ -30,10 +30,11 @@ public final class ScratchDatabase {
     public func exec(_ sql: String) throws { try ScratchDatabase.exec(conninfo, sql) }
 
     /// Waits until `run` is streaming events from this database (its snapshot is taken);
-    /// false when it ended first.
+    /// false when it ended first. Only this database's sessions count: other tests stream from
+    /// the same server at the same time.
     public func waitUntilStreaming(_ run: Process) -> Bool {
         for _ in 0..<5000 where run.isRunning {
-            if ((try? scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY (SELECT event_id%'")) ?? "0") != "0" { return true }
+            if ((try? scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY (SELECT event_id%'")) ?? "0") != "0" { return true }
             usleep(1000)
         }
         return false
