@@ -81,6 +81,14 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        // Every reader of outside bytes as one fuzz target, for libFuzzer and the tests' mutation loop.
+        .target(
+            name: "LedgerAuditFuzzTargets",
+            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditEvidence"],
+            path: "Fuzz/Targets"
+        ),
+        // libFuzzer's driver (scripts/fuzz builds it with --sanitize=fuzzer); built plainly it replays crashers.
+        .executableTarget(name: "ledger-audit-fuzz", dependencies: ["LedgerAuditFuzzTargets"], path: "Fuzz/Driver"),
         // Inline ledgers, the built binary and a scratch database for the tests.
         .target(
             name: "LedgerAuditTestSupport",
@@ -89,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerAuditCoreTests",
-            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditReports", "LedgerAuditGenerator", "LedgerAuditSources", "LedgerAuditEvidence", "LedgerAuditChecks", "LedgerAuditEngine", "LedgerAuditTestSupport"]
+            dependencies: ["LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditReports", "LedgerAuditGenerator", "LedgerAuditSources", "LedgerAuditEvidence", "LedgerAuditChecks", "LedgerAuditEngine", "LedgerAuditFuzzTargets", "LedgerAuditTestSupport"]
         ),
         .testTarget(
             name: "LedgerAuditIntegrationTests",

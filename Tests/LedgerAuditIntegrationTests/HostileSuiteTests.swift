@@ -56,6 +56,13 @@ struct HostileSuiteTests {
              content: { (sampleLines + [String(bid([:]).dropLast()) + ", \"payload\": {\"amount\": 5}}"]).joined(separator: "\n") }, status: 1, expect: "MALFORMED_EVENT"),
         Case(name: "each JSON type as event_id", file: "x.jsonl",
              content: { (sampleLines + ["1", "true", "[]", "{}", "\"x\"", "null"].map { bid(["event_id": $0]) }).joined(separator: "\n") }, status: 1, expect: "MALFORMED_EVENT"),
+        Case(name: "each JSON type in each column", file: "x.jsonl",
+             content: {
+                 let columns = ["event_id", "event_type", "aggregate_id", "stream_version", "causation_id", "correlation_id", "hlc_physical",
+                                "hlc_logical", "vector_clock", "payload", "metadata", "user_id", "recorded_at"]
+                 let types = ["null", "true", "12", "1.5", "\"x\"", "[]", "{}", "9223372036854775808"]
+                 return (sampleLines + columns.flatMap { c in types.map { bid([c: $0]) } }).joined(separator: "\n")
+             }, status: 1, expect: "MALFORMED_EVENT"),
         Case(name: "a truncated last row", file: "x.jsonl", content: { (sampleLines + [String(bid([:]).prefix(70))]).joined(separator: "\n") },
              status: 1, expect: "MALFORMED_EVENT"),
         Case(name: "a doubled row", file: "x.jsonl", content: { (sampleLines + [bid([:]), bid([:])]).joined(separator: "\n") },
