@@ -51,7 +51,7 @@ let package = Package(
             ]
         ),
         // Source adapters: PostgreSQL (libpq, binary COPY) and file extracts (JSONL, COPY-CSV).
-        .target(name: "LedgerAuditSources", dependencies: ["LedgerAuditCore", "CLibPQ"]),
+        .target(name: "LedgerAuditSources", dependencies: ["LedgerAuditCore", "CLibPQ", .product(name: "Crypto", package: "swift-crypto")]),
         // Renderers (CSV, HTML, XML, run.json), the events digest, and atomic report files.
         .target(
             name: "LedgerAuditReports",

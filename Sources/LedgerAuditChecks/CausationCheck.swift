@@ -24,6 +24,8 @@ public final class CausationCheck: Check {
     /// Effects whose cause came later in global order: the only places a cycle can close.
     var forwardEdges: [EventID] = []
 
+    public static func notApplicable(_ context: CheckContext) -> String? { context.catalog.store.notRecorded([.causation]) }
+
     public static func note(_ context: CheckContext) -> String {
         context.commandRegistry.map { "command registry of \($0.count) ids" } ?? (context.catalog.danglingCausation == .defect
             ? "no command registry; dangling causation ids are defects (catalog)"
@@ -37,8 +39,10 @@ public final class CausationCheck: Check {
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
-        let node = Node(causationId: event.causationId, aggregateId: event.aggregateId, hlcPhysicalMs: event.hlcPhysicalMs,
-                        hlcLogical: event.hlcLogical, streamVersion: event.streamVersion)
+        // Global order, not time: for the reference store the HLC pair, for others the sequence.
+        let order = event.globalOrderKey
+        let node = Node(causationId: event.causationId, aggregateId: event.aggregateId, hlcPhysicalMs: order.hlcPhysicalMs,
+                        hlcLogical: order.hlcLogical, streamVersion: event.streamVersion)
         nodes[event.eventId] = node
         if let cause = event.causationId {
             if cause == event.eventId {
@@ -53,12 +57,12 @@ public final class CausationCheck: Check {
             for effectId in effects {
                 guard let effect = nodes[effectId] else { continue }
                 forwardEdges.append(effectId)
-                let causeLater = (event.hlcPhysicalMs, event.hlcLogical) > (effect.hlcPhysicalMs, effect.hlcLogical)
+                let causeLater = (order.hlcPhysicalMs, order.hlcLogical) > (effect.hlcPhysicalMs, effect.hlcLogical)
                 // Equal HLC values are not an order violation.
                 guard causeLater else { continue }
                 findings.append(Finding(code: .causeAfterEffect, eventId: effectId, aggregateId: effect.aggregateId, streamVersion: effect.streamVersion,
-                                        message: "event \(effectId) names as its cause event \(event.eventId), which is later in HLC order (\(event.hlcPhysicalMs).\(event.hlcLogical) > \(effect.hlcPhysicalMs).\(effect.hlcLogical)): a clock is wrong or the causation id is",
-                                        evidence: [("cause", event.eventId.description), ("cause hlc", "\(event.hlcPhysicalMs).\(event.hlcLogical)"), ("effect hlc", "\(effect.hlcPhysicalMs).\(effect.hlcLogical)")],
+                                        message: "event \(effectId) names as its cause event \(event.eventId), which is later in HLC order (\(order.hlcPhysicalMs).\(order.hlcLogical) > \(effect.hlcPhysicalMs).\(effect.hlcLogical)): a clock is wrong or the causation id is",
+                                        evidence: [("cause", event.eventId.description), ("cause hlc", "\(order.hlcPhysicalMs).\(order.hlcLogical)"), ("effect hlc", "\(effect.hlcPhysicalMs).\(effect.hlcLogical)")],
                                         orderKey: GlobalOrderKey(hlcPhysicalMs: effect.hlcPhysicalMs, hlcLogical: effect.hlcLogical, eventId: effectId)))
             }
         }

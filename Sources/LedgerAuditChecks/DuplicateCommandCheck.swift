@@ -24,6 +24,9 @@ public final class DuplicateCommandCheck: Check {
 
     var firstSeen: [Key: EventID] = [:]
 
+    /// Without a correlation id, one command's events cannot be told from another's.
+    public static func notApplicable(_ context: CheckContext) -> String? { context.catalog.store.notRecorded([.correlation]) }
+
     public init(context: CheckContext) {}
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {

@@ -7,6 +7,8 @@ public final class MissingActorCheck: Check {
 
     let catalog: Catalog
 
+    public static func notApplicable(_ context: CheckContext) -> String? { context.catalog.store.notRecorded([.actor]) }
+
     public init(context: CheckContext) { catalog = context.catalog }
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {

@@ -18,26 +18,35 @@ public final class StreamCheck: Check {
     }
 
     var streams: [EventID: StreamState] = [:]
+    /// The first version of a stream: 1, or 0 for stores that count from 0 (Message DB).
+    let firstVersion: Int64
 
-    public init(context: CheckContext) {}
+    public init(context: CheckContext) { firstVersion = context.catalog.store.mapping?.streamVersionBase ?? 1 }
+
+    public static func note(_ context: CheckContext) -> String {
+        let base = context.catalog.store.mapping?.streamVersionBase ?? 1
+        return base == 1 ? "" : "the store's streams start at version \(base)"
+    }
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
-        var s = streams[event.aggregateId] ?? StreamState()
+        var s = streams[event.aggregateId] ?? StreamState(nextVersion: firstVersion, maxVersion: firstVersion - 1)
         let v = event.streamVersion
+        // Global order: the HLC pair for the reference store, the sequence for others.
+        let order = event.globalOrderKey
         if v < s.nextVersion || s.ahead[v] != nil {
             findings.append(.about(event, .streamOrder, message: "stream version \(v) of aggregate \(event.aggregateId) is used by two events; versions must be unique",
                                    evidence: [("version", String(v)), ("highest version seen", String(s.maxVersion))]))
-        } else if v < s.maxVersion && !(event.hlcPhysicalMs == s.maxPhysicalMs && event.hlcLogical == s.maxLogical) {
+        } else if v < s.maxVersion && !(order.hlcPhysicalMs == s.maxPhysicalMs && order.hlcLogical == s.maxLogical) {
             // Equal HLC values are not an order violation.
             findings.append(.about(event, .streamOrder, message: "stream version \(v) comes after version \(s.maxVersion) (event \(s.maxEventId)) in HLC order; HLC order and stream_version order disagree",
                                    evidence: [("version", String(v)), ("later version seen first", String(s.maxVersion)),
-                                              ("its hlc", "\(s.maxPhysicalMs).\(s.maxLogical)"), ("this hlc", "\(event.hlcPhysicalMs).\(event.hlcLogical)")]))
+                                              ("its hlc", "\(s.maxPhysicalMs).\(s.maxLogical)"), ("this hlc", "\(order.hlcPhysicalMs).\(order.hlcLogical)")]))
         }
         if v > s.maxVersion {
             s.maxVersion = v
-            s.maxPhysicalMs = event.hlcPhysicalMs
-            s.maxLogical = event.hlcLogical
+            s.maxPhysicalMs = order.hlcPhysicalMs
+            s.maxLogical = order.hlcLogical
             s.maxEventId = event.eventId
         }
         if v == s.nextVersion, v < Int64.max {
@@ -56,7 +65,7 @@ public final class StreamCheck: Check {
             for v in s.ahead.keys.sorted() {
                 if v > next {
                     let missing = next == v - 1 ? "version \(next) is missing" : "versions \(next)–\(v - 1) are missing"
-                    let start = next == 1 ? "the stream does not start at version 1: " : ""
+                    let start = next == firstVersion ? "the stream does not start at version \(firstVersion): " : ""
                     findings.append(Finding(code: .streamGap, eventId: s.ahead[v], aggregateId: aggregate, streamVersion: v,
                                             message: "\(start)\(missing) before version \(v) of aggregate \(aggregate): an event was deleted or never written",
                                             evidence: [("first missing", String(next)), ("last missing", String(v - 1)), ("next present", String(v))]))

@@ -145,14 +145,7 @@ struct NodeReader {
             case "default_currency":
                 defaultCurrency = try string(value, key)
                 defaultCurrencyNode = keyNode
-            case "store":
-                for (k, _, v) in try mapping(value, key, allowed: ["schema", "table", "application_role"]) {
-                    switch k {
-                    case "schema": store.schema = try identifier(v, "store.schema")
-                    case "table": store.table = try identifier(v, "store.table")
-                    default: store.applicationRole = try identifier(v, "store.application_role")
-                    }
-                }
+            case "store": store = try self.store(value)
             case "limbo_after_hours":
                 limboAfterMs = try int64(value, key, min: 1, max: 1_000_000) * 3_600_000
             case "limbo_after_ms": limboAfterMs = try int64(value, key, min: 1, max: 1_000_000 * 3_600_000)
@@ -195,6 +188,10 @@ struct NodeReader {
             }
         }
         guard let events else { throw fail(root, "events", "the catalog names no events") }
+        if store.mapping?.streamCurrencyPath == nil,
+           let type = events.values.first(where: { $0.postings.contains { $0.currencyFrom == .stream } })?.eventType {
+            throw fail(root, "events.\(type).currency_from", "stream needs store.stream_currency (the opening event's payload field naming the currency)")
+        }
         let currencies = CurrencyTable(overrides: overrides)
         guard CurrencyTable.isWellFormed(defaultCurrency), currencies.exponent(of: defaultCurrency) != nil else {
             throw fail(defaultCurrencyNode, "default_currency", "'\(defaultCurrency)' is not an ISO 4217 code (or one named under currencies:)")
@@ -238,10 +235,12 @@ struct NodeReader {
             var from: AccountTemplate?, to: AccountTemplate?
             var fromNode: Node?
             var amountField = "amount", currencyField = "currency"
+            var unit = AmountUnit.minor, currencyFrom = CurrencySource.payload
+            var postingsNode: Node?
             var requiresActor = false
             var compensates: String?
             let fields: [(String, Node, Node)] = v.scalar?.string == "" || v.scalar?.string == "~" ? [] : try mapping(v, key, allowed: [
-                "from", "to", "amount_field", "currency_field", "requires_actor", "compensates", "postings",
+                "from", "to", "amount_field", "currency_field", "amount_unit", "currency_from", "requires_actor", "compensates", "postings",
             ])
             for (k, kn, fv) in fields {
                 let path = "\(key).\(k)"
@@ -250,17 +249,22 @@ struct NodeReader {
                 case "to": to = try template(fv, path); fromNode = fromNode ?? kn
                 case "amount_field": amountField = try string(fv, path)
                 case "currency_field": currencyField = try string(fv, path)
+                case "amount_unit": unit = try amountUnit(fv, path)
+                case "currency_from": currencyFrom = try currencySource(fv, path)
                 case "requires_actor": requiresActor = try bool(fv, path)
                 case "compensates": compensates = try string(fv, path)
-                default:
-                    guard let seq = fv.sequence else { throw fail(fv, path, "expected a list of postings") }
-                    for (i, item) in seq.enumerated() {
-                        postings.append(try postingRule(item, "\(path)[\(i)]"))
-                    }
+                default: postingsNode = fv
+                }
+            }
+            // After the loop: legs take the event's amount_unit and currency_from wherever they stand.
+            if let fv = postingsNode {
+                guard let seq = fv.sequence else { throw fail(fv, "\(key).postings", "expected a list of postings") }
+                for (i, item) in seq.enumerated() {
+                    postings.append(try postingRule(item, "\(key).postings[\(i)]", unit: unit, currencyFrom: currencyFrom))
                 }
             }
             switch (from, to) {
-            case let (f?, t?): postings.insert(PostingRule(from: f, to: t, amountField: amountField, currencyField: currencyField), at: 0)
+            case let (f?, t?): postings.insert(PostingRule(from: f, to: t, amountField: amountField, currencyField: currencyField, amountUnit: unit, currencyFrom: currencyFrom), at: 0)
             case (nil, nil): break
             default: throw fail(fromNode, key, "a money event needs both from and to")
             }
@@ -269,20 +273,36 @@ struct NodeReader {
         return rules
     }
 
-    func postingRule(_ node: Node, _ key: String) throws(ConfigError) -> PostingRule {
+    /// One leg of a several-posting event; unit and currency source default to the event's.
+    func postingRule(_ node: Node, _ key: String, unit eventUnit: AmountUnit, currencyFrom eventCurrencyFrom: CurrencySource) throws(ConfigError) -> PostingRule {
         var from: AccountTemplate?, to: AccountTemplate?
         var amountField = "amount", currencyField = "currency"
-        for (k, _, v) in try mapping(node, key, allowed: ["from", "to", "amount_field", "currency_field"]) {
+        var unit = eventUnit, currencyFrom = eventCurrencyFrom
+        for (k, _, v) in try mapping(node, key, allowed: ["from", "to", "amount_field", "currency_field", "amount_unit", "currency_from"]) {
             let path = "\(key).\(k)"
             switch k {
             case "from": from = try template(v, path)
             case "to": to = try template(v, path)
             case "amount_field": amountField = try string(v, path)
+            case "amount_unit": unit = try amountUnit(v, path)
+            case "currency_from": currencyFrom = try currencySource(v, path)
             default: currencyField = try string(v, path)
             }
         }
         guard let from, let to else { throw fail(node, key, "a posting needs both from and to") }
-        return PostingRule(from: from, to: to, amountField: amountField, currencyField: currencyField)
+        return PostingRule(from: from, to: to, amountField: amountField, currencyField: currencyField, amountUnit: unit, currencyFrom: currencyFrom)
+    }
+
+    func amountUnit(_ node: Node, _ key: String) throws(ConfigError) -> AmountUnit {
+        let s = try string(node, key)
+        guard let u = AmountUnit(rawValue: s) else { throw fail(node, key, "expected minor (integer minor units) or major (a decimal in major units), found '\(s)'") }
+        return u
+    }
+
+    func currencySource(_ node: Node, _ key: String) throws(ConfigError) -> CurrencySource {
+        let s = try string(node, key)
+        guard let c = CurrencySource(rawValue: s) else { throw fail(node, key, "expected payload or stream, found '\(s)'") }
+        return c
     }
 
     func projection(_ node: Node, _ key: String) throws(ConfigError) -> ProjectionMapping {

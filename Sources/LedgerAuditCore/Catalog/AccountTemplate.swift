@@ -1,12 +1,14 @@
 /// An account name with placeholders filled from the event: `user:{aggregate_id}:available`,
 /// `escrow:{payload.escrow_id}`. Columns: aggregate_id, user_id, event_id, correlation_id,
-/// causation_id; `payload.X` / `metadata.X` name a top-level field.
+/// causation_id; `{stream}` the store's stream key; `payload.X` / `metadata.X` name a top-level field.
 public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
     public enum Segment: Sendable, Equatable {
         case literal(String)
         case column(EventColumn)
         case payloadField(String)
         case metadataField(String)
+        /// `{stream}`: the store's stream key (`account-123`), or the aggregate id.
+        case stream
     }
 
     public enum EventColumn: String, Sendable, CaseIterable {
@@ -30,7 +32,7 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
             switch self {
             case .unclosedBrace: return "a '{' has no closing '}'"
             case .unknownPlaceholder(let p):
-                return "unknown placeholder {\(p)}; use one of " + EventColumn.allCases.map { "{\($0.rawValue)}" }.joined(separator: ", ") + ", {payload.FIELD}, {metadata.FIELD}"
+                return "unknown placeholder {\(p)}; use one of " + EventColumn.allCases.map { "{\($0.rawValue)}" }.joined(separator: ", ") + ", {stream}, {payload.FIELD}, {metadata.FIELD}"
             case .empty: return "an account template is empty"
             }
         }
@@ -49,6 +51,8 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
                 if !literal.isEmpty { segments.append(.literal(literal)); literal = "" }
                 if let column = EventColumn(rawValue: name) {
                     segments.append(.column(column))
+                } else if name == "stream" {
+                    segments.append(.stream)
                 } else if name.hasPrefix("payload."), name.count > 8 {
                     segments.append(.payloadField(String(name.dropFirst(8))))
                 } else if name.hasPrefix("metadata."), name.count > 9 {
@@ -91,6 +95,8 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
                 }
                 guard let value else { return .failure(missing("column \(column.rawValue) is null")) }
                 out += value.description
+            case .stream:
+                out += event.streamKey
             case .payloadField(let name):
                 guard let v = event.payload.member(name)?.scalarText, !v.isEmpty else {
                     return .failure(missing("payload field \(name) is missing, empty or not a string"))

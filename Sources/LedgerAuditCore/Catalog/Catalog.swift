@@ -53,10 +53,13 @@ public struct StoreLocation: Sendable, Equatable {
     public var table: String
     /// The role the application writes with; it must not own the event table.
     public var applicationRole: String?
-    public init(schema: String = "public", table: String = "event_store", applicationRole: String? = nil) {
+    /// Where each part of an event lives when the table is not the reference `event_store`.
+    public var mapping: StoreMapping?
+    public init(schema: String = "public", table: String = "event_store", applicationRole: String? = nil, mapping: StoreMapping? = nil) {
         self.schema = schema
         self.table = table
         self.applicationRole = applicationRole
+        self.mapping = mapping
     }
 }
 
@@ -93,16 +96,36 @@ public struct EventRule: Sendable {
 public struct PostingRule: Sendable {
     public var from: AccountTemplate
     public var to: AccountTemplate
-    /// Top-level payload fields holding the amount and the currency.
-    public var amountField: String
-    public var currencyField: String
+    /// Payload paths to the amount and the currency (`amount`, or `money.amount` nested).
+    public var amountPath: [String]
+    public var currencyPath: [String]
+    public var amountUnit: AmountUnit
+    public var currencyFrom: CurrencySource
 
-    public init(from: AccountTemplate, to: AccountTemplate, amountField: String = "amount", currencyField: String = "currency") {
+    public init(from: AccountTemplate, to: AccountTemplate, amountField: String = "amount", currencyField: String = "currency",
+                amountUnit: AmountUnit = .minor, currencyFrom: CurrencySource = .payload) {
         self.from = from
         self.to = to
-        self.amountField = amountField
-        self.currencyField = currencyField
+        self.amountPath = amountField.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        self.currencyPath = currencyField.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        self.amountUnit = amountUnit
+        self.currencyFrom = currencyFrom
     }
+
+    public var amountField: String { amountPath.joined(separator: ".") }
+    public var currencyField: String { currencyPath.joined(separator: ".") }
+}
+
+/// How an amount is written: integer minor units (cents), or a decimal in major units
+/// (`"12.50"` dollars) converted exactly with the currency's exponent.
+public enum AmountUnit: String, Sendable {
+    case minor, major
+}
+
+/// Where an event's currency comes from: its own payload (else the default currency), or its
+/// stream's opening event (`store.stream_currency`), as stores that keep it once per account do.
+public enum CurrencySource: String, Sendable {
+    case payload, stream
 }
 
 /// What the catalog says of accounts matching a pattern.

@@ -13,12 +13,25 @@ public struct EventRecord: Sendable {
     public var metadata: JSONText
     public var userId: EventID?
     public var recordedAtUs: Int64
+    /// Stores ordered by a sequence (not the reference HLC): the event's place in that order,
+    /// 1, 2, 3… as the snapshot returns it. nil for the reference store.
+    public var orderPosition: Int64?
+    /// The store's own stream key when it is not a UUID (`account-123`): `aggregateId` is then
+    /// derived from it, and `{stream}` in account templates shows it.
+    public var streamName: String?
+    /// The currency named by the stream's opening event (`store.stream_currency`), when the
+    /// store keeps the currency once per account.
+    public var streamCurrency: String?
 
     public init(
         eventId: EventID, eventType: String, aggregateId: EventID, streamVersion: Int64,
         causationId: EventID?, correlationId: EventID, hlcPhysicalMs: Int64, hlcLogical: Int32,
-        vectorClock: JSONText, payload: JSONText, metadata: JSONText, userId: EventID?, recordedAtUs: Int64
+        vectorClock: JSONText, payload: JSONText, metadata: JSONText, userId: EventID?, recordedAtUs: Int64,
+        orderPosition: Int64? = nil, streamName: String? = nil, streamCurrency: String? = nil
     ) {
+        self.orderPosition = orderPosition
+        self.streamName = streamName
+        self.streamCurrency = streamCurrency
         self.eventId = eventId
         self.eventType = eventType
         self.aggregateId = aggregateId
@@ -47,11 +60,17 @@ public struct EventRecord: Sendable {
     }
 
     public var globalOrderKey: GlobalOrderKey {
-        GlobalOrderKey(hlcPhysicalMs: hlcPhysicalMs, hlcLogical: hlcLogical, eventId: eventId)
+        if let orderPosition { return GlobalOrderKey(hlcPhysicalMs: orderPosition, hlcLogical: 0, eventId: eventId) }
+        return GlobalOrderKey(hlcPhysicalMs: hlcPhysicalMs, hlcLogical: hlcLogical, eventId: eventId)
     }
+
+    /// The stream as reports name it: the store's stream key, or the aggregate id.
+    public var streamKey: String { streamName ?? aggregateId.description }
 }
 
-/// The spec's global order: `(hlc_physical, hlc_logical, event_id)` ascending.
+/// The spec's global order: `(hlc_physical, hlc_logical, event_id)` ascending. For stores
+/// ordered by a sequence, `hlcPhysicalMs` holds the event's position in that order
+/// (`EventRecord.orderPosition`) and `hlcLogical` 0: comparisons stay the store's own order.
 public struct GlobalOrderKey: Comparable, Hashable, Sendable {
     public var hlcPhysicalMs: Int64
     public var hlcLogical: Int32

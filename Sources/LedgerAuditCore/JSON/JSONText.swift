@@ -55,6 +55,21 @@ public struct JSONText: Sendable, Equatable {
     }
 }
 
+extension JSONText {
+    /// The value at a path of member names (`["amount"]`, `["money", "amount"]`), and how many
+    /// members carry the last name in its object (more than one is never guessed between).
+    public func value(at path: [String]) -> (value: JSONValue?, count: Int) {
+        guard let first = path.first else { return (parse(), 1) }
+        var (value, count) = memberAndCount(first)
+        for key in path.dropFirst() {
+            guard let v = value else { return (nil, 0) }
+            count = v.memberCount(key)
+            value = v.member(key)
+        }
+        return (value, count)
+    }
+}
+
 /// A member name as it sits in the text: a byte range, with escapes decoded only when present.
 struct JSONKeySlice {
     var range: Range<Int>

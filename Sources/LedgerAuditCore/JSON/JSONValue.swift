@@ -45,6 +45,28 @@ public indirect enum JSONValue: Sendable, Equatable {
         return members.reduce(0) { $0 + ($1.0 == key ? 1 : 0) }
     }
 
+    /// A type-tagged value as the Python `eventsourcing` library writes them
+    /// (`{"_type_": "decimal_str", "_data_": "12.50"}`, `{"_type_": "datetime_iso", …}`, UUIDs
+    /// as `{"_type_": "uuid_hex", "_data_": "…"}`): its `_data_`. Any other value is itself.
+    public var untagged: JSONValue {
+        guard case .object(let members) = self, members.count == 2, case .string? = member("_type_"), let data = member("_data_") else { return self }
+        if case .string(let hex) = data, case .string("uuid_hex")? = member("_type_"), hex.utf8.count == 32 {
+            // uuid_hex carries 32 hex digits: give it the 8-4-4-4-12 form every id takes.
+            let h = Array(hex)
+            return .string(String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-" + String(h[16..<20]) + "-" + String(h[20...]))
+        }
+        return data
+    }
+
+    /// Every type-tagged value inside, unwrapped (arrays and objects followed; depth is bounded by the parser's).
+    public var deepUntagged: JSONValue {
+        switch untagged {
+        case .array(let items): return .array(items.map(\.deepUntagged))
+        case .object(let members): return .object(members.map { ($0.0, $0.1.deepUntagged) })
+        case let scalar: return scalar
+        }
+    }
+
     /// A scalar as text for placeholders (`escrow:{payload.escrow_id}`): strings and integers only.
     public var scalarText: String? {
         switch self {

@@ -7,6 +7,7 @@ public enum AmountProblem: Error, Equatable, Sendable, CustomStringConvertible {
     case negative(String)
     case outOfRange(String)
     case duplicated
+    case tooManyDecimals(String, currency: String, exponent: Int)
 
     public var description: String {
         switch self {
@@ -17,6 +18,8 @@ public enum AmountProblem: Error, Equatable, Sendable, CustomStringConvertible {
         case .negative(let t): return "amount \(t) is negative"
         case .outOfRange(let t): return "amount \(t) is beyond a signed 64-bit integer"
         case .duplicated: return "amount appears more than once in the payload"
+        case .tooManyDecimals(let t, let c, let e):
+            return "amount \(t) has more decimals than \(c) allows (\(e)); it is never rounded"
         }
     }
 }
@@ -73,6 +76,36 @@ public enum AmountParser {
             return .failure(.fractional(echo(text)))
         }
         return .failure(.notANumber(echo(text)))
+    }
+
+    /// A decimal amount in major units (`"12.50"` or `12.5` USD), converted exactly to minor
+    /// units with the currency's exponent: `"12.50"` → 1250, `"12"` → 1200; more decimals than
+    /// the exponent allows (`"12.505"` USD) is refused, never rounded; no exponent notation.
+    public static func parseMajorUnits(_ value: JSONValue?, currency: String, exponent: Int) -> Result<Int64, AmountProblem> {
+        guard let value else { return .failure(.missing) }
+        let text: String
+        switch value {
+        case .null: return .failure(.missing)
+        case .number(let t), .string(let t): text = t
+        case .bool(let b): return .failure(.notANumber(String(b)))
+        case .array, .object: return .failure(.notANumber("a JSON \(value.kindName)"))
+        }
+        let bytes = Array(text.utf8)
+        let isDigit: (UInt8) -> Bool = { $0 >= 0x30 && $0 <= 0x39 }
+        if bytes.first == UInt8(ascii: "-") { return .failure(.negative(echo(text))) }
+        if bytes.contains(UInt8(ascii: "e")) || bytes.contains(UInt8(ascii: "E")) { return .failure(.exponent(echo(text))) }
+        let parts = bytes.split(separator: UInt8(ascii: "."), maxSplits: 1, omittingEmptySubsequences: false)
+        let whole = Array(parts[0])
+        let fraction = parts.count > 1 ? Array(parts[1]) : []
+        guard !whole.isEmpty, whole.allSatisfy(isDigit), fraction.allSatisfy(isDigit), parts.count == 1 || !fraction.isEmpty else {
+            return .failure(.notANumber(echo(text)))
+        }
+        // Trailing zeros past the exponent change nothing ("12.500" USD is 1250).
+        var significant = fraction
+        while significant.count > exponent, significant.last == UInt8(ascii: "0") { significant.removeLast() }
+        guard significant.count <= exponent else { return .failure(.tooManyDecimals(echo(text), currency: currency, exponent: exponent)) }
+        let digits = whole + significant + [UInt8](repeating: UInt8(ascii: "0"), count: exponent - significant.count)
+        return digitsToInt64(digits, original: text)
     }
 
     /// Base-10 digits to Int64, refusing anything past Int64.max (leading zeros are fine).

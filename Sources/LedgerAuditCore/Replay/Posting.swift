@@ -49,28 +49,33 @@ public struct PostingRules: Sendable {
     }
 
     func posting(_ event: EventRecord, _ rule: PostingRule, index: Int) -> Result<Posting, Finding> {
-        let amountMinor: Int64
-        let (amountValue, amountCount) = event.payload.memberAndCount(rule.amountField)
+        let (amountValue, amountCount) = event.payload.value(at: rule.amountPath)
         if amountCount > 1 {
             return .failure(badAmount(event, AmountProblem.duplicated.description))
         }
-        switch AmountParser.parse(amountValue) {
-        case .success(let v): amountMinor = v
-        case .failure(let problem): return .failure(badAmount(event, problem.description))
+        // Minor units are read before the currency (a bad currency's finding still shows the
+        // amount); major units need the currency's exponent first.
+        var minor: Int64?
+        if rule.amountUnit == .minor {
+            switch AmountParser.parse(amountValue) {
+            case .success(let v): minor = v
+            case .failure(let problem): return .failure(badAmount(event, problem.description))
+            }
         }
         let currency: String
-        switch event.payload.member(rule.currencyField) {
-        case nil, .null?: currency = catalog.defaultCurrency
-        case .string(let code)?:
-            guard CurrencyTable.isWellFormed(code) else {
-                return .failure(badAmount(event, "currency \(AmountParser.echo(code)) is not an ISO 4217 code", amountMinor: amountMinor))
+        switch currencyOf(event, rule) {
+        case .success(let c): currency = c
+        case .failure(let why): return .failure(badAmount(event, why.message, amountMinor: minor))
+        }
+        let amountMinor: Int64
+        if let minor {
+            amountMinor = minor
+        } else {
+            // currencyOf passes only currencies with a known exponent.
+            switch AmountParser.parseMajorUnits(amountValue, currency: currency, exponent: catalog.currencies.exponent(of: currency) ?? 2) {
+            case .success(let v): amountMinor = v
+            case .failure(let problem): return .failure(badAmount(event, problem.description))
             }
-            guard catalog.currencies.exponent(of: code) != nil else {
-                return .failure(badAmount(event, "currency \(code) is not in ISO 4217; name its exponent under currencies: in the catalog", amountMinor: amountMinor))
-            }
-            currency = code
-        case let other?:
-            return .failure(badAmount(event, "currency is a JSON \(other.kindName), not an ISO 4217 code", amountMinor: amountMinor))
         }
         let from: String
         let to: String
@@ -84,7 +89,37 @@ public struct PostingRules: Sendable {
         return .success(Posting(fromAccount: from, toAccount: to, currency: currency, amountMinor: amountMinor, index: index))
     }
 
+    /// The posting's currency: from the payload (else the catalog's default), or the stream's.
+    func currencyOf(_ event: EventRecord, _ rule: PostingRule) -> Result<String, CurrencyProblem> {
+        let value: JSONValue?
+        switch rule.currencyFrom {
+        case .payload: value = event.payload.value(at: rule.currencyPath).value
+        case .stream:
+            guard let c = event.streamCurrency else {
+                return .failure(CurrencyProblem("the stream names no currency (no earlier event of stream \(event.streamKey) carries store.stream_currency)"))
+            }
+            value = .string(c)
+        }
+        switch value {
+        case nil, .null?: return .success(catalog.defaultCurrency)
+        case .string(let code)?:
+            guard CurrencyTable.isWellFormed(code) else { return .failure(CurrencyProblem("currency \(AmountParser.echo(code)) is not an ISO 4217 code")) }
+            guard catalog.currencies.exponent(of: code) != nil else {
+                return .failure(CurrencyProblem("currency \(code) is not in ISO 4217; name its exponent under currencies: in the catalog"))
+            }
+            return .success(code)
+        case let other?:
+            return .failure(CurrencyProblem("currency is a JSON \(other.kindName), not an ISO 4217 code"))
+        }
+    }
+
     func badAmount(_ event: EventRecord, _ why: String, amountMinor: Int64? = nil) -> Finding {
         .about(event, .badAmount, amountMinor: amountMinor, message: "\(event.eventType): \(why); the event is quarantined and moves nothing")
     }
+}
+
+/// Why an event's currency cannot be read.
+struct CurrencyProblem: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
 }

@@ -125,6 +125,9 @@ public final class AuditSession {
         do { location = try SourceLocator.locate(text) } catch { throw .usage(error.description) }
         switch location {
         case .file(let path):
+            if catalog.catalog.store.mapping != nil {
+                throw .usage("--source \(path): the catalog lays out a store other than the reference table (store.fields), which is read from PostgreSQL; extracts carry the reference columns (auction-ledger.md)")
+            }
             guard FileExtractSource.kind(of: path) != nil else {
                 throw .usage("--source \(path): cannot tell the format of the extract; name it .jsonl (one event per line) or .csv (COPY … WITH (FORMAT csv, HEADER))")
             }
@@ -136,8 +139,11 @@ public final class AuditSession {
         case .postgres(let conninfo):
             do {
                 let session = try PostgresSession(conninfo: conninfo)
-                return AuditSession(catalog: catalog, source: PostgresEventSource(session: session, store: catalog.catalog.store),
-                                    database: session, facts: facts, eventIdsMayRepeat: false)
+                let store = catalog.catalog.store
+                let source: any EventSource = store.mapping.map { MappedStoreSource(session: session, store: store, mapping: $0) }
+                    ?? PostgresEventSource(session: session, store: store)
+                // A mapped store's ids may repeat (no primary key is assumed); the reference table's cannot.
+                return AuditSession(catalog: catalog, source: source, database: session, facts: facts, eventIdsMayRepeat: store.mapping != nil)
             } catch {
                 throw .source(error.description)
             }

@@ -4,8 +4,14 @@ import LedgerAuditCore
 /// an int16 field count and, per field, an int32 length (-1 for NULL) and the bytes; -1 ends.
 struct BinaryCopyDecoder {
     var headerSeen = false
+    /// Columns every row must have: the reference table's 13, or what a store layout selects.
+    var fieldCount = 13
     static let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00]
-    static let fieldCount = 13
+
+    init(headerSeen: Bool = false, fieldCount: Int = 13) {
+        self.headerSeen = headerSeen
+        self.fieldCount = fieldCount
+    }
 
     /// Field slices of one row, or nil for the trailer.
     mutating func fields(of message: UnsafeRawBufferPointer) throws(SourceError) -> [UnsafeRawBufferPointer?]? {
@@ -25,7 +31,7 @@ struct BinaryCopyDecoder {
         let count = Int(Int16(bitPattern: UInt16(message[p]) << 8 | UInt16(message[p + 1])))
         p += 2
         if count == -1 { return nil }
-        guard count == BinaryCopyDecoder.fieldCount else { throw SourceError("PostgreSQL sent \(count) columns; expected 13") }
+        guard count == fieldCount else { throw SourceError("PostgreSQL sent \(count) columns; expected \(fieldCount)") }
         var out: [UnsafeRawBufferPointer?] = []
         out.reserveCapacity(count)
         for _ in 0..<count {
