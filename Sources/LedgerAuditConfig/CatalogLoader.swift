@@ -237,10 +237,12 @@ struct NodeReader {
             var amountField = "amount", currencyField = "currency"
             var unit = AmountUnit.minor, currencyFrom = CurrencySource.payload
             var postingsNode: Node?
+            var postingsFrom: [String]?
             var requiresActor = false
             var compensates: String?
             let fields: [(String, Node, Node)] = v.scalar?.string == "" || v.scalar?.string == "~" ? [] : try mapping(v, key, allowed: [
                 "from", "to", "amount_field", "currency_field", "amount_unit", "currency_from", "requires_actor", "compensates", "postings",
+                "postings_from",
             ])
             for (k, kn, fv) in fields {
                 let path = "\(key).\(k)"
@@ -251,6 +253,10 @@ struct NodeReader {
                 case "currency_field": currencyField = try string(fv, path)
                 case "amount_unit": unit = try amountUnit(fv, path)
                 case "currency_from": currencyFrom = try currencySource(fv, path)
+                case "postings_from":
+                    let p = try string(fv, path)
+                    guard !p.isEmpty else { throw fail(fv, path, "expected the payload path of an array of postings") }
+                    postingsFrom = p.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
                 case "requires_actor": requiresActor = try bool(fv, path)
                 case "compensates": compensates = try string(fv, path)
                 default: postingsNode = fv
@@ -268,7 +274,8 @@ struct NodeReader {
             case (nil, nil): break
             default: throw fail(fromNode, key, "a money event needs both from and to")
             }
-            rules[type] = EventRule(eventType: type, postings: postings, requiresActor: requiresActor, compensates: compensates)
+            rules[type] = EventRule(eventType: type, postings: postings, requiresActor: requiresActor, compensates: compensates,
+                                    payloadPostings: postingsFrom.map { PayloadPostings(path: $0, amountUnit: unit) })
         }
         return rules
     }

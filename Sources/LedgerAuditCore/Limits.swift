@@ -30,6 +30,8 @@ public enum Limits {
     /// Nesting of mustache partials before a templates folder is refused (a partial that
     /// includes itself would render for ever).
     public static let templatePartialDepthMax = 8
+    /// Postings one event may carry in a payload array (`postings_from`): past it, BAD_AMOUNT.
+    public static let payloadPostingsMax = 1000
     /// Read buffer for file extracts.
     public static let extractReadBufferBytes = 1 << 20
 }

@@ -112,4 +112,32 @@ struct StoreMappingTests {
         guard case .quarantined(let g) = rules.post(events[0]) else { Issue.record("posted"); return }
         #expect(g.code == .badAmount && g.message.contains("names no currency"))
     }
+
+    static let formance = """
+        name: f
+        accounts:
+          - {pattern: "world", kind: external, may_go_negative: true}
+        events:
+          TRANSACTION_CREATED:
+            postings_from: transaction.postings
+        """
+
+    @Test("postings the payload carries (Formance-style): every leg checked, the event applied whole or quarantined whole")
+    func payloadPostings() throws {
+        let rules = PostingRules(catalog: try CatalogLoader.load(yaml: Self.formance, file: "f.yml"))
+        func post(_ postings: String) -> PostingOutcome {
+            var l = LedgerBuilder()
+            return rules.post(l.add("TRANSACTION_CREATED", aggregate: "t", payload: #"{"transaction": {"postings": \#(postings)}}"#))
+        }
+        guard case .moves(let p) = post(#"[{"source": "world", "destination": "users:001", "amount": 1250, "asset": "USD/2"}, {"source": "users:001", "destination": "fees", "amount": 3, "asset": "EUR"}]"#) else {
+            Issue.record("not posted")
+            return
+        }
+        #expect(p.map(\.amountMinor) == [1250, 3] && p.map(\.currency) == ["USD", "EUR"] && p[0].toAccount == "users:001" && p[1].index == 1)
+        for bad in [#"[{"source": "world", "destination": "a", "amount": 1, "asset": "USD/3"}]"#, #"[{"source": "world", "destination": "a", "amount": 1}, {"source": "a", "amount": 1}]"#,
+                    #"[{"source": "world", "destination": "a", "amount": 1.5}]"#, "[]", "{}", #"[{"source": "world", "destination": "a", "amount": 1, "asset": "usd"}]"#, "[1]"] {
+            guard case .quarantined(let f) = post(bad) else { Issue.record("\(bad) was posted"); continue }
+            #expect(f.code == .badAmount, "\(bad)")
+        }
+    }
 }

@@ -98,6 +98,20 @@ struct StoreLayoutTests {
         #expect(html.contains("not applicable: the store records no causation"))
         #expect(html.contains("not applicable: the store records no correlation"))
         #expect(!TestPaths.read(vout + "/findings.csv").contains("STREAM_"))
+
+        // Seals and an evidence pack over the same store: the seal checks out, the pack verifies.
+        let seals = TestPaths.temporaryDirectory("store-seals")
+        defer { try? FileManager.default.removeItem(atPath: seals) }
+        let sealed = try runTool(["seal", "--source", db.conninfo, "--config", Self.catalog("eventsourcing"), "--seals", seals + "/seals.jsonl", "--out", seals + "/report", "-q"])
+        #expect(sealed.status == 0 || sealed.status == 1, "\(sealed.stderr)")
+        let (checked, cout) = try Self.run("verify", db, "eventsourcing", ["--skip", "append-only", "--seals", seals + "/seals.jsonl"])
+        defer { try? FileManager.default.removeItem(atPath: cout) }
+        #expect(checked.status == 1 && !TestPaths.read(cout + "/findings.csv").contains("SEAL_BROKEN"), "\(checked.stderr)")
+        let pack = seals + "/pack"
+        let made = try runTool(["evidence", "--source", db.conninfo, "--config", Self.catalog("eventsourcing"), "--as-of", "2100-01-01T00:00:00Z", "--out", pack, "-q"])
+        #expect(made.status == 1, "\(made.stderr)")
+        let verified = try runTool(["verify-pack", pack])
+        #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
     }
 
     @Test("Message DB: installed by its install.sh, written by write_message; balances, streams from 0, causation by position, statements")
@@ -106,7 +120,7 @@ struct StoreLayoutTests {
         let pg = Self.parts(db.conninfo)
         let install = Process()
         install.executableURL = URL(fileURLWithPath: "/bin/bash")
-        let folder = TestPaths.packageRoot + "/../shared/third-party/message-db/database"
+        let folder = TestPaths.packageRoot + "/Tests/ThirdParty/message-db/database"
         install.arguments = [folder + "/install.sh"]
         install.environment = ProcessInfo.processInfo.environment.merging([
             "PGHOST": pg["host"] ?? "", "PGPORT": pg["port"] ?? "5432", "PGUSER": pg["user"] ?? "postgres",

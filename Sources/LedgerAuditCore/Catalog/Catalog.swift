@@ -82,15 +82,19 @@ public struct EventRule: Sendable {
     public var requiresActor: Bool
     /// Marks compensating steps of a saga (for traces): they undo an earlier step.
     public var compensates: String?
+    /// Postings the payload carries itself: a JSON array of `{source, destination, amount,
+    /// asset}` (Formance-style ledgers), at this payload path.
+    public var payloadPostings: PayloadPostings?
 
-    public init(eventType: String, postings: [PostingRule], requiresActor: Bool = false, compensates: String? = nil) {
+    public init(eventType: String, postings: [PostingRule], requiresActor: Bool = false, compensates: String? = nil, payloadPostings: PayloadPostings? = nil) {
         self.eventType = eventType
         self.postings = postings
         self.requiresActor = requiresActor
         self.compensates = compensates
+        self.payloadPostings = payloadPostings
     }
 
-    public var movesMoney: Bool { !postings.isEmpty }
+    public var movesMoney: Bool { !postings.isEmpty || payloadPostings != nil }
 }
 
 public struct PostingRule: Sendable {
@@ -114,6 +118,16 @@ public struct PostingRule: Sendable {
 
     public var amountField: String { amountPath.joined(separator: ".") }
     public var currencyField: String { currencyPath.joined(separator: ".") }
+}
+
+/// Where a payload's own postings are, and how their amounts are written.
+public struct PayloadPostings: Sendable {
+    public var path: [String]
+    public var amountUnit: AmountUnit
+    public init(path: [String], amountUnit: AmountUnit = .minor) {
+        self.path = path
+        self.amountUnit = amountUnit
+    }
 }
 
 /// How an amount is written: integer minor units (cents), or a decimal in major units

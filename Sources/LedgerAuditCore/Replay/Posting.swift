@@ -45,7 +45,69 @@ public struct PostingRules: Sendable {
             case .failure(let finding): return .quarantined(finding)
             }
         }
+        if let carried = rule.payloadPostings {
+            // Every leg checked; one bad leg quarantines the whole event.
+            switch payloadPostings(event, carried, firstIndex: postings.count) {
+            case .success(let p): postings += p
+            case .failure(let finding): return .quarantined(finding)
+            }
+        }
         return .moves(postings)
+    }
+
+    /// `[{source, destination, amount, asset}]` from the payload: accounts as named, the amount
+    /// in minor units (or major), the asset `USD` or `USD/2` (its precision must be the currency's).
+    func payloadPostings(_ event: EventRecord, _ carried: PayloadPostings, firstIndex: Int) -> Result<[Posting], Finding> {
+        let where_ = carried.path.joined(separator: ".")
+        let (value, count) = event.payload.value(at: carried.path)
+        guard count <= 1 else { return .failure(badAmount(event, "payload field \(where_) appears more than once")) }
+        guard case .array(let legs)? = value else {
+            return .failure(badAmount(event, "payload field \(where_) is \(value.map { "a JSON \($0.kindName)" } ?? "missing"), not an array of postings"))
+        }
+        guard !legs.isEmpty else { return .failure(badAmount(event, "payload field \(where_) holds no postings")) }
+        guard legs.count <= Limits.payloadPostingsMax else {
+            return .failure(badAmount(event, "payload field \(where_) holds \(legs.count) postings, more than \(Limits.payloadPostingsMax)"))
+        }
+        var out: [Posting] = []
+        for (i, leg) in legs.enumerated() {
+            let at = "\(where_)[\(i)]"
+            guard case .object = leg else { return .failure(badAmount(event, "\(at) is a JSON \(leg.kindName), not a posting")) }
+            for key in ["source", "destination", "amount", "asset"] where leg.memberCount(key) > 1 {
+                return .failure(badAmount(event, "\(at).\(key) appears more than once"))
+            }
+            guard case .string(let source)? = leg.member("source"), !source.isEmpty,
+                  case .string(let destination)? = leg.member("destination"), !destination.isEmpty else {
+                return .failure(badAmount(event, "\(at) needs source and destination accounts as text"))
+            }
+            var currency = catalog.defaultCurrency
+            var statedPrecision: Int?
+            switch leg.member("asset") {
+            case nil, .null?: break
+            case .string(let asset)?:
+                let parts = asset.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+                currency = String(parts[0])
+                if parts.count == 2 {
+                    guard let p = Int(parts[1]), p >= 0, p <= 18 else { return .failure(badAmount(event, "\(at).asset \(AmountParser.echo(asset)) has no precision after '/'")) }
+                    statedPrecision = p
+                }
+            case let other?: return .failure(badAmount(event, "\(at).asset is a JSON \(other.kindName), not a currency"))
+            }
+            guard CurrencyTable.isWellFormed(currency), let exponent = catalog.currencies.exponent(of: currency) else {
+                return .failure(badAmount(event, "\(at).asset \(AmountParser.echo(currency)) is not an ISO 4217 currency (or one named under currencies:)"))
+            }
+            if let p = statedPrecision, p != exponent {
+                return .failure(badAmount(event, "\(at).asset says \(currency)/\(p), but \(currency) has \(exponent) decimals"))
+            }
+            let parsed = carried.amountUnit == .minor
+                ? AmountParser.parse(leg.member("amount"))
+                : AmountParser.parseMajorUnits(leg.member("amount"), currency: currency, exponent: exponent)
+            switch parsed {
+            case .success(let amount):
+                out.append(Posting(fromAccount: source, toAccount: destination, currency: currency, amountMinor: amount, index: firstIndex + i))
+            case .failure(let problem): return .failure(badAmount(event, "\(at): \(problem.description)"))
+            }
+        }
+        return .success(out)
     }
 
     func posting(_ event: EventRecord, _ rule: PostingRule, index: Int) -> Result<Posting, Finding> {
