@@ -6,7 +6,7 @@ import Yams
 extension NodeReader {
     static let storeKeys: Set<String> = [
         "schema", "table", "application_role", "join", "order", "fields", "json_columns", "stream_version_base",
-        "time_without_zone", "event_type_from_topic", "causation_names", "stream_currency", "type_tagged_values",
+        "time_without_zone", "event_type_from_topic", "causation_names", "stream_currency", "type_tagged_values", "time_epoch",
     ]
 
     func store(_ node: Node) throws(ConfigError) -> StoreLocation {
@@ -21,6 +21,7 @@ extension NodeReader {
         var withoutZone = false, fromTopic = false, tagged = false
         var causationNames = StoreMapping.CausationNames.eventId
         var streamCurrency: [String]?
+        var epoch: StoreMapping.EpochUnit?
         var mappingKeyNode: Node?
         for (k, kn, v) in try mapping(node, "store", allowed: NodeReader.storeKeys) {
             let path = "store.\(k)"
@@ -68,6 +69,10 @@ extension NodeReader {
             case "time_without_zone": withoutZone = try bool(v, path)
             case "event_type_from_topic": fromTopic = try bool(v, path)
             case "type_tagged_values": tagged = try bool(v, path)
+            case "time_epoch":
+                let u = try string(v, path)
+                guard let unit = StoreMapping.EpochUnit(rawValue: u) else { throw fail(v, path, "expected s, ms or us (an integer time since 1970-01-01 UTC)") }
+                epoch = unit
             case "causation_names":
                 let s = try string(v, path)
                 guard let c = StoreMapping.CausationNames(rawValue: s) else { throw fail(v, path, "expected event_id or position, found '\(s)'") }
@@ -100,7 +105,7 @@ extension NodeReader {
         store.mapping = StoreMapping(
             join: join, order: order.map { StoreMapping.Column($0) }, fields: sources, jsonColumns: jsonColumns,
             streamVersionBase: base, timeWithoutZone: withoutZone, eventTypeFromTopic: fromTopic,
-            causationNames: causationNames, streamCurrencyPath: streamCurrency, typeTaggedValues: tagged)
+            causationNames: causationNames, streamCurrencyPath: streamCurrency, typeTaggedValues: tagged, timeEpochUnit: epoch)
         return store
     }
 

@@ -94,6 +94,19 @@ public struct StoreMapping: Sendable, Equatable {
     public var streamVersionBase: Int64
     /// The time column is a `timestamp` without zone: read as UTC, and the report says so.
     public var timeWithoutZone: Bool
+    /// The time is an integer count since the Unix epoch in this unit, not a timestamp.
+    public var timeEpochUnit: EpochUnit?
+
+    public enum EpochUnit: String, Sendable, CaseIterable {
+        case s, ms, us
+        public var microseconds: Int64 {
+            switch self {
+            case .s: return 1_000_000
+            case .ms: return 1000
+            case .us: return 1
+            }
+        }
+    }
     /// The event type is a topic (`bank.domain:Account.Credited`): the part after the last ':'.
     public var eventTypeFromTopic: Bool
     public var causationNames: CausationNames
@@ -105,7 +118,9 @@ public struct StoreMapping: Sendable, Equatable {
 
     public init(join: Join? = nil, order: [Column], fields: [Field: Source], jsonColumns: [String: JSONColumnType] = [:],
                 streamVersionBase: Int64 = 1, timeWithoutZone: Bool = false, eventTypeFromTopic: Bool = false,
-                causationNames: CausationNames = .eventId, streamCurrencyPath: [String]? = nil, typeTaggedValues: Bool = false) {
+                causationNames: CausationNames = .eventId, streamCurrencyPath: [String]? = nil, typeTaggedValues: Bool = false,
+                timeEpochUnit: EpochUnit? = nil) {
+        self.timeEpochUnit = timeEpochUnit
         self.typeTaggedValues = typeTaggedValues
         self.join = join
         self.order = order

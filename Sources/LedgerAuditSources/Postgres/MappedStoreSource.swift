@@ -121,8 +121,8 @@ struct MappedRowDecoder {
             guard var type = try text(.eventType), !type.isEmpty else { throw Problem(message: "the event type (\(mapping.source(.eventType))) is empty or null") }
             if mapping.eventTypeFromTopic, let colon = type.lastIndex(of: ":") { type = String(type[type.index(after: colon)...]) }
             guard let timeText = try text(.time) else { throw Problem(message: "the time (\(mapping.source(.time))) is null") }
-            guard let timeUs = Instant.parseTimestampUs(mapping.timeWithoutZone && !MappedRowDecoder.hasZone(timeText) ? timeText + "+00" : timeText) else {
-                throw Problem(message: "the time (\(mapping.source(.time))) is not a timestamp\(mapping.timeWithoutZone ? "" : " with a zone (set store.time_without_zone: true for a timestamp column)"): '\(RowDecoder.clip(timeText))'")
+            guard let timeUs = time(timeText) else {
+                throw Problem(message: "the time (\(mapping.source(.time))) is not \(mapping.timeEpochUnit.map { "an integer count of \($0.rawValue) since 1970 within the years 1 to 9999" } ?? "a timestamp\(mapping.timeWithoutZone ? "" : " with a zone (set store.time_without_zone: true for a timestamp column, or store.time_epoch for an integer)")"): '\(RowDecoder.clip(timeText))'")
             }
             guard timeUs >= Limits.instantMinUs, timeUs <= Limits.instantMaxUs else { throw Problem(message: "the time is outside the years 1 to 9999") }
             let payload = try json(.payload, f, &cache)
@@ -157,6 +157,16 @@ struct MappedRowDecoder {
         } catch {
             return .malformed(MalformedRow(location: location, reason: "\(error)", eventId: eventId, aggregateId: aggregateId))
         }
+    }
+
+    /// µs since the epoch from the time field's text, or nil.
+    func time(_ text: String) -> Int64? {
+        if let unit = mapping.timeEpochUnit {
+            guard let n = Int64(text) else { return nil }
+            let (us, overflow) = n.multipliedReportingOverflow(by: unit.microseconds)
+            return overflow ? nil : us
+        }
+        return Instant.parseTimestampUs(mapping.timeWithoutZone && !MappedRowDecoder.hasZone(text) ? text + "+00" : text)
     }
 
     static func hasZone(_ t: String) -> Bool {
