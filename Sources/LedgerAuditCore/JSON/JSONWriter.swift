@@ -78,35 +78,76 @@ public enum JSONWriter {
 extension JSONWriter {
     /// The text PostgreSQL's jsonb prints: keys ordered by length then bytes, `", "` and `": "`.
     /// Extracts written by COPY look like this; the generator writes its CSV the same way.
+    /// Written into bytes (no String appends): it runs for every event of a file extract and of
+    /// stores whose JSON is not jsonb.
     public static func jsonbText(_ value: JSONValue) -> String {
-        var out = ""
-        jsonbText(value, into: &out)
-        return out
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        jsonbBytes(value, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    static func jsonbText(_ value: JSONValue, into out: inout String) {
+    static func jsonbBytes(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let n): out.append(contentsOf: n.utf8)
+        case .string(let s): stringBytes(s, into: &out)
         case .array(let elements):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, e) in elements.enumerated() {
-                if i > 0 { out += ", " }
-                jsonbText(e, into: &out)
+                if i > 0 { out.append(0x2C); out.append(0x20) }
+                jsonbBytes(e, into: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            var last: [String: JSONValue] = [:]
-            for (k, v) in members { last[k] = v }
-            let keys = last.keys.sorted(by: jsonbKeyOrder)
-            out += "{"
-            for (i, k) in keys.enumerated() {
-                if i > 0 { out += ", " }
-                writeString(k, into: &out)
-                out += ": "
-                jsonbText(last[k]!, into: &out)
+            // The last of duplicate keys is kept, as jsonb does; small objects need no table.
+            var keep: [Int] = []
+            keep.reserveCapacity(members.count)
+            if members.count <= 16 {
+                for i in members.indices {
+                    var later = false
+                    for j in (i + 1)..<members.count where members[j].0 == members[i].0 {
+                        later = true
+                        break
+                    }
+                    if !later { keep.append(i) }
+                }
+            } else {
+                var lastIndex: [String: Int] = [:]
+                for (i, m) in members.enumerated() { lastIndex[m.0] = i }
+                keep = Array(lastIndex.values)
             }
-            out += "}"
-        default:
-            write(value, canonical: false, into: &out)
+            keep.sort { jsonbKeyOrder(members[$0].0, members[$1].0) }
+            out.append(UInt8(ascii: "{"))
+            for (n, i) in keep.enumerated() {
+                if n > 0 { out.append(0x2C); out.append(0x20) }
+                stringBytes(members[i].0, into: &out)
+                out.append(UInt8(ascii: ":")); out.append(0x20)
+                jsonbBytes(members[i].1, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// A JSON string as `writeString` writes it, into bytes.
+    static func stringBytes(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case 0x08: out.append(0x5C); out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(0x5C); out.append(UInt8(ascii: "f"))
+            case 0..<0x20:
+                let hex: StaticString = "0123456789abcdef"
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex.utf8Start[Int(b >> 4)], hex.utf8Start[Int(b & 0xF)]])
+            default: out.append(b)
+            }
+        }
+        out.append(0x22)
     }
 }

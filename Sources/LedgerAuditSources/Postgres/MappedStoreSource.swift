@@ -98,7 +98,8 @@ struct MappedRowDecoder {
         var eventId: EventID?
         var aggregateId: EventID?
         do {
-            var cache: [StoreMapping.Column: JSONValue] = [:]
+            // Each JSON column parsed at most once a row.
+            var cache = [JSONValue?](repeating: nil, count: f.count)
             func text(_ field: StoreMapping.Field) throws -> String? {
                 try self.text(field, f, &cache)
             }
@@ -181,7 +182,7 @@ struct MappedRowDecoder {
     }
 
     /// A field as text: a column's text, or the scalar at a JSON path (strings and numbers).
-    func text(_ field: StoreMapping.Field, _ f: [UnsafeRawBufferPointer?], _ cache: inout [StoreMapping.Column: JSONValue]) throws -> String? {
+    func text(_ field: StoreMapping.Field, _ f: [UnsafeRawBufferPointer?], _ cache: inout [JSONValue?]) throws -> String? {
         switch mapping.source(field) {
         case .absent: return nil
         case .column(let c):
@@ -206,13 +207,14 @@ struct MappedRowDecoder {
     }
 
     /// A JSON column's document, parsed once a row.
-    func parsed(_ c: StoreMapping.Column, _ f: [UnsafeRawBufferPointer?], _ cache: inout [StoreMapping.Column: JSONValue]) throws -> JSONValue {
-        if let v = cache[c] { return v }
-        guard let raw = f[index[c]!] else { return .null }
+    func parsed(_ c: StoreMapping.Column, _ f: [UnsafeRawBufferPointer?], _ cache: inout [JSONValue?]) throws -> JSONValue {
+        let i = index[c]!
+        if let v = cache[i] { return v }
+        guard let raw = f[i] else { return .null }
         guard let s = MappedRowDecoder.string(raw) else { throw Problem(message: "column \(c.name) is not UTF-8") }
         do {
             let v = try JSONParser.parse(s)
-            cache[c] = v
+            cache[i] = v
             return v
         } catch {
             throw Problem(message: "column \(c.name) is not valid JSON (\(error))")
@@ -220,26 +222,23 @@ struct MappedRowDecoder {
     }
 
     /// Payload or metadata: a whole JSON column (jsonb's text kept as it is), or a JSON path.
-    func json(_ field: StoreMapping.Field, _ f: [UnsafeRawBufferPointer?], _ cache: inout [StoreMapping.Column: JSONValue]) throws -> JSONText {
+    func json(_ field: StoreMapping.Field, _ f: [UnsafeRawBufferPointer?], _ cache: inout [JSONValue?]) throws -> JSONText {
         switch mapping.source(field) {
         case .absent: return JSONText.emptyObject
         case .column(let c):
             // Stores allow a message without data (Message DB's data is nullable): it carries nothing.
             guard let raw = f[index[c]!] else { return JSONText.emptyObject }
             guard let s = MappedRowDecoder.string(raw) else { throw Problem(message: "\(field.rawValue) (column \(c.name)) is not UTF-8") }
-            // Type tags are read through once, here, so every later stage sees plain JSON.
-            if mapping.typeTaggedValues { return JSONText(try parsed(c, f, &cache).deepUntagged) }
-            if mapping.jsonType(c) == .jsonb { return JSONText(validated: s, isJSONBOutput: true) }
-            do {
-                return try JSONText.validating(s)
-            } catch {
-                throw Problem(message: "\(field.rawValue) (column \(c.name)) is not valid JSON (\(error))")
-            }
+            if mapping.jsonType(c) == .jsonb && !mapping.typeTaggedValues { return JSONText(validated: s, isJSONBOutput: true) }
+            // Parsed once and written as jsonb prints it, so the canonical encoding takes the
+            // text as it is (no second parse); type tags are read through here, once.
+            let value = try parsed(c, f, &cache)
+            return JSONText(validated: JSONWriter.jsonbText(mapping.typeTaggedValues ? value.deepUntagged : value), isJSONBOutput: true)
         case .json(let c, let path):
             var value: JSONValue? = try parsed(c, f, &cache)
             for key in path { value = value?.member(key) }
             guard let value, value != .null else { throw Problem(message: "\(field.rawValue) (\(mapping.source(field))) is missing") }
-            return JSONText(mapping.typeTaggedValues ? value.deepUntagged : value)
+            return JSONText(validated: JSONWriter.jsonbText(mapping.typeTaggedValues ? value.deepUntagged : value), isJSONBOutput: true)
         }
     }
 
