@@ -124,6 +124,7 @@ struct NodeReader {
         let entries = try mapping(root, "", allowed: [
             "name", "default_currency", "store", "limbo_after_hours", "limbo_after_ms", "clock_skew_max_ms",
             "causation", "currencies", "accounts", "events", "projections", "organization", "external_description",
+            "fiscal_year_start_month", "business_unit",
         ])
         var name = "catalog"
         var defaultCurrency = "USD"
@@ -139,6 +140,8 @@ struct NodeReader {
         var projections: [ProjectionMapping] = []
         var organization: String?
         var externalDescription: String?
+        var fiscalStart = 1
+        var businessUnit: String?
         for (key, keyNode, value) in entries {
             switch key {
             case "name": name = try string(value, key)
@@ -184,6 +187,8 @@ struct NodeReader {
                 guard let seq = value.sequence else { throw fail(value, key, "expected a list of projections") }
                 for (i, item) in seq.enumerated() { projections.append(try projection(item, "projections[\(i)]")) }
             case "organization": organization = try string(value, key)
+            case "fiscal_year_start_month": fiscalStart = Int(try int64(value, key, min: 1, max: 12))
+            case "business_unit": businessUnit = try string(value, key)
             default: externalDescription = try string(value, key)
             }
         }
@@ -196,11 +201,14 @@ struct NodeReader {
         guard CurrencyTable.isWellFormed(defaultCurrency), currencies.exponent(of: defaultCurrency) != nil else {
             throw fail(defaultCurrencyNode, "default_currency", "'\(defaultCurrency)' is not an ISO 4217 code (or one named under currencies:)")
         }
-        return Catalog(
+        var catalog = Catalog(
             name: name, defaultCurrency: defaultCurrency, currencies: currencies, store: store, events: events,
             accounts: accounts, limboAfterMs: limboAfterMs, clockSkewMaxMs: clockSkewMaxMs, danglingCausation: dangling,
             projections: projections, commandRegistry: registry, organization: organization, externalDescription: externalDescription
         )
+        catalog.fiscalYearStartMonth = fiscalStart
+        catalog.businessUnit = businessUnit
+        return catalog
     }
 
     func accountRule(_ node: Node, _ key: String) throws(ConfigError) -> AccountRule {

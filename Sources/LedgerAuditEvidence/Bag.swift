@@ -10,7 +10,8 @@ public enum Bag {
     public static let publicKeyFile = "ledger-audit-signing-key.pub"
 
     /// Completes a bag whose `data/` is in place: manifests, bagit.txt, bag-info.txt, signature.
-    public static func finish(_ bag: String, info: [(String, String)], signingKey: SigningKey?) throws {
+    /// `tagFiles`: more tag files at the bag's root (the profile, index.html), in the tag manifest.
+    public static func finish(_ bag: String, info: [(String, String)], signingKey: SigningKey?, tagFiles: [(name: String, text: String)] = []) throws {
         let payload = try payloadFiles(bag)
         var manifest = ""
         var octets: Int64 = 0
@@ -29,6 +30,10 @@ public enum Bag {
         try write(bag + "/bag-info.txt", lines.map { "\($0.0): \(oneLine($0.1))\n" }.joined())
         var tags = ["bagit.txt", "bag-info.txt", "manifest-sha512.txt"]
         if signingKey != nil { tags.append(publicKeyFile) }
+        for file in tagFiles {
+            try write(bag + "/" + file.name, file.text)
+            tags.append(file.name)
+        }
         let tagManifest = try tags.map { try sha512Hex(bag + "/" + $0) + "  " + $0 + "\n" }.joined()
         try write(bag + "/tagmanifest-sha512.txt", tagManifest)
         if let key = signingKey {

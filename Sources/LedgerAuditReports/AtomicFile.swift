@@ -61,12 +61,16 @@ public final class AtomicFile {
     }
 
     /// Flushes, syncs and renames into place.
-    public func commit() throws(OutputError) {
+    public func commit() throws(OutputError) { try commit(renamingTo: finalPath) }
+
+    /// Flushes, syncs and renames into `path` (same folder): for files whose name is known
+    /// only once they are complete (the ADS files carry the period's last day).
+    public func commit(renamingTo path: String) throws(OutputError) {
         try flush()
-        guard fsync(fd) == 0, close(fd) == 0 else { throw OutputError("cannot finish \(finalPath): \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0, close(fd) == 0 else { throw OutputError("cannot finish \(path): \(String(cString: strerror(errno)))") }
         fd = -1
-        guard rename(temporaryPath, finalPath) == 0 else {
-            throw OutputError("cannot rename into \(finalPath): \(String(cString: strerror(errno)))")
+        guard rename(temporaryPath, path) == 0 else {
+            throw OutputError("cannot rename into \(path): \(String(cString: strerror(errno)))")
         }
         committed = true
     }

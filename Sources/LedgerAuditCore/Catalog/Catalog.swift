@@ -14,6 +14,10 @@ public struct Catalog: Sendable {
     public var commandRegistry: CommandRegistrySource?
     public var organization: String?
     public var externalDescription: String?
+    /// The first month of the fiscal year (1–12), for the ADS files' Fiscal_Year and Period.
+    public var fiscalYearStartMonth: Int = 1
+    /// The ADS Business_Unit_Code of this ledger (a cell or a legal entity), if any.
+    public var businessUnit: String?
 
     public init(
         name: String, defaultCurrency: String, currencies: CurrencyTable = CurrencyTable(),

@@ -36,8 +36,8 @@ enum Render {
     static func assemble(_ work: ReportWork, session: AuditSession, failOn: Severity) throws(AuditFailure) -> Assembled {
         let facts = ReportFacts(work: work, session: session, failOn: failOn)
         switch (work.request.kind, work.watch) {
-        case (.balances(let filters, let fromUs, _), .balances(let start, let journal)):
-            return BalancesAssembly.assemble(facts, filters: filters, fromUs: fromUs, start: start, journal: journal)
+        case (.balances(let filters, let fromUs, _, _), .balances(let start, let journal, _)):
+            return BalancesAssembly.assemble(facts, filters: filters, fromUs: fromUs, start: start, journal: journal, adsFiles: work.adsFiles)
         case (.verify, .verify):
             return VerifyAssembly.assemble(facts)
         case (.reconcile(let options), .reconcile(let projections)):

@@ -4,7 +4,7 @@ import LedgerAuditReports
 
 /// `balances`: every account as of T, the trial balance from `--from`, the ADS journal.
 enum BalancesAssembly {
-    static func assemble(_ f: ReportFacts, filters: [String], fromUs: Int64?, start: PeriodStart, journal: JournalWriter?) -> Assembled {
+    static func assemble(_ f: ReportFacts, filters: [String], fromUs: Int64?, start: PeriodStart, journal: JournalWriter?, adsFiles: [String]) -> Assembled {
         let findings = f.findings()
         let sorted = f.result.book.sortedRows()
         var trialBalance = BalancesReport.trialBalanceSection(f.result, start: start, catalog: f.catalog, filters: filters, sorted: sorted)
@@ -14,7 +14,8 @@ enum BalancesAssembly {
             trialBalance,
             FindingsTable.section(findings),
         ])
-        return Assembled(report: report, findings: findings, summaryLines: f.summaryLines(findings), failed: f.failed(findings),
+        let adsLine = adsFiles.isEmpty ? [] : ["ADS general ledger: " + adsFiles.joined(separator: ", ")]
+        return Assembled(report: report, findings: findings, summaryLines: f.summaryLines(findings) + adsLine, failed: f.failed(findings),
                          streamedFiles: journal.map { [$0.file.finalPath] } ?? [])
     }
 }

@@ -53,7 +53,7 @@ public enum EvidencePack {
         // Seals cover the whole store: with projections, reconcile reads it all anyway.
         let verifyChecks = CheckSelection(sealsFile: hasProjections ? nil : r.sealsFile, sealsPublicKeyFile: hasProjections ? nil : r.sealsPublicKeyFile)
         var reports = [
-            ReportRequest(.balances(filters: [], fromUs: nil, journal: true), scope: asOf, output: ReportOutput(folder: data + "/balances")),
+            ReportRequest(.balances(filters: [], fromUs: nil, journal: true, ads: data + "/ads"), scope: asOf, output: ReportOutput(folder: data + "/balances")),
             ReportRequest(.verify(verifyChecks), scope: asOf, output: ReportOutput(folder: data + "/verify")),
         ]
         if hasProjections {
@@ -98,7 +98,11 @@ public enum EvidencePack {
                         try fm.moveItem(atPath: data + "/\(sealsFolder)/seal-proof.json", toPath: data + "/seals/consistency-proof.json")
                     }
                 }
-                try Bag.finish(temporary, info: bagInfo(r, run: run, session: session), signingKey: signingKey)
+                let info = bagInfo(r, run: run, session: session)
+                try Bag.finish(temporary, info: info, signingKey: signingKey, tagFiles: [
+                    (EvidenceProfile.fileName, EvidenceProfile.json + "\n"),
+                    ("index.html", PackIndex.html(r, run: run, session: session, info: info, signedBy: signingKey?.publicKey.fingerprint, bag: temporary)),
+                ])
                 try fm.moveItem(atPath: temporary, toPath: r.out)
             } catch {
                 throw AuditFailure.output("writing the evidence pack failed: \(error)")
@@ -144,6 +148,7 @@ public enum EvidencePack {
     static func bagInfo(_ r: EvidenceRequest, run: AuditOutcome, session: AuditSession) -> [(String, String)] {
         let catalog = session.catalog.catalog
         var info: [(String, String)] = [
+            ("BagIt-Profile-Identifier", EvidenceProfile.identifier),
             ("Source-Organization", catalog.organization ?? catalog.name),
             ("External-Description", catalog.externalDescription ?? "ledger-audit evidence pack: balances, trial balance, journal, findings, limbo, reconciliation and statements as of \(Instant.iso8601(us: r.asOfUs)), with the population extract"),
             ("Bagging-Date", String(Instant.iso8601(us: session.facts.clockUs()).prefix(10))),

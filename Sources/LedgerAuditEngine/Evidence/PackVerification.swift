@@ -28,14 +28,19 @@ public enum PackVerification {
             guard top.count == 1 else { return Verdict(ok: false, lines: ["\(pack) should hold one bag folder, holds \(top.count) entries", "pack NOT OK: 1 problem"]) }
             bag = folder + "/" + top[0]
         }
-        let problems = Bag.verify(bag, publicKey: key)
+        var problems = Bag.verify(bag, publicKey: key)
+        let declared = Bag.parseInfo((try? String(contentsOfFile: bag + "/bag-info.txt", encoding: .utf8)) ?? "").first { $0.0 == "BagIt-Profile-Identifier" }?.1
+        // A pack that declares our profile must meet it; one that declares another is not ours to judge.
+        if declared == EvidenceProfile.identifier { problems += EvidenceProfile.check(bag) }
+        else if let declared { problems.append("profile: the pack declares BagIt profile \(declared), not \(EvidenceProfile.identifier)") }
         guard problems.isEmpty else {
             return Verdict(ok: false, lines: problems + ["pack NOT OK: \(problems.count) problem\(problems.count == 1 ? "" : "s")"])
         }
         let info = Bag.parseInfo((try? String(contentsOfFile: bag + "/bag-info.txt", encoding: .utf8)) ?? "")
         let oxum = info.first { $0.0 == "Payload-Oxum" }?.1 ?? "?"
         let signer = info.first { $0.0 == "Ledger-Audit-Signing-Key-Fingerprint" }?.1
-        return Verdict(ok: true, lines: ["pack OK: \(pack) is complete and unaltered (Payload-Oxum \(oxum))"
+        let profileNote = declared == nil ? "; declares no BagIt profile (written before profiles)" : "; meets BagIt profile \(EvidenceProfile.identifier)"
+        return Verdict(ok: true, lines: ["pack OK: \(pack) is complete and unaltered (Payload-Oxum \(oxum))" + profileNote
             + (signer.map { "; signed by \($0)" + (key == nil ? " (checked with the key inside the pack: give --public-key to check who signed)" : "") } ?? "; not signed")])
     }
 }

@@ -5,7 +5,7 @@ import LedgerAuditReports
 
 /// What one report watches during the pass, held typed so its assembly reads it afterwards.
 enum ReportWatch {
-    case balances(PeriodStart, JournalWriter?)
+    case balances(PeriodStart, JournalWriter?, ADSWriter?)
     case verify
     case reconcile([ProjectionWatch])
     case statement(StatementCollector, streams: [EventID]?)
@@ -34,6 +34,8 @@ final class ReportWork {
     /// `seal --sign-key`.
     var signingKey: SigningKey?
     var second = SecondPassResults()
+    /// The ADS files written at the end of the pass (`balances --ads`, evidence packs).
+    var adsFiles: [String] = []
 
     init(request: ReportRequest, lane: Lane, watch: ReportWatch, checks: CheckSelection?, checkContext: CheckContext) {
         self.request = request
@@ -66,17 +68,21 @@ final class RunWork {
             var selection: CheckSelection?
             let watch: ReportWatch
             switch request.kind {
-            case .balances(_, let fromUs, let journal):
+            case .balances(_, let fromUs, let journal, let adsFolder):
                 let start = PeriodStart(fromUs: fromUs, basis: request.scope.basis)
                 var writer: JournalWriter?
-                if journal {
-                    do {
+                var ads: ADSWriter?
+                do {
+                    if journal {
                         try AtomicFile.makeDirectory(request.output.folder)
                         writer = try JournalWriter(path: request.output.folder + "/journal.csv", catalog: catalog, fromUs: fromUs, basis: request.scope.basis)
-                    } catch { throw .output(error.description) }
-                }
-                reportLane.observers += [start] + (writer.map { [$0] } ?? [])
-                watch = .balances(start, writer)
+                    }
+                    if let adsFolder {
+                        ads = try ADSWriter(folder: adsFolder, catalog: catalog, fromUs: fromUs, asOfUs: request.scope.asOfUs, basis: request.scope.basis)
+                    }
+                } catch { throw .output(error.description) }
+                reportLane.observers += [start] + (writer.map { [$0] } ?? []) + (ads.map { [$0] } ?? [])
+                watch = .balances(start, writer, ads)
             case .verify(let checks):
                 selection = checks
                 watch = .verify
@@ -148,8 +154,11 @@ final class RunWork {
             }
         }
         for work in reports {
-            if case .balances(_, let writer?) = work.watch {
-                do { try writer.commit() } catch { throw .output(error.description) }
+            if case .balances(let start, let writer, let ads) = work.watch {
+                do {
+                    try writer?.commit()
+                    if let ads { work.adsFiles = try ads.finish(book: work.lane.result!.book, beginning: start.snapshot) }
+                } catch { throw .output(error.description) }
             }
         }
     }

@@ -60,8 +60,9 @@ public struct CheckSelection: Sendable {
 
 /// What a report is.
 public enum ReportKind: Sendable {
-    /// Balances as of T and the trial balance from `fromUs`; `journal` adds the ADS journal.
-    case balances(filters: [String], fromUs: Int64?, journal: Bool)
+    /// Balances as of T and the trial balance from `fromUs`; `journal` adds the ADS journal,
+    /// `ads` a folder for the four AICPA Audit Data Standard general-ledger files.
+    case balances(filters: [String], fromUs: Int64?, journal: Bool, ads: String? = nil)
     /// The integrity checks.
     case verify(CheckSelection)
     /// Replay against the projections, with the checks it selects.

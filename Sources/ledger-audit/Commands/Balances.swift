@@ -23,6 +23,9 @@ struct Balances: ParsableCommand {
     @Flag(help: "Also write journal.csv: every posting leg in the AICPA Audit Data Standard GL-detail layout.")
     var journal = false
 
+    @Option(help: ArgumentHelp("Also write the AICPA Audit Data Standard general-ledger files (GL_Detail, Trial_Balance, Chart_Of_Accounts, User_Listing) into this folder.", valueName: "DIR"))
+    var ads: String?
+
     func validate() throws {
         let asOfUs = try instant(asOf, "--as-of"), fromUs = try instant(from, "--from")
         if let fromUs, let asOfUs, fromUs > asOfUs { throw ValidationError("--from is after --as-of") }
@@ -31,7 +34,7 @@ struct Balances: ParsableCommand {
 
     func run() throws {
         let scope = ReportScope(asOfUs: try instant(asOf, "--as-of"), basis: sourceOptions.basis, knownAtUs: knownAt.knownAtUs)
-        let plan = AuditPlan(reports: [ReportRequest(.balances(filters: account, fromUs: try instant(from, "--from"), journal: journal), scope: scope, output: outputOptions.output)],
+        let plan = AuditPlan(reports: [ReportRequest(.balances(filters: account, fromUs: try instant(from, "--from"), journal: journal, ads: ads), scope: scope, output: outputOptions.output)],
                              failOn: runOptions.severity)
         try execute(plan, in: try sourceOptions.openSession(), source: sourceOptions, quiet: runOptions.quiet)
     }

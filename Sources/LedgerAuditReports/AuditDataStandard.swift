@@ -1,0 +1,179 @@
+import LedgerAuditCore
+
+/// The AICPA Audit Data Standard (ADS) general-ledger files an external auditor loads by name:
+/// `GL_Detail_<first>_<last>.csv`, `Trial_Balance_…`, `Chart_Of_Accounts_…`, `User_Listing_…`,
+/// the dates the period's first and last day (YYYYMMDD). Fields in the standard's order, empty
+/// where the ledger has nothing; our own columns after them.
+///
+/// Mapping: a journal entry is an event (`Journal_ID` = event id), one line per posting leg
+/// (debit to the receiving account, credit to the giving one; amounts unsigned with the
+/// indicator); `Effective_Date`/`Document_Date` from the time basis (hlc_physical or
+/// recorded_at), `Entered_Date`/`Entered_Time` from recorded_at (UTC); `Entered_By` the actor
+/// (user_id) or "system"; `Fiscal_Year` named by the calendar year the fiscal year ends in and
+/// `Period` its month (1–12) from the catalog's `fiscal_year_start_month`; `Business_Unit_Code`
+/// from the catalog's `business_unit`. Trial balance amounts are signed, debit positive.
+public enum AuditDataStandard {
+    public static let glDetailColumns = [
+        "Journal_ID", "Journal_ID_Line_Number", "JE_Line_Description", "Business_Unit_Code", "Effective_Date", "Fiscal_Year",
+        "GL_Account_Number", "Amount", "Amount_Credit_Debit_Indicator", "Amount_Currency", "JE_Header_Description", "Source",
+        "Entered_By", "Document_Date", "Entered_Date", "Entered_Time", "Period",
+    ]
+    public static let glDetailExtraColumns = ["event_id", "event_type", "stream", "stream_version", "correlation_id", "causation_id", "amount_minor", "order_position"]
+    public static let trialBalanceColumns = [
+        "GL_Account_Number", "Business_Unit_Code", "Fiscal_Year", "Period", "Balance_As_Of_Date", "Amount_Beginning", "Amount_Ending", "Amount_Currency",
+    ]
+    public static let trialBalanceExtraColumns = ["amount_beginning_minor", "amount_ending_minor", "debits_minor", "credits_minor"]
+    public static let chartOfAccountsColumns = ["GL_Account_Number", "GL_Account_Name", "Account_Type", "Account_Subtype", "Business_Unit_Code", "GL_Account_Description"]
+    public static let userListingColumns = ["User_ID", "User_Name", "Business_Unit_Code"]
+    public static let userListingExtraColumns = ["events_entered", "money_events_entered", "first_entered", "last_entered"]
+
+    /// The fiscal year and period of a UTC date: the year the fiscal year ends in, and its month.
+    public static func fiscal(year: Int, month: Int, startMonth: Int) -> (year: Int, period: Int) {
+        let period = (month - startMonth + 12) % 12 + 1
+        let fiscalYear = startMonth == 1 || month < startMonth ? year : year + 1
+        return (fiscalYear, period)
+    }
+
+    /// `YYYY-MM-DD` and `HH:MM:SS` (UTC) of an instant, and its year and month.
+    static func parts(us: Int64) -> (date: String, time: String, compact: String, year: Int, month: Int) {
+        let iso = Array(Instant.iso8601(us: us))  // 2026-05-03T14:23:00.000000Z
+        let date = String(iso[0..<10])
+        return (date, String(iso[11..<19]), String(iso[0..<4]) + String(iso[5..<7]) + String(iso[8..<10]),
+                Int(String(iso[0..<4])) ?? 1, Int(String(iso[5..<7])) ?? 1)
+    }
+
+    /// CSV cells show ledger text through `ReportCell.displayText` (card numbers masked).
+    static func line(_ cells: [ReportCell]) -> String { CSVRenderer.line(cells) }
+}
+
+/// Streams GL_Detail during the replay (it grows with events) and remembers, per actor, how
+/// many events they entered (the user listing); the other files are written at the end.
+public final class ADSWriter: ReplayObserver {
+    public let folder: String
+    let catalog: Catalog
+    let fromUs: Int64?
+    let asOfUs: Int64?
+    let basis: TimeBasis
+    let glDetail: AtomicFile
+    let startMonth: Int
+    let businessUnit: String
+    var failure: OutputError?
+    public private(set) var lineCount = 0
+    var firstEffectiveUs: Int64?
+    var lastEffectiveUs: Int64?
+    struct Actor { var events = 0; var moneyEvents = 0; var firstUs: Int64; var lastUs: Int64 }
+    var actors: [String: Actor] = [:]
+
+    public init(folder: String, catalog: Catalog, fromUs: Int64?, asOfUs: Int64?, basis: TimeBasis) throws(OutputError) {
+        self.folder = folder
+        self.catalog = catalog
+        self.fromUs = fromUs
+        self.asOfUs = asOfUs
+        self.basis = basis
+        startMonth = catalog.fiscalYearStartMonth
+        businessUnit = catalog.businessUnit ?? ""
+        try AtomicFile.makeDirectory(folder)
+        // The final name needs the period's last day, known at the end (commit(renamingTo:)).
+        glDetail = try AtomicFile(path: folder + "/GL_Detail.csv")
+        try glDetail.write(CSVRenderer.headerLine(AuditDataStandard.glDetailColumns + AuditDataStandard.glDetailExtraColumns))
+    }
+
+    func effectiveUs(_ e: EventRecord) -> Int64 { basis == .hlc ? e.hlcPhysicalMs * 1000 : e.recordedAtUs }
+
+    public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
+        guard failure == nil, basis.isAfter(event, fromUs) else { return }
+        if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
+        let actor = event.userId?.description ?? "system"
+        var a = actors[actor] ?? Actor(firstUs: event.recordedAtUs, lastUs: event.recordedAtUs)
+        a.events += 1
+        if !applied.isEmpty { a.moneyEvents += 1 }
+        a.firstUs = min(a.firstUs, event.recordedAtUs)
+        a.lastUs = max(a.lastUs, event.recordedAtUs)
+        actors[actor] = a
+        guard !applied.isEmpty else { return }
+        let effectiveUs = effectiveUs(event)
+        firstEffectiveUs = min(firstEffectiveUs ?? effectiveUs, effectiveUs)
+        lastEffectiveUs = max(lastEffectiveUs ?? effectiveUs, effectiveUs)
+        let effective = AuditDataStandard.parts(us: effectiveUs)
+        let entered = AuditDataStandard.parts(us: event.recordedAtUs)
+        let fiscal = AuditDataStandard.fiscal(year: effective.year, month: effective.month, startMonth: startMonth)
+        var number = 0
+        for a in applied {
+            let p = a.posting
+            let amount = MoneyFormat.decimal(p.amountMinor, exponent: catalog.currencies.exponent(of: p.currency) ?? 2)
+            for (account, indicator, counter) in [(p.toAccount, "D", p.fromAccount), (p.fromAccount, "C", p.toAccount)] {
+                number += 1
+                let row: [ReportCell] = [
+                    .ledgerText(event.eventId.description), .integer(Int64(number)),
+                    .ledgerText("\(event.eventType) \(indicator == "D" ? "from" : "to") \(counter)"), .ledgerText(businessUnit),
+                    .number(effective.date), .integer(Int64(fiscal.year)), .ledgerText(account), .number(amount), .ledgerText(indicator),
+                    .ledgerText(p.currency), .ledgerText(event.eventType), .ledgerText(catalog.store.table), .ledgerText(actor),
+                    .number(effective.date), .number(entered.date), .number(entered.time), .integer(Int64(fiscal.period)),
+                    .ledgerText(event.eventId.description), .ledgerText(event.eventType), .ledgerText(event.streamKey),
+                    .integer(event.streamVersion), .ledgerText(event.correlationId.description), .optional(event.causationId?.description),
+                    .integer(p.amountMinor), .integer(event.globalOrderKey.hlcPhysicalMs),
+                ]
+                do { try glDetail.write(AuditDataStandard.line(row)) } catch { failure = error; return }
+                lineCount += 1
+            }
+        }
+    }
+
+    /// The period's first and last day: `--from` (else the first entry), `--as-of` (else the last).
+    var period: (first: (date: String, time: String, compact: String, year: Int, month: Int), last: (date: String, time: String, compact: String, year: Int, month: Int)) {
+        let lastUs = asOfUs ?? lastEffectiveUs ?? fromUs ?? 0
+        let firstUs = fromUs ?? firstEffectiveUs ?? lastUs
+        return (AuditDataStandard.parts(us: firstUs), AuditDataStandard.parts(us: lastUs))
+    }
+
+    /// Renames GL_Detail into place and writes the trial balance, chart of accounts and user
+    /// listing for the book at the end and at the period start. Returns the files written.
+    public func finish(book: BalanceBook, beginning: BalanceBook) throws(OutputError) -> [String] {
+        if let failure { throw failure }
+        let (first, last) = period
+        let suffix = "_\(first.compact)_\(last.compact).csv"
+        var written: [String] = []
+        // Trial balance: every account of the end or the beginning, signed, debit positive.
+        let fiscal = AuditDataStandard.fiscal(year: last.year, month: last.month, startMonth: startMonth)
+        var keys = Set(book.accounts.keys)
+        keys.formUnion(beginning.accounts.keys)
+        var tb = CSVRenderer.headerLine(AuditDataStandard.trialBalanceColumns + AuditDataStandard.trialBalanceExtraColumns)
+        for key in keys.sorted() {
+            let end = book.accounts[key] ?? AccountTotals()
+            let begin = beginning.accounts[key]?.balanceMinor ?? 0
+            let start = beginning.accounts[key] ?? AccountTotals()
+            let exponent = catalog.currencies.exponent(of: key.currency) ?? 2
+            tb += AuditDataStandard.line([
+                .ledgerText(key.account), .ledgerText(businessUnit), .integer(Int64(fiscal.year)), .integer(Int64(fiscal.period)), .number(last.date),
+                .number(MoneyFormat.decimal(begin, exponent: exponent)), .number(MoneyFormat.decimal(end.balanceMinor, exponent: exponent)), .ledgerText(key.currency),
+                .integer(begin), .integer(end.balanceMinor), .number(String(end.debitsMinor - start.debitsMinor)), .number(String(end.creditsMinor - start.creditsMinor)),
+            ])
+        }
+        // Chart of accounts: each account once, with the catalog rule that names it.
+        var coa = CSVRenderer.headerLine(AuditDataStandard.chartOfAccountsColumns)
+        for account in Set(keys.map(\.account)).sorted() {
+            let rule = catalog.accountRule(for: account)
+            let subtype = rule.map { [$0.transit ? "transit" : nil, $0.mayGoNegative ? "may go negative" : nil].compactMap { $0 }.joined(separator: "; ") } ?? "no catalog rule: may not go negative"
+            coa += AuditDataStandard.line([
+                .ledgerText(account), .ledgerText(account), .ledgerText(rule?.kind ?? "unclassified"), .ledgerText(subtype), .ledgerText(businessUnit),
+                .ledgerText(rule.map { "catalog pattern \($0.pattern.text)" } ?? ""),
+            ])
+        }
+        var users = CSVRenderer.headerLine(AuditDataStandard.userListingColumns + AuditDataStandard.userListingExtraColumns)
+        for (id, a) in actors.sorted(by: { $0.key < $1.key }) {
+            users += AuditDataStandard.line([
+                .ledgerText(id), .ledgerText(id), .ledgerText(businessUnit), .integer(Int64(a.events)), .integer(Int64(a.moneyEvents)),
+                .number(Instant.iso8601(us: a.firstUs)), .number(Instant.iso8601(us: a.lastUs)),
+            ])
+        }
+        let detailPath = folder + "/GL_Detail" + suffix
+        try glDetail.commit(renamingTo: detailPath)
+        written.append(detailPath)
+        for (name, text) in [("Trial_Balance", tb), ("Chart_Of_Accounts", coa), ("User_Listing", users)] {
+            let path = folder + "/" + name + suffix
+            try AtomicFile.writeWhole(path, text)
+            written.append(path)
+        }
+        return written
+    }
+}
