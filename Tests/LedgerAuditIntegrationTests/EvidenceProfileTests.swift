@@ -22,17 +22,8 @@ struct EvidenceProfileTests {
         let pack = try Self.pack(folder)
         #expect(TestPaths.read(pack + "/bag-info.txt").contains("BagIt-Profile-Identifier: \(EvidenceProfile.identifier)\n"))
         #expect(TestPaths.read(pack + "/bagit-profile.json") == shipped)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["bagit_profile.py", "--no-logfile", "--file", TestPaths.packageRoot + "/profiles/ledger-audit-evidence-pack-v1.json", EvidenceProfile.identifier, pack]
-        p.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0 && text.contains("Validates against"), "bagit_profile.py (pip install bagit-profile; .ci/run does): \(text)")
+        let (status, text) = try runProgram(["bagit_profile.py", "--no-logfile", "--file", TestPaths.packageRoot + "/profiles/ledger-audit-evidence-pack-v1.json", EvidenceProfile.identifier, pack], in: folder)
+        #expect(status == 0 && text.contains("Validates against"), "bagit_profile.py (pip install bagit-profile; .ci/run does): \(text)")
 
         // verify-pack enforces the profile: a tag file the profile does not allow is named.
         FileManager.default.createFile(atPath: pack + "/notes.txt", contents: Data("x\n".utf8))

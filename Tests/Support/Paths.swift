@@ -59,3 +59,19 @@ public func runTool(_ arguments: [String], environment: [String: String] = [:], 
                      crashed: process.terminationReason == .uncaughtSignal && !timedOut, timedOut: timedOut)
 }
 
+
+/// Runs another program (a peer tool, a shell line) and returns its status and its stdout and
+/// stderr together, for tests that check what a third-party tool says.
+public func runProgram(_ arguments: [String], in directory: String? = nil) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = arguments
+    if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return (p.terminationStatus, text)
+}
