@@ -33,6 +33,12 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        // OpenSSL's libcrypto (Debian libssl-dev, which libpq already loads): RFC 3161 time-stamp requests and their verification.
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // Pure value types and functions: money, events, catalog model, replay, findings, report model.
         .target(name: "LedgerAuditCore"),
         // Reads the YAML catalog into the core's Catalog.
@@ -65,7 +71,7 @@ let package = Package(
         .target(
             name: "LedgerAuditEvidence",
             dependencies: [
-                "LedgerAuditCore", "LedgerAuditReports",
+                "LedgerAuditCore", "LedgerAuditReports", "CLibCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]

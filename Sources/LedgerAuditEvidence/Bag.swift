@@ -8,6 +8,8 @@ import LedgerAuditCore
 public enum Bag {
     public static let signatureFile = "tagmanifest-sha512.txt.sig"
     public static let publicKeyFile = "ledger-audit-signing-key.pub"
+    /// The RFC 3161 token over the tag manifest (DER TimeStampResp), when the pack was stamped.
+    public static let timestampFile = "tagmanifest-sha512.txt.tsr"
 
     /// Completes a bag whose `data/` is in place: manifests, bagit.txt, bag-info.txt, signature.
     /// `tagFiles`: more tag files at the bag's root (the profile, index.html), in the tag manifest.

@@ -38,7 +38,7 @@ public enum EvidenceProfile {
   "Tag-Manifests-Required": ["sha512"],
   "Tag-Manifests-Allowed": ["sha512"],
   "Tag-Files-Required": ["index.html", "bagit-profile.json"],
-  "Tag-Files-Allowed": ["index.html", "bagit-profile.json", "ledger-audit-signing-key.pub", "tagmanifest-sha512.txt.sig"],
+  "Tag-Files-Allowed": ["index.html", "bagit-profile.json", "ledger-audit-signing-key.pub", "tagmanifest-sha512.txt.sig", "tagmanifest-sha512.txt.tsr"],
   "Payload-Files-Required": ["data/run.json", "data/catalog.yml", "data/events.jsonl", "data/balances/balances.csv", "data/balances/run.json", "data/verify/findings.csv", "data/verify/run.json"],
   "Payload-Files-Allowed": ["data/*"],
   "Allow-Fetch.txt": false,

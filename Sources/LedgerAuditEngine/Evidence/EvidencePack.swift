@@ -20,6 +20,8 @@ public struct EvidenceRequest: Sendable {
     public var projectionFiles: [String]
     public var failOn: Severity
     public var allowEmpty = false
+    /// An RFC 3161 time-stamping authority to stamp the tag manifest (`--tsa-url`).
+    public var tsaURL: String?
 
     public init(asOfUs: Int64, basis: TimeBasis, out: String, accounts: [String] = [], sealsFile: String? = nil, sealsPublicKeyFile: String? = nil,
                 signKeyFile: String? = nil, zip: Bool = false, projectionFiles: [String] = [], failOn: Severity = .high) {
@@ -41,6 +43,8 @@ public struct EvidenceOutcome: Sendable {
     public var pack: String
     public var zip: String?
     public var signedBy: String?
+    /// The TSA's time, when the pack was time-stamped.
+    public var trustedTime: TrustedTime.Stamp?
 }
 
 /// An evidence pack is a plan like any other: balances with the journal, verify, reconcile when
@@ -77,6 +81,7 @@ public enum EvidencePack {
         let fm = FileManager.default
         guard !fm.fileExists(atPath: r.out) else { throw .usage("\(r.out) exists; an evidence pack is never written over") }
         if r.zip, fm.fileExists(atPath: r.out + ".zip") { throw .usage("\(r.out).zip exists") }
+        var trustedTime: TrustedTime.Stamp?
         let temporary = r.out + ".incomplete-\(getpid())"
         try? fm.removeItem(atPath: temporary)
         do {
@@ -103,7 +108,20 @@ public enum EvidencePack {
                     (EvidenceProfile.fileName, EvidenceProfile.json + "\n"),
                     ("index.html", PackIndex.html(r, run: run, session: session, info: info, signedBy: signingKey?.publicKey.fingerprint, bag: temporary)),
                 ])
+                if let url = r.tsaURL {
+                    // Over the tag manifest, which covers every file: the token dates the whole pack.
+                    let manifest = Array(try Data(contentsOf: URL(fileURLWithPath: temporary + "/tagmanifest-sha512.txt")))
+                    do {
+                        let (token, stamp) = try TrustedTime.stamp(manifest, url: url)
+                        try Data(token).write(to: URL(fileURLWithPath: temporary + "/" + Bag.timestampFile))
+                        trustedTime = stamp
+                    } catch let f as TrustedTime.Failure {
+                        throw AuditFailure.source("trusted time: \(f.description); no pack was written")
+                    }
+                }
                 try fm.moveItem(atPath: temporary, toPath: r.out)
+            } catch let failure as AuditFailure {
+                throw failure
             } catch {
                 throw AuditFailure.output("writing the evidence pack failed: \(error)")
             }
@@ -119,7 +137,7 @@ public enum EvidencePack {
                 }
                 zipPath = r.out + ".zip"
             }
-            return EvidenceOutcome(run: run, pack: r.out, zip: zipPath, signedBy: signingKey?.publicKey.fingerprint)
+            return EvidenceOutcome(run: run, pack: r.out, zip: zipPath, signedBy: signingKey?.publicKey.fingerprint, trustedTime: trustedTime)
         } catch let failure as AuditFailure {
             try? fm.removeItem(atPath: temporary)
             throw failure

@@ -40,7 +40,9 @@ enum PackIndex {
             ("Population", "\(p.eventsRead) events read, \(p.eventsInScope) in scope, \(p.eventsQuarantined) quarantined, \(p.rowsMalformed) malformed rows"),
             ("Events digest (SHA-256, \(CanonicalEvent.name))", digest),
             ("Signature", signedBy.map { "Ed25519 over tagmanifest-sha512.txt, key \($0)" } ?? "not signed"),
-            ("Time", "packed \(Instant.iso8601(us: session.facts.clockUs())) by the packing machine's clock; no trusted timestamp (RFC 3161) in this pack"),
+            ("Time", "packed \(Instant.iso8601(us: session.facts.clockUs())) by the packing machine's clock; "
+                + (r.tsaURL.map { "an RFC 3161 token over the tag manifest (which covers this page) is requested from \($0) and kept as \(Bag.timestampFile): verify-pack --tsa-ca states the TSA's time" }
+                    ?? "no trusted timestamp (RFC 3161) in this pack")),
             ("BagIt profile", EvidenceProfile.identifier + " (bagit-profile.json)"),
             ("Tool", "ledger-audit \(session.facts.toolVersion), revision \(session.facts.gitRevision)"),
         ]

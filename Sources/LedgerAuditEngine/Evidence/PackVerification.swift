@@ -9,7 +9,7 @@ public enum PackVerification {
         public var lines: [String]
     }
 
-    public static func verify(_ pack: String, publicKeyFile: String?) throws(AuditFailure) -> Verdict {
+    public static func verify(_ pack: String, publicKeyFile: String?, tsaCAFile: String? = nil) throws(AuditFailure) -> Verdict {
         let key = try publicKeyFile.map(KeyFiles.publicKey)
         let fm = FileManager.default
         var bag = pack
@@ -33,6 +33,22 @@ public enum PackVerification {
         // A pack that declares our profile must meet it; one that declares another is not ours to judge.
         if declared == EvidenceProfile.identifier { problems += EvidenceProfile.check(bag) }
         else if let declared { problems.append("profile: the pack declares BagIt profile \(declared), not \(EvidenceProfile.identifier)") }
+        // Trusted time: the token must be over this tag manifest and chain to the TSA's CA.
+        var timeLine: String?
+        let tokenPath = bag + "/" + Bag.timestampFile
+        if let token = fm.contents(atPath: tokenPath) {
+            if let tsaCAFile {
+                let manifest = fm.contents(atPath: bag + "/tagmanifest-sha512.txt") ?? Data()
+                switch TrustedTime.verify(response: Array(token), data: Array(manifest), caFile: tsaCAFile) {
+                case .success(let stamp): timeLine = "trusted time: the tag manifest existed at \(stamp.time) (RFC 3161 token, serial \(stamp.serial), verified against \(tsaCAFile))"
+                case .failure(let f): problems.append("timestamp: \(Bag.timestampFile): \(f.description)")
+                }
+            } else {
+                timeLine = "trusted time: an RFC 3161 token is in the pack, not checked (give --tsa-ca with the TSA's CA certificates)"
+            }
+        } else if tsaCAFile != nil {
+            problems.append("timestamp: the pack holds no RFC 3161 token (\(Bag.timestampFile)), but --tsa-ca asks for one")
+        }
         guard problems.isEmpty else {
             return Verdict(ok: false, lines: problems + ["pack NOT OK: \(problems.count) problem\(problems.count == 1 ? "" : "s")"])
         }
@@ -41,7 +57,8 @@ public enum PackVerification {
         let signer = info.first { $0.0 == "Ledger-Audit-Signing-Key-Fingerprint" }?.1
         let profileNote = declared == nil ? "; declares no BagIt profile (written before profiles)" : "; meets BagIt profile \(EvidenceProfile.identifier)"
         return Verdict(ok: true, lines: ["pack OK: \(pack) is complete and unaltered (Payload-Oxum \(oxum))" + profileNote
-            + (signer.map { "; signed by \($0)" + (key == nil ? " (checked with the key inside the pack: give --public-key to check who signed)" : "") } ?? "; not signed")])
+            + (signer.map { "; signed by \($0)" + (key == nil ? " (checked with the key inside the pack: give --public-key to check who signed)" : "") } ?? "; not signed")]
+            + (timeLine.map { [$0] } ?? []))
     }
 }
 

@@ -26,13 +26,20 @@ struct Evidence: ParsableCommand {
     @Flag(help: "Also write PACK.zip.")
     var zip = false
 
-    func validate() throws { _ = try instant(asOf, "--as-of") }
+    @Option(name: .customLong("tsa-url"), help: ArgumentHelp("Ask this RFC 3161 time-stamping authority (http://…) to stamp the tag manifest; the token is kept as tagmanifest-sha512.txt.tsr. Unreachable: exit 3, no pack.", valueName: "URL"))
+    var tsaURL: String?
+
+    func validate() throws {
+        _ = try instant(asOf, "--as-of")
+        if let tsaURL, !tsaURL.hasPrefix("http://") { throw ValidationError("--tsa-url must be an http:// URL (the token is signed; https TSAs are not supported)") }
+    }
 
     func run() throws {
         var request = EvidenceRequest(asOfUs: try instant(asOf, "--as-of") ?? 0, basis: sourceOptions.basis, out: out, accounts: account,
                                       sealsFile: sealsOptions.seals, sealsPublicKeyFile: sealsOptions.sealsPublicKey, signKeyFile: signKey,
                                       zip: zip, projectionFiles: projectionOptions.files, failOn: runOptions.severity)
         request.allowEmpty = sourceOptions.allowEmpty
+        request.tsaURL = tsaURL
         let progress = ProgressLine(quiet: runOptions.quiet)
         let session = try sourceOptions.openSession()
         let outcome: EvidenceOutcome
@@ -42,7 +49,8 @@ struct Evidence: ParsableCommand {
         }
         if !runOptions.quiet {
             for r in outcome.run.reports { print("\(r.kind): \(r.failed ? "findings at or above \(runOptions.failOn)" : "clean")") }
-            print("evidence pack: \(outcome.pack)" + (outcome.zip.map { " and \($0)" } ?? "") + (outcome.signedBy.map { ", signed by \($0)" } ?? ""))
+            print("evidence pack: \(outcome.pack)" + (outcome.zip.map { " and \($0)" } ?? "") + (outcome.signedBy.map { ", signed by \($0)" } ?? "")
+                  + (outcome.trustedTime.map { ", time-stamped \($0.time) by the TSA" } ?? ""))
         }
         if outcome.run.failed { throw ExitCode(ExitStatus.findings.rawValue) }
     }
@@ -60,8 +68,11 @@ struct VerifyPack: ParsableCommand {
     @Option(name: .customLong("public-key"), help: ArgumentHelp("The signer's public key (FILE.pub from keygen): the pack must be signed by it.", valueName: "FILE"))
     var publicKey: String?
 
+    @Option(name: .customLong("tsa-ca"), help: ArgumentHelp("The time-stamping authority's CA certificates (PEM): the pack's RFC 3161 token must verify against them.", valueName: "FILE"))
+    var tsaCA: String?
+
     func run() throws {
-        let verdict = try PackVerification.verify(pack, publicKeyFile: publicKey)
+        let verdict = try PackVerification.verify(pack, publicKeyFile: publicKey, tsaCAFile: tsaCA)
         for line in verdict.lines { print(line) }
         if !verdict.ok { throw ExitCode(ExitStatus.findings.rawValue) }
     }
