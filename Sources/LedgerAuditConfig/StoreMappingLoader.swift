@@ -53,8 +53,7 @@ extension NodeReader {
                 order = columns
             case "fields":
                 fieldsNode = v
-                for (name, fk, fv) in try mapping(v, path, allowed: Set(StoreMapping.Field.allCases.map(\.rawValue))) {
-                    _ = fk
+                for (name, _, fv) in try mapping(v, path, allowed: Set(StoreMapping.Field.allCases.map(\.rawValue))) {
                     fields[StoreMapping.Field(rawValue: name)!] = try identifier(fv, "\(path).\(name)")
                 }
             case "json_columns":

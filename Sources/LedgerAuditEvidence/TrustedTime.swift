@@ -59,7 +59,9 @@ public enum TrustedTime {
     public static func stamp(_ data: [UInt8], url: String) throws(Failure) -> (response: [UInt8], stamp: Stamp) {
         let digest = Array(SHA256.hash(data: data))
         var nonce: UInt64 = 0
-        withUnsafeMutableBytes(of: &nonce) { _ = SecRandom.fill($0) }
+        guard withUnsafeMutableBytes(of: &nonce, { RAND_bytes($0.baseAddress!.assumingMemoryBound(to: UInt8.self), 8) }) == 1 else {
+            throw Failure("no random nonce: \(opensslError())")
+        }
         let body = try request(sha256: digest, nonce: nonce)
         let response = try HTTPPost.send(url: url, contentType: "application/timestamp-query", body: body)
         guard let resp = parse(response) else { throw Failure("the TSA at \(url) sent no RFC 3161 response: \(opensslError())") }
@@ -132,14 +134,6 @@ public enum TrustedTime {
             return .failure(Failure("the token does not verify against \(caFile): \(opensslError())"))
         }
         return .success(describe(info))
-    }
-}
-
-/// Random bytes for nonces (OpenSSL's CSPRNG).
-enum SecRandom {
-    static func fill(_ buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        guard let base = buffer.baseAddress else { return true }
-        return RAND_bytes(base.assumingMemoryBound(to: UInt8.self), Int32(buffer.count)) == 1
     }
 }
 

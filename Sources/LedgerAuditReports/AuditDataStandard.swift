@@ -34,8 +34,10 @@ public enum AuditDataStandard {
         return (fiscalYear, period)
     }
 
-    /// `YYYY-MM-DD` and `HH:MM:SS` (UTC) of an instant, and its year and month.
-    static func parts(us: Int64) -> (date: String, time: String, compact: String, year: Int, month: Int) {
+    /// An instant's UTC `YYYY-MM-DD`, `HH:MM:SS`, `YYYYMMDD` (file names), year and month.
+    typealias DateParts = (date: String, time: String, compact: String, year: Int, month: Int)
+
+    static func parts(us: Int64) -> DateParts {
         let iso = Array(Instant.iso8601(us: us))  // 2026-05-03T14:23:00.000000Z
         let date = String(iso[0..<10])
         return (date, String(iso[11..<19]), String(iso[0..<4]) + String(iso[5..<7]) + String(iso[8..<10]),
@@ -101,7 +103,7 @@ public final class ADSWriter: ReplayObserver {
         for a in applied {
             let p = a.posting
             let amount = MoneyFormat.decimal(p.amountMinor, exponent: catalog.currencies.exponent(of: p.currency) ?? 2)
-            for (account, indicator, counter) in [(p.toAccount, "D", p.fromAccount), (p.fromAccount, "C", p.toAccount)] {
+            for (account, indicator, counter) in p.journalLegs {
                 number += 1
                 let row: [ReportCell] = [
                     .ledgerText(event.eventId.description), .integer(Int64(number)),
@@ -120,7 +122,7 @@ public final class ADSWriter: ReplayObserver {
     }
 
     /// The period's first and last day: `--from` (else the first entry), `--as-of` (else the last).
-    var period: (first: (date: String, time: String, compact: String, year: Int, month: Int), last: (date: String, time: String, compact: String, year: Int, month: Int)) {
+    var period: (first: AuditDataStandard.DateParts, last: AuditDataStandard.DateParts) {
         let lastUs = asOfUs ?? lastEffectiveUs ?? fromUs ?? 0
         let firstUs = fromUs ?? firstEffectiveUs ?? lastUs
         return (AuditDataStandard.parts(us: firstUs), AuditDataStandard.parts(us: lastUs))

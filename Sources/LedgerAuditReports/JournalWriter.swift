@@ -40,7 +40,7 @@ public final class JournalWriter: ReplayObserver {
         for a in applied {
             let p = a.posting
             let amount = MoneyFormat.decimal(p.amountMinor, exponent: catalog.currencies.exponent(of: p.currency) ?? 2)
-            for (account, indicator, counter) in [(p.toAccount, "D", p.fromAccount), (p.fromAccount, "C", p.toAccount)] {
+            for (account, indicator, counter) in p.journalLegs {
                 lineNumber += 1
                 let row: [ReportCell] = [
                     .ledgerText(event.eventId.description), .integer(Int64(lineNumber)), .ledgerText("\(event.eventType) \(indicator == "D" ? "from" : "to") \(counter)"),

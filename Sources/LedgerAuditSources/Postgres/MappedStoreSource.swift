@@ -20,11 +20,7 @@ public struct MappedStoreSource: EventSource {
         self.mapping = mapping
     }
 
-    public var redactedDescription: String { "postgresql: \(session.redactedConnection), table \(MappedStoreSource.tableName(store))" }
-
-    static func tableName(_ store: StoreLocation) -> String {
-        ConnectionString.quoteIdentifier(store.schema) + "." + ConnectionString.quoteIdentifier(store.table)
-    }
+    public var redactedDescription: String { "postgresql: \(session.redactedConnection), table \(store.quotedTableName)" }
 
     /// The selected columns, in query order: each column the fields read, then the order columns.
     public var selectedColumns: [StoreMapping.Column] {
@@ -44,7 +40,7 @@ public struct MappedStoreSource: EventSource {
 
     /// The SELECT behind the stream. Public for the benchmark and tests.
     public var eventQuery: String {
-        var from = "\(MappedStoreSource.tableName(store)) AS e"
+        var from = "\(store.quotedTableName) AS e"
         if let join = mapping.join {
             let on = join.on.map { "e.\(ConnectionString.quoteIdentifier($0.events)) = j.\(ConnectionString.quoteIdentifier($0.joined))" }.joined(separator: " AND ")
             from += " JOIN \(ConnectionString.quoteIdentifier(join.schema)).\(ConnectionString.quoteIdentifier(join.table)) AS j ON \(on)"
@@ -228,8 +224,10 @@ struct MappedRowDecoder {
         case .column(let c):
             // Stores allow a message without data (Message DB's data is nullable): it carries nothing.
             guard let raw = f[index[c]!] else { return JSONText.emptyObject }
-            guard let s = MappedRowDecoder.string(raw) else { throw Problem(message: "\(field.rawValue) (column \(c.name)) is not UTF-8") }
-            if mapping.jsonType(c) == .jsonb && !mapping.typeTaggedValues { return JSONText(validated: s, isJSONBOutput: true) }
+            if mapping.jsonType(c) == .jsonb && !mapping.typeTaggedValues {
+                guard let s = MappedRowDecoder.string(raw) else { throw Problem(message: "\(field.rawValue) (column \(c.name)) is not UTF-8") }
+                return JSONText(validated: s, isJSONBOutput: true)
+            }
             // Parsed once and written as jsonb prints it, so the canonical encoding takes the
             // text as it is (no second parse); type tags are read through here, once.
             let value = try parsed(c, f, &cache)

@@ -14,9 +14,7 @@ public struct PostgresEventSource: EventSource {
 
     public var redactedDescription: String { "postgresql: \(session.redactedConnection), table \(tableName)" }
 
-    var tableName: String {
-        ConnectionString.quoteIdentifier(store.schema) + "." + ConnectionString.quoteIdentifier(store.table)
-    }
+    var tableName: String { store.quotedTableName }
 
     static let selectList = """
         event_id::uuid, event_type::text, aggregate_id::uuid, stream_version::int8, causation_id::uuid, \
@@ -67,5 +65,12 @@ public struct PostgresEventSource: EventSource {
             try body(BinaryCopyDecoder.row(fields, rowNumber: rowNumber))
         }
         return report
+    }
+}
+
+extension StoreLocation {
+    /// `"schema"."table"`, quoted as identifiers: never spliced as text.
+    var quotedTableName: String {
+        ConnectionString.quoteIdentifier(schema) + "." + ConnectionString.quoteIdentifier(table)
     }
 }
