@@ -8,12 +8,15 @@ public struct SealInput: Sendable {
     public var chainProblems: [String]
     /// With `--seals-public-key`: every seal must carry this key's valid signature.
     public var publicKey: PublicKey?
+    /// With `--tsa-ca`: every seal must carry an RFC 3161 token that verifies against this CA file.
+    public var tsaCAFile: String?
 
-    public init(path: String, records: [SealRecord], chainProblems: [String], publicKey: PublicKey?) {
+    public init(path: String, records: [SealRecord], chainProblems: [String], publicKey: PublicKey?, tsaCAFile: String? = nil) {
         self.path = path
         self.records = records
         self.chainProblems = chainProblems
         self.publicKey = publicKey
+        self.tsaCAFile = tsaCAFile
     }
 }
 
@@ -24,7 +27,7 @@ public struct SealInput: Sendable {
 public final class SealCheck: Check {
     public static let name = "seals"
     public static let summary = "events covered by earlier seals are unchanged and the store extends them (with --seals)"
-    public static let codes: [FindingCode] = [.sealBroken]
+    public static let codes: [FindingCode] = [.sealBroken, .sealTimestampInvalid]
     public static var readsCanonicalEncoding: Bool { true }
     public static func isRequested(_ context: CheckContext) -> Bool { context.seals != nil }
 
@@ -37,10 +40,11 @@ public final class SealCheck: Check {
 
     public func finish(_ end: CheckEnd, findings: inout FindingLog) -> CheckReport {
         guard let input else { return CheckReport() }
-        let v = SealVerification.check(records: input.records, chainProblems: input.chainProblems, sealsPath: input.path, current: leaves, sealKey: input.publicKey)
+        let v = SealVerification.check(records: input.records, chainProblems: input.chainProblems, sealsPath: input.path, current: leaves, sealKey: input.publicKey, tsaCAFile: input.tsaCAFile)
         for f in v.findings { findings.append(f) }
         let note = "\(v.outcomes.count) seals from \(input.path) against \(v.currentSize) events; "
             + (input.publicKey == nil ? "signatures not checked (no --seals-public-key)" : "each signed by the given key")
+            + (input.tsaCAFile == nil ? "" : "; RFC 3161 tokens verified against \(input.tsaCAFile!)")
         return CheckReport(note: note, sections: [v.section], files: [ReportFile(name: "seal-proof.json", text: v.proofJSON)])
     }
 }

@@ -142,6 +142,9 @@ public struct SealError: Error, CustomStringConvertible {
 /// broken seal name the first event that differs.
 public enum SealFile {
     public static func leavesPath(_ sealsPath: String) -> String { sealsPath + ".leaves" }
+    /// The RFC 3161 token of seal `number` (`seal --tsa-url`): a TimeStampResp over the SHA-256
+    /// of the seal's line as written (its bytes without the newline), kept beside the seal file.
+    public static func timestampPath(_ sealsPath: String, number: Int) -> String { sealsPath + ".seal-\(number).tsr" }
     static let leafEntrySize = 48
 
     /// The records, and what is wrong with the chain (a line edited, removed or reordered).
@@ -224,19 +227,23 @@ public struct SealVerification: Sendable {
         public var record: SealRecord
         public var holds: Bool
         public var proof: [[UInt8]]
+        /// With `--tsa-ca`: the TSA's time for this seal's token, or why it does not verify.
+        public var trustedTime: String?
     }
 
     public var outcomes: [Outcome] = []
     public var findings: [Finding] = []
     public var currentSize: Int
     public var currentRootHex: String
+    /// `--tsa-ca`: the CA file every seal's RFC 3161 token was verified against.
+    public var tsaCAFile: String?
 
     /// `tree` is `MerkleTree(current.leaves)` when the caller has built it already.
-    public static func check(records: [SealRecord], chainProblems: [String], sealsPath: String, current: SealLeafCollector, tree prebuilt: MerkleTree? = nil, sealKey: PublicKey? = nil) -> SealVerification {
+    public static func check(records: [SealRecord], chainProblems: [String], sealsPath: String, current: SealLeafCollector, tree prebuilt: MerkleTree? = nil, sealKey: PublicKey? = nil, tsaCAFile: String? = nil) -> SealVerification {
         let n = current.leaves.count
         let tree = prebuilt ?? MerkleTree(current.leaves)
         let currentRoot = tree.root(size: n)
-        var v = SealVerification(currentSize: n, currentRootHex: Hex.encode(currentRoot))
+        var v = SealVerification(currentSize: n, currentRootHex: Hex.encode(currentRoot), tsaCAFile: tsaCAFile)
         for problem in chainProblems {
             v.findings.append(Finding(code: .sealBroken, message: "\(sealsPath): \(problem)", evidence: [("seal file", sealsPath)]))
         }
@@ -258,12 +265,34 @@ public struct SealVerification: Sendable {
                 proof = tree.consistencyProof(m, n)
                 holds = Merkle.verifyConsistency(first: m, second: n, firstRoot: sealedRoot, secondRoot: currentRoot, proof: proof)
             }
-            v.outcomes.append(Outcome(record: record, holds: holds, proof: proof))
+            var trustedTime: String?
+            if let tsaCAFile {
+                let (text, problem) = timestamp(of: record, sealsPath: sealsPath, caFile: tsaCAFile)
+                trustedTime = text
+                if let problem { v.findings.append(problem) }
+            }
+            v.outcomes.append(Outcome(record: record, holds: holds, proof: proof, trustedTime: trustedTime))
             guard !holds, !reportedDifference else { continue }
             reportedDifference = true
             v.findings.append(locate(record, sealedRoot: sealedRoot, sealsPath: sealsPath, current: current))
         }
         return v
+    }
+
+    /// The seal's RFC 3161 token checked against the TSA's CA: the time it states, or the
+    /// SEAL_TIMESTAMP_INVALID finding (no token, a token for other bytes, not from that TSA).
+    static func timestamp(of record: SealRecord, sealsPath: String, caFile: String) -> (String, Finding?) {
+        let path = SealFile.timestampPath(sealsPath, number: record.number)
+        let evidence: [(String, String)] = [("seal file", sealsPath), ("token", path), ("TSA CA", caFile)]
+        guard let token = FileManager.default.contents(atPath: path) else {
+            return ("no token", Finding(code: .sealTimestampInvalid, message: "\(sealsPath): seal \(record.number) has no RFC 3161 token (\(path)), so when it was sealed is not proven", evidence: evidence))
+        }
+        switch TrustedTime.verify(response: Array(token), data: Array((record.rawLine ?? record.line).utf8), caFile: caFile) {
+        case .success(let stamp):
+            return (stamp.time, nil)
+        case .failure(let why):
+            return ("INVALID", Finding(code: .sealTimestampInvalid, message: "\(sealsPath): seal \(record.number)'s RFC 3161 token \(path): \(why.description)", evidence: evidence))
+        }
     }
 
     /// Names the first sealed position whose event differs, using the leaves file when it is
@@ -322,12 +351,17 @@ extension SealVerification {
         let rows: [[ReportCell]] = outcomes.map { o in
             [.integer(Int64(o.record.number)), .integer(Int64(o.record.treeSize)), .ledgerText(Instant.iso8601(ms: o.record.asOfMs)),
              .ledgerText(Instant.iso8601(us: o.record.sealedAtUs)), .ledgerText(o.record.rootHex), .ledgerText(o.holds ? "holds" : "BROKEN"),
-             .integer(Int64(o.proof.count))]
+             .integer(Int64(o.proof.count))] + (tsaCAFile == nil ? [] : [.ledgerText(o.trustedTime ?? "")])
         }
-        return ReportSection(id: "seals", title: "Seals", figures: [
+        var figures: [(label: String, value: String)] = [
             ("Seals checked", String(outcomes.count)), ("Events in the store now", String(currentSize)),
-            ("Result", findings.isEmpty ? "every seal holds: sealed history is unchanged and the store extends it" : "SEAL_BROKEN: see the findings"),
-        ], tables: [ReportTable(csvName: nil, xmlRow: "sealCheck", title: "Each seal against the store (RFC 6962 root and consistency proof; proofs in seal-proof.json)",
-                                columns: ["seal", "tree_size", "as_of", "sealed_at", "root_sha256", "result", "proof_hashes"], rows: rows)])
+            ("Result", findings.isEmpty ? "every seal holds: sealed history is unchanged and the store extends it" : findings.contains { $0.code == .sealBroken } ? "SEAL_BROKEN: see the findings" : "SEAL_TIMESTAMP_INVALID: see the findings"),
+        ]
+        if let tsaCAFile {
+            figures.append(("Trusted time", "each seal's RFC 3161 token (FILE.seal-N.tsr) verified against \(tsaCAFile); the TSA's time is in trusted_time"))
+        }
+        return ReportSection(id: "seals", title: "Seals", figures: figures,
+                             tables: [ReportTable(csvName: nil, xmlRow: "sealCheck", title: "Each seal against the store (RFC 6962 root and consistency proof; proofs in seal-proof.json)",
+                                                  columns: ["seal", "tree_size", "as_of", "sealed_at", "root_sha256", "result", "proof_hashes"] + (tsaCAFile == nil ? [] : ["trusted_time"]), rows: rows)])
     }
 }

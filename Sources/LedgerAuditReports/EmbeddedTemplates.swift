@@ -396,6 +396,8 @@ public enum EmbeddedTemplates {
     <xs:attribute name="rootSha256" type="xs:string" use="required"/>
     <xs:attribute name="result" type="xs:string" use="required"/>
     <xs:attribute name="proofHashes" type="xs:long" use="required"/>
+    <!-- with the tsa-ca option: the TSA's time from the seal's RFC 3161 token (GeneralizedTime), "no token" or "INVALID" -->
+    <xs:attribute name="trustedTime" type="xs:string"/>
   </xs:complexType>
 </xs:schema>
 

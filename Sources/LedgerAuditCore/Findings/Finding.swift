@@ -35,6 +35,8 @@ public enum FindingCode: String, CaseIterable, Sendable {
     case projectionMismatch = "PROJECTION_MISMATCH"
     case appendOnlyGap = "APPEND_ONLY_GAP"
     case sealBroken = "SEAL_BROKEN"
+    /// With `--tsa-ca`: a seal without an RFC 3161 token, or whose token does not verify.
+    case sealTimestampInvalid = "SEAL_TIMESTAMP_INVALID"
     /// An extract with no event at all, read with `--allow-empty`.
     case emptySource = "EMPTY_SOURCE"
 
@@ -42,7 +44,7 @@ public enum FindingCode: String, CaseIterable, Sendable {
         switch self {
         case .sealBroken, .cardNumberExposed, .streamGap: return .critical
         case .duplicateEvent, .duplicateCommand, .badAmount, .malformedEvent, .negativeBalance,
-             .projectionMismatch, .appendOnlyGap, .causationCycle, .streamOrder, .emptySource:
+             .projectionMismatch, .appendOnlyGap, .causationCycle, .streamOrder, .emptySource, .sealTimestampInvalid:
             return .high
         case .orphanCausation, .causeAfterEffect, .unknownEventType, .moneyInLimbo, .missingActor:
             return .medium
@@ -72,6 +74,7 @@ public enum FindingCode: String, CaseIterable, Sendable {
         case .appendOnlyGap: return ["PCI DSS 10.3.2", "SOX ITGC change management", "SOX ITGC access control"]
         case .sealBroken: return ["PCI DSS 10.3.4", "SOX ITGC data integrity", "SOX ICFR completeness"]
         case .emptySource: return ["SOX ICFR completeness"]
+        case .sealTimestampInvalid: return ["PCI DSS 10.3.4", "PCI DSS 10.6.1", "SOX ITGC data integrity"]
         }
     }
 }

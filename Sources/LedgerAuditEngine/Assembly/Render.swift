@@ -48,8 +48,8 @@ enum Render {
             return TraceAssembly.accounts(facts, accounts: accounts, statement: statement, index: index, lots: lots)
         case (.traceEvent(let id), .traceEvent(_, let index)):
             return TraceAssembly.event(facts, id: id, index: index, second: work.second)
-        case (.seal(let sealsFile, _, _), .seal(let leaves)):
-            return try SealAssembly.assemble(facts, sealsFile: sealsFile, leaves: leaves)
+        case (.seal(let sealsFile, _, _, let tsaURL, _), .seal(let leaves)):
+            return try SealAssembly.assemble(facts, sealsFile: sealsFile, leaves: leaves, tsaURL: tsaURL)
         default:
             preconditionFailure("a report's watch does not match its kind")
         }

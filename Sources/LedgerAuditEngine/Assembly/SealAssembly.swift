@@ -6,7 +6,7 @@ import LedgerAuditReports
 /// `seal`: the earlier seals checked against the store as read now (SEAL_BROKEN is a finding of
 /// the report, and nothing is appended), then a new seal of the events in scope appended.
 enum SealAssembly {
-    static func assemble(_ f: ReportFacts, sealsFile: String, leaves: SealLeafCollector) throws(AuditFailure) -> Assembled {
+    static func assemble(_ f: ReportFacts, sealsFile: String, leaves: SealLeafCollector, tsaURL: String?) throws(AuditFailure) -> Assembled {
         let existing = f.work.checkContext.seals ?? SealInput(path: sealsFile, records: [], chainProblems: [], publicKey: nil)
         let size = leaves.leaves.count
         let tree = MerkleTree(leaves.leaves)
@@ -17,11 +17,13 @@ enum SealAssembly {
         }
         // The store must still hold every sealed event, unchanged, before a new seal extends it.
         let verification = SealVerification.check(records: existing.records, chainProblems: existing.chainProblems, sealsPath: sealsFile,
-                                                  current: leaves, tree: tree, sealKey: existing.publicKey)
+                                                  current: leaves, tree: tree, sealKey: existing.publicKey, tsaCAFile: existing.tsaCAFile)
         var extra = verification.findings
+        // An earlier seal's missing or bad token is reported, but only broken history stops the new seal.
+        let broken = verification.findings.filter { $0.code == .sealBroken }
         var figures: [(label: String, value: String)] = []
         var lines: [String] = []
-        if extra.isEmpty {
+        if broken.isEmpty {
             let leafBytes = SealFile.leavesBytes(ids: leaves.eventIds, leaves: leaves.leaves, count: size)
             let asOfMs = asOfUs.map { Instant.floorDivMod($0, 1000).0 } ?? (leaves.lastEvent?.hlcPhysicalMs ?? 0)
             var record = SealRecord(
@@ -32,6 +34,21 @@ enum SealAssembly {
             )
             do {
                 if let key = f.work.signingKey { try record.sign(with: key) }
+            } catch {
+                throw .output("\(error)")
+            }
+            // Stamped before anything is written: an unreachable TSA leaves the seal file as it was.
+            var stamp: TrustedTime.Stamp?
+            var token: [UInt8] = []
+            if let tsaURL {
+                do {
+                    (token, stamp) = try TrustedTime.stamp(Array(record.line.utf8), url: tsaURL)
+                } catch {
+                    throw .source("trusted time: \(error.description); no seal was appended")
+                }
+            }
+            do {
+                if stamp != nil { try AtomicFile.writeWholeBytes(SealFile.timestampPath(sealsFile, number: record.number), token) }
                 try AtomicFile.writeWholeBytes(SealFile.leavesPath(sealsFile), leafBytes)
                 try SealFile.append(record, to: sealsFile)
             } catch {
@@ -40,13 +57,17 @@ enum SealAssembly {
             figures = [("Seal", String(record.number)), ("Events sealed", String(size)), ("As of", Instant.iso8601(ms: asOfMs)),
                        ("Root (SHA-256)", record.rootHex), ("Seal file", sealsFile), ("Leaves file", SealFile.leavesPath(sealsFile)),
                        ("Signed by", record.keyFingerprint ?? "not signed")]
+            if let stamp {
+                figures.append(("Trusted time", "\(stamp.time) (RFC 3161 token from \(tsaURL ?? ""), serial \(stamp.serial), kept as \(SealFile.timestampPath(sealsFile, number: record.number)))"))
+            }
             lines = [
                 "sealed \(size) events as of \(Instant.iso8601(ms: asOfMs)) (\(f.result.population.rowsMalformed) unreadable rows are not in the seal): root \(record.rootHex)",
                 "seal \(record.number) appended to \(sealsFile)" + (f.work.signingKey.map { ", signed by \($0.publicKey.fingerprint)" } ?? "") + "; leaves in \(SealFile.leavesPath(sealsFile))",
             ]
+            if let stamp { lines.append("time-stamped by \(tsaURL ?? ""): \(stamp.time), token \(SealFile.timestampPath(sealsFile, number: record.number))") }
         } else {
             figures = [("Seal", "not appended: the store no longer extends the sealed history (SEAL_BROKEN)")]
-            lines = ["SEAL_BROKEN: \(extra[0].message)", "the store no longer extends the sealed history; no new seal was appended"]
+            lines = ["SEAL_BROKEN: \(broken[0].message)", "the store no longer extends the sealed history; no new seal was appended"]
             extra = Array(extra)
         }
         let findings = f.findings(adding: extra)

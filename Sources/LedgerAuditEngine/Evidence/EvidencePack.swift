@@ -15,6 +15,8 @@ public struct EvidenceRequest: Sendable {
     public var accounts: [String]
     public var sealsFile: String?
     public var sealsPublicKeyFile: String?
+    /// `--tsa-ca`: the seals' RFC 3161 tokens are verified against this CA file.
+    public var sealsTSACAFile: String?
     public var signKeyFile: String?
     public var zip: Bool
     public var projectionFiles: [String]
@@ -55,7 +57,8 @@ public enum EvidencePack {
         let asOf = ReportScope(asOfUs: r.asOfUs, basis: r.basis)
         let hasProjections = !catalog.projections.isEmpty && (sourceIsDatabase || !r.projectionFiles.isEmpty)
         // Seals cover the whole store: with projections, reconcile reads it all anyway.
-        let verifyChecks = CheckSelection(sealsFile: hasProjections ? nil : r.sealsFile, sealsPublicKeyFile: hasProjections ? nil : r.sealsPublicKeyFile)
+        let verifyChecks = CheckSelection(sealsFile: hasProjections ? nil : r.sealsFile, sealsPublicKeyFile: hasProjections ? nil : r.sealsPublicKeyFile,
+                                          sealsTSACAFile: hasProjections ? nil : r.sealsTSACAFile)
         var reports = [
             ReportRequest(.balances(filters: [], fromUs: nil, journal: true, ads: data + "/ads"), scope: asOf, output: ReportOutput(folder: data + "/balances")),
             ReportRequest(.verify(verifyChecks), scope: asOf, output: ReportOutput(folder: data + "/verify")),
@@ -64,7 +67,8 @@ public enum EvidencePack {
             // A projection holds today's balances, not T's: it is reconciled against every event of
             // the same snapshot (or its checkpoint), never against the replay as of T. The
             // integrity checks run once, as of T, in verify/.
-            let checks = CheckSelection(names: r.sealsFile == nil ? [] : [SealCheck.name], sealsFile: r.sealsFile, sealsPublicKeyFile: r.sealsPublicKeyFile)
+            let checks = CheckSelection(names: r.sealsFile == nil ? [] : [SealCheck.name], sealsFile: r.sealsFile, sealsPublicKeyFile: r.sealsPublicKeyFile,
+                                        sealsTSACAFile: r.sealsTSACAFile)
             var reconcile = ReportRequest(.reconcile(ReconcileOptions(projectionFiles: r.projectionFiles, checks: checks)), scope: .wholeSnapshot,
                                           output: ReportOutput(folder: data + "/reconcile"))
             reconcile.notes = ["In an evidence pack the integrity checks run once, as of the pack's instant, in verify/; this report reconciles the projections against every event of the same snapshot."]
@@ -96,7 +100,10 @@ public enum EvidencePack {
                 try AtomicFile.writeWhole(data + "/catalog.yml", catalog.text)
                 if let seals = r.sealsFile {
                     try fm.createDirectory(atPath: data + "/seals", withIntermediateDirectories: true)
-                    for (from, name) in [(seals, "seals.jsonl"), (SealFile.leavesPath(seals), "seals.leaves")] where fm.fileExists(atPath: from) {
+                    // Each seal's RFC 3161 token keeps its name beside seals.jsonl, so `verify --seals data/seals/seals.jsonl --tsa-ca` works inside the pack.
+                    let sealCount = (try? SealFile.read(seals))?.records.count ?? 0
+                    let tokens = (0..<sealCount).map { $0 + 1 }.map { (SealFile.timestampPath(seals, number: $0), SealFile.timestampPath("seals.jsonl", number: $0)) }
+                    for (from, name) in [(seals, "seals.jsonl"), (SealFile.leavesPath(seals), "seals.leaves")] + tokens where fm.fileExists(atPath: from) {
                         try fm.copyItem(atPath: from, toPath: data + "/seals/" + name)
                     }
                     if fm.fileExists(atPath: data + "/\(sealsFolder)/seal-proof.json") {

@@ -1,3 +1,4 @@
+import Foundation
 import LedgerAuditChecks
 import LedgerAuditCore
 import LedgerAuditEvidence
@@ -29,14 +30,14 @@ struct RunInputs {
             case .verify(let checks):
                 wantsRegistry = true
                 commandsFile = commandsFile ?? checks.commandsFile
-                if let s = try sealInput(checks.sealsFile, checks.sealsPublicKeyFile) { inputs.seals[i] = s }
+                if let s = try sealInput(checks.sealsFile, checks.sealsPublicKeyFile, checks.sealsTSACAFile) { inputs.seals[i] = s }
             case .reconcile(let options):
                 if options.checks.names.contains(CausationCheck.name) { wantsRegistry = true }
                 commandsFile = commandsFile ?? options.checks.commandsFile
-                if let s = try sealInput(options.checks.sealsFile, options.checks.sealsPublicKeyFile) { inputs.seals[i] = s }
+                if let s = try sealInput(options.checks.sealsFile, options.checks.sealsPublicKeyFile, options.checks.sealsTSACAFile) { inputs.seals[i] = s }
                 inputs.projections[i] = try projections(options, session: session)
-            case .seal(let sealsFile, let signKeyFile, let publicKeyFile):
-                guard let s = try sealInput(sealsFile, publicKeyFile) else { break }
+            case .seal(let sealsFile, let signKeyFile, let publicKeyFile, _, let tsaCAFile):
+                guard let s = try sealInput(sealsFile, publicKeyFile, tsaCAFile) else { break }
                 inputs.seals[i] = s
                 if let signKeyFile { inputs.signingKeys[i] = try KeyFiles.signingKey(signKeyFile) }
             default:
@@ -47,11 +48,13 @@ struct RunInputs {
         return inputs
     }
 
-    static func sealInput(_ file: String?, _ publicKeyFile: String?) throws(AuditFailure) -> SealInput? {
+    static func sealInput(_ file: String?, _ publicKeyFile: String?, _ tsaCAFile: String?) throws(AuditFailure) -> SealInput? {
         guard let file else { return nil }
+        // A CA file that cannot be read is a usage error before the pass, not a finding per seal.
+        if let tsaCAFile, !FileManager.default.isReadableFile(atPath: tsaCAFile) { throw .usage("--tsa-ca \(tsaCAFile): no such readable file") }
         let read: (records: [SealRecord], chainProblems: [String])
         do { read = try SealFile.read(file) } catch { throw .usage(error.description) }
-        return SealInput(path: file, records: read.records, chainProblems: read.chainProblems, publicKey: try publicKeyFile.map(KeyFiles.publicKey))
+        return SealInput(path: file, records: read.records, chainProblems: read.chainProblems, publicKey: try publicKeyFile.map(KeyFiles.publicKey), tsaCAFile: tsaCAFile)
     }
 
     static func projections(_ options: ReconcileOptions, session: AuditSession) throws(AuditFailure) -> [ProjectedInput] {

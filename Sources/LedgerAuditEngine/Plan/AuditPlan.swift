@@ -49,12 +49,15 @@ public struct CheckSelection: Sendable {
     /// `--seals FILE` and `--seals-public-key`.
     public var sealsFile: String?
     public var sealsPublicKeyFile: String?
+    /// `--tsa-ca`: each seal's RFC 3161 token is verified against this CA file.
+    public var sealsTSACAFile: String?
 
-    public init(names: Set<String> = Set(Checks.names), commandsFile: String? = nil, sealsFile: String? = nil, sealsPublicKeyFile: String? = nil) {
+    public init(names: Set<String> = Set(Checks.names), commandsFile: String? = nil, sealsFile: String? = nil, sealsPublicKeyFile: String? = nil, sealsTSACAFile: String? = nil) {
         self.names = names
         self.commandsFile = commandsFile
         self.sealsFile = sealsFile
         self.sealsPublicKeyFile = sealsPublicKeyFile
+        self.sealsTSACAFile = sealsTSACAFile
     }
 }
 
@@ -74,7 +77,8 @@ public enum ReportKind: Sendable {
     /// One event's causes, effects and saga.
     case traceEvent(EventID)
     /// Appends a seal of the events in scope to a seal file, after checking the earlier seals.
-    case seal(sealsFile: String, signKeyFile: String?, publicKeyFile: String?)
+    /// `tsaURL` stamps the new seal's line (RFC 3161); `tsaCAFile` checks the earlier seals' tokens.
+    case seal(sealsFile: String, signKeyFile: String?, publicKeyFile: String?, tsaURL: String? = nil, tsaCAFile: String? = nil)
 
     public var name: String {
         switch self {

@@ -40,6 +40,7 @@ struct Evidence: ParsableCommand {
                                       zip: zip, projectionFiles: projectionOptions.files, failOn: runOptions.severity)
         request.allowEmpty = sourceOptions.allowEmpty
         request.tsaURL = tsaURL
+        request.sealsTSACAFile = sealsOptions.tsaCA
         let progress = ProgressLine(quiet: runOptions.quiet)
         let session = try sourceOptions.openSession()
         let outcome: EvidenceOutcome

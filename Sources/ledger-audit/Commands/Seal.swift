@@ -18,14 +18,19 @@ struct Seal: ParsableCommand {
     @Option(name: .customLong("sign-key"), help: ArgumentHelp("Sign the seal record with this Ed25519 private key (from keygen); checks then take --seals-public-key.", valueName: "FILE"))
     var signKey: String?
 
+    @Option(name: .customLong("tsa-url"), help: ArgumentHelp("Ask this RFC 3161 time-stamping authority (http://…) to stamp the new seal's line; the token is kept as FILE.seal-N.tsr. Unreachable: exit 3, nothing appended.", valueName: "URL"))
+    var tsaURL: String?
+
     func validate() throws {
+        if let tsaURL, !tsaURL.hasPrefix("http://") { throw ValidationError("--tsa-url must be an http:// URL (the token is signed; https TSAs are not supported)") }
         guard sealsOptions.seals != nil else { throw ValidationError("seal needs --seals FILE: the seal file to append to") }
         guard sourceOptions.timeBasis == "hlc" else { throw ValidationError("seals follow global (HLC) order: --time-basis recorded does not apply") }
         _ = try instant(asOf, "--as-of")
     }
 
     func run() throws {
-        let kind = ReportKind.seal(sealsFile: sealsOptions.seals ?? "", signKeyFile: signKey, publicKeyFile: sealsOptions.sealsPublicKey)
+        let kind = ReportKind.seal(sealsFile: sealsOptions.seals ?? "", signKeyFile: signKey, publicKeyFile: sealsOptions.sealsPublicKey,
+                                   tsaURL: tsaURL, tsaCAFile: sealsOptions.tsaCA)
         let plan = AuditPlan(reports: [ReportRequest(kind, scope: ReportScope(asOfUs: try instant(asOf, "--as-of")), output: outputOptions.output)],
                              failOn: runOptions.severity)
         try execute(plan, in: try sourceOptions.openSession(), source: sourceOptions, quiet: runOptions.quiet)

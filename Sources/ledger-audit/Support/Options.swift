@@ -110,7 +110,7 @@ struct CheckOptions: ParsableArguments {
     func selection(_ seals: SealsOptions) -> CheckSelection {
         let known = Set(Checks.names)
         return CheckSelection(names: (only.isEmpty ? known : Set(only)).subtracting(skip), commandsFile: commands,
-                              sealsFile: seals.seals, sealsPublicKeyFile: seals.sealsPublicKey)
+                              sealsFile: seals.seals, sealsPublicKeyFile: seals.sealsPublicKey, sealsTSACAFile: seals.tsaCA)
     }
 }
 
@@ -122,8 +122,12 @@ struct SealsOptions: ParsableArguments {
     @Option(name: .customLong("seals-public-key"), help: ArgumentHelp("With --seals: the sealer's public key (from keygen); every seal must carry its valid signature.", valueName: "FILE"))
     var sealsPublicKey: String?
 
+    @Option(name: .customLong("tsa-ca"), help: ArgumentHelp("With --seals: the time-stamping authority's CA certificates (PEM); every seal must carry an RFC 3161 token (FILE.seal-N.tsr) that verifies against them, and the seal section states each TSA time.", valueName: "FILE"))
+    var tsaCA: String?
+
     func validate() throws {
         if sealsPublicKey != nil && seals == nil { throw ValidationError("--seals-public-key goes with --seals") }
+        if tsaCA != nil && seals == nil { throw ValidationError("--tsa-ca goes with --seals: it checks the seals' RFC 3161 tokens") }
     }
 }
 
