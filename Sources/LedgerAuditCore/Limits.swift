@@ -34,4 +34,6 @@ public enum Limits {
     public static let payloadPostingsMax = 1000
     /// Read buffer for file extracts.
     public static let extractReadBufferBytes = 1 << 20
+    /// Cells `generate --cells` splits a ledger into.
+    public static let generatorCellsMax = 64
 }

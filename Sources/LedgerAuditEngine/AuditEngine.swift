@@ -29,7 +29,7 @@ public enum AuditEngine {
         if sourceReport.holdsNoRecords && !plan.allowEmpty {
             throw .source("no events: \(session.source.redactedDescription) holds no record (an empty or header-only extract); give --allow-empty to report it as an EMPTY_SOURCE finding instead")
         }
-        try work.finish(source: sourceReport, store: session.database)
+        try work.finish(source: sourceReport, stores: session.storeCatalogs)
         try SecondPass.explain(work, session: session)
         return try Render.reports(work, session: session, failOn: plan.failOn)
     }

@@ -9,8 +9,13 @@ public final class EventsDigest: ReplayObserver {
     public var sinks: [any CanonicalEventSink] = []
     var line: [UInt8] = []
     public private(set) var eventCount = 0
+    /// With several sources merged: one more digest per source, over its own events in the same order.
+    var perSource: [SHA256]
 
-    public init() { line.reserveCapacity(4096) }
+    public init(sourceCount: Int = 1) {
+        line.reserveCapacity(4096)
+        perSource = sourceCount > 1 ? Array(repeating: SHA256(), count: sourceCount) : []
+    }
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         line.removeAll(keepingCapacity: true)
@@ -20,10 +25,15 @@ public final class EventsDigest: ReplayObserver {
         }
         line.append(0x0A)
         line.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        if !perSource.isEmpty, Int(event.sourceIndex) < perSource.count {
+            line.withUnsafeBytes { perSource[Int(event.sourceIndex)].update(bufferPointer: $0) }
+        }
         eventCount += 1
     }
 
     public func hexDigest() -> String { SHA256Hex.hex(hasher.finalize()) }
+    /// Each source's own digest, in the run's source order (empty for one source).
+    public func sourceHexDigests() -> [String] { perSource.map { SHA256Hex.hex($0.finalize()) } }
 }
 
 /// Receives the canonical encoding of each event in scope, in global order.

@@ -8,7 +8,7 @@ import LedgerAuditCore
 /// `postgres://` or libpq `key=value` pairs are a connection; `file:` and `pg:` force either.
 /// A name that is neither, but ends like an extract (.jsonl, .ndjson, .csv), is a file that
 /// cannot be read (exit 3); anything else is refused with both readings explained (exit 2).
-public enum LocatedSource: Sendable, Equatable {
+public enum LocatedSource: Sendable, Hashable {
     case file(String)
     case postgres(String)
 }

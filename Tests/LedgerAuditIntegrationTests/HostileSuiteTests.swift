@@ -231,8 +231,8 @@ struct HostileSuiteTests {
         ["balances", "--as-of", "99999999999999999999"], ["balances", "--as-of", "9223372036854775807"], ["balances", "--as-of", "-9223372036854775808"],
         ["balances", "--as-of", "2026-02-30T00:00:00Z"], ["balances", "--as-of", "2026-05-03T14:23:00"], ["statement"], ["trace", "--event", "not-a-uuid"],
         ["verify", "--check", "nope"], ["balances", "--format", ""], ["seal"], ["evidence", "--as-of", "x", "--out", "/tmp/never"],
-        // A second source is refused, never silently dropped (its money would be missing).
-        ["balances", "--source", TestPaths.sample + "/events.csv"],
+        // The same source twice would count its money twice: refused, never merged.
+        ["balances", "--source", TestPaths.sample + "/events.jsonl"],
     ])
     func optionEdges(arguments: [String]) throws {
         let r = try runTool(arguments + ["--source", TestPaths.sample + "/events.jsonl"], timeLimitSeconds: 60)

@@ -15,8 +15,9 @@ public final class ScratchDatabase {
         public var description = "LEDGER_AUDIT_TEST_PG is not set: run the tests with scripts/test, which starts a throwaway PostgreSQL"
     }
 
-    public init(_ label: String) throws {
-        guard let server = ScratchDatabase.serverConninfo else { throw Unavailable() }
+    /// On the test server, or on `server` (a `ThrowawayServer` of the test's own).
+    public init(_ label: String, server given: String? = nil) throws {
+        guard let server = given ?? ScratchDatabase.serverConninfo else { throw Unavailable() }
         adminConninfo = server
         name = "t_\(label)_\(UUID().uuidString.prefix(8).lowercased())"
         conninfo = server.replacingOccurrences(of: "dbname=postgres", with: "dbname=\(name)")
@@ -77,5 +78,31 @@ public final class ScratchDatabase {
         guard s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK else {
             throw SQLFailure(message: "\(sql.prefix(80)): " + String(cString: PQerrorMessage(conn)))
         }
+    }
+}
+
+/// A PostgreSQL server of one test's own (scripts/pg-start in a folder the test removes), for
+/// tests that need several servers, such as one per cell. Stopped and removed on deinit.
+public final class ThrowawayServer {
+    public let folder: String
+    public let conninfo: String
+
+    public init(label: String) throws {
+        folder = TestPaths.temporaryDirectory("pg-\(label)")
+        // system(3), not Process: the server outlives pg-start, and Foundation's Process waits
+        // for descendants that keep its descriptors (it never returns).
+        let outPath = folder + "/pg-start.out"
+        let status = system("'\(TestPaths.packageRoot)/scripts/pg-start' '\(folder)/pg' 5432 > '\(outPath)' 2>&1 < /dev/null")
+        let output = TestPaths.read(outPath)
+        guard status == 0, let line = output.split(separator: "\n").last(where: { $0.hasPrefix("host=") }) else {
+            try? FileManager.default.removeItem(atPath: folder)
+            throw ScratchDatabase.SQLFailure(message: "pg-start failed: \(output)")
+        }
+        conninfo = String(line)
+    }
+
+    deinit {
+        _ = try? runProgram([TestPaths.packageRoot + "/scripts/pg-stop", folder + "/pg"])
+        try? FileManager.default.removeItem(atPath: folder)
     }
 }

@@ -22,6 +22,9 @@ public struct EventRecord: Sendable {
     /// The currency named by the stream's opening event (`store.stream_currency`), when the
     /// store keeps the currency once per account.
     public var streamCurrency: String?
+    /// Which of the run's sources (cells) delivered the event, when several are merged: an
+    /// index into the run's source list, 0 for a run of one source.
+    public var sourceIndex: UInt16 = 0
 
     public init(
         eventId: EventID, eventType: String, aggregateId: EventID, streamVersion: Int64,

@@ -66,13 +66,25 @@ struct DuplicateEventGuard {
     let remembersAll: Bool
     var seen = Set<EventID>()
     var previous: EventID?
+    /// With several sources: which source delivered each id first, to name both in the finding.
+    var firstSource: [EventID: UInt16]?
+    var previousSource: UInt16 = 0
 
-    init(remembersAll: Bool) { self.remembersAll = remembersAll }
+    init(remembersAll: Bool, namesSources: Bool = false) {
+        self.remembersAll = remembersAll || namesSources
+        if namesSources { firstSource = [:] }
+    }
 
-    mutating func isRepeat(_ id: EventID) -> Bool {
-        defer { previous = id }
-        if remembersAll { return !seen.insert(id).inserted }
-        return previous == id
+    /// nil when the id is new; else the index of the source that delivered it first.
+    mutating func repeatOf(_ id: EventID, source: UInt16) -> UInt16? {
+        defer { previous = id; previousSource = source }
+        if firstSource != nil {
+            if let first = firstSource![id] { return first }
+            firstSource![id] = source
+            return nil
+        }
+        if remembersAll { return seen.insert(id).inserted ? nil : 0 }
+        return previous == id ? previousSource : nil
     }
 }
 
@@ -88,10 +100,15 @@ public struct Fold {
     var controlTotals: [String: ControlTotal] = [:]
     var lastEvent: GlobalOrderKey?
 
-    public init(catalog: Catalog, observers: [any ReplayObserver], eventIdsMayRepeat: Bool) {
+    /// With several sources merged: their names, for findings that involve two of them.
+    let sourceNames: [String]
+
+    public init(catalog: Catalog, observers: [any ReplayObserver], eventIdsMayRepeat: Bool, sourceNames: [String] = []) {
         rules = PostingRules(catalog: catalog)
         self.observers = observers
-        duplicateGuard = DuplicateEventGuard(remembersAll: eventIdsMayRepeat)
+        self.sourceNames = sourceNames
+        // Across sources an id may repeat anywhere (each cell's key is its own), so all are remembered.
+        duplicateGuard = DuplicateEventGuard(remembersAll: eventIdsMayRepeat, namesSources: sourceNames.count > 1)
     }
 
     /// Observers finish, and the result is read off. `source` is what the pass reported.
@@ -117,9 +134,17 @@ public struct Fold {
         case .event(let event):
             population.eventsInScope += 1
             lastEvent = event.globalOrderKey
-            if duplicateGuard.isRepeat(event.eventId) {
+            if let first = duplicateGuard.repeatOf(event.eventId, source: event.sourceIndex) {
                 population.eventsQuarantined += 1
-                let finding = Finding.about(event, .duplicateEvent, message: "event_id \(event.eventId) appears again (\(event.eventType), stream version \(event.streamVersion)); only its first occurrence in global order is replayed")
+                var finding = Finding.about(event, .duplicateEvent, message: "event_id \(event.eventId) appears again (\(event.eventType), stream version \(event.streamVersion)); only its first occurrence in global order is replayed")
+                if sourceNames.count > 1 {
+                    let names = sourceNames
+                    let name = { (i: UInt16) in Int(i) < names.count ? names[Int(i)] : "source \(i + 1)" }
+                    finding.message += first == event.sourceIndex
+                        ? " (both in \(name(first)))"
+                        : " (first in \(name(first)), again in \(name(event.sourceIndex)))"
+                    finding.evidence += [("first source", name(first)), ("repeated in", name(event.sourceIndex))]
+                }
                 findings.append(finding)
                 for observer in observers { observer.observe(event, outcome: .quarantined(finding), applied: [], findings: &findings) }
                 return

@@ -73,7 +73,25 @@ public struct SourceReport: Sendable, Equatable {
     public var byteOrderMarkSkipped = false
     /// An extract with no record at all (empty, or a header only): never a clean night.
     public var holdsNoRecords = false
+    /// With several sources merged (cells): what each one delivered, in the run's source order.
+    public var members: [SourceMemberReport] = []
     public init() {}
+}
+
+/// One source of a merged run: what it is (redacted), its snapshot, and what it delivered.
+public struct SourceMemberReport: Sendable, Equatable {
+    public var description: String
+    public var rowsRead: Int
+    public var notes: [String]
+    /// The highest global-order key this source delivered in the pass, if any event.
+    public var highestKey: GlobalOrderKey?
+
+    public init(description: String, rowsRead: Int = 0, notes: [String] = [], highestKey: GlobalOrderKey? = nil) {
+        self.description = description
+        self.rowsRead = rowsRead
+        self.notes = notes
+        self.highestKey = highestKey
+    }
 }
 
 /// A source of events in global order. Both adapters stream: memory does not grow with events

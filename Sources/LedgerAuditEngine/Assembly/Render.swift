@@ -109,6 +109,16 @@ struct ReportFacts {
 
     func header(_ kind: String, findings: FindingLog, fromUs: Int64? = nil, notes extra: [String] = []) -> ReportHeader {
         var notes = result.source.notes
+        // Several sources: each one's own line (what it is, its snapshot, rows read, how far it
+        // reached in global order, its own events digest); the merged digest is the header's.
+        let digests = work.lane.watchResults.sourceDigestsHex
+        for (i, m) in result.source.members.enumerated() {
+            var line = "\(m.description): \(m.rowsRead) rows read"
+            if let k = m.highestKey { line += ", last event in global order (\(k.hlcPhysicalMs), \(k.hlcLogical), \(k.eventId)) at \(Instant.iso8601(ms: k.hlcPhysicalMs))" }
+            if i < digests.count { line += "; events digest of its events in scope \(digests[i])" }
+            if !m.notes.isEmpty { line += "; " + m.notes.joined(separator: "; ") }
+            notes.append(line)
+        }
         if findings.droppedCount > 0 {
             notes.append("\(findings.droppedCount) findings past the limit of \(Limits.findingsKeptMax) are counted but not listed")
         }

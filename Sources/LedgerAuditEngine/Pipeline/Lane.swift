@@ -22,10 +22,10 @@ final class Lane {
     init(scope: ReplayScope) { self.scope = scope }
 
     /// Made once every report has added what it needs.
-    func start(catalog: Catalog, eventIdsMayRepeat: Bool, defaultContext: CheckContext) {
+    func start(catalog: Catalog, eventIdsMayRepeat: Bool, defaultContext: CheckContext, sourceNames: [String] = []) {
         let context = checkContext ?? defaultContext
         let names = Checks.all.filter { $0.input == .events && checkNames.contains($0.name) }.map { $0.name }
-        let spec = WatchSpec(digest: wantsDigest || !canonicalSinks.isEmpty, checkNames: names, context: context)
+        let spec = WatchSpec(digest: wantsDigest || !canonicalSinks.isEmpty, checkNames: names, context: context, sourceCount: max(1, sourceNames.count))
         let watch: any LaneWatch
         if names.isEmpty {
             watch = InlineWatch(spec, extraSinks: canonicalSinks)
@@ -35,7 +35,7 @@ final class Lane {
             observers += canonicalSinks.map(SelfEncodingSink.init)
         }
         self.watch = watch
-        fold = Fold(catalog: catalog, observers: observers + [watch], eventIdsMayRepeat: eventIdsMayRepeat)
+        fold = Fold(catalog: catalog, observers: observers + [watch], eventIdsMayRepeat: eventIdsMayRepeat, sourceNames: sourceNames)
     }
 
     func accept(_ row: SourceRow, posted: PostingOutcome?) {

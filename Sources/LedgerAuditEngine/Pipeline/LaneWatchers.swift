@@ -11,12 +11,15 @@ struct WatchSpec: Sendable {
     /// Event checks to make, in registry order.
     var checkNames: [String]
     var context: CheckContext
+    /// Sources merged in the run: more than one gives each its own digest too.
+    var sourceCount = 1
 }
 
 /// What the watchers hand back: the events digest and each check's result.
 struct WatchResults: Sendable {
     var digestHex: String?
     var checks: [CheckResult]
+    var sourceDigestsHex: [String] = []
 }
 
 /// The events digest and the event checks of one lane, on whichever thread made them.
@@ -29,7 +32,7 @@ final class LaneWatchers {
         let checks: [any Check] = spec.checkNames.compactMap { Checks.named($0) }.map { $0.init(context: spec.context) }
         let canonicalReaders = checks.filter { type(of: $0).readsCanonicalEncoding }
         // Seal leaves are the canonical encoding the digest makes anyway: one encoding an event.
-        digest = spec.digest || !canonicalReaders.isEmpty ? EventsDigest() : nil
+        digest = spec.digest || !canonicalReaders.isEmpty ? EventsDigest(sourceCount: spec.sourceCount) : nil
         digest?.sinks = canonicalReaders.map(CanonicalToCheck.init)
         self.checks = checks
         logs = Array(repeating: FindingLog(), count: checks.count)
@@ -44,7 +47,7 @@ final class LaneWatchers {
     func finish(book: BalanceBook) throws -> WatchResults {
         var results: [CheckResult] = []
         for i in checks.indices { results.append(try checks[i].result(CheckEnd(book: book), findings: logs[i])) }
-        return WatchResults(digestHex: digest?.hexDigest(), checks: results)
+        return WatchResults(digestHex: digest?.hexDigest(), checks: results, sourceDigestsHex: digest?.sourceHexDigests() ?? [])
     }
 }
 

@@ -64,7 +64,21 @@ struct RunInputs {
         }
         var out: [ProjectedInput] = []
         do {
-            if let database = session.database {
+            if session.database == nil, !session.snapshotHolders.isEmpty, options.projectionFiles.isEmpty {
+                // Several PostgreSQL cells: each cell's read model of its own users, from that
+                // cell's snapshot, is one part of the projection. A checkpoint is per cell and
+                // names no one place in the merged order, so the merge reconciles without one.
+                for m in catalog.projections {
+                    var balances: [ProjectedBalance] = []
+                    var problems: [ProjectionReader.Problem] = []
+                    for database in session.snapshotHolders {
+                        let read = try ProjectionReader.read(session: database, mapping: m, defaultCurrency: catalog.defaultCurrency)
+                        balances += read.0
+                        problems += read.1
+                    }
+                    out.append(ProjectedInput(mapping: m, balances: balances, problems: problems, checkpoint: nil))
+                }
+            } else if let database = session.database {
                 guard options.projectionFiles.isEmpty else { throw AuditFailure.usage("--projection is for file sources; with PostgreSQL the projections are read from the catalog's tables") }
                 for m in catalog.projections {
                     let (balances, problems) = try ProjectionReader.read(session: database, mapping: m, defaultCurrency: catalog.defaultCurrency)
@@ -79,8 +93,15 @@ struct RunInputs {
                     checkpoint = .event(id)
                 }
                 for m in catalog.projections {
-                    guard let path = files[m.table] else { continue }
-                    let (balances, problems) = try ProjectionReader.read(csvPath: path, mapping: m, defaultCurrency: catalog.defaultCurrency)
+                    guard let paths = files[m.table] else { continue }
+                    // Several files of one table (each cell's read model of its own users) are one projection.
+                    var balances: [ProjectedBalance] = []
+                    var problems: [ProjectionReader.Problem] = []
+                    for path in paths {
+                        let read = try ProjectionReader.read(csvPath: path, mapping: m, defaultCurrency: catalog.defaultCurrency)
+                        balances += read.0
+                        problems += read.1
+                    }
                     out.append(ProjectedInput(mapping: m, balances: balances, problems: problems, checkpoint: checkpoint))
                 }
                 guard !out.isEmpty else {
@@ -95,19 +116,20 @@ struct RunInputs {
         return out
     }
 
-    /// `--projection FILE` or `TABLE=FILE`; a bare file is matched by name, or is the only projection.
-    static func projectionFileMap(_ arguments: [String], catalog: Catalog) throws(AuditFailure) -> [String: String] {
-        var map: [String: String] = [:]
+    /// `--projection FILE` or `TABLE=FILE`; a bare file is matched by name, or is the only
+    /// projection. A table given several files (one per cell) reads them all, never only the last.
+    static func projectionFileMap(_ arguments: [String], catalog: Catalog) throws(AuditFailure) -> [String: [String]] {
+        var map: [String: [String]] = [:]
         for arg in arguments {
             if let eq = arg.firstIndex(of: "="), !arg[..<eq].contains("/") {
-                map[String(arg[..<eq])] = String(arg[arg.index(after: eq)...])
+                map[String(arg[..<eq]), default: []].append(String(arg[arg.index(after: eq)...]))
                 continue
             }
             let base = String(arg.split(separator: "/").last ?? "").replacingAll(".csv", with: "")
             if catalog.projections.contains(where: { $0.table == base }) {
-                map[base] = arg
+                map[base, default: []].append(arg)
             } else if catalog.projections.count == 1 {
-                map[catalog.projections[0].table] = arg
+                map[catalog.projections[0].table, default: []].append(arg)
             } else {
                 throw .usage("--projection \(arg): name its table, as TABLE=FILE (tables: \(catalog.projections.map(\.table).joined(separator: ", ")))")
             }

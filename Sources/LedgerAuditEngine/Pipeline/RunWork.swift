@@ -110,7 +110,7 @@ final class RunWork {
                 watch = .seal(leaves)
             }
             let context = CheckContext(catalog: catalog, measuredAtUs: request.scope.asOfUs ?? nowUs, commandRegistry: inputs.commandRegistry,
-                                       seals: inputs.seals[i], sourceHasStoreCatalog: session.database != nil)
+                                       seals: inputs.seals[i], sourceHasStoreCatalog: !session.storeCatalogs.isEmpty)
             let work = ReportWork(request: request, lane: reportLane, watch: watch, checks: selection, checkContext: context)
             work.signingKey = inputs.signingKeys[i]
             if let selection {
@@ -132,25 +132,45 @@ final class RunWork {
         }
         readScope = lanes.dropFirst().reduce(lanes.first?.scope ?? ReplayScope()) { $0.union($1.scope) }
         let defaultContext = CheckContext(catalog: catalog, measuredAtUs: nowUs)
-        for l in lanes { l.start(catalog: catalog, eventIdsMayRepeat: session.eventIdsMayRepeat || hasChecks(l), defaultContext: defaultContext) }
+        for l in lanes { l.start(catalog: catalog, eventIdsMayRepeat: session.eventIdsMayRepeat || hasChecks(l), defaultContext: defaultContext, sourceNames: session.sourceNames) }
     }
 
     /// verify pays for complete duplicate detection: every event id is remembered.
     func hasChecks(_ lane: Lane) -> Bool { reports.contains { $0.lane === lane && $0.checks != nil } }
 
     /// End of the pass: lanes finish (observers, watchers); store checks read the catalogs.
-    func finish(source: SourceReport, store: (any StoreCatalog)?) throws(AuditFailure) {
+    /// `stores`: one database, or each PostgreSQL cell of a merged run (named in its findings).
+    func finish(source: SourceReport, stores: [(name: String?, store: any StoreCatalog)]) throws(AuditFailure) {
         for l in lanes { try l.finish(source: source) }
         try extract?.commit()
         for work in reports {
             guard let selection = work.checks else { continue }
             for type in Checks.all where type.input == .storeCatalog && selection.names.contains(type.name) && type.notApplicable(work.checkContext) == nil {
-                let check = type.init(context: work.checkContext)
-                do {
-                    work.storeCheckResults.append(try check.result(CheckEnd(book: work.lane.result!.book, store: store), findings: FindingLog()))
-                } catch {
-                    throw .source("reading the database catalogs failed: \(error)")
+                var merged: CheckResult?
+                for (name, store) in stores {
+                    let check = type.init(context: work.checkContext)
+                    var result: CheckResult
+                    do {
+                        result = try check.result(CheckEnd(book: work.lane.result!.book, store: store), findings: FindingLog())
+                    } catch {
+                        throw .source("reading the database catalogs\(name.map { " of \($0)" } ?? "") failed: \(error)")
+                    }
+                    guard let name else { merged = result; break }
+                    var named = FindingLog()
+                    for var f in result.findings.kept { f.message = "\(name): " + f.message; f.evidence.append(("source", name)); named.append(f) }
+                    result.findings = named
+                    result.note = "\(name): \(result.note)"
+                    if var m = merged {
+                        m.findings.merge(result.findings)
+                        m.sections += result.sections
+                        m.note += "; " + result.note
+                        m.files += result.files
+                        merged = m
+                    } else {
+                        merged = result
+                    }
                 }
+                if let merged { work.storeCheckResults.append(merged) }
             }
         }
         for work in reports {

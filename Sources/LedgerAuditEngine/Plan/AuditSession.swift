@@ -110,13 +110,83 @@ public final class AuditSession {
     public let eventIdsMayRepeat: Bool
     /// When the session was opened (monotonic ms), for the nightly job's duration metric.
     public let startedMs = monotonicMs()
+    /// With several sources merged: how findings and the header name each (empty for one source).
+    public let sourceNames: [String]
+    /// The sessions whose exported snapshots the merged source's readers import: kept open for
+    /// the run, and read for each cell's projections and database catalogs.
+    let snapshotHolders: [PostgresSession]
+    let snapshotHolderNames: [String]
 
-    public init(catalog: LoadedCatalog, source: any EventSource, database: PostgresSession? = nil, facts: RunFacts, eventIdsMayRepeat: Bool = true) {
+    /// The databases whose catalogs the store checks read, each with the name findings give it.
+    var storeCatalogs: [(name: String?, store: any StoreCatalog)] {
+        if let database { return [(nil, database)] }
+        return zip(snapshotHolderNames, snapshotHolders).map { ($0.0, $0.1 as any StoreCatalog) }
+    }
+
+    public init(catalog: LoadedCatalog, source: any EventSource, database: PostgresSession? = nil, facts: RunFacts, eventIdsMayRepeat: Bool = true,
+                sourceNames: [String] = [], snapshotHolders: [PostgresSession] = [], snapshotHolderNames: [String] = []) {
         self.catalog = catalog
         self.source = source
         self.database = database
         self.facts = facts
         self.eventIdsMayRepeat = eventIdsMayRepeat
+        self.sourceNames = sourceNames
+        self.snapshotHolders = snapshotHolders
+        self.snapshotHolderNames = snapshotHolderNames
+    }
+
+    /// Opens every `--source` of the run: one as `open(source:)` does; several (cells) as one
+    /// merged source, each PostgreSQL member in its own snapshot, the snapshots taken one right
+    /// after another once every connection is up.
+    public static func open(sources texts: [String], catalog: LoadedCatalog, facts: RunFacts) throws(AuditFailure) -> AuditSession {
+        guard texts.count > 1 else { return try open(source: texts.first, catalog: catalog, facts: facts) }
+        guard catalog.catalog.store.mapping == nil else {
+            throw .usage("several --source: merging needs the reference layout's global order (hlc_physical, hlc_logical, event_id); the catalog lays out another store (store.fields), whose order is its own")
+        }
+        var located: [LocatedSource] = []
+        for text in texts {
+            do { located.append(try SourceLocator.locate(text)) } catch { throw .usage(error.description) }
+        }
+        var seen = Set<LocatedSource>()
+        for l in located where !seen.insert(l).inserted {
+            // Never the connection text itself: it may hold a password.
+            let what: String
+            if case .file(let path) = l { what = path } else { what = "one PostgreSQL connection string" }
+            throw .usage("--source names the same source twice (\(what)): its events would be counted twice")
+        }
+        var sessions: [Int: (PostgresSession, String)] = [:]
+        for (i, l) in located.enumerated() {
+            switch l {
+            case .file(let path):
+                guard FileExtractSource.kind(of: path) != nil else {
+                    throw .usage("--source \(path): cannot tell the format of the extract; name it .jsonl (one event per line) or .csv (COPY … WITH (FORMAT csv, HEADER))")
+                }
+            case .postgres(let conninfo):
+                do { sessions[i] = (try PostgresSession(conninfo: conninfo), conninfo) } catch { throw .source(error.description) }
+            }
+        }
+        // Every connection is up: the snapshots now, back to back, as close together as they can be.
+        var snapshots: [Int: String] = [:]
+        for i in sessions.keys.sorted() {
+            do { snapshots[i] = try sessions[i]!.0.exportSnapshot() } catch { throw .source(error.description) }
+        }
+        var members: [MergedEventSource.Member] = []
+        for (i, l) in located.enumerated() {
+            switch l {
+            case .file(let path):
+                let kind = FileExtractSource.kind(of: path)!
+                members.append(.init(name: "source \(i + 1) (file:\(path))", description: "file:\(path) (\(kind.rawValue) extract)", spec: .file(path: path)))
+            case .postgres:
+                let (session, conninfo) = sessions[i]!
+                let store = catalog.catalog.store
+                members.append(.init(name: "source \(i + 1) (postgresql: \(session.redactedConnection))",
+                                     description: "postgresql: \(session.redactedConnection), table \(store.quotedTableName), snapshot \(snapshots[i]!)",
+                                     spec: .postgres(conninfo: conninfo, snapshot: snapshots[i]!, store: store)))
+            }
+        }
+        return AuditSession(catalog: catalog, source: MergedEventSource(members: members), database: nil, facts: facts,
+                            eventIdsMayRepeat: true, sourceNames: members.map(\.name), snapshotHolders: sessions.keys.sorted().map { sessions[$0]!.0 },
+                            snapshotHolderNames: sessions.keys.sorted().map { members[$0].name })
     }
 
     /// Opens `--source` as `SourceLocator` names it.

@@ -70,7 +70,7 @@ public struct PostgresEventSource: EventSource {
 
 extension StoreLocation {
     /// `"schema"."table"`, quoted as identifiers: never spliced as text.
-    var quotedTableName: String {
+    public var quotedTableName: String {
         ConnectionString.quoteIdentifier(schema) + "." + ConnectionString.quoteIdentifier(table)
     }
 }

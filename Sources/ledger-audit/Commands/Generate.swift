@@ -24,8 +24,15 @@ struct Generate: ParsableCommand {
     @Flag(name: .customLong("global-order"), help: "Write events in global order instead of write (recorded_at) order.")
     var globalOrder = false
 
+    @Option(help: ArgumentHelp("Split the ledger into N cells by each user's home cell (streams stay in the cell of the user who started them; money crosses cells in auctions): DIR/cell-1 … DIR/cell-N, each with its own events.jsonl, events.csv, user_balances.csv and load.sql, and DIR/whole, the same ledger as one extract.", valueName: "N"))
+    var cells: Int?
+
     @Option(help: ArgumentHelp("Folder to write into.", valueName: "DIR"))
     var out: String
+
+    func validate() throws {
+        if let cells, !(2...Limits.generatorCellsMax).contains(cells) { throw ValidationError("--cells takes 2 to \(Limits.generatorCellsMax)") }
+    }
 
     func run() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
@@ -40,6 +47,16 @@ struct Generate: ParsableCommand {
         }
         do {
             try AtomicFile.makeDirectory(out)
+            if let cells {
+                for folder in CellSink.folders(out, cells: cells) { try AtomicFile.makeDirectory(folder) }
+                var sink = try CellSink(directory: out, cells: cells)
+                var generator = AuctionLedgerGenerator(options: options)
+                try generator.run(into: &sink)
+                try sink.finish()
+                let counts = sink.cellEventCounts.enumerated().map { "cell-\($0.offset + 1) \($0.element)" }.joined(separator: ", ")
+                print("wrote \(sink.eventCount) events in \(cells) cells (\(counts)) to \(out)/cell-N/ and the whole ledger to \(out)/whole/ (events.jsonl, events.csv, user_balances.csv, load.sql in each)")
+                return
+            }
             var sink = try FileSink(directory: out)
             var generator = AuctionLedgerGenerator(options: options)
             try generator.run(into: &sink)

@@ -7,13 +7,10 @@ import LedgerAuditReports
 /// Where the ledger comes from and how to read it: shared by every command that reads one.
 struct SourceOptions: ParsableArguments {
     @Option(name: .customLong("source"), help: ArgumentHelp(
-        "An existing file extract (.jsonl, .csv) or a PostgreSQL connection (postgresql:// URI or key=value pairs); file:PATH or pg:CONNINFO forces either. Without it, libpq's defaults (PGHOST, PGDATABASE, ~/.pgpass, …).",
+        "An existing file extract (.jsonl, .csv) or a PostgreSQL connection (postgresql:// URI or key=value pairs); file:PATH or pg:CONNINFO forces either. Repeat it to merge several sources (cells) into one ledger in global order. Without it, libpq's defaults (PGHOST, PGDATABASE, ~/.pgpass, …).",
         valueName: "SOURCE"))
     var sources: [String] = []
 
-    /// One source a run: several (cells) are not merged yet, and reading only one of them
-    /// would silently leave the others' money out of every balance.
-    var source: String? { sources.first }
 
     @Option(help: ArgumentHelp("The event catalog (YAML). Without it, the reference auction catalog.", valueName: "FILE"))
     var config: String?
@@ -28,15 +25,12 @@ struct SourceOptions: ParsableArguments {
 
     func validate() throws {
         guard TimeBasis(rawValue: timeBasis) != nil else { throw ValidationError("--time-basis must be hlc or recorded, not '\(timeBasis)'") }
-        guard sources.count <= 1 else {
-            throw ValidationError("--source is given \(sources.count) times: one run reads one source (merging cells is not built yet); run once per source, never on part of the ledger")
-        }
     }
 
     /// The catalog, the opened source and its snapshot, the run facts.
     func openSession() throws -> AuditSession {
         let catalog = try LoadedCatalog.load(config)
-        return try AuditSession.open(source: source, catalog: catalog, facts: .ofThisProcess(toolVersion: LedgerAudit.version))
+        return try AuditSession.open(sources: sources, catalog: catalog, facts: .ofThisProcess(toolVersion: LedgerAudit.version))
     }
 }
 

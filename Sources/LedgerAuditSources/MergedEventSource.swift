@@ -1,0 +1,189 @@
+import Dispatch
+import Foundation
+import LedgerAuditCore
+import Synchronization
+
+/// How a reader thread opens one member of a merged run: values only, so each thread makes its
+/// own source (a PostgreSQL connection is used by the thread that opened it, nothing else).
+public enum MemberSpec: Sendable {
+    case file(path: String)
+    /// A PostgreSQL source: a new connection that imports the snapshot the run's session for
+    /// that source exported, so every pass over it reads the same snapshot.
+    case postgres(conninfo: String, snapshot: String, store: StoreLocation)
+
+    func open() throws -> any EventSource {
+        switch self {
+        case .file(let path):
+            return try FileExtractSource(path: path)
+        case .postgres(let conninfo, let snapshot, let store):
+            return PostgresEventSource(session: try PostgresSession(conninfo: conninfo, importingSnapshot: snapshot), store: store)
+        }
+    }
+}
+
+/// Several sources (cells) read as one ledger: each member is read on its own thread, in its own
+/// global order, and the rows are merged into one global order (hlc_physical, hlc_logical,
+/// event_id) on the calling thread. Equal keys keep the run's source order. Each event carries
+/// the index of the source that delivered it; unreadable rows name their source.
+public struct MergedEventSource: EventSource {
+    public struct Member: Sendable {
+        /// How findings and header lines name it: `source 2 (file:cell-b.jsonl)`.
+        public var name: String
+        /// What the header shows (never a password).
+        public var description: String
+        public var spec: MemberSpec
+
+        public init(name: String, description: String, spec: MemberSpec) {
+            self.name = name
+            self.description = description
+            self.spec = spec
+        }
+    }
+
+    public let members: [Member]
+
+    public init(members: [Member]) { self.members = members }
+
+    public var redactedDescription: String {
+        "\(members.count) sources merged in global order (hlc_physical, hlc_logical, event_id): " + members.map(\.name).joined(separator: "; ")
+    }
+
+    public func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
+        let channels = members.map { _ in MemberChannel() }
+        defer { for c in channels { c.cancel() } }
+        for (i, member) in members.enumerated() {
+            let channel = channels[i], spec = member.spec, name = member.name, index = UInt16(i)
+            let thread = Thread {
+                do {
+                    let source = try spec.open()
+                    var batch: [SourceRow] = []
+                    batch.reserveCapacity(MemberChannel.batchRows)
+                    let report = try source.stream(scope: scope) { row in
+                        switch row {
+                        case .event(var e):
+                            e.sourceIndex = index
+                            batch.append(.event(e))
+                        case .malformed(var m):
+                            m.location = "\(name), \(m.location)"
+                            batch.append(.malformed(m))
+                        }
+                        if batch.count >= MemberChannel.batchRows {
+                            try channel.send(batch)
+                            batch.removeAll(keepingCapacity: true)
+                        }
+                    }
+                    if !batch.isEmpty { try channel.send(batch) }
+                    channel.end(.success(report))
+                } catch {
+                    channel.end(.failure(MemberFailure(description: "\(name): \(error)")))
+                }
+            }
+            thread.name = "ledger-audit source \(i + 1)"
+            thread.start()
+        }
+
+        // The merge: the head row of every member; unreadable rows go out as they come (they have
+        // no place in global order), events by the smallest key.
+        let n = members.count
+        var batches = Array(repeating: [SourceRow](), count: n)
+        var positions = Array(repeating: 0, count: n)
+        var ended = Array(repeating: false, count: n)
+        var reports = Array(repeating: SourceReport(), count: n)
+        var highest = Array(repeating: GlobalOrderKey?.none, count: n)
+        func head(_ i: Int) throws -> SourceRow? {
+            while positions[i] >= batches[i].count {
+                if ended[i] { return nil }
+                switch channels[i].receive() {
+                case .rows(let rows):
+                    batches[i] = rows
+                    positions[i] = 0
+                case .end(let result):
+                    ended[i] = true
+                    batches[i] = []
+                    positions[i] = 0
+                    reports[i] = try result.get()
+                }
+            }
+            return batches[i][positions[i]]
+        }
+        while true {
+            var best = -1
+            var bestKey: GlobalOrderKey?
+            for i in 0..<n {
+                while let row = try head(i), case .malformed = row {
+                    positions[i] += 1
+                    try body(row)
+                }
+                guard let row = try head(i), case .event(let e) = row else { continue }
+                let key = e.globalOrderKey
+                if let b = bestKey, !(key < b) { continue }
+                best = i
+                bestKey = key
+            }
+            guard best >= 0 else { break }
+            let row = batches[best][positions[best]]
+            positions[best] += 1
+            highest[best] = bestKey
+            try body(row)
+        }
+
+        var merged = SourceReport()
+        for (i, r) in reports.enumerated() {
+            merged.rowsRead += r.rowsRead
+            merged.reorderedFromWriteOrder = merged.reorderedFromWriteOrder || r.reorderedFromWriteOrder
+            merged.byteOrderMarkSkipped = merged.byteOrderMarkSkipped || r.byteOrderMarkSkipped
+            // One empty cell is as suspect as an empty store: never a clean night.
+            merged.holdsNoRecords = merged.holdsNoRecords || r.holdsNoRecords
+            merged.members.append(SourceMemberReport(description: "source \(i + 1): " + members[i].description, rowsRead: r.rowsRead, notes: r.notes, highestKey: highest[i]))
+        }
+        merged.notes.append("\(n) sources merged into one global order (hlc_physical, hlc_logical, event_id); each read on its own thread"
+            + (members.contains { if case .postgres = $0.spec { return true } else { return false } } ? ", each PostgreSQL source in its own READ ONLY REPEATABLE READ snapshot, the snapshots taken one after another" : ""))
+        return merged
+    }
+}
+
+struct MemberFailure: Error, Sendable, CustomStringConvertible {
+    var description: String
+}
+
+/// Rows from one member's reader thread to the merge: bounded (`batchesMax` × `batchRows` rows),
+/// so memory does not grow with events. Sendable by construction: a mutex and semaphores.
+final class MemberChannel: Sendable {
+    static let batchRows = 1024
+    static let batchesMax = 4
+
+    enum Item: Sendable {
+        case rows([SourceRow])
+        case end(Result<SourceReport, MemberFailure>)
+    }
+
+    let items = Mutex<[Item]>([])
+    let cancelled = Atomic<Bool>(false)
+    let ready = DispatchSemaphore(value: 0)
+    let room = DispatchSemaphore(value: MemberChannel.batchesMax)
+
+    func send(_ rows: [SourceRow]) throws {
+        room.wait()
+        if cancelled.load(ordering: .acquiring) { throw MemberFailure(description: "the merge stopped") }
+        items.withLock { $0.append(.rows(rows)) }
+        ready.signal()
+    }
+
+    func end(_ result: Result<SourceReport, MemberFailure>) {
+        items.withLock { $0.append(.end(result)) }
+        ready.signal()
+    }
+
+    func receive() -> Item {
+        ready.wait()
+        let item = items.withLock { $0.removeFirst() }
+        if case .rows = item { room.signal() }
+        return item
+    }
+
+    /// The merge is over (done or failed): a reader waiting for room wakes and stops.
+    func cancel() {
+        cancelled.store(true, ordering: .releasing)
+        for _ in 0..<MemberChannel.batchesMax { room.signal() }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import LedgerAuditTestSupport
+import Testing
+
+/// Several sources in one run (cells): one ledger written by `generate --cells 3`, each cell in
+/// its own PostgreSQL server, read as one ledger merged in global order, must give the same
+/// reports as the single store holding the union; mixed PostgreSQL and extract sources too.
+@Suite("cells: several sources merged into one ledger", .serialized)
+struct CellsTests {
+    /// The files two runs must agree on, apart from the header's source lines.
+    static let comparedFiles = ["balances.csv", "trial_balance.csv", "findings.csv", "reconciliation.csv", "limbo.csv"]
+
+    static func digest(_ folder: String) -> String {
+        let text = TestPaths.read(folder + "/run.json")
+        guard let r = text.range(of: "\"eventsDigestSHA256\":\"") else { return "" }
+        return String(text[r.upperBound...].prefix(64))
+    }
+
+    static func expectSame(_ a: String, _ b: String, _ what: String) {
+        for name in comparedFiles where FileManager.default.fileExists(atPath: a + "/" + name) {
+            #expect(TestPaths.read(a + "/" + name) == TestPaths.read(b + "/" + name), "\(what): \(name) differs between the single store and the cells")
+        }
+        #expect(!digest(a).isEmpty && digest(a) == digest(b), "\(what): the merged events digest equals the single store's")
+    }
+
+    @Test("three PostgreSQL servers, one per cell: balances, verify and reconcile equal the single store over the union; each source has its header line; a cross-cell causation defect is found")
+    func threeServers() throws {
+        let folder = TestPaths.temporaryDirectory("cells")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let gen = try runTool(["generate", "--events", "4000", "--cells", "3", "--out", folder + "/gen"])
+        try #require(gen.status == 0, "\(gen.stderr)")
+        // The union on the shared test server; cell 1 there too, in a database of its own;
+        // cells 2 and 3 each on a server of its own.
+        let whole = try ScratchDatabase("whole")
+        try whole.load(folder: folder + "/gen/whole")
+        let server2 = try ThrowawayServer(label: "cell2"), server3 = try ThrowawayServer(label: "cell3")
+        let cells = [try ScratchDatabase("cell1"), try ScratchDatabase("cell2", server: server2.conninfo), try ScratchDatabase("cell3", server: server3.conninfo)]
+        for (i, cell) in cells.enumerated() { try cell.load(folder: folder + "/gen/cell-\(i + 1)") }
+        let cellSources = cells.flatMap { ["--source", $0.conninfo] }
+
+        // The append-only check judges each database, so it is compared on its own below.
+        for command in ["balances", "verify", "reconcile"] {
+            let skip = command == "balances" ? [] : ["--skip", "append-only"]
+            let single = try runTool([command, "--source", whole.conninfo, "--out", folder + "/\(command)-whole", "-q"] + skip)
+            let merged = try runTool([command] + cellSources + ["--out", folder + "/\(command)-cells", "-q"] + skip)
+            #expect(single.status == merged.status, "\(command): \(single.stderr) / \(merged.stderr)")
+            CellsTests.expectSame(folder + "/\(command)-whole", folder + "/\(command)-cells", command)
+        }
+        // The header: the merge, then one line per source with its snapshot, rows and digest.
+        let run = TestPaths.read(folder + "/verify-cells/run.json")
+        #expect(run.contains("3 sources merged in global order"))
+        for i in 1...3 { #expect(run.contains("source \(i): postgresql: ") && run.contains("snapshot "), "source \(i)'s header line") }
+        #expect(run.components(separatedBy: "events digest of its events in scope").count - 1 == 3)
+        #expect(!run.contains("password"))
+        // Append-only is judged in each cell's database, each finding naming its cell.
+        let appendOnly = try runTool(["verify"] + cellSources + ["--check", "append-only", "--out", folder + "/append-only", "-q"])
+        let gaps = TestPaths.read(folder + "/append-only/findings.csv")
+        #expect(appendOnly.status == 1, "\(appendOnly.stderr)")
+        for i in 1...3 { #expect(gaps.contains("APPEND_ONLY_GAP") && gaps.contains("source \(i) (postgresql: "), "cell \(i): \(gaps.prefix(600))") }
+
+        // Cross-cell causation: an event in cell 3 caused by one in cell 1 that comes after it.
+        let effect = try cells[2].scalar("SELECT event_id FROM event_store ORDER BY hlc_physical, hlc_logical, event_id LIMIT 1")
+        let laterCause = try cells[0].scalar("SELECT event_id FROM event_store ORDER BY hlc_physical DESC, hlc_logical DESC, event_id DESC LIMIT 1")
+        try cells[2].exec("ALTER TABLE event_store DISABLE RULE no_update")  // as the owner, past the append-only rule
+        try cells[2].exec("UPDATE event_store SET causation_id = '\(laterCause)' WHERE event_id = '\(effect)'")
+        let defect = try runTool(["verify"] + cellSources + ["--out", folder + "/verify-defect", "-q"])
+        let findings = TestPaths.read(folder + "/verify-defect/findings.csv")
+        #expect(findings.contains("CAUSE_AFTER_EFFECT") && findings.contains(effect), "\(defect.status) \(findings.prefix(600))")
+    }
+
+    @Test("mixed sources: one cell from PostgreSQL and two from extracts (JSONL and COPY-CSV) equal the whole extract; an event in two cells is DUPLICATE_EVENT naming both")
+    func mixedSources() throws {
+        let folder = TestPaths.temporaryDirectory("cells-mixed")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try #require(try runTool(["generate", "--events", "3000", "--cells", "3", "--out", folder + "/gen"]).status == 0)
+        let cell1 = try ScratchDatabase("mixed1")
+        try cell1.load(folder: folder + "/gen/cell-1")
+        let sources = ["--source", cell1.conninfo, "--source", folder + "/gen/cell-2/events.jsonl", "--source", folder + "/gen/cell-3/events.csv"]
+        for command in ["balances", "verify"] {
+            // The PostgreSQL cell's database is judged by append-only; the extract has no database.
+            let skip = command == "verify" ? ["--skip", "append-only"] : []
+            let single = try runTool([command, "--source", folder + "/gen/whole/events.jsonl", "--out", folder + "/\(command)-whole", "-q"] + skip)
+            let merged = try runTool([command] + sources + ["--out", folder + "/\(command)-mixed", "-q"] + skip)
+            #expect(single.status == merged.status, "\(command): \(merged.stderr)")
+            CellsTests.expectSame(folder + "/\(command)-whole", folder + "/\(command)-mixed", command)
+        }
+        let projections = (1...3).flatMap { ["--projection", folder + "/gen/cell-\($0)/user_balances.csv"] }
+        let whole = try runTool(["reconcile", "--source", folder + "/gen/whole/events.jsonl", "--projection", folder + "/gen/whole/user_balances.csv", "--out", folder + "/rec-whole", "-q"])
+        let files = try runTool(["reconcile", "--source", folder + "/gen/cell-1/events.jsonl", "--source", folder + "/gen/cell-2/events.jsonl", "--source", folder + "/gen/cell-3/events.csv"]
+                                + projections + ["--out", folder + "/rec-cells", "-q"])
+        #expect(whole.status == files.status, "\(files.stderr)")
+        CellsTests.expectSame(folder + "/rec-whole", folder + "/rec-cells", "reconcile, one projection file per cell")
+
+        // Cell 2's first event copied into cell 3's extract: the same id in two cells.
+        let cell2 = TestPaths.read(folder + "/gen/cell-2/events.jsonl")
+        let first = String(cell2.split(separator: "\n")[0])
+        let copy = folder + "/cell-3-with-copy.jsonl"
+        try (TestPaths.read(folder + "/gen/cell-3/events.jsonl") + first + "\n").write(toFile: copy, atomically: true, encoding: .utf8)
+        let r = try runTool(["balances", "--source", folder + "/gen/cell-2/events.jsonl", "--source", copy, "--out", folder + "/dup", "-q"])
+        #expect(r.status == 1)
+        let dup = TestPaths.read(folder + "/dup/findings.csv")
+        #expect(dup.contains("DUPLICATE_EVENT") && dup.contains("first in source 1 (file:") && dup.contains("again in source 2 (file:"), "\(dup.prefix(800))")
+
+        // The same source twice would count its money twice: a usage error.
+        let twice = try runTool(["balances", "--source", copy, "--source", copy, "--out", folder + "/twice"])
+        #expect(twice.status == 2 && twice.stderr.contains("same source twice"))
+    }
+}
