@@ -36,4 +36,8 @@ public enum Limits {
     public static let extractReadBufferBytes = 1 << 20
     /// Cells `generate --cells` splits a ledger into.
     public static let generatorCellsMax = 64
+    /// `--jobs`: at most this many readers, each range about this many rows, at most this many ranges.
+    public static let parallelReadersMax = 64
+    public static let parallelRangeRows = 8192
+    public static let parallelRangesMax = 65_536
 }

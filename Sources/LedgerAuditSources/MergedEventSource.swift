@@ -10,6 +10,9 @@ public enum MemberSpec: Sendable {
     /// A PostgreSQL source: a new connection that imports the snapshot the run's session for
     /// that source exported, so every pass over it reads the same snapshot.
     case postgres(conninfo: String, snapshot: String, store: StoreLocation)
+    /// One of `--jobs` readers of one store: its ranges of hlc_physical, in order, each one COPY
+    /// over one connection that imports the run's snapshot.
+    case postgresRanges(conninfo: String, snapshot: String, store: StoreLocation, ranges: [Range<Int64>])
 
     func open() throws -> any EventSource {
         switch self {
@@ -17,7 +20,28 @@ public enum MemberSpec: Sendable {
             return try FileExtractSource(path: path)
         case .postgres(let conninfo, let snapshot, let store):
             return PostgresEventSource(session: try PostgresSession(conninfo: conninfo, importingSnapshot: snapshot), store: store)
+        case .postgresRanges(let conninfo, let snapshot, let store, let ranges):
+            return RangeReader(session: try PostgresSession(conninfo: conninfo, importingSnapshot: snapshot), store: store, ranges: ranges)
         }
+    }
+}
+
+/// A parallel reader's ranges, one after another on its one connection.
+struct RangeReader: EventSource {
+    let session: PostgresSession
+    let store: StoreLocation
+    let ranges: [Range<Int64>]
+
+    var redactedDescription: String { "postgresql: \(session.redactedConnection)" }
+
+    func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
+        var total = SourceReport()
+        for r in ranges {
+            let report = try PostgresEventSource(session: session, store: store, hlcPhysicalRange: r).stream(scope: scope, body)
+            total.rowsRead += report.rowsRead
+            if total.notes.isEmpty { total.notes = report.notes }
+        }
+        return total
     }
 }
 
@@ -32,39 +56,62 @@ public struct MergedEventSource: EventSource {
         /// What the header shows (never a password).
         public var description: String
         public var spec: MemberSpec
+        /// A PostgreSQL cell's highest hlc_physical in its snapshot (read when it was taken).
+        public var highestInSnapshotMs: Int64?
 
-        public init(name: String, description: String, spec: MemberSpec) {
+        public init(name: String, description: String, spec: MemberSpec, highestInSnapshotMs: Int64? = nil) {
             self.name = name
             self.description = description
             self.spec = spec
+            self.highestInSnapshotMs = highestInSnapshotMs
         }
     }
 
     public let members: [Member]
+    /// Parallel readers of one source (`--jobs`): the rows are that source's, unlabelled, and
+    /// the run reports exactly what one reader would (this is its description).
+    public let oneSource: String?
 
-    public init(members: [Member]) { self.members = members }
+    public init(members: [Member]) {
+        self.members = members
+        oneSource = nil
+    }
+
+    public init(parallelReadersOf description: String, members: [Member]) {
+        self.members = members
+        oneSource = description
+    }
 
     public var redactedDescription: String {
-        "\(members.count) sources merged in global order (hlc_physical, hlc_logical, event_id): " + members.map(\.name).joined(separator: "; ")
+        oneSource ?? "\(members.count) sources merged in global order (hlc_physical, hlc_logical, event_id): " + members.map(\.name).joined(separator: "; ")
     }
 
     public func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
         let channels = members.map { _ in MemberChannel() }
         defer { for c in channels { c.cancel() } }
         for (i, member) in members.enumerated() {
-            let channel = channels[i], spec = member.spec, name = member.name, index = UInt16(i)
+            let channel = channels[i], spec = member.spec, name = member.name, index = UInt16(i), labels = oneSource == nil
             let thread = Thread {
                 do {
                     let source = try spec.open()
                     var batch: [SourceRow] = []
                     batch.reserveCapacity(MemberChannel.batchRows)
-                    let report = try source.stream(scope: scope) { row in
+                    // An extract is read whole anyway: read it unbounded and filter here, so the
+                    // cut knows how far the file reaches; a database takes the bounds in its query.
+                    var isFile = false
+                    if case .file = spec { isFile = true }
+                    var highestMs: Int64?
+                    var report = try source.stream(scope: isFile ? ReplayScope() : scope) { row in
                         switch row {
                         case .event(var e):
-                            e.sourceIndex = index
+                            if isFile {
+                                highestMs = max(highestMs ?? e.hlcPhysicalMs, e.hlcPhysicalMs)
+                                guard scope.includes(e) else { return }
+                            }
+                            if labels { e.sourceIndex = index }
                             batch.append(.event(e))
                         case .malformed(var m):
-                            m.location = "\(name), \(m.location)"
+                            if labels { m.location = "\(name), \(m.location)" }
                             batch.append(.malformed(m))
                         }
                         if batch.count >= MemberChannel.batchRows {
@@ -73,6 +120,7 @@ public struct MergedEventSource: EventSource {
                         }
                     }
                     if !batch.isEmpty { try channel.send(batch) }
+                    if isFile { report.highestFileMs = highestMs }
                     channel.end(.success(report))
                 } catch {
                     channel.end(.failure(MemberFailure(description: "\(name): \(error)")))
@@ -128,13 +176,20 @@ public struct MergedEventSource: EventSource {
         }
 
         var merged = SourceReport()
+        if oneSource != nil {
+            // One store read by several connections: what one reader reports.
+            merged.rowsRead = reports.reduce(0) { $0 + $1.rowsRead }
+            merged.notes = reports.first { !$0.notes.isEmpty }?.notes ?? []
+            return merged
+        }
         for (i, r) in reports.enumerated() {
             merged.rowsRead += r.rowsRead
             merged.reorderedFromWriteOrder = merged.reorderedFromWriteOrder || r.reorderedFromWriteOrder
             merged.byteOrderMarkSkipped = merged.byteOrderMarkSkipped || r.byteOrderMarkSkipped
             // One empty cell is as suspect as an empty store: never a clean night.
             merged.holdsNoRecords = merged.holdsNoRecords || r.holdsNoRecords
-            merged.members.append(SourceMemberReport(description: "source \(i + 1): " + members[i].description, rowsRead: r.rowsRead, notes: r.notes, highestKey: highest[i]))
+            merged.members.append(SourceMemberReport(description: "source \(i + 1): " + members[i].description, rowsRead: r.rowsRead, notes: r.notes,
+                                                     highestKey: highest[i], highestInSourceMs: r.highestFileMs ?? members[i].highestInSnapshotMs))
         }
         merged.notes.append("\(n) sources merged into one global order (hlc_physical, hlc_logical, event_id); each read on its own thread"
             + (members.contains { if case .postgres = $0.spec { return true } else { return false } } ? ", each PostgreSQL source in its own READ ONLY REPEATABLE READ snapshot, the snapshots taken one after another" : ""))

@@ -58,6 +58,19 @@ struct CellsTests {
         #expect(appendOnly.status == 1, "\(appendOnly.stderr)")
         for i in 1...3 { #expect(gaps.contains("APPEND_ONLY_GAP") && gaps.contains("source \(i) (postgresql: "), "cell \(i): \(gaps.prefix(600))") }
 
+        // The cut: an as-of instant cell 2 has not yet read past (plus the 5-minute skew bound).
+        let last2 = Int64(try cells[1].scalar("SELECT max(hlc_physical) FROM event_store"))!
+        let t = last2 - 60_000
+        let iso = { (ms: Int64) in ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(ms / 1000))) }
+        let behind = try runTool(["verify"] + cellSources + ["--as-of", iso(t), "--skip", "append-only", "--out", folder + "/cut-behind"])
+        #expect(behind.stdout.contains("INCOMPLETE for the as-of instant: source 2"), "\(behind.stdout)")
+        #expect(TestPaths.read(folder + "/cut-behind/run.json").contains("INCOMPLETE for "))
+        let nightly = try runTool(["reconcile"] + cellSources + ["--as-of", iso(t), "--skip", "append-only", "--out", folder + "/cut-reconcile"])
+        #expect(nightly.status == 1 && nightly.stdout.contains("INCOMPLETE"), "\(nightly.stdout)")
+        let early = try runTool(["verify"] + cellSources + ["--as-of", iso(t - 86_400_000), "--skip", "append-only", "--out", folder + "/cut-early"])
+        #expect(early.stdout.contains("consistent cut complete through") && TestPaths.read(folder + "/cut-early/run.json").contains("complete for "), "\(early.stdout)")
+        #expect(try runTool(["reconcile", "--source", whole.conninfo, "--allow-incomplete", "--out", folder + "/one"]).status == 2)
+
         // Cross-cell causation: an event in cell 3 caused by one in cell 1 that comes after it.
         let effect = try cells[2].scalar("SELECT event_id FROM event_store ORDER BY hlc_physical, hlc_logical, event_id LIMIT 1")
         let laterCause = try cells[0].scalar("SELECT event_id FROM event_store ORDER BY hlc_physical DESC, hlc_logical DESC, event_id DESC LIMIT 1")
@@ -104,5 +117,53 @@ struct CellsTests {
         // The same source twice would count its money twice: a usage error.
         let twice = try runTool(["balances", "--source", copy, "--source", copy, "--out", folder + "/twice"])
         #expect(twice.status == 2 && twice.stderr.contains("same source twice"))
+    }
+
+    @Test("parallel readers (--jobs 1, 2, 4) on one store: byte-identical reports, with and without an as-of bound, and while events are inserted during the run")
+    func parallelReaders() throws {
+        let folder = TestPaths.temporaryDirectory("jobs")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try #require(try runTool(["generate", "--events", "20000", "--out", folder + "/gen"]).status == 0)
+        let db = try ScratchDatabase("jobs")
+        try db.load(folder: folder + "/gen")
+        for asOf in [nil, "2026-05-08T12:00:00Z"] {
+            for command in ["balances", "verify"] {
+                var first: [String: String] = [:]
+                for jobs in [1, 2, 4] {
+                    let out = folder + "/\(command)-\(jobs)-\(asOf == nil ? "all" : "asof")"
+                    // One generated-at for every run (SOURCE_DATE_EPOCH): then every byte of every file must agree.
+                    let r = try runTool([command, "--source", db.conninfo, "--jobs", String(jobs), "--out", out, "-q"] + (asOf.map { ["--as-of", $0] } ?? []),
+                                        environment: ["SOURCE_DATE_EPOCH": "1780000000"])
+                    #expect(r.status == 0 || r.status == 1, "\(r.stderr)")
+                    for name in try FileManager.default.contentsOfDirectory(atPath: out).sorted() {
+                        let text = TestPaths.read(out + "/" + name)
+                        if jobs == 1 { first[name] = text } else { #expect(first[name] == text, "\(command) --jobs \(jobs) \(asOf ?? "all"): \(name) differs from one reader") }
+                    }
+                }
+            }
+        }
+        // Written while four readers stream: the run reports its snapshot, as one reader did before.
+        let before = folder + "/balances-1-all"
+        let out = folder + "/during"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestPaths.binary)
+        p.arguments = ["balances", "--source", db.conninfo, "--jobs", "4", "--out", out, "-q"]
+        try p.run()
+        let streaming = db.waitUntilStreaming(p)
+        var written = 0
+        while p.isRunning {
+            try db.exec("""
+                WITH u AS (SELECT user_id FROM user_balances WHERE currency = 'USD' ORDER BY user_id LIMIT 1)
+                INSERT INTO event_store SELECT gen_random_uuid(), 'FUNDS_DEPOSITED', u.user_id,
+                  (SELECT max(stream_version) + 1 FROM event_store WHERE aggregate_id = u.user_id), NULL, gen_random_uuid(),
+                  1778000000000, 0, '{}', '{"amount": 100, "currency": "USD"}', '{}', u.user_id, now() FROM u
+                """)
+            written += 1
+        }
+        p.waitUntilExit()
+        #expect(streaming && written > 0, "the run ended before writes could start")
+        #expect(p.terminationStatus == 0)
+        #expect(TestPaths.read(out + "/balances.csv") == TestPaths.read(before + "/balances.csv"))
+        #expect(try runTool(["balances", "--source", folder + "/gen/events.jsonl", "--jobs", "2", "--out", folder + "/file-jobs"]).status == 2)
     }
 }

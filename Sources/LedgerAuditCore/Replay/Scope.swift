@@ -75,6 +75,8 @@ public struct SourceReport: Sendable, Equatable {
     public var holdsNoRecords = false
     /// With several sources merged (cells): what each one delivered, in the run's source order.
     public var members: [SourceMemberReport] = []
+    /// A merged run's file member: the highest hlc_physical in the whole file (for the cut).
+    public var highestFileMs: Int64?
     public init() {}
 }
 
@@ -85,12 +87,16 @@ public struct SourceMemberReport: Sendable, Equatable {
     public var notes: [String]
     /// The highest global-order key this source delivered in the pass, if any event.
     public var highestKey: GlobalOrderKey?
+    /// The highest hlc_physical (ms) the source holds in its snapshot, in scope or not: how far
+    /// this cell has got, for the consistent cut. nil when it holds no event.
+    public var highestInSourceMs: Int64?
 
-    public init(description: String, rowsRead: Int = 0, notes: [String] = [], highestKey: GlobalOrderKey? = nil) {
+    public init(description: String, rowsRead: Int = 0, notes: [String] = [], highestKey: GlobalOrderKey? = nil, highestInSourceMs: Int64? = nil) {
         self.description = description
         self.rowsRead = rowsRead
         self.notes = notes
         self.highestKey = highestKey
+        self.highestInSourceMs = highestInSourceMs
     }
 }
 

@@ -21,7 +21,9 @@ enum ReconcileAssembly {
                             header: f.header("reconcile", findings: findings),
                             sections: [section, FindingsTable.section(findings)] + checks.sections)
         let mismatched = rows.contains { $0.status != .match }
-        let failed = f.failed(findings) || mismatched
+        // A cut not yet complete for T is not a clean night, unless the job says it expects that.
+        let incomplete = !(f.cut?.incomplete.isEmpty ?? true) && !options.allowIncomplete
+        let failed = f.failed(findings) || mismatched || incomplete
         let catalog = f.catalog
         let nowUs = f.session.facts.clockUs
         var assembled = Assembled(report: report, findings: findings, summaryLines: [], failed: failed, extraFiles: checks.files)
@@ -42,7 +44,8 @@ enum ReconcileAssembly {
             }
             return []
         }
-        assembled.summaryAfterWrite = { written in [summary(written).line()] }
+        let cutLine = f.cutSummaryLine
+        assembled.summaryAfterWrite = { written in [summary(written).line()] + (cutLine.map { [$0] } ?? []) }
         return assembled
     }
 

@@ -111,6 +111,7 @@ struct ReportFacts {
         var notes = result.source.notes
         // Several sources: each one's own line (what it is, its snapshot, rows read, how far it
         // reached in global order, its own events digest); the merged digest is the header's.
+        notes += cut?.lines ?? []
         let digests = work.lane.watchResults.sourceDigestsHex
         for (i, m) in result.source.members.enumerated() {
             var line = "\(m.description): \(m.rowsRead) rows read"
@@ -132,6 +133,32 @@ struct ReportFacts {
         )
     }
 
+    /// Several sources: how far the merged ledger is complete. A cell can still receive events
+    /// with an HLC below what another cell has shown, so the ledger is complete through T only
+    /// when every source has read past T plus the catalog's clock-skew bound.
+    var cut: (completeThroughMs: Int64?, incomplete: [String], lines: [String])? {
+        let members = result.source.members
+        guard !members.isEmpty else { return nil }
+        let skew = catalog.clockSkewMaxMs
+        let reach = members.map { $0.highestInSourceMs.map { $0 - skew } }
+        let through: Int64? = reach.contains { $0 == nil } ? nil : reach.compactMap { $0 }.min()
+        var lines = ["consistent cut: complete through " + (through.map { Instant.iso8601(ms: $0) } ?? "no instant (a source holds no event)")
+                     + " (each source's last hlc_physical minus the clock-skew bound of \(skew) ms)"]
+        var incomplete: [String] = []
+        if let asOfUs = scope.asOfUs {
+            let tMs = Instant.floorDivMod(asOfUs, 1000).0
+            for m in members where (m.highestInSourceMs ?? Int64.min) <= tMs + skew {
+                let name = String(m.description.prefix { $0 != ":" })
+                incomplete.append(name)
+                lines.append("INCOMPLETE for \(Instant.iso8601(us: asOfUs)): \(name) has read only up to "
+                             + (m.highestInSourceMs.map { Instant.iso8601(ms: $0) } ?? "no event")
+                             + ", not past the as-of instant plus \(skew) ms: it may still receive events with an HLC at or before the as-of instant")
+            }
+            if incomplete.isEmpty { lines.append("complete for \(Instant.iso8601(us: asOfUs)): every source has read past it plus \(skew) ms") }
+        }
+        return (through, incomplete, lines)
+    }
+
     func failed(_ findings: FindingLog) -> Bool { findings.count(atLeast: failOn) > 0 || !result.conservation.holds }
 
     /// The summary `balances` and `verify` print.
@@ -148,7 +175,15 @@ struct ReportFacts {
         if result.source.byteOrderMarkSkipped { lines.append("note: the extract began with a UTF-8 byte-order mark, which was skipped") }
         let bySeverity = Severity.allCases.compactMap { s in findings.countBySeverity[s].map { "\(s.rawValue) \($0)" } }
         lines.append("findings " + (bySeverity.isEmpty ? "none" : bySeverity.joined(separator: ", ")))
+        if let line = cutSummaryLine { lines.append(line) }
         return lines
+    }
+
+    /// The summary's line on the cut across sources, when several were merged.
+    var cutSummaryLine: String? {
+        guard let cut else { return nil }
+        if !cut.incomplete.isEmpty { return "INCOMPLETE for the as-of instant: \(cut.incomplete.joined(separator: ", ")) not yet past it plus the clock-skew bound" }
+        return "sources \(result.source.members.count), consistent cut complete through " + (cut.completeThroughMs.map { Instant.iso8601(ms: $0) } ?? "no instant")
     }
 
     /// The checks table and the sections the checks own, in registry order (verify, reconcile).

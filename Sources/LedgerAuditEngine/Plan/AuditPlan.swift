@@ -102,6 +102,8 @@ public struct ReconcileOptions: Sendable {
     /// Prometheus text exposition (node_exporter textfile collector) and a JSON summary.
     public var metricsFile: String?
     public var summaryJSON: String?
+    /// `--allow-incomplete`: several sources not all past the as-of instant do not fail the run.
+    public var allowIncomplete = false
 
     public init(projectionFiles: [String] = [], checkpointEventId: String? = nil, checks: CheckSelection = CheckSelection(), metricsFile: String? = nil, summaryJSON: String? = nil) {
         self.projectionFiles = projectionFiles

@@ -138,7 +138,11 @@ public final class AuditSession {
     /// Opens every `--source` of the run: one as `open(source:)` does; several (cells) as one
     /// merged source, each PostgreSQL member in its own snapshot, the snapshots taken one right
     /// after another once every connection is up.
-    public static func open(sources texts: [String], catalog: LoadedCatalog, facts: RunFacts) throws(AuditFailure) -> AuditSession {
+    public static func open(sources texts: [String], catalog: LoadedCatalog, facts: RunFacts, jobs: Int = 1) throws(AuditFailure) -> AuditSession {
+        if jobs > 1 {
+            guard texts.count <= 1 else { throw .usage("--jobs is for one PostgreSQL source; several sources are each read by a reader of their own") }
+            return try openParallel(source: texts.first, jobs: jobs, catalog: catalog, facts: facts)
+        }
         guard texts.count > 1 else { return try open(source: texts.first, catalog: catalog, facts: facts) }
         guard catalog.catalog.store.mapping == nil else {
             throw .usage("several --source: merging needs the reference layout's global order (hlc_physical, hlc_logical, event_id); the catalog lays out another store (store.fields), whose order is its own")
@@ -170,6 +174,14 @@ public final class AuditSession {
         for i in sessions.keys.sorted() {
             do { snapshots[i] = try sessions[i]!.0.exportSnapshot() } catch { throw .source(error.description) }
         }
+        // How far each PostgreSQL cell has got, in its own snapshot: for the consistent cut.
+        var highest: [Int: Int64] = [:]
+        for i in sessions.keys.sorted() {
+            let sql = "SELECT max(hlc_physical)::int8 FROM " + catalog.catalog.store.quotedTableName
+            do {
+                if let text = try sessions[i]!.0.query(sql, []).first?.first ?? nil, let ms = Int64(text) { highest[i] = ms }
+            } catch { throw .source(error.description) }
+        }
         var members: [MergedEventSource.Member] = []
         for (i, l) in located.enumerated() {
             switch l {
@@ -181,12 +193,53 @@ public final class AuditSession {
                 let store = catalog.catalog.store
                 members.append(.init(name: "source \(i + 1) (postgresql: \(session.redactedConnection))",
                                      description: "postgresql: \(session.redactedConnection), table \(store.quotedTableName), snapshot \(snapshots[i]!)",
-                                     spec: .postgres(conninfo: conninfo, snapshot: snapshots[i]!, store: store)))
+                                     spec: .postgres(conninfo: conninfo, snapshot: snapshots[i]!, store: store), highestInSnapshotMs: highest[i]))
             }
         }
         return AuditSession(catalog: catalog, source: MergedEventSource(members: members), database: nil, facts: facts,
                             eventIdsMayRepeat: true, sourceNames: members.map(\.name), snapshotHolders: sessions.keys.sorted().map { sessions[$0]!.0 },
                             snapshotHolderNames: sessions.keys.sorted().map { members[$0].name })
+    }
+
+    /// `--jobs N` on one PostgreSQL store, as `pg_dump -j` reads one: the run's session exports
+    /// its snapshot, N connections import it and read disjoint ranges of hlc_physical (many small
+    /// ones, dealt round-robin, so every reader has the next range ready while the one before is
+    /// folded), decoding on N threads; the rows merge back into the one global order.
+    static func openParallel(source text: String?, jobs: Int, catalog: LoadedCatalog, facts: RunFacts) throws(AuditFailure) -> AuditSession {
+        let location: LocatedSource
+        do { location = try SourceLocator.locate(text) } catch { throw .usage(error.description) }
+        guard case .postgres(let conninfo) = location else { throw .usage("--jobs reads a PostgreSQL store with several connections; a file extract is read by one reader") }
+        guard catalog.catalog.store.mapping == nil else { throw .usage("--jobs needs the reference layout's hlc_physical to split the store; this catalog lays out another store (store.fields)") }
+        let store = catalog.catalog.store
+        do {
+            let session = try PostgresSession(conninfo: conninfo)
+            let snapshot = try session.exportSnapshot()
+            let one = PostgresEventSource(session: session, store: store)
+            let row = try session.query("SELECT min(hlc_physical)::int8, max(hlc_physical)::int8, count(*)::int8 FROM " + store.quotedTableName, []).first ?? []
+            guard row.count == 3, let lo = row[0].flatMap({ Int64($0) }), let hi = row[1].flatMap({ Int64($0) }), let count = row[2].flatMap({ Int64($0) }) else {
+                return AuditSession(catalog: catalog, source: one, database: session, facts: facts, eventIdsMayRepeat: false)
+            }
+            // Ranges of about Limits.parallelRangeRows rows if time is even; at least one a reader.
+            let chunks = Int64(max(jobs, min(Limits.parallelRangesMax, Int((count + Int64(Limits.parallelRangeRows) - 1) / Int64(Limits.parallelRangeRows)))))
+            let span = hi - lo + 1
+            let width = max(1, (span + chunks - 1) / chunks)
+            var shares = Array(repeating: [Range<Int64>](), count: jobs)
+            var start = lo, k = 0
+            while start <= hi {
+                let end = start > hi - width ? hi + 1 : start + width
+                shares[k % jobs].append(start..<end)
+                start = end
+                k += 1
+            }
+            let members = shares.enumerated().map { i, ranges in
+                MergedEventSource.Member(name: "reader \(i + 1)", description: one.redactedDescription,
+                                         spec: .postgresRanges(conninfo: conninfo, snapshot: snapshot, store: store, ranges: ranges))
+            }
+            return AuditSession(catalog: catalog, source: MergedEventSource(parallelReadersOf: one.redactedDescription, members: members),
+                                database: session, facts: facts, eventIdsMayRepeat: false)
+        } catch {
+            throw .source(error.description)
+        }
     }
 
     /// Opens `--source` as `SourceLocator` names it.

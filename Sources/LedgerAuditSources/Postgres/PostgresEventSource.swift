@@ -6,10 +6,13 @@ import LedgerAuditCore
 public struct PostgresEventSource: EventSource {
     public let session: PostgresSession
     public let store: StoreLocation
+    /// A parallel reader's share of the store: `lo <= hlc_physical < hi` (ms), or the whole store.
+    public let hlcPhysicalRange: Range<Int64>?
 
-    public init(session: PostgresSession, store: StoreLocation) {
+    public init(session: PostgresSession, store: StoreLocation, hlcPhysicalRange: Range<Int64>? = nil) {
         self.session = session
         self.store = store
+        self.hlcPhysicalRange = hlcPhysicalRange
     }
 
     public var redactedDescription: String { "postgresql: \(session.redactedConnection), table \(tableName)" }
@@ -39,6 +42,11 @@ public struct PostgresEventSource: EventSource {
             settings.append(("ledger_audit.order_max_logical", String(k.hlcLogical)))
             settings.append(("ledger_audit.order_max_event", k.eventId.description))
             conditions.append("(hlc_physical, hlc_logical, event_id) <= (current_setting('ledger_audit.order_max_physical')::int8, current_setting('ledger_audit.order_max_logical')::int4, current_setting('ledger_audit.order_max_event')::uuid)")
+        }
+        if let r = hlcPhysicalRange {
+            settings.append(("ledger_audit.range_lo", String(r.lowerBound)))
+            settings.append(("ledger_audit.range_hi", String(r.upperBound)))
+            conditions.append("hlc_physical >= current_setting('ledger_audit.range_lo')::int8 AND hlc_physical < current_setting('ledger_audit.range_hi')::int8")
         }
         if let ids = scope.aggregateIds {
             settings.append(("ledger_audit.aggregates", "{" + ids.map(\.description).joined(separator: ",") + "}"))

@@ -26,15 +26,22 @@ struct Reconcile: ParsableCommand {
     @Option(name: .customLong("summary-json"), help: ArgumentHelp("Write the run's summary as JSON here.", valueName: "PATH"))
     var summaryJSON: String?
 
-    func validate() throws { _ = try instant(asOf, "--as-of") }
+    @Flag(name: .customLong("allow-incomplete"), help: "With several sources: a source not yet past --as-of plus the clock-skew bound is reported, but does not by itself exit 1.")
+    var allowIncomplete = false
+
+    func validate() throws {
+        _ = try instant(asOf, "--as-of")
+        if allowIncomplete && sourceOptions.sources.count < 2 { throw ValidationError("--allow-incomplete is for several --source (cells): one source is always complete for its own snapshot") }
+    }
 
     func run() throws {
         if checkOptions.listChecks {
             print(Checks.listing())
             return
         }
-        let options = ReconcileOptions(projectionFiles: projectionOptions.files, checkpointEventId: checkpoint, checks: checkOptions.selection(sealsOptions),
+        var options = ReconcileOptions(projectionFiles: projectionOptions.files, checkpointEventId: checkpoint, checks: checkOptions.selection(sealsOptions),
                                        metricsFile: metricsFile, summaryJSON: summaryJSON)
+        options.allowIncomplete = allowIncomplete
         let scope = ReportScope(asOfUs: try instant(asOf, "--as-of"), basis: sourceOptions.basis)
         let plan = AuditPlan(reports: [ReportRequest(.reconcile(options), scope: scope, output: outputOptions.output)], failOn: runOptions.severity)
         try execute(plan, in: try sourceOptions.openSession(), source: sourceOptions, quiet: runOptions.quiet)

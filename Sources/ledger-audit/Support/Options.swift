@@ -21,16 +21,20 @@ struct SourceOptions: ParsableArguments {
     @Flag(name: .customLong("allow-empty"), help: "An extract with no event is an EMPTY_SOURCE finding (exit 1) instead of exit 3.")
     var allowEmpty = false
 
+    @Option(help: ArgumentHelp("PostgreSQL readers of one store, each its own connection importing the run's snapshot and reading its ranges of hlc_physical; reports are byte-identical to one reader's.", valueName: "N"))
+    var jobs: Int = 1
+
     var basis: TimeBasis { TimeBasis(rawValue: timeBasis) ?? .hlc }
 
     func validate() throws {
+        guard (1...Limits.parallelReadersMax).contains(jobs) else { throw ValidationError("--jobs takes 1 to \(Limits.parallelReadersMax)") }
         guard TimeBasis(rawValue: timeBasis) != nil else { throw ValidationError("--time-basis must be hlc or recorded, not '\(timeBasis)'") }
     }
 
     /// The catalog, the opened source and its snapshot, the run facts.
     func openSession() throws -> AuditSession {
         let catalog = try LoadedCatalog.load(config)
-        return try AuditSession.open(sources: sources, catalog: catalog, facts: .ofThisProcess(toolVersion: LedgerAudit.version))
+        return try AuditSession.open(sources: sources, catalog: catalog, facts: .ofThisProcess(toolVersion: LedgerAudit.version), jobs: jobs)
     }
 }
 
