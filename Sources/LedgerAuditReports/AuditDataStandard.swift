@@ -65,8 +65,11 @@ public final class ADSWriter: ReplayObserver {
     var lastEffectiveUs: Int64?
     struct Actor { var events = 0; var moneyEvents = 0; var firstUs: Int64; var lastUs: Int64 }
     var actors: [String: Actor] = [:]
+    /// Several sources merged: each GL_Detail line's `Source` is its source (cell), not the table.
+    let sourceNames: [String]
 
-    public init(folder: String, catalog: Catalog, fromUs: Int64?, asOfUs: Int64?, basis: TimeBasis) throws(OutputError) {
+    public init(folder: String, catalog: Catalog, fromUs: Int64?, asOfUs: Int64?, basis: TimeBasis, sourceNames: [String] = []) throws(OutputError) {
+        self.sourceNames = sourceNames
         self.folder = folder
         self.catalog = catalog
         self.fromUs = fromUs
@@ -109,7 +112,8 @@ public final class ADSWriter: ReplayObserver {
                     .ledgerText(event.eventId.description), .integer(Int64(number)),
                     .ledgerText("\(event.eventType) \(indicator == "D" ? "from" : "to") \(counter)"), .ledgerText(businessUnit),
                     .number(effective.date), .integer(Int64(fiscal.year)), .ledgerText(account), .number(amount), .ledgerText(indicator),
-                    .ledgerText(p.currency), .ledgerText(event.eventType), .ledgerText(catalog.store.table), .ledgerText(actor),
+                    .ledgerText(p.currency), .ledgerText(event.eventType),
+                    .ledgerText(Int(event.sourceIndex) < sourceNames.count ? sourceNames[Int(event.sourceIndex)] : catalog.store.table), .ledgerText(actor),
                     .number(effective.date), .number(entered.date), .number(entered.time), .integer(Int64(fiscal.period)),
                     .ledgerText(event.eventId.description), .ledgerText(event.eventType), .ledgerText(event.streamKey),
                     .integer(event.streamVersion), .ledgerText(event.correlationId.description), .optional(event.causationId?.description),

@@ -22,8 +22,11 @@ public final class JournalWriter: ReplayObserver {
     public private(set) var lineCount = 0
     public private(set) var preview: [[ReportCell]] = []
     var failure: OutputError?
+    /// Several sources merged: the ADS `Source` of each line is the source (cell) it came from.
+    let sourceNames: [String]
 
-    public init(path: String, catalog: Catalog, fromUs: Int64?, basis: TimeBasis) throws(OutputError) {
+    public init(path: String, catalog: Catalog, fromUs: Int64?, basis: TimeBasis, sourceNames: [String] = []) throws(OutputError) {
+        self.sourceNames = sourceNames
         file = try AtomicFile(path: path)
         self.catalog = catalog
         self.fromUs = fromUs
@@ -45,7 +48,7 @@ public final class JournalWriter: ReplayObserver {
                 let row: [ReportCell] = [
                     .ledgerText(event.eventId.description), .integer(Int64(lineNumber)), .ledgerText("\(event.eventType) \(indicator == "D" ? "from" : "to") \(counter)"),
                     .number(effective.date), .ledgerText(account), .number(amount), .ledgerText(indicator), .ledgerText(p.currency),
-                    .ledgerText("event_store"), .ledgerText(event.userId?.description ?? "system"), .number(entered.date), .number(entered.time),
+                    .ledgerText(Int(event.sourceIndex) < sourceNames.count ? sourceNames[Int(event.sourceIndex)] : "event_store"), .ledgerText(event.userId?.description ?? "system"), .number(entered.date), .number(entered.time),
                     .ledgerText(event.eventId.description), .ledgerText(event.eventType), .ledgerText(event.aggregateId.description),
                     .ledgerText(event.correlationId.description), .optional(event.causationId?.description), .integer(p.amountMinor),
                     .integer(event.hlcPhysicalMs), .integer(Int64(event.hlcLogical)),

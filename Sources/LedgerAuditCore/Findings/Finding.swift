@@ -182,6 +182,13 @@ public struct FindingLog: Sendable {
 
     public func sorted() -> [Finding] { kept.sorted(by: Finding.reportOrder) }
 
+    /// The same log with each listed finding changed by `transform` (codes and severities kept).
+    public func mapping(_ transform: (Finding) -> Finding) -> FindingLog {
+        var out = self
+        out.kept = kept.map(transform)
+        return out
+    }
+
     public func count(atLeast severity: Severity) -> Int {
         countBySeverity.filter { $0.key >= severity }.reduce(0) { $0 + $1.value }
     }

@@ -111,6 +111,9 @@ public struct Fold {
         duplicateGuard = DuplicateEventGuard(remembersAll: eventIdsMayRepeat, namesSources: sourceNames.count > 1)
     }
 
+    /// With several sources: the source that first delivered an event (nil for one source).
+    public func sourceIndex(of id: EventID) -> UInt16? { duplicateGuard.firstSource?[id] }
+
     /// Observers finish, and the result is read off. `source` is what the pass reported.
     public mutating func finish(source: SourceReport) -> ReplayResult {
         for observer in observers { observer.finish(book: book, findings: &findings) }

@@ -104,7 +104,20 @@ struct ReportFacts {
         }
         for r in checkResults { log.merge(r.findings) }
         for f in extra { log.append(f) }
-        return log
+        return namingSources(log)
+    }
+
+    /// Several sources: every finding about an event names the source that delivered it.
+    func namingSources(_ log: FindingLog) -> FindingLog {
+        let names = session.sourceNames
+        guard names.count > 1, let fold = work.lane.fold else { return log }
+        return log.mapping { f in
+            guard let id = f.eventId, !f.evidence.contains(where: { $0.0 == "source" || $0.0 == "first source" }),
+                  let i = fold.sourceIndex(of: id), Int(i) < names.count else { return f }
+            var named = f
+            named.evidence.append(("source", names[Int(i)]))
+            return named
+        }
     }
 
     func header(_ kind: String, findings: FindingLog, fromUs: Int64? = nil, notes extra: [String] = []) -> ReportHeader {

@@ -75,10 +75,10 @@ final class RunWork {
                 do {
                     if journal {
                         try AtomicFile.makeDirectory(request.output.folder)
-                        writer = try JournalWriter(path: request.output.folder + "/journal.csv", catalog: catalog, fromUs: fromUs, basis: request.scope.basis)
+                        writer = try JournalWriter(path: request.output.folder + "/journal.csv", catalog: catalog, fromUs: fromUs, basis: request.scope.basis, sourceNames: session.sourceNames)
                     }
                     if let adsFolder {
-                        ads = try ADSWriter(folder: adsFolder, catalog: catalog, fromUs: fromUs, asOfUs: request.scope.asOfUs, basis: request.scope.basis)
+                        ads = try ADSWriter(folder: adsFolder, catalog: catalog, fromUs: fromUs, asOfUs: request.scope.asOfUs, basis: request.scope.basis, sourceNames: session.sourceNames)
                     }
                 } catch { throw .output(error.description) }
                 reportLane.observers += [start] + (writer.map { [$0] } ?? []) + (ads.map { [$0] } ?? [])

@@ -219,8 +219,16 @@ public final class AuditSession {
             guard row.count == 3, let lo = row[0].flatMap({ Int64($0) }), let hi = row[1].flatMap({ Int64($0) }), let count = row[2].flatMap({ Int64($0) }) else {
                 return AuditSession(catalog: catalog, source: one, database: session, facts: facts, eventIdsMayRepeat: false)
             }
-            // Ranges of about Limits.parallelRangeRows rows if time is even; at least one a reader.
-            let chunks = Int64(max(jobs, min(Limits.parallelRangesMax, Int((count + Int64(Limits.parallelRangeRows) - 1) / Int64(Limits.parallelRangeRows)))))
+            // Small ranges need an index led by hlc_physical (each range is then an index range
+            // scan); without one every range is a scan of the whole table, so each reader gets
+            // one contiguous range (measured: 122 small ranges over 1M events without the index
+            // took 7x one reader).
+            let indexed = try session.query("""
+                SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                               WHERE i.indrelid = $1::regclass AND a.attname = 'hlc_physical')
+                """, [store.quotedTableName]).first?.first ?? nil
+            let small = Int((count + Int64(Limits.parallelRangeRows) - 1) / Int64(Limits.parallelRangeRows))
+            let chunks = Int64(indexed == "t" ? max(jobs, min(Limits.parallelRangesMax, small)) : jobs)
             let span = hi - lo + 1
             let width = max(1, (span + chunks - 1) / chunks)
             var shares = Array(repeating: [Range<Int64>](), count: jobs)
