@@ -35,6 +35,18 @@ struct TrustedTimeTests {
         func stop() { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
     }
 
+    /// rfc3161-client's verdict on a kept token for a file's bytes ("verified True" when it holds).
+    func rfc3161Client(ca: String, token: String, data: String) throws -> (status: Int32, output: String) {
+        try runProgram(["python3", "-c", """
+            import hashlib, sys, rfc3161_client
+            from cryptography import x509
+            root = x509.load_pem_x509_certificate(open(sys.argv[1], 'rb').read())
+            resp = rfc3161_client.decode_timestamp_response(open(sys.argv[2], 'rb').read())
+            digest = hashlib.sha256(open(sys.argv[3], 'rb').read()).digest()
+            print('verified', rfc3161_client.VerifierBuilder().add_root_certificate(root).build().verify(resp, digest))
+            """, ca, token, data])
+    }
+
     @Test("evidence --tsa-url stamps the tag manifest; verify-pack, openssl ts -verify and rfc3161-client accept the token; a token for other data is refused")
     func stampedPack() throws {
         let folder = TestPaths.temporaryDirectory("tsa")
@@ -56,14 +68,7 @@ struct TrustedTimeTests {
         #expect(v.status == 0 && v.stdout.contains("trusted time: the tag manifest existed at "), "\(v.stdout)")
         let openssl = try runProgram(["openssl", "ts", "-verify", "-data", a + "/tagmanifest-sha512.txt", "-in", token, "-CAfile", tsa.caFile])
         #expect(openssl.output.contains("Verification: OK"), "\(openssl.output)")
-        let python = try runProgram(["python3", "-c", """
-            import hashlib, sys, rfc3161_client
-            from cryptography import x509
-            root = x509.load_pem_x509_certificate(open(sys.argv[1], 'rb').read())
-            resp = rfc3161_client.decode_timestamp_response(open(sys.argv[2], 'rb').read())
-            digest = hashlib.sha256(open(sys.argv[3], 'rb').read()).digest()
-            print('verified', rfc3161_client.VerifierBuilder().add_root_certificate(root).build().verify(resp, digest))
-            """, tsa.caFile, token, a + "/tagmanifest-sha512.txt"])
+        let python = try rfc3161Client(ca: tsa.caFile, token: token, data: a + "/tagmanifest-sha512.txt")
         #expect(python.output.contains("verified True"), "rfc3161-client (pip install rfc3161-client; .ci/run does): \(python.output)")
         // Another pack's token in this pack: a token for other data.
         let b = try pack("b", asOf: "2026-05-10T00:00:00Z")
@@ -97,14 +102,7 @@ struct TrustedTimeTests {
         try #require(FileManager.default.createFile(atPath: line1, contents: Data(TestPaths.read(seals).split(separator: "\n")[0].utf8)))
         let openssl = try runProgram(["openssl", "ts", "-verify", "-data", line1, "-in", token1, "-CAfile", tsa.caFile])
         #expect(openssl.output.contains("Verification: OK"), "\(openssl.output)")
-        let python = try runProgram(["python3", "-c", """
-            import hashlib, sys, rfc3161_client
-            from cryptography import x509
-            root = x509.load_pem_x509_certificate(open(sys.argv[1], 'rb').read())
-            resp = rfc3161_client.decode_timestamp_response(open(sys.argv[2], 'rb').read())
-            digest = hashlib.sha256(open(sys.argv[3], 'rb').read()).digest()
-            print('verified', rfc3161_client.VerifierBuilder().add_root_certificate(root).build().verify(resp, digest))
-            """, tsa.caFile, token1, line1])
+        let python = try rfc3161Client(ca: tsa.caFile, token: token1, data: line1)
         #expect(python.output.contains("verified True"), "\(python.output)")
 
         func verify(_ name: String, _ extra: [String] = ["--tsa-ca", tsa.caFile]) throws -> (status: Int32, findings: String, xml: String) {
