@@ -101,7 +101,7 @@ public struct MergedEventSource: EventSource {
                     var isFile = false
                     if case .file = spec { isFile = true }
                     var highestMs: Int64?
-                    var report = try source.stream(scope: isFile ? ReplayScope() : scope) { row in
+                    let report = try source.stream(scope: isFile ? ReplayScope() : scope) { row in
                         switch row {
                         case .event(var e):
                             if isFile {
@@ -120,8 +120,7 @@ public struct MergedEventSource: EventSource {
                         }
                     }
                     if !batch.isEmpty { try channel.send(batch) }
-                    if isFile { report.highestFileMs = highestMs }
-                    channel.end(.success(report))
+                    channel.end(.success(MemberEnd(report: report, highestInFileMs: highestMs)))
                 } catch {
                     channel.end(.failure(MemberFailure(description: "\(name): \(error)")))
                 }
@@ -136,7 +135,7 @@ public struct MergedEventSource: EventSource {
         var batches = Array(repeating: [SourceRow](), count: n)
         var positions = Array(repeating: 0, count: n)
         var ended = Array(repeating: false, count: n)
-        var reports = Array(repeating: SourceReport(), count: n)
+        var ends = Array(repeating: MemberEnd(report: SourceReport(), highestInFileMs: nil), count: n)
         var highest = Array(repeating: GlobalOrderKey?.none, count: n)
         func head(_ i: Int) throws -> SourceRow? {
             while positions[i] >= batches[i].count {
@@ -149,7 +148,7 @@ public struct MergedEventSource: EventSource {
                     ended[i] = true
                     batches[i] = []
                     positions[i] = 0
-                    reports[i] = try result.get()
+                    ends[i] = try result.get()
                 }
             }
             return batches[i][positions[i]]
@@ -175,6 +174,7 @@ public struct MergedEventSource: EventSource {
             try body(row)
         }
 
+        let reports = ends.map(\.report)
         var merged = SourceReport()
         if oneSource != nil {
             // One store read by several connections: what one reader reports.
@@ -188,13 +188,19 @@ public struct MergedEventSource: EventSource {
             merged.byteOrderMarkSkipped = merged.byteOrderMarkSkipped || r.byteOrderMarkSkipped
             // One empty cell is as suspect as an empty store: never a clean night.
             merged.holdsNoRecords = merged.holdsNoRecords || r.holdsNoRecords
-            merged.members.append(SourceMemberReport(description: "source \(i + 1): " + members[i].description, rowsRead: r.rowsRead, notes: r.notes,
-                                                     highestKey: highest[i], highestInSourceMs: r.highestFileMs ?? members[i].highestInSnapshotMs))
+            merged.members.append(SourceMemberReport(name: "source \(i + 1)", description: members[i].description, rowsRead: r.rowsRead, notes: r.notes,
+                                                     highestKey: highest[i], highestInSourceMs: ends[i].highestInFileMs ?? members[i].highestInSnapshotMs))
         }
         merged.notes.append("\(n) sources merged into one global order (hlc_physical, hlc_logical, event_id); each read on its own thread"
             + (members.contains { if case .postgres = $0.spec { return true } else { return false } } ? ", each PostgreSQL source in its own READ ONLY REPEATABLE READ snapshot, the snapshots taken one after another" : ""))
         return merged
     }
+}
+
+/// What a reader hands back at its end: its source's report, and for a file how far it reaches.
+struct MemberEnd: Sendable {
+    var report: SourceReport
+    var highestInFileMs: Int64?
 }
 
 struct MemberFailure: Error, Sendable, CustomStringConvertible {
@@ -209,7 +215,7 @@ final class MemberChannel: Sendable {
 
     enum Item: Sendable {
         case rows([SourceRow])
-        case end(Result<SourceReport, MemberFailure>)
+        case end(Result<MemberEnd, MemberFailure>)
     }
 
     let items = Mutex<[Item]>([])
@@ -224,7 +230,7 @@ final class MemberChannel: Sendable {
         ready.signal()
     }
 
-    func end(_ result: Result<SourceReport, MemberFailure>) {
+    func end(_ result: Result<MemberEnd, MemberFailure>) {
         items.withLock { $0.append(.end(result)) }
         ready.signal()
     }

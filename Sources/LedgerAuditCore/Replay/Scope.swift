@@ -75,13 +75,13 @@ public struct SourceReport: Sendable, Equatable {
     public var holdsNoRecords = false
     /// With several sources merged (cells): what each one delivered, in the run's source order.
     public var members: [SourceMemberReport] = []
-    /// A merged run's file member: the highest hlc_physical in the whole file (for the cut).
-    public var highestFileMs: Int64?
     public init() {}
 }
 
 /// One source of a merged run: what it is (redacted), its snapshot, and what it delivered.
 public struct SourceMemberReport: Sendable, Equatable {
+    /// `source 2`: how the cut and the summary name it.
+    public var name: String
     public var description: String
     public var rowsRead: Int
     public var notes: [String]
@@ -91,7 +91,8 @@ public struct SourceMemberReport: Sendable, Equatable {
     /// this cell has got, for the consistent cut. nil when it holds no event.
     public var highestInSourceMs: Int64?
 
-    public init(description: String, rowsRead: Int = 0, notes: [String] = [], highestKey: GlobalOrderKey? = nil, highestInSourceMs: Int64? = nil) {
+    public init(name: String, description: String, rowsRead: Int = 0, notes: [String] = [], highestKey: GlobalOrderKey? = nil, highestInSourceMs: Int64? = nil) {
+        self.name = name
         self.description = description
         self.rowsRead = rowsRead
         self.notes = notes

@@ -127,7 +127,7 @@ struct ReportFacts {
         notes += cut?.lines ?? []
         let digests = work.lane.watchResults.sourceDigestsHex
         for (i, m) in result.source.members.enumerated() {
-            var line = "\(m.description): \(m.rowsRead) rows read"
+            var line = "\(m.name): \(m.description): \(m.rowsRead) rows read"
             if let k = m.highestKey { line += ", last event in global order (\(k.hlcPhysicalMs), \(k.hlcLogical), \(k.eventId)) at \(Instant.iso8601(ms: k.hlcPhysicalMs))" }
             if i < digests.count { line += "; events digest of its events in scope \(digests[i])" }
             if !m.notes.isEmpty { line += "; " + m.notes.joined(separator: "; ") }
@@ -161,9 +161,8 @@ struct ReportFacts {
         if let asOfUs = scope.asOfUs {
             let tMs = Instant.floorDivMod(asOfUs, 1000).0
             for m in members where (m.highestInSourceMs ?? Int64.min) <= tMs + skew {
-                let name = String(m.description.prefix { $0 != ":" })
-                incomplete.append(name)
-                lines.append("INCOMPLETE for \(Instant.iso8601(us: asOfUs)): \(name) has read only up to "
+                incomplete.append(m.name)
+                lines.append("INCOMPLETE for \(Instant.iso8601(us: asOfUs)): \(m.name) has read only up to "
                              + (m.highestInSourceMs.map { Instant.iso8601(ms: $0) } ?? "no event")
                              + ", not past the as-of instant plus \(skew) ms: it may still receive events with an HLC at or before the as-of instant")
             }

@@ -18,7 +18,7 @@ enum SealAssembly {
         // The store must still hold every sealed event, unchanged, before a new seal extends it.
         let verification = SealVerification.check(records: existing.records, chainProblems: existing.chainProblems, sealsPath: sealsFile,
                                                   current: leaves, tree: tree, sealKey: existing.publicKey, tsaCAFile: existing.tsaCAFile)
-        var extra = verification.findings
+        let extra = verification.findings
         // An earlier seal's missing or bad token is reported, but only broken history stops the new seal.
         let broken = verification.findings.filter { $0.code == .sealBroken }
         var figures: [(label: String, value: String)] = []
@@ -38,17 +38,17 @@ enum SealAssembly {
                 throw .output("\(error)")
             }
             // Stamped before anything is written: an unreachable TSA leaves the seal file as it was.
-            var stamp: TrustedTime.Stamp?
-            var token: [UInt8] = []
+            var stamped: (response: [UInt8], stamp: TrustedTime.Stamp)?
             if let tsaURL {
                 do {
-                    (token, stamp) = try TrustedTime.stamp(Array(record.line.utf8), url: tsaURL)
+                    stamped = try TrustedTime.stamp(Array(record.line.utf8), url: tsaURL)
                 } catch {
                     throw .source("trusted time: \(error.description); no seal was appended")
                 }
             }
+            let tokenPath = SealFile.timestampPath(sealsFile, number: record.number)
             do {
-                if stamp != nil { try AtomicFile.writeWholeBytes(SealFile.timestampPath(sealsFile, number: record.number), token) }
+                if let stamped { try AtomicFile.writeWholeBytes(tokenPath, stamped.response) }
                 try AtomicFile.writeWholeBytes(SealFile.leavesPath(sealsFile), leafBytes)
                 try SealFile.append(record, to: sealsFile)
             } catch {
@@ -57,18 +57,17 @@ enum SealAssembly {
             figures = [("Seal", String(record.number)), ("Events sealed", String(size)), ("As of", Instant.iso8601(ms: asOfMs)),
                        ("Root (SHA-256)", record.rootHex), ("Seal file", sealsFile), ("Leaves file", SealFile.leavesPath(sealsFile)),
                        ("Signed by", record.keyFingerprint ?? "not signed")]
-            if let stamp {
-                figures.append(("Trusted time", "\(stamp.time) (RFC 3161 token from \(tsaURL ?? ""), serial \(stamp.serial), kept as \(SealFile.timestampPath(sealsFile, number: record.number)))"))
+            if let stamp = stamped?.stamp, let tsaURL {
+                figures.append(("Trusted time", "\(stamp.time) (RFC 3161 token from \(tsaURL), serial \(stamp.serial), kept as \(tokenPath))"))
             }
             lines = [
                 "sealed \(size) events as of \(Instant.iso8601(ms: asOfMs)) (\(f.result.population.rowsMalformed) unreadable rows are not in the seal): root \(record.rootHex)",
                 "seal \(record.number) appended to \(sealsFile)" + (f.work.signingKey.map { ", signed by \($0.publicKey.fingerprint)" } ?? "") + "; leaves in \(SealFile.leavesPath(sealsFile))",
             ]
-            if let stamp { lines.append("time-stamped by \(tsaURL ?? ""): \(stamp.time), token \(SealFile.timestampPath(sealsFile, number: record.number))") }
+            if let stamp = stamped?.stamp, let tsaURL { lines.append("time-stamped by \(tsaURL): \(stamp.time), token \(tokenPath)") }
         } else {
             figures = [("Seal", "not appended: the store no longer extends the sealed history (SEAL_BROKEN)")]
             lines = ["SEAL_BROKEN: \(broken[0].message)", "the store no longer extends the sealed history; no new seal was appended"]
-            extra = Array(extra)
         }
         let findings = f.findings(adding: extra)
         var sections = [ReportSection(id: "seal", title: "New seal", figures: figures)]

@@ -102,7 +102,7 @@ public enum EvidencePack {
                     try fm.createDirectory(atPath: data + "/seals", withIntermediateDirectories: true)
                     // Each seal's RFC 3161 token keeps its name beside seals.jsonl, so `verify --seals data/seals/seals.jsonl --tsa-ca` works inside the pack.
                     let sealCount = (try? SealFile.read(seals))?.records.count ?? 0
-                    let tokens = (0..<sealCount).map { $0 + 1 }.map { (SealFile.timestampPath(seals, number: $0), SealFile.timestampPath("seals.jsonl", number: $0)) }
+                    let tokens = (0..<sealCount).map { i in (SealFile.timestampPath(seals, number: i + 1), SealFile.timestampPath("seals.jsonl", number: i + 1)) }
                     for (from, name) in [(seals, "seals.jsonl"), (SealFile.leavesPath(seals), "seals.leaves")] + tokens where fm.fileExists(atPath: from) {
                         try fm.copyItem(atPath: from, toPath: data + "/seals/" + name)
                     }

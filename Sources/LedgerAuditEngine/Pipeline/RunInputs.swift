@@ -12,6 +12,13 @@ struct ProjectedInput {
     var checkpoint: CheckpointPosition?
 }
 
+extension ProjectedInput {
+    /// One projection read in parts (one per cell, or one per file of the same table).
+    init(joining parts: [([ProjectedBalance], [ProjectionReader.Problem])], mapping: ProjectionMapping, checkpoint: CheckpointPosition?) {
+        self.init(mapping: mapping, balances: parts.flatMap(\.0), problems: parts.flatMap(\.1), checkpoint: checkpoint)
+    }
+}
+
 /// What the reports compare the events with, read before the pass (from PostgreSQL in the same
 /// snapshot as the events): projections and checkpoints, the command registry, seal files, keys.
 struct RunInputs {
@@ -69,14 +76,8 @@ struct RunInputs {
                 // cell's snapshot, is one part of the projection. A checkpoint is per cell and
                 // names no one place in the merged order, so the merge reconciles without one.
                 for m in catalog.projections {
-                    var balances: [ProjectedBalance] = []
-                    var problems: [ProjectionReader.Problem] = []
-                    for database in session.snapshotHolders {
-                        let read = try ProjectionReader.read(session: database, mapping: m, defaultCurrency: catalog.defaultCurrency)
-                        balances += read.0
-                        problems += read.1
-                    }
-                    out.append(ProjectedInput(mapping: m, balances: balances, problems: problems, checkpoint: nil))
+                    let parts = try session.snapshotHolders.map { try ProjectionReader.read(session: $0, mapping: m, defaultCurrency: catalog.defaultCurrency) }
+                    out.append(ProjectedInput(joining: parts, mapping: m, checkpoint: nil))
                 }
             } else if let database = session.database {
                 guard options.projectionFiles.isEmpty else { throw AuditFailure.usage("--projection is for file sources; with PostgreSQL the projections are read from the catalog's tables") }
@@ -95,14 +96,8 @@ struct RunInputs {
                 for m in catalog.projections {
                     guard let paths = files[m.table] else { continue }
                     // Several files of one table (each cell's read model of its own users) are one projection.
-                    var balances: [ProjectedBalance] = []
-                    var problems: [ProjectionReader.Problem] = []
-                    for path in paths {
-                        let read = try ProjectionReader.read(csvPath: path, mapping: m, defaultCurrency: catalog.defaultCurrency)
-                        balances += read.0
-                        problems += read.1
-                    }
-                    out.append(ProjectedInput(mapping: m, balances: balances, problems: problems, checkpoint: checkpoint))
+                    let parts = try paths.map { try ProjectionReader.read(csvPath: $0, mapping: m, defaultCurrency: catalog.defaultCurrency) }
+                    out.append(ProjectedInput(joining: parts, mapping: m, checkpoint: checkpoint))
                 }
                 guard !out.isEmpty else {
                     throw AuditFailure.usage("with a file source, give each projection as --projection FILE.csv (a COPY-CSV of \(catalog.projections.map(\.table).joined(separator: ", ")))")
