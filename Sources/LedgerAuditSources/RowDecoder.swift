@@ -7,6 +7,8 @@ enum ColumnValue {
     case json(JSONValue)
     /// A nested JSON column of a JSONL line, kept as its (validated) text.
     case jsonText(JSONText)
+    /// A UUID column already parsed where it was read (no String in between).
+    case uuid(EventID)
 }
 
 /// The event_store columns, in the order every source reads them.
@@ -86,6 +88,7 @@ struct RowDecoder {
     static func uuid(_ value: (EventColumn) -> ColumnValue?, _ column: EventColumn) throws -> EventID? {
         switch try present(value, column) {
         case .null: return nil
+        case .uuid(let id): return id
         case .text(let s), .json(.string(let s)):
             guard let id = EventID(s) else { throw Problem(message: "column \(column.name) is not a UUID: '\(clip(s))'") }
             return id
@@ -127,6 +130,7 @@ struct RowDecoder {
         case .null: throw Problem(message: "column \(column.name) is null")
         case .jsonText(let t): return t
         case .json(let j): return JSONText(j)
+        case .uuid: throw Problem(message: "column \(column.name) is a UUID, not JSON")
         case .text(let s):
             do {
                 return try JSONText.validating(s)

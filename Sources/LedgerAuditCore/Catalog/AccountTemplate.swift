@@ -80,6 +80,7 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
 
     /// Fills the template, or names the field that is missing.
     public func render(for event: EventRecord) -> Result<String, MalformedRow> {
+        if let name = renderFromIds(event) { return .success(name) }
         var out = ""
         for segment in segments {
             switch segment {
@@ -114,6 +115,46 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
         func missing(_ what: String) -> MalformedRow {
             MalformedRow(location: "event \(event.eventId)", reason: "\(what), needed for account \(text)", eventId: event.eventId, aggregateId: event.aggregateId)
         }
+    }
+
+    /// The usual template, literals and id columns only (`user:{aggregate_id}:available`),
+    /// written in one allocation; nil for any other, or when a column is null.
+    func renderFromIds(_ event: EventRecord) -> String? {
+        var length = 0
+        for segment in segments {
+            switch segment {
+            case .literal(let s): length += s.utf8.count
+            case .column: length += 36
+            default: return nil
+            }
+        }
+        var complete = true
+        let name = String(unsafeUninitializedCapacity: length) { out in
+            var at = 0
+            for segment in segments {
+                switch segment {
+                case .literal(var s):
+                    s.withUTF8 { bytes in
+                        for b in bytes { out[at] = b; at += 1 }
+                    }
+                case .column(let column):
+                    let value: EventID?
+                    switch column {
+                    case .aggregateId: value = event.aggregateId
+                    case .userId: value = event.userId
+                    case .eventId: value = event.eventId
+                    case .correlationId: value = event.correlationId
+                    case .causationId: value = event.causationId
+                    }
+                    guard let value else { complete = false; return 0 }
+                    value.writeHex(into: UnsafeMutableBufferPointer(rebasing: out[at..<(at + 36)]))
+                    at += 36
+                default: break
+                }
+            }
+            return at
+        }
+        return complete ? name : nil
     }
 }
 

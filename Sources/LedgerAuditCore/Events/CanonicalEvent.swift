@@ -38,31 +38,45 @@ public enum CanonicalEvent {
     }
 
     static func uuid(_ id: EventID, _ out: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 38) { b in
-            b[0] = 0x22
-            id.writeHex(into: UnsafeMutableBufferPointer(rebasing: b[1..<37]))
-            b[37] = 0x22
-            out.append(contentsOf: UnsafeBufferPointer(b))
+        out.append(0x22)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: 36))
+        out.withUnsafeMutableBufferPointer { b in
+            id.writeHex(into: UnsafeMutableBufferPointer(rebasing: b[start..<(start + 36)]))
         }
+        out.append(0x22)
     }
 
     static func optionalUUID(_ id: EventID?, _ out: inout [UInt8]) {
         if let id { uuid(id, &out) } else { out.append(contentsOf: "null".utf8) }
     }
 
-    static func integer(_ v: Int64, _ out: inout [UInt8]) { out.append(contentsOf: String(v).utf8) }
+    /// Decimal digits, written without a String.
+    static func integer(_ v: Int64, _ out: inout [UInt8]) {
+        if v < 0 { out.append(0x2D) }
+        var magnitude = v.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var n = 0
+            repeat {
+                digits[n] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
+                magnitude /= 10
+                n += 1
+            } while magnitude > 0
+            while n > 0 { n -= 1; out.append(digits[n]) }
+        }
+    }
 
     static func string(_ s: String, _ out: inout [UInt8]) {
-        var text = ""
-        JSONWriter.writeString(s, into: &text)
-        out.append(contentsOf: text.utf8)
+        JSONWriter.stringBytes(s, into: &out)
     }
 
     static func json(_ t: JSONText, _ out: inout [UInt8]) {
+        var text = t.text
         if t.isJSONBOutput {
-            out.append(contentsOf: t.text.utf8)
-        } else {
-            out.append(contentsOf: JSONWriter.jsonbText(t.parse()).utf8)
+            text.withUTF8 { out.append(contentsOf: $0) }
+            return
         }
+        let written = text.withUTF8 { JSONBCanonical.write($0, into: &out) }
+        if !written { JSONWriter.jsonbBytes(t.parse(), into: &out) }
     }
 }

@@ -23,30 +23,33 @@ public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// (PostgreSQL also accepts braces and missing hyphens on input; extracts carry its output form.)
     public init?(_ text: String) {
         var t = text
-        let parsed: EventID? = t.withUTF8 { buf in
-            guard buf.count == 36 else { return nil }
-            var h: UInt64 = 0
-            var l: UInt64 = 0
-            var nibbles = 0
-            for (i, b) in buf.enumerated() {
-                if i == 8 || i == 13 || i == 18 || i == 23 {
-                    guard b == UInt8(ascii: "-") else { return nil }
-                    continue
-                }
-                let d: UInt64
-                switch b {
-                case 0x30...0x39: d = UInt64(b - 0x30)
-                case 0x61...0x66: d = UInt64(b - 0x61 + 10)
-                case 0x41...0x46: d = UInt64(b - 0x41 + 10)
-                default: return nil
-                }
-                if nibbles < 16 { h = h << 4 | d } else { l = l << 4 | d }
-                nibbles += 1
-            }
-            return EventID(high: h, low: l)
-        }
-        guard let parsed else { return nil }
+        guard let parsed = t.withUTF8({ EventID(hexText: $0) }) else { return nil }
         self = parsed
+    }
+
+    /// The 8-4-4-4-12 text as bytes (no String needed): readers parse ids straight from a line.
+    public init?(hexText buf: UnsafeBufferPointer<UInt8>) {
+        guard buf.count == 36 else { return nil }
+        var h: UInt64 = 0
+        var l: UInt64 = 0
+        var nibbles = 0
+        for i in 0..<36 {
+            let b = buf[i]
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard b == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            let d: UInt64
+            switch b {
+            case 0x30...0x39: d = UInt64(b - 0x30)
+            case 0x61...0x66: d = UInt64(b - 0x61 + 10)
+            case 0x41...0x46: d = UInt64(b - 0x41 + 10)
+            default: return nil
+            }
+            if nibbles < 16 { h = h << 4 | d } else { l = l << 4 | d }
+            nibbles += 1
+        }
+        self.init(high: h, low: l)
     }
 
     public static func < (a: EventID, b: EventID) -> Bool {

@@ -56,6 +56,22 @@ public struct JSONText: Sendable, Equatable {
 }
 
 extension JSONText {
+    /// Two top-level members in one scan (a posting's amount and currency): each the last
+    /// member with its key, and how many members have it.
+    public func membersAndCounts(_ first: String, _ second: String) -> (first: (value: JSONValue?, count: Int), second: (value: JSONValue?, count: Int)) {
+        var found: (Range<Int>?, Range<Int>?) = (nil, nil)
+        var counts = (0, 0)
+        var copy = text
+        return copy.withUTF8 { bytes in
+            JSONParser.forEachTopLevelMember(bytes) { k, value in
+                if k.matches(first, in: bytes) { found.0 = value; counts.0 += 1 }
+                else if k.matches(second, in: bytes) { found.1 = value; counts.1 += 1 }
+            }
+            func parsed(_ r: Range<Int>?) -> JSONValue? { r.flatMap { try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[$0])) } }
+            return ((parsed(found.0), counts.0), (parsed(found.1), counts.1))
+        }
+    }
+
     /// The value at a path of member names (`["amount"]`, `["money", "amount"]`), and how many
     /// members carry the last name in its object (more than one is never guessed between).
     public func value(at path: [String]) -> (value: JSONValue?, count: Int) {

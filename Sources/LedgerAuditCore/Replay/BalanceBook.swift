@@ -95,18 +95,29 @@ public struct BalanceBook: Sendable {
         return .success(applied)
     }
 
-    /// The common case, one posting: no trial copy, checked before written.
+    /// The common case, one posting: no trial copy, checked before written, each account's key
+    /// hashed once (the keys are strings: hashing is most of the fold's cost).
     mutating func applyOne(_ p: Posting) -> Result<[AppliedPosting], Overflow> {
         let fromKey = AccountCurrency(account: p.fromAccount, currency: p.currency)
         let toKey = AccountCurrency(account: p.toAccount, currency: p.currency)
-        var from = accounts[fromKey] ?? AccountTotals()
+        let fromIndex = accounts.index(forKey: fromKey)
+        var from = fromIndex.map { accounts.values[$0] } ?? AccountTotals()
         let fromBefore = from.balanceMinor
         guard from.payOut(p.amountMinor) else { return .failure(Overflow(account: p.fromAccount, balanceMinor: fromBefore)) }
-        var to = fromKey == toKey ? from : accounts[toKey] ?? AccountTotals()
+        let sameAccount = fromKey == toKey
+        let toIndex = sameAccount ? fromIndex : accounts.index(forKey: toKey)
+        var to = sameAccount ? from : toIndex.map { accounts.values[$0] } ?? AccountTotals()
         let toBefore = to.balanceMinor
         guard to.receive(p.amountMinor) else { return .failure(Overflow(account: p.toAccount, balanceMinor: toBefore)) }
-        accounts[fromKey] = from
-        accounts[toKey] = to
+        // Existing accounts are written in place first: an insertion may move the others.
+        if sameAccount {
+            if let fromIndex { accounts.values[fromIndex] = to } else { accounts[toKey] = to }
+        } else {
+            if let fromIndex { accounts.values[fromIndex] = from }
+            if let toIndex { accounts.values[toIndex] = to }
+            if fromIndex == nil { accounts[fromKey] = from }
+            if toIndex == nil { accounts[toKey] = to }
+        }
         return .success([AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore)])
     }
 
@@ -135,6 +146,13 @@ public struct ControlTotal: Sendable, Equatable {
     public var totalDebitMinor: Int128 = 0
     public var totalCreditMinor: Int128 = 0
     public init() {}
+
+    /// One posting: the same amount on the debit side and on the credit side.
+    mutating func add(_ amountMinor: Int64) {
+        postingCount += 1
+        totalDebitMinor += Int128(amountMinor)
+        totalCreditMinor += Int128(amountMinor)
+    }
 }
 
 /// Conservation, computed on two paths: the book's net per currency, and debits vs credits.

@@ -119,7 +119,16 @@ public struct PostingRules: Sendable {
     }
 
     func posting(_ event: EventRecord, _ rule: PostingRule, index: Int) -> Result<Posting, Finding> {
-        let (amountValue, amountCount) = event.payload.value(at: rule.amountPath)
+        let amountValue: JSONValue?, amountCount: Int
+        var currencyValue: JSONValue??
+        if rule.amountPath.count == 1, rule.currencyFrom == .payload, rule.currencyPath.count == 1, rule.amountPath != rule.currencyPath {
+            // The usual rule: both fields at the payload's top level, read in one scan.
+            let both = event.payload.membersAndCounts(rule.amountPath[0], rule.currencyPath[0])
+            (amountValue, amountCount) = both.first
+            currencyValue = .some(both.second.value)
+        } else {
+            (amountValue, amountCount) = event.payload.value(at: rule.amountPath)
+        }
         if amountCount > 1 {
             return .failure(badAmount(event, AmountProblem.duplicated.description))
         }
@@ -133,7 +142,7 @@ public struct PostingRules: Sendable {
             }
         }
         let currency: String
-        switch currencyOf(event, rule) {
+        switch currencyOf(event, rule, payloadValue: currencyValue) {
         case .success(let c): currency = c
         case .failure(let why): return .failure(badAmount(event, why.message, amountMinor: minor))
         }
@@ -160,10 +169,11 @@ public struct PostingRules: Sendable {
     }
 
     /// The posting's currency: from the payload (else the catalog's default), or the stream's.
-    func currencyOf(_ event: EventRecord, _ rule: PostingRule) -> Result<String, CurrencyProblem> {
+    /// `payloadValue`: the payload's currency field when the caller has read it already.
+    func currencyOf(_ event: EventRecord, _ rule: PostingRule, payloadValue: JSONValue?? = nil) -> Result<String, CurrencyProblem> {
         let value: JSONValue?
         switch rule.currencyFrom {
-        case .payload: value = event.payload.value(at: rule.currencyPath).value
+        case .payload: value = payloadValue ?? event.payload.value(at: rule.currencyPath).value
         case .stream:
             guard let c = event.streamCurrency else {
                 return .failure(CurrencyProblem("the stream names no currency (no earlier event of stream \(event.streamKey) carries store.stream_currency)"))

@@ -168,11 +168,7 @@ public struct Fold {
                 population.moneyEvents += 1
                 population.postings += postings.count
                 for p in postings {
-                    var total = controlTotals[p.currency] ?? ControlTotal()
-                    total.postingCount += 1
-                    total.totalDebitMinor += Int128(p.amountMinor)
-                    total.totalCreditMinor += Int128(p.amountMinor)
-                    controlTotals[p.currency] = total
+                    controlTotals[p.currency, default: ControlTotal()].add(p.amountMinor)
                 }
             case .failure(let overflow):
                 let finding = Finding.about(event, .badAmount, account: overflow.account,

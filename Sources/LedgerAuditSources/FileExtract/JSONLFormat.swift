@@ -66,11 +66,33 @@ struct JSONLFormat: ExtractFormat {
             if slice.first == UInt8(ascii: "\""), case .string(let inner)? = try? JSONParser.parse(slice) { return .text(inner) }
             if slice.first == UInt8(ascii: "n") { return .null }
             return .jsonText(JSONText(validated: String(decoding: slice, as: UTF8.self)))
-        default:
-            let value = (try? JSONParser.parse(slice)) ?? .null
-            if case .null = value { return .null }
-            return .json(value)
+        case .eventId, .aggregateId, .causationId, .correlationId, .userId:
+            // The common case, a plain 36-character id, parsed from the bytes.
+            if slice.count == 38, slice[0] == 0x22, slice[37] == 0x22,
+               let id = EventID(hexText: UnsafeBufferPointer(rebasing: slice[1..<37])) { return .uuid(id) }
+            return generic(slice)
+        case .eventType, .recordedAt:
+            if let text = plainString(slice) { return .text(text) }
+            return generic(slice)
+        case .streamVersion, .hlcPhysical, .hlcLogical:
+            // The line was validated: text starting with a digit or '-' is a JSON number.
+            if let b = slice.first, b == 0x2D || (b >= 0x30 && b <= 0x39) { return .json(.number(String(decoding: slice, as: UTF8.self))) }
+            return generic(slice)
         }
+    }
+
+    /// A JSON string's content when it holds no escape (the line is already validated).
+    static func plainString(_ slice: UnsafeBufferPointer<UInt8>) -> String? {
+        guard slice.count >= 2, slice[0] == 0x22, slice[slice.count - 1] == 0x22 else { return nil }
+        let inner = UnsafeBufferPointer(rebasing: slice[1..<(slice.count - 1)])
+        guard !inner.contains(0x5C) else { return nil }
+        return String(decoding: inner, as: UTF8.self)
+    }
+
+    static func generic(_ slice: UnsafeBufferPointer<UInt8>) -> ColumnValue {
+        let value = (try? JSONParser.parse(slice)) ?? .null
+        if case .null = value { return .null }
+        return .json(value)
     }
 
     /// A column name by its raw bytes, without allocating.

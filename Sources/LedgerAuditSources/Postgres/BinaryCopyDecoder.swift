@@ -6,6 +6,8 @@ struct BinaryCopyDecoder {
     var headerSeen = false
     /// Columns every row must have: the reference table's 13, or what a store layout selects.
     var fieldCount = 13
+    /// The field slices of the row last read, kept to spare an allocation a row.
+    var scratch: [UnsafeRawBufferPointer?] = []
     static let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00]
 
     init(headerSeen: Bool = false, fieldCount: Int = 13) {
@@ -32,18 +34,17 @@ struct BinaryCopyDecoder {
         p += 2
         if count == -1 { return nil }
         guard count == fieldCount else { throw SourceError("PostgreSQL sent \(count) columns; expected \(fieldCount)") }
-        var out: [UnsafeRawBufferPointer?] = []
-        out.reserveCapacity(count)
+        scratch.removeAll(keepingCapacity: true)
         for _ in 0..<count {
             guard p + 4 <= message.count else { throw SourceError("PostgreSQL sent a truncated COPY row") }
             let length = Int(readInt32(message, p))
             p += 4
-            if length < 0 { out.append(nil); continue }
+            if length < 0 { scratch.append(nil); continue }
             guard p + length <= message.count else { throw SourceError("PostgreSQL sent a truncated COPY field") }
-            out.append(UnsafeRawBufferPointer(rebasing: message[p..<(p + length)]))
+            scratch.append(UnsafeRawBufferPointer(rebasing: message[p..<(p + length)]))
             p += length
         }
-        return out
+        return scratch
     }
 
     func readInt32(_ b: UnsafeRawBufferPointer, _ at: Int) -> Int32 {
@@ -60,7 +61,8 @@ struct BinaryCopyDecoder {
     static let postgresEpochUs: Int64 = 946_684_800_000_000
 
     static func row(_ f: [UnsafeRawBufferPointer?], rowNumber: Int) -> SourceRow {
-        let location = "row \(rowNumber) of the COPY stream"
+        // Built only for a row that needs it: most rows never do.
+        var location: String { "row \(rowNumber) of the COPY stream" }
         func uuid(_ i: Int) -> EventID? { f[i].flatMap { $0.count == 16 ? EventID(bytes: $0) : nil } }
         func text(_ i: Int) -> String? { f[i].map { String(decoding: $0.bindMemory(to: UInt8.self), as: UTF8.self) } }
         func json(_ i: Int, _ name: String) -> Result<JSONText, MalformedRow> {

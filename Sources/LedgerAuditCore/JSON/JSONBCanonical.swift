@@ -1,0 +1,189 @@
+/// jsonb's text form written straight from JSON text, without building a tree: the digest's
+/// hot path for extracts and stores whose JSON columns are not jsonb. It covers documents whose
+/// strings carry no escape (as good as all real payloads); for the rest it declines and the
+/// caller goes through `JSONValue`, so both paths give the same bytes.
+enum JSONBCanonical {
+    /// Appends the jsonb text of a valid JSON document; false (with `out` as it was) when a
+    /// string holds an escape or the text is not valid JSON.
+    static func write(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        let mark = out.count
+        var writer = Writer(bytes: bytes)
+        writer.skipWhitespace()
+        guard writer.value(into: &out, depth: 0) else {
+            out.removeSubrange(mark...)
+            return false
+        }
+        return true
+    }
+
+    struct Writer {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+        @inline(__always) mutating func skipWhitespace() {
+            while index < bytes.count {
+                let b = bytes[index]
+                guard b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 else { return }
+                index += 1
+            }
+        }
+
+        /// The string at `index` (opening quote), its content's range; nil when it holds an escape.
+        @inline(__always) mutating func plainString() -> Range<Int>? {
+            index += 1
+            let start = index
+            while index < bytes.count {
+                let b = bytes[index]
+                if b == 0x22 { index += 1; return start..<(index - 1) }
+                if b == 0x5C || b < 0x20 { return nil }
+                index += 1
+            }
+            return nil
+        }
+
+        mutating func value(into out: inout [UInt8], depth: Int) -> Bool {
+            guard depth < Limits.jsonDepthMax, index < bytes.count else { return false }
+            switch bytes[index] {
+            case 0x7B: return object(into: &out, depth: depth)
+            case 0x5B:
+                index += 1
+                out.append(0x5B)
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == 0x5D { index += 1; out.append(0x5D); return true }
+                var first = true
+                while true {
+                    skipWhitespace()
+                    if !first { out.append(0x2C); out.append(0x20) }
+                    first = false
+                    guard value(into: &out, depth: depth + 1) else { return false }
+                    skipWhitespace()
+                    guard index < bytes.count else { return false }
+                    if bytes[index] == 0x2C { index += 1; continue }
+                    if bytes[index] == 0x5D { index += 1; out.append(0x5D); return true }
+                    return false
+                }
+            case 0x22:
+                let start = index
+                guard plainString() != nil else { return false }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                return true
+            default:
+                // Numbers and literals, copied as written (validated by the source).
+                let start = index
+                while index < bytes.count {
+                    let b = bytes[index]
+                    if b == 0x2C || b == 0x7D || b == 0x5D || b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { break }
+                    index += 1
+                }
+                guard index > start else { return false }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                return true
+            }
+        }
+
+        /// Members ordered as jsonb orders keys (length, then bytes), the last of duplicates kept.
+        mutating func object(into out: inout [UInt8], depth: Int) -> Bool {
+            index += 1
+            var members: [(key: Range<Int>, value: Range<Int>)] = []
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == 0x7D {
+                index += 1
+            } else {
+                while true {
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == 0x22, let key = plainString() else { return false }
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == 0x3A else { return false }
+                    index += 1
+                    skipWhitespace()
+                    let valueStart = index
+                    guard skipValue(depth: depth + 1) else { return false }
+                    members.append((key, valueStart..<index))
+                    skipWhitespace()
+                    guard index < bytes.count else { return false }
+                    if bytes[index] == 0x2C { index += 1; continue }
+                    if bytes[index] == 0x7D { index += 1; break }
+                    return false
+                }
+            }
+            // Insertion sort: stable, so among equal keys the last written stays last.
+            if members.count > 1 {
+                for i in 1..<members.count {
+                    let m = members[i]
+                    var j = i
+                    while j > 0, keyOrder(m.key, members[j - 1].key) < 0 {
+                        members[j] = members[j - 1]
+                        j -= 1
+                    }
+                    members[j] = m
+                }
+            }
+            out.append(0x7B)
+            var written = 0
+            for (n, m) in members.enumerated() {
+                if n + 1 < members.count, keyOrder(m.key, members[n + 1].key) == 0 { continue }
+                if written > 0 { out.append(0x2C); out.append(0x20) }
+                written += 1
+                out.append(0x22)
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[m.key]))
+                out.append(0x22); out.append(0x3A); out.append(0x20)
+                var inner = Writer(bytes: bytes)
+                inner.index = m.value.lowerBound
+                guard inner.value(into: &out, depth: depth + 1) else { return false }
+            }
+            out.append(0x7D)
+            return true
+        }
+
+        /// Moves past one value (its text, for later writing); false on an escape or bad grammar.
+        mutating func skipValue(depth: Int) -> Bool {
+            guard depth < Limits.jsonDepthMax, index < bytes.count else { return false }
+            switch bytes[index] {
+            case 0x7B, 0x5B:
+                let close: UInt8 = bytes[index] == 0x7B ? 0x7D : 0x5D
+                index += 1
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == close { index += 1; return true }
+                while true {
+                    skipWhitespace()
+                    if close == 0x7D {
+                        guard index < bytes.count, bytes[index] == 0x22, plainString() != nil else { return false }
+                        skipWhitespace()
+                        guard index < bytes.count, bytes[index] == 0x3A else { return false }
+                        index += 1
+                        skipWhitespace()
+                    }
+                    guard skipValue(depth: depth + 1) else { return false }
+                    skipWhitespace()
+                    guard index < bytes.count else { return false }
+                    if bytes[index] == 0x2C { index += 1; continue }
+                    if bytes[index] == close { index += 1; return true }
+                    return false
+                }
+            case 0x22: return plainString() != nil
+            default:
+                let start = index
+                while index < bytes.count {
+                    let b = bytes[index]
+                    if b == 0x2C || b == 0x7D || b == 0x5D || b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { break }
+                    index += 1
+                }
+                return index > start
+            }
+        }
+
+        /// jsonb's key order: shorter first, then bytewise.
+        @inline(__always) func keyOrder(_ a: Range<Int>, _ b: Range<Int>) -> Int {
+            if a.count != b.count { return a.count < b.count ? -1 : 1 }
+            var i = a.lowerBound, j = b.lowerBound
+            while i < a.upperBound {
+                let x = bytes[i], y = bytes[j]
+                if x != y { return x < y ? -1 : 1 }
+                i += 1; j += 1
+            }
+            return 0
+        }
+    }
+}

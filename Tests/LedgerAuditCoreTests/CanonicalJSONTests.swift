@@ -1,0 +1,76 @@
+@testable import LedgerAuditCore
+import Testing
+
+/// The digest's fast path (jsonb text written straight from JSON text) must give the bytes the
+/// tree path gives, on every document it accepts, and decline the ones it does not cover.
+@Suite struct CanonicalJSONTests {
+    static func treePath(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        JSONWriter.jsonbBytes(try! JSONParser.parse(text), into: &out)
+        return out
+    }
+
+    static func fastPath(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = [0x41]  // something already there must stay
+        var t = text
+        let ok = t.withUTF8 { JSONBCanonical.write($0, into: &out) }
+        if !ok { #expect(out == [0x41]); return nil }
+        return Array(out.dropFirst())
+    }
+
+    @Test func agreesWithTheTreePath() {
+        let docs = [
+            #"{}"#, #"[]"#, #" { } "#, #"{"a":1}"#, #"{"b":1,"a":2}"#, #"{"bb":1,"a":2,"c":[1, 2 ,{"z":null,"y":true}]}"#,
+            #"{"a":1,"a":2}"#, #"{"a":1,"b":0,"a":{"x":1,"x":[]}}"#, #"{"k":-1.50e+3,"s":"é ü 中","t":false}"#,
+            #"[1,"a",{"b":[[]]},null]"#, "{\n\t\"amount\" :\r\n 5 , \"currency\":\"USD\"}\n", #""plain""#, #"12"#,
+            #"{"abc":1,"abd":2,"ab":3,"b":4,"":5}"#,
+            #"{"m":{"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k14":14,"k15":15,"k16":16,"k17":17,"k3":33}}"#,
+        ]
+        for doc in docs {
+            #expect(CanonicalJSONTests.fastPath(doc) == CanonicalJSONTests.treePath(doc), "\(doc)")
+        }
+    }
+
+    @Test func declinesEscapes() {
+        for doc in [#"{"a":"x\"y"}"#, #"{"a\u0062":1}"#, #"["\/"]"#, #"{"n":{"deep":"\n"}}"#] {
+            #expect(CanonicalJSONTests.fastPath(doc) == nil, "\(doc)")
+        }
+    }
+
+    @Test func randomDocumentsAgree() {
+        var rng = SplitMix(seed: 7)
+        for _ in 0..<2000 {
+            let doc = CanonicalJSONTests.randomValue(&rng, depth: 0)
+            #expect(CanonicalJSONTests.fastPath(doc) == CanonicalJSONTests.treePath(doc), "\(doc)")
+        }
+    }
+
+    struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next(_ bound: Int) -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(bound))
+        }
+    }
+
+    static func randomValue(_ rng: inout SplitMix, depth: Int) -> String {
+        let space = [" ", "", "\n", ""][rng.next(4)]
+        switch depth > 3 ? rng.next(4) : rng.next(6) {
+        case 0: return ["1", "-0", "2.50", "1e9", "123456789012345678901234567890"][rng.next(5)]
+        case 1: return ["\"\"", "\"a\"", "\"USD\"", "\"é\""][rng.next(4)]
+        case 2: return ["true", "false", "null"][rng.next(3)]
+        case 3: return "\"k\(rng.next(3))\""
+        case 4:
+            let n = rng.next(5)
+            return "[" + (0..<n).map { _ in space + randomValue(&rng, depth: depth + 1) }.joined(separator: ",") + "]"
+        default:
+            let n = rng.next(6)
+            let keys = ["a", "b", "aa", "ab", "ba", "amount", "currency", "é", ""]
+            return "{" + (0..<n).map { _ in "\"\(keys[rng.next(keys.count)])\"" + space + ":" + randomValue(&rng, depth: depth + 1) }.joined(separator: ",") + space + "}"
+        }
+    }
+}
