@@ -23,9 +23,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .jsonlLine: ReaderFuzzing.jsonlLine(bytes)
         case .copyCSVRecord: ReaderFuzzing.copyCSVRecord(bytes)
         case .extractFile:
-            // The first byte picks the format, so one corpus exercises both readers.
-            let csv = (bytes.first ?? 0) & 1 == 1
-            ReaderFuzzing.extractFile(Array(bytes.dropFirst()), scratchPath: scratch + (csv ? ".csv" : ".jsonl"))
+            // The first byte picks the format, so one corpus exercises every reader.
+            let ending = [".jsonl", ".csv", ".pgcopy"][Int(bytes.first ?? 0) % 3]
+            ReaderFuzzing.extractFile(Array(bytes.dropFirst()), scratchPath: scratch + ending)
         case .binaryCopy: ReaderFuzzing.binaryCopyMessage(bytes)
         case .jsonParser:
             _ = try? JSONParser.parse(bytes)

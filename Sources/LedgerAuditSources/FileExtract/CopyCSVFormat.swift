@@ -6,7 +6,7 @@ struct CopyCSVFormat: ExtractFormat {
     var columnIndex = [Int](repeating: -1, count: EventColumn.allCases.count)
     var fieldCount = 0
 
-    var quoted: Bool { true }
+    var framing: RecordFraming { .csv }
 
     mutating func readHeader(_ record: UnsafeBufferPointer<UInt8>) throws(SourceError) -> Bool {
         guard let fields = CopyCSVFormat.fields(record) else { throw SourceError("the CSV extract's header is not valid CSV") }

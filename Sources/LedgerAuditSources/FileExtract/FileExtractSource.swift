@@ -2,28 +2,45 @@ import LedgerAuditCore
 
 /// How one extract format finds records, their global-order key, and the events in them.
 protocol ExtractFormat {
-    /// Whether double quotes can hold a record's line ends (CSV).
-    var quoted: Bool { get }
+    /// How records are delimited.
+    var framing: RecordFraming { get }
     /// Called with the first record; true if it is a header to skip (CSV).
     mutating func readHeader(_ record: UnsafeBufferPointer<UInt8>) throws(SourceError) -> Bool
     /// The global-order key, read cheaply, or nil if the record is unreadable.
     func orderKey(_ record: UnsafeBufferPointer<UInt8>) -> GlobalOrderKey?
-    func decode(_ record: UnsafeBufferPointer<UInt8>, location: String) -> SourceRow
+    mutating func decode(_ record: UnsafeBufferPointer<UInt8>, location: String) -> SourceRow
 }
 
-/// A file extract: `.jsonl` (one event per line) or `.csv` (COPY … WITH (FORMAT csv, HEADER)).
+/// Lines (JSONL), CSV records (a quoted field may hold line ends, the first is a header), or
+/// binary COPY rows (length-prefixed fields after a signature).
+enum RecordFraming {
+    case lines, csv, binaryCopy
+
+    var unit: String {
+        switch self {
+        case .lines: return "line"
+        case .csv: return "record"
+        case .binaryCopy: return "row"
+        }
+    }
+
+    var hasHeaderRecord: Bool { self == .csv }
+}
+
+/// A file extract: `.jsonl` (one event per line), `.csv` (COPY … WITH (FORMAT csv, HEADER)) or
+/// `.pgcopy` (COPY … WITH (FORMAT binary)).
 /// A first pass checks global order in constant memory. An extract in order streams on the
 /// second pass; one out of order is sorted by an index of 40 bytes an event (key, offset,
 /// length) and replayed by positioned reads.
 public struct FileExtractSource: EventSource {
-    public enum Kind: String, Sendable { case jsonl, csv }
+    public enum Kind: String, Sendable { case jsonl, csv, pgcopy = "binary COPY" }
     public let path: String
     public let kind: Kind
 
     public init(path: String) throws(SourceError) {
         self.path = path
         guard let kind = FileExtractSource.kind(of: path) else {
-            throw SourceError("cannot tell the format of \(path): an extract ends in .jsonl or .csv")
+            throw SourceError("cannot tell the format of \(path): an extract ends in .jsonl, .csv or .pgcopy")
         }
         self.kind = kind
     }
@@ -32,6 +49,7 @@ public struct FileExtractSource: EventSource {
     public static func kind(of path: String) -> Kind? {
         if path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson") { return .jsonl }
         if path.hasSuffix(".csv") { return .csv }
+        if path.hasSuffix(".pgcopy") { return .pgcopy }
         return nil
     }
 
@@ -41,6 +59,7 @@ public struct FileExtractSource: EventSource {
         switch kind {
         case .jsonl: return try stream(format: JSONLFormat(), scope: scope, body)
         case .csv: return try stream(format: CopyCSVFormat(), scope: scope, body)
+        case .pgcopy: return try stream(format: BinaryCopyFormat(), scope: scope, body)
         }
     }
 
@@ -57,7 +76,7 @@ public struct FileExtractSource: EventSource {
         let file = try ExtractFile(path: path)
         var format = initial
         var report = SourceReport()
-        let unit = format.quoted ? "record" : "line"
+        let unit = format.framing.unit
         func location(_ number: Int, _ line: Int) -> String { number == line ? "\(unit) \(number)" : "\(unit) \(number) (line \(line))" }
         func tooLong(_ number: Int, _ line: Int, _ length: Int) -> SourceRow {
             .malformed(MalformedRow(location: location(number, line), reason: "is \(length) bytes long, over the limit of \(Limits.extractRecordBytesMax) bytes a record; it was skipped unread"))
@@ -68,8 +87,8 @@ public struct FileExtractSource: EventSource {
         var inOrder = true
         var previous: GlobalOrderKey?
         var records = 0
-        var headerDone = !format.quoted
-        try file.forEachRecord(quoted: format.quoted) { piece in
+        var headerDone = !format.framing.hasHeaderRecord
+        try file.forEachRecord(format.framing) { piece in
             guard case .record(_, _, let record) = piece else { records += 1; return }
             if !headerDone {
                 headerDone = true
@@ -98,13 +117,13 @@ public struct FileExtractSource: EventSource {
 
         if inOrder {
             var number = 0
-            try file.forEachRecord(quoted: format.quoted) { piece in
+            try file.forEachRecord(format.framing) { piece in
                 number += 1
                 switch piece {
                 case .tooLong(_, let line, let length):
                     try emit(tooLong(number, line, length))
                 case .record(_, let line, let record):
-                    if format.quoted && number == 1 { return }
+                    if format.framing.hasHeaderRecord && number == 1 { return }
                     guard !isBlank(record) else { return }
                     try emit(format.decode(record, location: location(number, line)))
                 }
@@ -117,13 +136,13 @@ public struct FileExtractSource: EventSource {
         report.notes.append("the extract was not in global order (hlc_physical, hlc_logical, event_id); it was sorted before replay")
         var index: [IndexEntry] = []
         var number = 0
-        try file.forEachRecord(quoted: format.quoted) { piece in
+        try file.forEachRecord(format.framing) { piece in
             number += 1
             switch piece {
             case .tooLong(_, let line, let length):
                 try emit(tooLong(number, line, length))
             case .record(let offset, let line, let record):
-                if format.quoted && number == 1 { return }
+                if format.framing.hasHeaderRecord && number == 1 { return }
                 guard !isBlank(record) else { return }
                 if let key = format.orderKey(record) {
                     index.append(IndexEntry(key: key, offset: offset, length: Int32(record.count), lineNumber: Int32(clamping: number), line: Int32(clamping: line)))

@@ -2,7 +2,7 @@ import LedgerAuditCore
 
 /// One event per line; keys are the table's column names, JSON columns nested.
 struct JSONLFormat: ExtractFormat {
-    var quoted: Bool { false }
+    var framing: RecordFraming { .lines }
 
     mutating func readHeader(_ record: UnsafeBufferPointer<UInt8>) throws(SourceError) -> Bool { false }
 

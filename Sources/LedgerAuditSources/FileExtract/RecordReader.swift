@@ -42,6 +42,78 @@ final class ExtractFile {
     /// Whether the file starts with a UTF-8 byte-order mark (spreadsheet exports carry one).
     private(set) var hadByteOrderMark = false
 
+    func forEachRecord(_ framing: RecordFraming, _ body: (Piece) throws -> Void) throws {
+        switch framing {
+        case .lines: try forEachRecord(quoted: false, body)
+        case .csv: try forEachRecord(quoted: true, body)
+        case .binaryCopy: try forEachCopyRow(body)
+        }
+    }
+
+    /// Calls `body` for every row of a binary COPY file (the bytes from its field count to its
+    /// last field; `line` is the row's number). The framing itself must hold: a file without the
+    /// signature, cut inside a row, or going on past the trailer is refused, since no later row
+    /// could be found with certainty.
+    func forEachCopyRow(_ body: (Piece) throws -> Void) throws {
+        guard lseek(fd, 0, SEEK_SET) == 0 else { throw SourceError("cannot rewind extract \(path)") }
+        var buffer = [UInt8](repeating: 0, count: Limits.extractReadBufferBytes)
+        var filled = 0, start = 0, bufferOffset = 0, eof = false
+        // Makes `count` bytes from `start` available; false when the file ends first.
+        func have(_ count: Int) throws -> Bool {
+            while filled - start < count {
+                if eof { return false }
+                if start > 0 {
+                    buffer.withUnsafeMutableBufferPointer { b in _ = memmove(b.baseAddress!, b.baseAddress! + start, filled - start) }
+                    filled -= start
+                    bufferOffset += start
+                    start = 0
+                }
+                if count > buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: max(count - buffer.count, buffer.count))) }
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw SourceError("cannot read extract \(path): \(String(cString: strerror(errno)))")
+                }
+                if n == 0 { eof = true } else { filled += n }
+            }
+            return true
+        }
+        func int32(_ at: Int) -> Int { Int(Int32(bitPattern: UInt32(buffer[at]) << 24 | UInt32(buffer[at + 1]) << 16 | UInt32(buffer[at + 2]) << 8 | UInt32(buffer[at + 3]))) }
+        guard try have(19), Array(buffer[0..<11]) == BinaryCopyDecoder.signature else {
+            throw SourceError("extract \(path) is not a PostgreSQL binary COPY file (it lacks the PGCOPY signature); write it with COPY … TO … (FORMAT binary)")
+        }
+        let extensionLength = int32(15)
+        guard extensionLength >= 0, extensionLength <= Limits.extractRecordBytesMax, try have(19 + extensionLength) else {
+            throw SourceError("extract \(path): the binary COPY header is cut short or malformed")
+        }
+        start = 19 + extensionLength
+        var row = 0
+        while true {
+            guard try have(2) else { throw SourceError("extract \(path) ends after row \(row) without the COPY trailer: the file is cut short") }
+            let count = Int(Int16(bitPattern: UInt16(buffer[start]) << 8 | UInt16(buffer[start + 1])))
+            if count == -1 {
+                start += 2
+                if try have(1) { throw SourceError("extract \(path) goes on after the COPY trailer (after row \(row))") }
+                return
+            }
+            guard count >= 0 else { throw SourceError("extract \(path): row \(row + 1) has a field count of \(count)") }
+            var length = 2
+            for _ in 0..<count {
+                guard try have(length + 4) else { throw SourceError("extract \(path) ends inside row \(row + 1): the file is cut short") }
+                let field = int32(start + length)
+                guard field >= -1 else { throw SourceError("extract \(path): row \(row + 1) has a field of length \(field)") }
+                length += 4 + max(field, 0)
+                guard length <= Limits.extractRecordBytesMax else {
+                    throw SourceError("extract \(path): row \(row + 1) is over the limit of \(Limits.extractRecordBytesMax) bytes a record")
+                }
+            }
+            guard try have(length) else { throw SourceError("extract \(path) ends inside row \(row + 1): the file is cut short") }
+            row += 1
+            try buffer.withUnsafeBufferPointer { try body(.record(offset: bufferOffset + start, line: row, bytes: UnsafeBufferPointer(rebasing: $0[start..<(start + length)]))) }
+            start += length
+        }
+    }
+
     /// Calls `body` for every record. With `quoted` (CSV), a `\n` inside double quotes does not
     /// end a record, and a file that ends inside quotes is an error (as PostgreSQL's COPY says:
     /// unterminated CSV quoted field), never a silent swallow of what follows. Scanning state

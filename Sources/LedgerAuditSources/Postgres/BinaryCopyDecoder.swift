@@ -61,22 +61,39 @@ struct BinaryCopyDecoder {
     static let postgresEpochUs: Int64 = 946_684_800_000_000
 
     static func row(_ f: [UnsafeRawBufferPointer?], rowNumber: Int) -> SourceRow {
-        // Built only for a row that needs it: most rows never do.
-        var location: String { "row \(rowNumber) of the COPY stream" }
+        row(f, location: "row \(rowNumber) of the COPY stream")
+    }
+
+    /// One row typed. `jsonbTrusted`: the jsonb text comes from the server (valid, in jsonb's
+    /// form); from a file it is checked like any other JSON text and re-written for the digest.
+    /// `location` is built only for a row that needs it: most rows never do.
+    static func row(_ f: [UnsafeRawBufferPointer?], location: @autoclosure () -> String, jsonbTrusted: Bool = true) -> SourceRow {
         func uuid(_ i: Int) -> EventID? { f[i].flatMap { $0.count == 16 ? EventID(bytes: $0) : nil } }
-        func text(_ i: Int) -> String? { f[i].map { String(decoding: $0.bindMemory(to: UInt8.self), as: UTF8.self) } }
+        // From a file, text that is not UTF-8 is refused, never repaired into other characters.
+        func text(_ i: Int) -> String? {
+            f[i].flatMap { b in
+                let bytes = b.bindMemory(to: UInt8.self)
+                return jsonbTrusted ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
+            }
+        }
         func json(_ i: Int, _ name: String) -> Result<JSONText, MalformedRow> {
             // jsonb binary: a version byte (1), then text that PostgreSQL has already validated.
             guard let b = f[i], b.count >= 1, b[0] == 1 else {
-                return .failure(MalformedRow(location: location, reason: "column \(name) is null or not jsonb"))
+                return .failure(MalformedRow(location: location(), reason: "column \(name) is null or not jsonb"))
             }
-            return .success(JSONText(validated: String(decoding: UnsafeBufferPointer(rebasing: b.bindMemory(to: UInt8.self)[1...]), as: UTF8.self), isJSONBOutput: true))
+            let text = UnsafeBufferPointer(rebasing: b.bindMemory(to: UInt8.self)[1...])
+            if !jsonbTrusted {
+                if let error = JSONParser.validate(text) {
+                    return .failure(MalformedRow(location: location(), reason: "column \(name) is not valid JSON (\(error))"))
+                }
+            }
+            return .success(JSONText(validated: String(decoding: text, as: UTF8.self), isJSONBOutput: jsonbTrusted))
         }
         guard let eventId = uuid(0), let aggregateId = uuid(2), let correlationId = uuid(5),
               let eventType = text(1), let sv = f[3], sv.count == 8, let hp = f[6], hp.count == 8,
               let hl = f[7], hl.count == 4, let ra = f[12], ra.count == 8
         else {
-            return .malformed(MalformedRow(location: location, reason: "a required column is null or of an unexpected type", eventId: uuid(0), aggregateId: uuid(2)))
+            return .malformed(MalformedRow(location: location(), reason: "a required column is null or of an unexpected type", eventId: uuid(0), aggregateId: uuid(2)))
         }
         let vectorClock: JSONText, payload: JSONText, metadata: JSONText
         switch (json(8, "vector_clock"), json(9, "payload"), json(10, "metadata")) {
@@ -99,7 +116,7 @@ struct BinaryCopyDecoder {
             recordedAtUs: overflow ? Int64.max : recordedAtUs
         )
         if let why = record.outOfRange {
-            return .malformed(MalformedRow(location: location, reason: why, eventId: eventId, aggregateId: aggregateId))
+            return .malformed(MalformedRow(location: location(), reason: why, eventId: eventId, aggregateId: aggregateId))
         }
         return .event(record)
     }
