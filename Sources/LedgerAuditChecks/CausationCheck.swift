@@ -1,28 +1,43 @@
 import LedgerAuditCore
 /// `ORPHAN_CAUSATION`, `CAUSATION_CYCLE`, `CAUSE_AFTER_EFFECT` over the causation graph.
-/// Memory is one node per event (~100 bytes with the dictionary: id, cause, aggregate, HLC),
-/// plus the effects still waiting for a cause not yet seen. Chains are followed iteratively,
-/// never recursively, and at most `Limits.causationDepthMax` steps.
+/// Events arrive in global order, so a cause seen before its effect cannot be later than it:
+/// only the graph's shape is kept — each id once in an `EventIdTable` and its cause as a 32-bit
+/// index (~28–40 bytes an event in all). The HLC, aggregate and version are kept only for
+/// effects still waiting for a cause not yet seen. Chains are followed iteratively, never
+/// recursively, and at most `Limits.causationDepthMax` steps.
 public final class CausationCheck: Check {
     public static let name = "causation"
     public static let summary = "causes exist (or are known commands), precede their effects, and never loop"
     public static let codes: [FindingCode] = [.orphanCausation, .causationCycle, .causeAfterEffect]
 
-    struct Node {
-        var causationId: EventID?
+    /// An effect whose cause has not been seen (yet): what its finding must name.
+    struct Effect {
+        var index: UInt32
         var aggregateId: EventID
+        var streamVersion: Int64
         var hlcPhysicalMs: Int64
         var hlcLogical: Int32
-        var streamVersion: Int64
     }
+
+    /// `causeOf` values that are not indexes.
+    static let noCause = UInt32.max
+    static let notAnEvent = UInt32.max - 1
 
     let catalog: Catalog
     let registry: Set<EventID>?
-    var nodes: [EventID: Node] = [:]
-    /// Cause id not seen yet → the effects naming it.
-    var waiting: [EventID: [EventID]] = [:]
+    /// Every event id and every cause id named, indexed.
+    var table = EventIdTable(capacity: 1 << 16)
+    /// Per index: the index of the event's cause, `noCause`, or `notAnEvent` for an id only named as a cause so far.
+    var causeOf = ChunkedArray<UInt32>()
+    /// Cause index not seen as an event yet → the effects naming it.
+    var waiting: [UInt32: [Effect]] = [:]
     /// Effects whose cause came later in global order: the only places a cycle can close.
-    var forwardEdges: [EventID] = []
+    var forwardEdges: [Effect] = []
+    var tableFull = false
+
+    struct TableFull: Error, CustomStringConvertible {
+        var description: String { "the causation check indexes at most \(Limits.eventIdTableMax) event and cause ids; this run has more, so its causation findings would be incomplete" }
+    }
 
     public static func notApplicable(_ context: CheckContext) -> String? { context.catalog.store.notRecorded([.causation]) }
 
@@ -39,37 +54,47 @@ public final class CausationCheck: Check {
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
+        guard let (index, inserted) = table.insert(event.eventId) else { tableFull = true; return }
+        if inserted { causeOf.append(Self.notAnEvent) }
+        let wasNamedAsCause = !inserted && causeOf[index] == Self.notAnEvent
         // Global order, not time: for the reference store the HLC pair, for others the sequence.
         let order = event.globalOrderKey
-        let node = Node(causationId: event.causationId, aggregateId: event.aggregateId, hlcPhysicalMs: order.hlcPhysicalMs,
-                        hlcLogical: order.hlcLogical, streamVersion: event.streamVersion)
-        nodes[event.eventId] = node
-        if let cause = event.causationId {
-            if cause == event.eventId {
+        var cause = Self.noCause
+        if let causationId = event.causationId {
+            if causationId == event.eventId {
+                cause = UInt32(index)
                 findings.append(.about(event, .causationCycle, message: "event \(event.eventId) names itself as its cause",
                                        evidence: [("causation path", "\(event.eventId) → \(event.eventId)")]))
-            } else if nodes[cause] == nil {
-                waiting[cause, default: []].append(event.eventId)
+            } else {
+                guard let (causeIndex, causeInserted) = table.insert(causationId) else { tableFull = true; return }
+                if causeInserted { causeOf.append(Self.notAnEvent) }
+                cause = UInt32(causeIndex)
+                if causeOf[causeIndex] == Self.notAnEvent {
+                    waiting[cause, default: []].append(Effect(index: UInt32(index), aggregateId: event.aggregateId, streamVersion: event.streamVersion,
+                                                              hlcPhysicalMs: order.hlcPhysicalMs, hlcLogical: order.hlcLogical))
+                }
             }
         }
+        causeOf[index] = cause
         // Effects that were waiting for this event: their cause came later in global order.
-        if let effects = waiting.removeValue(forKey: event.eventId) {
-            for effectId in effects {
-                guard let effect = nodes[effectId] else { continue }
-                forwardEdges.append(effectId)
-                let causeLater = (order.hlcPhysicalMs, order.hlcLogical) > (effect.hlcPhysicalMs, effect.hlcLogical)
-                // Equal HLC values are not an order violation.
-                guard causeLater else { continue }
-                findings.append(Finding(code: .causeAfterEffect, eventId: effectId, aggregateId: effect.aggregateId, streamVersion: effect.streamVersion,
-                                        message: "event \(effectId) names as its cause event \(event.eventId), which is later in HLC order (\(order.hlcPhysicalMs).\(order.hlcLogical) > \(effect.hlcPhysicalMs).\(effect.hlcLogical)): a clock is wrong or the causation id is",
-                                        evidence: [("cause", event.eventId.description), ("cause hlc", "\(order.hlcPhysicalMs).\(order.hlcLogical)"), ("effect hlc", "\(effect.hlcPhysicalMs).\(effect.hlcLogical)")],
-                                        orderKey: GlobalOrderKey(hlcPhysicalMs: effect.hlcPhysicalMs, hlcLogical: effect.hlcLogical, eventId: effectId)))
-            }
+        guard wasNamedAsCause, let effects = waiting.removeValue(forKey: UInt32(index)) else { return }
+        for effect in effects {
+            forwardEdges.append(effect)
+            let causeLater = (order.hlcPhysicalMs, order.hlcLogical) > (effect.hlcPhysicalMs, effect.hlcLogical)
+            // Equal HLC values are not an order violation.
+            guard causeLater else { continue }
+            let effectId = table.id(at: Int(effect.index))
+            findings.append(Finding(code: .causeAfterEffect, eventId: effectId, aggregateId: effect.aggregateId, streamVersion: effect.streamVersion,
+                                    message: "event \(effectId) names as its cause event \(event.eventId), which is later in HLC order (\(order.hlcPhysicalMs).\(order.hlcLogical) > \(effect.hlcPhysicalMs).\(effect.hlcLogical)): a clock is wrong or the causation id is",
+                                    evidence: [("cause", event.eventId.description), ("cause hlc", "\(order.hlcPhysicalMs).\(order.hlcLogical)"), ("effect hlc", "\(effect.hlcPhysicalMs).\(effect.hlcLogical)")],
+                                    orderKey: GlobalOrderKey(hlcPhysicalMs: effect.hlcPhysicalMs, hlcLogical: effect.hlcLogical, eventId: effectId)))
         }
     }
 
-    public func finish(_ end: CheckEnd, findings: inout FindingLog) -> CheckReport {
-        for (cause, effects) in waiting {
+    public func finish(_ end: CheckEnd, findings: inout FindingLog) throws -> CheckReport {
+        if tableFull { throw TableFull() }
+        for (causeIndex, effects) in waiting {
+            let cause = table.id(at: Int(causeIndex))
             let isDefect: Bool
             let why: String
             if let registry {
@@ -80,32 +105,33 @@ public final class CausationCheck: Check {
                 why = "it is not an event in scope, and the catalog treats dangling causation ids as defects"
             }
             guard isDefect else { continue }
-            for effectId in effects {
-                guard let effect = nodes[effectId] else { continue }
+            for effect in effects {
+                let effectId = table.id(at: Int(effect.index))
                 findings.append(Finding(code: .orphanCausation, eventId: effectId, aggregateId: effect.aggregateId, streamVersion: effect.streamVersion,
                                         message: "causation_id \(cause) names no event: \(why). The cause was deleted, never written, or the id is wrong",
                                         evidence: [("causation_id", cause.description)],
                                         orderKey: GlobalOrderKey(hlcPhysicalMs: effect.hlcPhysicalMs, hlcLogical: effect.hlcLogical, eventId: effectId)))
             }
         }
-        var reported = Set<EventID>()
-        for start in forwardEdges where !reported.contains(start) {
-            var path = [start]
-            var current = nodes[start]?.causationId
-            var seen: Set<EventID> = [start]
-            while let c = current, path.count <= Limits.causationDepthMax {
-                path.append(c)
-                if c == start {
-                    guard let node = nodes[start] else { break }
+        var reported = Set<UInt32>()
+        for start in forwardEdges where !reported.contains(start.index) {
+            var path = [start.index]
+            var current = causeOf[Int(start.index)]
+            var seen: Set<UInt32> = [start.index]
+            while current < Self.notAnEvent, path.count <= Limits.causationDepthMax {
+                path.append(current)
+                if current == start.index {
+                    let startId = table.id(at: Int(start.index))
                     reported.formUnion(path)
-                    findings.append(Finding(code: .causationCycle, eventId: start, aggregateId: node.aggregateId, streamVersion: node.streamVersion,
-                                            message: "following causation ids from event \(start) returns to it after \(path.count - 1) steps: the causation chain has no root",
-                                            evidence: [("causation path", path.map(\.description).joined(separator: " → "))],
-                                            orderKey: GlobalOrderKey(hlcPhysicalMs: node.hlcPhysicalMs, hlcLogical: node.hlcLogical, eventId: start)))
+                    findings.append(Finding(code: .causationCycle, eventId: startId, aggregateId: start.aggregateId, streamVersion: start.streamVersion,
+                                            message: "following causation ids from event \(startId) returns to it after \(path.count - 1) steps: the causation chain has no root",
+                                            evidence: [("causation path", path.map { table.id(at: Int($0)).description }.joined(separator: " → "))],
+                                            orderKey: GlobalOrderKey(hlcPhysicalMs: start.hlcPhysicalMs, hlcLogical: start.hlcLogical, eventId: startId)))
                     break
                 }
-                guard seen.insert(c).inserted else { break }  // a loop not through `start`: reported from its own members
-                current = nodes[c]?.causationId
+                guard seen.insert(current).inserted else { break }  // a loop not through `start`: reported from its own members
+                // An id only named as a cause ends the chain (`notAnEvent`), as does a root (`noCause`).
+                current = causeOf[Int(current)]
             }
         }
         return CheckReport()

@@ -40,4 +40,8 @@ public enum Limits {
     public static let parallelReadersMax = 64
     public static let parallelRangeRows = 8192
     public static let parallelRangesMax = 65_536
+    /// Accounts whose transit rule the limbo check remembers (past it, the rule is looked up each time).
+    public static let limboRuleCacheAccountsMax = 200_000
+    /// Ids an `EventIdTable` indexes (32-bit slots; 0 marks an empty slot, two values are sentinels).
+    public static let eventIdTableMax = Int(UInt32.max) - 2
 }

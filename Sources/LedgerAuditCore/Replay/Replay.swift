@@ -60,31 +60,47 @@ public struct Replay {
     }
 }
 
-/// Detects an event_id seen before. Remembering all ids costs ~40 bytes an event, so it is used
-/// only where ids may repeat (extracts); a database's primary key rules out all but adjacent copies.
+/// Detects an event_id seen before. Remembering all ids costs 24–32 bytes an event (an
+/// `EventIdTable`, plus 2 bytes naming the first source when there are several), so it is used
+/// only where ids may repeat (extracts, merged sources); a database's primary key rules out all
+/// but adjacent copies.
 struct DuplicateEventGuard {
     let remembersAll: Bool
-    var seen = Set<EventID>()
+    var seen: EventIdTable?
     var previous: EventID?
-    /// With several sources: which source delivered each id first, to name both in the finding.
-    var firstSource: [EventID: UInt16]?
+    /// With several sources: which source delivered each id first (by the id's index), to name both in the finding.
+    var firstSource: ChunkedArray<UInt16>?
     var previousSource: UInt16 = 0
+    /// Ids past what the table can index (`Limits.eventIdTableMax`): kept the costly way, never dropped.
+    var beyondTable: [EventID: UInt16] = [:]
 
     init(remembersAll: Bool, namesSources: Bool = false) {
         self.remembersAll = remembersAll || namesSources
-        if namesSources { firstSource = [:] }
+        if self.remembersAll { seen = EventIdTable(capacity: 1 << 16) }
+        if namesSources { firstSource = ChunkedArray() }
     }
 
     /// nil when the id is new; else the index of the source that delivered it first.
     mutating func repeatOf(_ id: EventID, source: UInt16) -> UInt16? {
         defer { previous = id; previousSource = source }
-        if firstSource != nil {
-            if let first = firstSource![id] { return first }
-            firstSource![id] = source
+        guard remembersAll else { return previous == id ? previousSource : nil }
+        guard let (index, inserted) = seen!.insert(id) else {
+            if let first = beyondTable[id] { return first }
+            beyondTable[id] = source
             return nil
         }
-        if remembersAll { return seen.insert(id).inserted ? nil : 0 }
-        return previous == id ? previousSource : nil
+        if inserted {
+            firstSource?.append(source)
+            return nil
+        }
+        return firstSource?[index] ?? 0
+    }
+
+    /// The source that first delivered an id, when several are merged.
+    func sourceIndex(of id: EventID) -> UInt16? {
+        guard let firstSource else { return nil }
+        if let i = seen?.index(of: id) { return firstSource[i] }
+        return beyondTable[id]
     }
 }
 
@@ -112,7 +128,7 @@ public struct Fold {
     }
 
     /// With several sources: the source that first delivered an event (nil for one source).
-    public func sourceIndex(of id: EventID) -> UInt16? { duplicateGuard.firstSource?[id] }
+    public func sourceIndex(of id: EventID) -> UInt16? { duplicateGuard.sourceIndex(of: id) }
 
     /// Observers finish, and the result is read off. `source` is what the pass reported.
     public mutating func finish(source: SourceReport) -> ReplayResult {

@@ -1,0 +1,105 @@
+/// Event ids → dense indexes 0, 1, 2, … in insertion order, for checks that must remember every
+/// event. Open addressing (linear probing) over one array of 32-bit slots, the ids in chunks:
+/// 16 bytes an id plus 5.7–11.4 bytes of slots (load kept between 0.35 and 0.7), no heap object
+/// per event; a `Set<EventID>` or `[EventID: …]` costs 40–80 bytes an entry. The probe sequence
+/// starts at a hash keyed per process, so ids chosen to collide (hostile input) cannot be
+/// prepared ahead.
+public struct EventIdTable: Sendable {
+    private var ids = ChunkedArray<EventID>()
+    /// 0 is an empty slot; else the id's index + 1.
+    private var slots: [UInt32]
+    private var mask: Int
+    private static let seed: (UInt64, UInt64) = (UInt64.random(in: .min ... .max) | 1, UInt64.random(in: .min ... .max))
+
+    public init(capacity: Int = 1024) {
+        var size = 16
+        while size * 7 < capacity * 10 { size <<= 1 }
+        slots = [UInt32](repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    /// The id given index `index`.
+    public func id(at index: Int) -> EventID { ids[index] }
+
+    public var count: Int { ids.count }
+    /// True when a further id cannot be given a 32-bit index.
+    public var isFull: Bool { ids.count >= Limits.eventIdTableMax }
+
+    @inline(__always)
+    private func home(_ id: EventID) -> Int {
+        // A keyed 128→64 bit fold (multiply high and low halves): random ids and crafted ones alike spread.
+        let a = (id.high ^ Self.seed.1).multipliedFullWidth(by: Self.seed.0)
+        let b = (id.low ^ a.high).multipliedFullWidth(by: 0x9E37_79B9_7F4A_7C15)
+        return Int(truncatingIfNeeded: b.high ^ b.low ^ a.low) & mask
+    }
+
+    public func index(of id: EventID) -> Int? {
+        var i = home(id)
+        while true {
+            let s = slots[i]
+            if s == 0 { return nil }
+            if ids[Int(s) - 1] == id { return Int(s) - 1 }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// The id's index, and whether it was added now. nil when the table is full (`isFull`).
+    @discardableResult
+    public mutating func insert(_ id: EventID) -> (index: Int, inserted: Bool)? {
+        var i = home(id)
+        while true {
+            let s = slots[i]
+            if s == 0 { break }
+            if ids[Int(s) - 1] == id { return (Int(s) - 1, false) }
+            i = (i + 1) & mask
+        }
+        guard !isFull else { return nil }
+        ids.append(id)
+        slots[i] = UInt32(ids.count)
+        if ids.count * 10 > slots.count * 7 { grow() }
+        return (ids.count - 1, true)
+    }
+
+    private mutating func grow() {
+        let size = slots.count * 2
+        slots = [UInt32](repeating: 0, count: size)
+        mask = size - 1
+        for n in 0..<ids.count {
+            var i = home(ids[n])
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = UInt32(n + 1)
+        }
+    }
+
+    /// Bytes held (ids and slots, allocated capacity), for the README's per-event figures and tests.
+    public var bytesHeld: Int { ids.bytesHeld + slots.count * 4 }
+}
+
+/// An append-only array in fixed chunks: growing never copies what is there nor leaves the
+/// doubling slack of an `Array` (up to 2× at the moment of growth), so memory stays within one
+/// chunk of `count × stride`.
+public struct ChunkedArray<Element>: Sendable where Element: Sendable {
+    private static var chunkShift: Int { 16 }
+    private static var chunkSize: Int { 1 << chunkShift }
+    private var chunks: [[Element]] = []
+    public private(set) var count = 0
+
+    public init() {}
+
+    public mutating func append(_ element: Element) {
+        if count & (Self.chunkSize - 1) == 0 {
+            var chunk: [Element] = []
+            chunk.reserveCapacity(Self.chunkSize)
+            chunks.append(chunk)
+        }
+        chunks[chunks.count - 1].append(element)
+        count += 1
+    }
+
+    public subscript(index: Int) -> Element {
+        get { chunks[index >> Self.chunkShift][index & (Self.chunkSize - 1)] }
+        set { chunks[index >> Self.chunkShift][index & (Self.chunkSize - 1)] = newValue }
+    }
+
+    public var bytesHeld: Int { chunks.count * Self.chunkSize * MemoryLayout<Element>.stride }
+}

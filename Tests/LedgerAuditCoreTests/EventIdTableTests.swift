@@ -1,0 +1,41 @@
+import Testing
+@testable import LedgerAuditCore
+
+/// The compact id table the causation, duplicate-command and duplicate-event checks remember
+/// events in: every id gets one index, in insertion order, through every growth of the table.
+@Suite("event id table: dense indexes without a heap object per event")
+struct EventIdTableTests {
+    @Test("random ids and ids that differ in one bit each keep their first index through growth")
+    func indexesSurviveGrowth() {
+        var table = EventIdTable(capacity: 4)
+        var rng = SystemRandomNumberGenerator()
+        var inserted: [EventID] = []
+        for i in 0..<150_000 {
+            // Half random, half nearly equal ids (one bit apart): both must spread.
+            let id = i % 2 == 0 ? EventID(high: rng.next(), low: rng.next()) : EventID(high: 7, low: UInt64(i))
+            let r = table.insert(id)
+            #expect(r?.inserted == true)
+            #expect(r?.index == inserted.count)
+            inserted.append(id)
+        }
+        #expect(table.count == inserted.count)
+        for (i, id) in inserted.enumerated() where i % 97 == 0 {
+            #expect(table.index(of: id) == i)
+            #expect(table.id(at: i) == id)
+            #expect(table.insert(id)?.inserted == false)
+        }
+        #expect(table.index(of: EventID(high: 8, low: 1)) == nil)
+        // Within one chunk of the ids and at most ~11.4 bytes of slots an id.
+        #expect(table.bytesHeld <= inserted.count * 16 + 65_536 * 16 + inserted.count * 12)
+    }
+
+    @Test("a chunked array reads back what was appended and set, across chunks")
+    func chunkedArray() {
+        var a = ChunkedArray<UInt32>()
+        for i in 0..<200_000 { a.append(UInt32(i)) }
+        a[131_072] = 7
+        #expect(a.count == 200_000)
+        #expect(a[0] == 0 && a[65_535] == 65_535 && a[65_536] == 65_536 && a[199_999] == 199_999)
+        #expect(a[131_072] == 7)
+    }
+}
