@@ -1,6 +1,10 @@
 /// Every event in scope, compactly, in global order: who caused it and which saga it belongs to.
-/// Traces walk it up (causes, to the root) and down (effects). Memory: ~100 bytes an event.
+/// Traces walk it up (causes, to the root) and down (effects). Memory: ~64 bytes an event, in
+/// columns rather than one struct an event: the id in an `EventIdTable` (position = index), the
+/// cause as the position of an earlier event (else the id, aside: commands and forward causes),
+/// correlation and aggregate as indexes into their own tables, the HLC and the type index.
 public final class CausationIndex: ReplayObserver {
+    /// One event, as traces and reports read it (made on demand from the columns).
     public struct Node: Sendable {
         public var eventId: EventID
         public var causationId: EventID?
@@ -11,15 +15,34 @@ public final class CausationIndex: ReplayObserver {
         var typeIndex: Int32
     }
 
-    public private(set) var nodes: [Node] = []
-    var positionById: [EventID: Int32] = [:]
+    /// Cause column values that are not positions.
+    static let noCause = UInt32.max
+    static let causeAside = UInt32.max - 1
+
+    var ids = EventIdTable(capacity: 1 << 16)
+    var cause = ChunkedArray<UInt32>()
+    /// Causes that are not earlier events (command ids, causes later in order), by position.
+    var causeIdAside: [UInt32: EventID] = [:]
+    var correlations = EventIdTable(capacity: 1 << 14)
+    var correlation = ChunkedArray<UInt32>()
+    var aggregates = EventIdTable(capacity: 1 << 14)
+    var aggregate = ChunkedArray<UInt32>()
+    var hlcPhysicalMs = ChunkedArray<Int64>()
+    var hlcLogical = ChunkedArray<Int32>()
+    var typeIndex = ChunkedArray<Int32>()
     var typeNames: [String] = []
     var typeIndexByName: [String: Int32] = [:]
+    /// Events past what a table indexes (`Limits.eventIdTableMax`): a clear error at the end, never a silent gap.
+    public private(set) var isFull = false
 
     public init() {}
 
+    /// Events indexed, in global order: positions 0..<count.
+    public var count: Int { ids.count }
+
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
-        guard positionById[event.eventId] == nil else { return }  // a repeated id: the first one counts
+        guard !ids.isFull, !correlations.isFull, !aggregates.isFull else { isFull = true; return }
+        guard let (position, inserted) = ids.insert(event.eventId), inserted else { return }  // a repeated id: the first one counts
         let type: Int32
         if let t = typeIndexByName[event.eventType] {
             type = t
@@ -28,13 +51,41 @@ public final class CausationIndex: ReplayObserver {
             typeNames.append(event.eventType)
             typeIndexByName[event.eventType] = type
         }
-        positionById[event.eventId] = Int32(nodes.count)
-        nodes.append(Node(eventId: event.eventId, causationId: event.causationId, correlationId: event.correlationId, aggregateId: event.aggregateId,
-                          hlcPhysicalMs: event.hlcPhysicalMs, hlcLogical: event.hlcLogical, typeIndex: type))
+        if let causationId = event.causationId {
+            if let earlier = ids.index(of: causationId), earlier != position {
+                cause.append(UInt32(earlier))
+            } else {
+                cause.append(Self.causeAside)
+                causeIdAside[UInt32(position)] = causationId
+            }
+        } else {
+            cause.append(Self.noCause)
+        }
+        correlation.append(UInt32(correlations.insert(event.correlationId)!.index))
+        aggregate.append(UInt32(aggregates.insert(event.aggregateId)!.index))
+        hlcPhysicalMs.append(event.hlcPhysicalMs)
+        hlcLogical.append(event.hlcLogical)
+        typeIndex.append(type)
     }
 
-    public func node(_ id: EventID) -> Node? { positionById[id].map { nodes[Int($0)] } }
+    /// The event at a position in global order.
+    public func node(at position: Int) -> Node {
+        let c = cause[position]
+        let causationId: EventID? = c == Self.noCause ? nil : c == Self.causeAside ? causeIdAside[UInt32(position)] : ids.id(at: Int(c))
+        return Node(eventId: ids.id(at: position), causationId: causationId, correlationId: correlations.id(at: Int(correlation[position])),
+                    aggregateId: aggregates.id(at: Int(aggregate[position])), hlcPhysicalMs: hlcPhysicalMs[position],
+                    hlcLogical: hlcLogical[position], typeIndex: typeIndex[position])
+    }
+
+    public func position(of id: EventID) -> Int? { ids.index(of: id) }
+    public func node(_ id: EventID) -> Node? { ids.index(of: id).map(node(at:)) }
     public func eventType(_ node: Node) -> String { typeNames[Int(node.typeIndex)] }
+
+    /// Positions of the events in the saga (correlation group) of the event at `position`, in global order.
+    public func sagaPositions(of position: Int) -> [Int] {
+        let group = correlation[position]
+        return (0..<count).filter { correlation[$0] == group }
+    }
 
     /// The causes of an event, nearest first, up to the root.
     public struct Chain: Sendable {
@@ -70,13 +121,33 @@ public final class CausationIndex: ReplayObserver {
         return chain
     }
 
-    /// The events each event caused, in global order.
-    public func effectsByCause() -> [EventID: [Int32]] {
-        var out: [EventID: [Int32]] = [:]
-        for (i, n) in nodes.enumerated() {
-            if let c = n.causationId { out[c, default: []].append(Int32(i)) }
+    /// The events each event caused, in global order: positions grouped by their cause's
+    /// position (compressed rows: 8 bytes an event, built once at the end of the pass).
+    public struct Effects: Sendable {
+        var start: [UInt32]
+        var children: [UInt32]
+        public func of(_ position: Int) -> ArraySlice<UInt32> { children[Int(start[position])..<Int(start[position + 1])] }
+    }
+
+    public func effectsByCause() -> Effects {
+        let n = count
+        func causePosition(_ p: Int) -> Int? {
+            let c = cause[p]
+            if c == Self.noCause { return nil }
+            if c == Self.causeAside { return causeIdAside[UInt32(p)].flatMap { ids.index(of: $0) } }
+            return Int(c)
         }
-        return out
+        var start = [UInt32](repeating: 0, count: n + 1)
+        for p in 0..<n { if let c = causePosition(p) { start[c + 1] += 1 } }
+        for i in 0..<n { start[i + 1] += start[i] }
+        var next = Array(start.dropLast())
+        var children = [UInt32](repeating: 0, count: Int(start[n]))
+        for p in 0..<n {
+            guard let c = causePosition(p) else { continue }
+            children[Int(next[c])] = UInt32(p)
+            next[c] += 1
+        }
+        return Effects(start: start, children: children)
     }
 
     /// One line for a chain: `TYPE id ← TYPE id ← command id`.

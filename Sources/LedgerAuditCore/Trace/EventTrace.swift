@@ -20,7 +20,8 @@ public struct EventTrace: Sendable {
 
     /// nil when no event in scope has that id.
     public static func build(_ id: EventID, index: CausationIndex, effectsMax: Int = 100_000) -> EventTrace? {
-        guard let target = index.node(id) else { return nil }
+        guard let targetPosition = index.position(of: id) else { return nil }
+        let target = index.node(at: targetPosition)
         let chain = index.chain(of: id)
         var lines: [Line] = []
         let rootDepth = chain.causes.count
@@ -31,19 +32,19 @@ public struct EventTrace: Sendable {
         // Effects: depth first, children in global order; an event is shown once.
         let effects = index.effectsByCause()
         var seen: Set<EventID> = [id]
-        var stack: [(Int32, Int)] = (effects[id] ?? []).reversed().map { ($0, rootDepth + 1) }
+        var stack: [(UInt32, Int)] = effects.of(targetPosition).reversed().map { ($0, rootDepth + 1) }
         var truncated = false
         var effectCount = 0
         while let (position, depth) = stack.popLast() {
-            let node = index.nodes[Int(position)]
+            let node = index.node(at: Int(position))
             guard seen.insert(node.eventId).inserted else { continue }
             guard effectCount < effectsMax else { truncated = true; break }
             effectCount += 1
             lines.append(Line(relation: .effect, depth: depth, node: node))
-            for child in (effects[node.eventId] ?? []).reversed() { stack.append((child, depth + 1)) }
+            for child in effects.of(Int(position)).reversed() { stack.append((child, depth + 1)) }
         }
-        for node in index.nodes where node.correlationId == target.correlationId {
-            lines.append(Line(relation: .saga, depth: nil, node: node))
+        for position in index.sagaPositions(of: targetPosition) {
+            lines.append(Line(relation: .saga, depth: nil, node: index.node(at: position)))
         }
         var trace = EventTrace(target: target, chain: chain, lines: lines)
         trace.effectsTruncated = truncated

@@ -17,7 +17,10 @@ enum SecondPass {
             case .reconcile(let projections):
                 try explainMismatches(report, projections, session: session)
             case .traceEvent(let id, let index):
+                try refuseFull(index)
                 try traceDetails(report, id, index, session: session)
+            case .traceAccounts(_, let index, _):
+                try refuseFull(index)
             default:
                 continue
             }
@@ -50,6 +53,12 @@ enum SecondPass {
             report.second.suspects = finder
         }
         report.second.reconciliation = rows
+    }
+
+    /// A causation index that could take no more ids would trace an incomplete graph.
+    static func refuseFull(_ index: CausationIndex) throws(AuditFailure) {
+        guard index.isFull else { return }
+        throw .source("trace indexes at most \(Limits.eventIdTableMax) events, correlations and aggregates; this source has more")
     }
 
     /// What each event of the trace moved, from the same snapshot.
