@@ -23,7 +23,7 @@ public struct SealInput: Sendable {
 /// `SEAL_BROKEN`: every earlier seal's root is recomputed over the store as read now, and the
 /// current tree must extend it (RFC 6962 consistency proof). Seals cover the whole store, so the
 /// engine runs this check over every event of the snapshot whatever the report's as-of.
-/// Memory: 48 bytes an event (leaf hash and id).
+/// Streams (`SealStream`): O(seals × log n) hashes, whatever the number of events.
 public final class SealCheck: Check {
     public static let name = "seals"
     public static let summary = "events covered by earlier seals are unchanged and the store extends them (with --seals)"
@@ -32,15 +32,20 @@ public final class SealCheck: Check {
     public static func isRequested(_ context: CheckContext) -> Bool { context.seals != nil }
 
     let input: SealInput?
-    let leaves = SealLeafCollector()
+    var stream: SealStream?
 
-    public init(context: CheckContext) { input = context.seals }
+    public init(context: CheckContext) {
+        input = context.seals
+        stream = context.seals.map { SealStream(records: $0.records, sealsPath: $0.path) }
+    }
 
-    public func canonical(_ bytes: UnsafeRawBufferPointer, event: EventRecord) { leaves.canonical(bytes, event: event) }
+    public func canonical(_ bytes: UnsafeRawBufferPointer, event: EventRecord) {
+        stream?.append(leafHash: Merkle.leafHash(bytes), eventId: event.eventId)
+    }
 
     public func finish(_ end: CheckEnd, findings: inout FindingLog) -> CheckReport {
-        guard let input else { return CheckReport() }
-        let v = SealVerification.check(records: input.records, chainProblems: input.chainProblems, sealsPath: input.path, current: leaves, sealKey: input.publicKey, tsaCAFile: input.tsaCAFile)
+        guard let input, var stream else { return CheckReport() }
+        let v = stream.finish(chainProblems: input.chainProblems, sealKey: input.publicKey, tsaCAFile: input.tsaCAFile)
         for f in v.findings { findings.append(f) }
         let note = "\(v.outcomes.count) seals from \(input.path) against \(v.currentSize) events; "
             + (input.publicKey == nil ? "signatures not checked (no --seals-public-key)" : "each signed by the given key")

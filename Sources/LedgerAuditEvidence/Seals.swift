@@ -15,9 +15,13 @@ public final class SealLeafCollector: CanonicalEventSink, ReplayObserver {
     public init() {}
 
     public func canonical(_ bytes: UnsafeRawBufferPointer, event: EventRecord) {
-        leaves.append(Merkle.leafHash(bytes))
-        eventIds.append(event.eventId)
+        append(leafHash: Merkle.leafHash(bytes), eventId: event.eventId)
         lastEvent = event
+    }
+
+    public func append(leafHash: [UInt8], eventId: EventID) {
+        leaves.append(leafHash)
+        eventIds.append(eventId)
     }
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
@@ -244,17 +248,7 @@ public struct SealVerification: Sendable {
         let tree = prebuilt ?? MerkleTree(current.leaves)
         let currentRoot = tree.root(size: n)
         var v = SealVerification(currentSize: n, currentRootHex: Hex.encode(currentRoot), tsaCAFile: tsaCAFile)
-        for problem in chainProblems {
-            v.findings.append(Finding(code: .sealBroken, message: "\(sealsPath): \(problem)", evidence: [("seal file", sealsPath)]))
-        }
-        // With the sealer's public key, a seal file rewritten consistently (roots, chain) is caught too.
-        if let sealKey {
-            for record in records where !record.isSigned(by: sealKey) {
-                let why = record.signature == nil ? "is not signed" : record.keyFingerprint != sealKey.fingerprint
-                    ? "is signed by \(record.keyFingerprint ?? "another key"), not by \(sealKey.fingerprint)" : "does not match its signature: the record was altered"
-                v.findings.append(Finding(code: .sealBroken, message: "\(sealsPath): seal \(record.number) \(why)", evidence: [("seal file", sealsPath)]))
-            }
-        }
+        v.findings = fileFindings(records: records, chainProblems: chainProblems, sealsPath: sealsPath, sealKey: sealKey)
         var reportedDifference = false
         for record in records {
             let m = record.treeSize
@@ -279,6 +273,28 @@ public struct SealVerification: Sendable {
         return v
     }
 
+    /// What the seal file itself shows: its chain, and with the sealer's public key every signature.
+    static func fileFindings(records: [SealRecord], chainProblems: [String], sealsPath: String, sealKey: PublicKey?) -> [Finding] {
+        var findings: [Finding] = []
+        for problem in chainProblems {
+            findings.append(Finding(code: .sealBroken, message: "\(sealsPath): \(problem)", evidence: [("seal file", sealsPath)]))
+        }
+        // With the sealer's public key, a seal file rewritten consistently (roots, chain) is caught too.
+        if let sealKey {
+            for record in records where !record.isSigned(by: sealKey) {
+                let why = record.signature == nil ? "is not signed" : record.keyFingerprint != sealKey.fingerprint
+                    ? "is signed by \(record.keyFingerprint ?? "another key"), not by \(sealKey.fingerprint)" : "does not match its signature: the record was altered"
+                findings.append(Finding(code: .sealBroken, message: "\(sealsPath): seal \(record.number) \(why)", evidence: [("seal file", sealsPath)]))
+            }
+        }
+        return findings
+    }
+
+    /// How a finding names a seal.
+    static func head(_ record: SealRecord) -> String {
+        "seal \(record.number) (\(record.treeSize) events as of \(Instant.iso8601(ms: record.asOfMs)), sealed \(Instant.iso8601(us: record.sealedAtUs)))"
+    }
+
     /// The seal's RFC 3161 token checked against the TSA's CA: the time it states, or the
     /// SEAL_TIMESTAMP_INVALID finding (no token, a token for other bytes, not from that TSA).
     static func timestamp(of record: SealRecord, sealsPath: String, caFile: String) -> (String, Finding?) {
@@ -299,7 +315,7 @@ public struct SealVerification: Sendable {
     /// intact (its entries rebuild the sealed root).
     static func locate(_ record: SealRecord, sealedRoot: [UInt8], sealsPath: String, current: SealLeafCollector) -> Finding {
         let m = record.treeSize, n = current.leaves.count
-        let head = "seal \(record.number) (\(m) events as of \(Instant.iso8601(ms: record.asOfMs)), sealed \(Instant.iso8601(us: record.sealedAtUs)))"
+        let head = Self.head(record)
         let evidence: [(String, String)] = [("seal file", sealsPath), ("sealed root", record.rootHex), ("sealed size", String(m)), ("current size", String(n))]
         guard let stored = SealFile.readLeaves(sealsPath, count: m), stored.leaves.root(size: m) == sealedRoot else {
             return Finding(code: .sealBroken, message: "\(head): the store's first \(m) events no longer hash to the sealed root. The leaves file is missing or altered, so the first differing event cannot be named", evidence: evidence)

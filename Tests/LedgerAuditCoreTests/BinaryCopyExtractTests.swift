@@ -9,7 +9,10 @@ import Testing
 /// format's documentation (signature, flags, extension, rows of length-prefixed fields, trailer)
 /// so hostile files can be built byte by byte.
 @Suite("File extracts: binary COPY")
-struct BinaryCopyExtractTests {
+final class BinaryCopyExtractTests {
+    /// Each test's files, removed when the test ends.
+    var folders: [ScratchFolder] = []
+
     static func int16(_ v: Int16, _ out: inout [UInt8]) { out += [UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)] }
     static func int32(_ v: Int32, _ out: inout [UInt8]) { for s in [24, 16, 8, 0] { out.append(UInt8(truncatingIfNeeded: v >> Int32(s))) } }
     static func int64(_ v: Int64, _ out: inout [UInt8]) { for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> Int64(s))) } }
@@ -59,7 +62,9 @@ struct BinaryCopyExtractTests {
     }
 
     func write(_ bytes: [UInt8]) -> String {
-        let path = TestPaths.temporaryDirectory("pgcopy") + "/events.pgcopy"
+        let folder = ScratchFolder("pgcopy")
+        folders.append(folder)
+        let path = folder.path + "/events.pgcopy"
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }

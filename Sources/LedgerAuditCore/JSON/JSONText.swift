@@ -158,7 +158,22 @@ extension JSONParser {
         }
     }
 
+    /// Visits top-level members until `visit` returns false (the rest is neither read nor
+    /// validated): for the order pass, which wants three members of a line it decodes later.
+    public static func forEachTopLevelMember(_ bytes: UnsafeBufferPointer<UInt8>, rawKeysUntil visit: (UnsafeBufferPointer<UInt8>?, Range<Int>) -> Bool) {
+        _ = walkTopLevelMembers(bytes, until: { key, value in
+            visit(key.hasEscape ? nil : UnsafeBufferPointer(rebasing: bytes[key.range]), value)
+        })
+    }
+
     static func walkTopLevelMembers(_ bytes: UnsafeBufferPointer<UInt8>, _ visit: (JSONKeySlice, Range<Int>) -> Void) -> JSONParseError? {
+        walkTopLevelMembers(bytes, until: { key, value in
+            visit(key, value)
+            return true
+        })
+    }
+
+    static func walkTopLevelMembers(_ bytes: UnsafeBufferPointer<UInt8>, until visit: (JSONKeySlice, Range<Int>) -> Bool) -> JSONParseError? {
         var parser = JSONParser(bytes: bytes)
         do throws(JSONParseError) {
             parser.skipWhitespace()
@@ -180,7 +195,7 @@ extension JSONParser {
                     parser.skipWhitespace()
                     let valueStart = parser.index
                     try parser.skipValue(depth: 1)
-                    visit(key, valueStart..<parser.index)
+                    guard visit(key, valueStart..<parser.index) else { return nil }
                     parser.skipWhitespace()
                     guard parser.index < bytes.count else { throw parser.error("unexpected end of JSON object") }
                     if bytes[parser.index] == UInt8(ascii: ",") { parser.index += 1; continue }

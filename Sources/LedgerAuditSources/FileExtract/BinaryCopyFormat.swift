@@ -10,13 +10,30 @@ struct BinaryCopyFormat: ExtractFormat {
 
     mutating func readHeader(_ record: UnsafeBufferPointer<UInt8>) throws(SourceError) -> Bool { false }
 
+    /// event_id, hlc_physical and hlc_logical (fields 0, 6 and 7), reached by the field lengths
+    /// before them: no decoder and no allocation in the order pass.
     func orderKey(_ record: UnsafeBufferPointer<UInt8>) -> GlobalOrderKey? {
-        var probe = BinaryCopyDecoder(headerSeen: true)
-        guard let fields = (try? probe.fields(of: UnsafeRawBufferPointer(record))) ?? nil,
-              let id = fields[0], id.count == 16, let hp = fields[6], hp.count == 8, let hl = fields[7], hl.count == 4
-        else { return nil }
-        let logical = Int32(bitPattern: UInt32(hl[0]) << 24 | UInt32(hl[1]) << 16 | UInt32(hl[2]) << 8 | UInt32(hl[3]))
-        return GlobalOrderKey(hlcPhysicalMs: BinaryCopyDecoder.int64(hp), hlcLogical: logical, eventId: EventID(bytes: id))
+        let raw = UnsafeRawBufferPointer(record)
+        guard raw.count >= 2, Int(raw[0]) << 8 | Int(raw[1]) == decoder.fieldCount else { return nil }
+        var at = 2
+        var id: EventID?, physical: Int64?, logical: Int32?
+        for field in 0..<8 {
+            guard at + 4 <= raw.count else { return nil }
+            let length = Int(Int32(bitPattern: UInt32(raw[at]) << 24 | UInt32(raw[at + 1]) << 16 | UInt32(raw[at + 2]) << 8 | UInt32(raw[at + 3])))
+            at += 4
+            guard length >= 0 else { continue }  // NULL
+            guard length <= raw.count - at else { return nil }
+            let value = UnsafeRawBufferPointer(rebasing: raw[at..<(at + length)])
+            switch (field, length) {
+            case (0, 16): id = EventID(bytes: value)
+            case (6, 8): physical = BinaryCopyDecoder.int64(value)
+            case (7, 4): logical = Int32(bitPattern: UInt32(value[0]) << 24 | UInt32(value[1]) << 16 | UInt32(value[2]) << 8 | UInt32(value[3]))
+            default: break
+            }
+            at += length
+        }
+        guard let id, let physical, let logical else { return nil }
+        return GlobalOrderKey(hlcPhysicalMs: physical, hlcLogical: logical, eventId: id)
     }
 
     mutating func decode(_ record: UnsafeBufferPointer<UInt8>, location: String) -> SourceRow {

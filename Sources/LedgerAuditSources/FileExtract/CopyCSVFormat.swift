@@ -75,12 +75,48 @@ struct CopyCSVFormat: ExtractFormat {
         }
     }
 
+    /// The three key fields, found by walking the record's quoting without building a String
+    /// for any other field (the order pass; the decode pass checks the whole record).
     func orderKey(_ record: UnsafeBufferPointer<UInt8>) -> GlobalOrderKey? {
+        if let key = quickOrderKey(record) { return key }
+        // A key field quoted or odd: the whole record split as the decode pass splits it.
         guard let f = CopyCSVFormat.fields(record), f.count == fieldCount,
               let p = f[columnIndex[EventColumn.hlcPhysical.rawValue]].text.flatMap({ Int64($0) }),
               let l = f[columnIndex[EventColumn.hlcLogical.rawValue]].text.flatMap({ Int32($0) }),
               let id = f[columnIndex[EventColumn.eventId.rawValue]].text.flatMap({ EventID($0) })
         else { return nil }
+        return GlobalOrderKey(hlcPhysicalMs: p, hlcLogical: l, eventId: id)
+    }
+
+    func quickOrderKey(_ record: UnsafeBufferPointer<UInt8>) -> GlobalOrderKey? {
+        let wanted = [EventColumn.hlcPhysical, .hlcLogical, .eventId].map { columnIndex[$0.rawValue] }
+        let last = wanted.max()!
+        var ranges = [Range<Int>?](repeating: nil, count: 3)
+        var i = 0, field = 0
+        while field <= last {
+            let start = i
+            if i < record.count && record[i] == 0x22 {
+                // A quoted field: COPY never quotes the three (numbers, a uuid), so one quoted is left to the full split.
+                i += 1
+                while i < record.count {
+                    if record[i] == 0x22 {
+                        if i + 1 < record.count && record[i + 1] == 0x22 { i += 2; continue }
+                        break
+                    }
+                    i += 1
+                }
+                guard i < record.count else { return nil }
+                i += 1
+            } else {
+                while i < record.count && record[i] != UInt8(ascii: ",") && record[i] != 0x0D { i += 1 }
+            }
+            for (n, index) in wanted.enumerated() where index == field { ranges[n] = start..<i }
+            guard i < record.count || field == last else { return nil }
+            i += 1
+            field += 1
+        }
+        func text(_ n: Int) -> String? { ranges[n].flatMap { String(validating: UnsafeBufferPointer(rebasing: record[$0]), as: UTF8.self) } }
+        guard let p = text(0).flatMap({ Int64($0) }), let l = text(1).flatMap({ Int32($0) }), let id = text(2).flatMap({ EventID($0) }) else { return nil }
         return GlobalOrderKey(hlcPhysicalMs: p, hlcLogical: l, eventId: id)
     }
 

@@ -8,14 +8,18 @@ struct JSONLFormat: ExtractFormat {
 
     func orderKey(_ record: UnsafeBufferPointer<UInt8>) -> GlobalOrderKey? {
         var physical: Int64?, logical: Int32?, id: EventID?
-        JSONParser.forEachTopLevelMember(record) { key, range in
+        var found = 0
+        // Stops at the third: the order pass reads a line only as far as its key (a repeated
+        // member or a bad line is the decode pass's to report).
+        JSONParser.forEachTopLevelMember(record, rawKeysUntil: { key, range in
             switch key.flatMap(JSONLFormat.column(named:)) {
-            case .hlcPhysical?: physical = JSONLFormat.integerText(record, range).flatMap { Int64($0) }
-            case .hlcLogical?: logical = JSONLFormat.integerText(record, range).flatMap { Int32($0) }
-            case .eventId?: id = JSONLFormat.stringText(record, range).flatMap { EventID($0) }
+            case .hlcPhysical?: physical = JSONLFormat.integerText(record, range).flatMap { Int64($0) }; found += 1
+            case .hlcLogical?: logical = JSONLFormat.integerText(record, range).flatMap { Int32($0) }; found += 1
+            case .eventId?: id = JSONLFormat.stringText(record, range).flatMap { EventID($0) }; found += 1
             default: break
             }
-        }
+            return found < 3
+        })
         guard let physical, let logical, let id else { return nil }
         return GlobalOrderKey(hlcPhysicalMs: physical, hlcLogical: logical, eventId: id)
     }
