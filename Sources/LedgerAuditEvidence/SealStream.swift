@@ -127,27 +127,9 @@ public struct SealStream {
         let currentRoot = root(0, n) ?? Merkle.emptyRoot
         var v = SealVerification(currentSize: n, currentRootHex: Hex.encode(currentRoot), tsaCAFile: tsaCAFile)
         v.findings = SealVerification.fileFindings(records: records, chainProblems: chainProblems, sealsPath: sealsPath, sealKey: sealKey)
-        var reportedDifference = false
-        for record in records {
-            let m = record.treeSize
-            let sealedRoot = Hex.decode(record.rootHex) ?? []
-            var holds = false
-            var proof: [[UInt8]] = []
-            if m <= n, root(0, m) == sealedRoot {
-                proof = m > 0 && m < n ? subproof(m, 0, n, true) ?? [] : []
-                holds = Merkle.verifyConsistency(first: m, second: n, firstRoot: sealedRoot, secondRoot: currentRoot, proof: proof)
-            }
-            var trustedTime: String?
-            if let tsaCAFile {
-                let (text, problem) = SealVerification.timestamp(of: record, sealsPath: sealsPath, caFile: tsaCAFile)
-                trustedTime = text
-                if let problem { v.findings.append(problem) }
-            }
-            v.outcomes.append(SealVerification.Outcome(record: record, holds: holds, proof: proof, trustedTime: trustedTime))
-            guard !holds, !reportedDifference else { continue }
-            reportedDifference = true
-            v.findings.append(locate(record, sealedRoot: sealedRoot, currentSize: n))
-        }
+        SealVerification.judge(records, into: &v, sealsPath: sealsPath, currentRoot: currentRoot,
+                               prefixRoot: { root(0, $0) }, proof: { m in m > 0 && m < n ? subproof(m, 0, n, true) ?? [] : [] },
+                               locate: { locate($0, sealedRoot: $1, currentSize: n) })
         return v
     }
 

@@ -249,28 +249,39 @@ public struct SealVerification: Sendable {
         let currentRoot = tree.root(size: n)
         var v = SealVerification(currentSize: n, currentRootHex: Hex.encode(currentRoot), tsaCAFile: tsaCAFile)
         v.findings = fileFindings(records: records, chainProblems: chainProblems, sealsPath: sealsPath, sealKey: sealKey)
+        judge(records, into: &v, sealsPath: sealsPath, currentRoot: currentRoot,
+              prefixRoot: { tree.root(size: $0) }, proof: { tree.consistencyProof($0, n) },
+              locate: { locate($0, sealedRoot: $1, sealsPath: sealsPath, current: current) })
+        return v
+    }
+
+    /// Each seal against the store as read: its prefix root and consistency proof (from the
+    /// whole tree or from a stream's kept subtrees), its RFC 3161 token, and the first broken
+    /// seal located.
+    static func judge(_ records: [SealRecord], into v: inout SealVerification, sealsPath: String, currentRoot: [UInt8],
+                      prefixRoot: (Int) -> [UInt8]?, proof: (Int) -> [[UInt8]], locate: (SealRecord, [UInt8]) -> Finding) {
+        let n = v.currentSize
         var reportedDifference = false
         for record in records {
             let m = record.treeSize
             let sealedRoot = Hex.decode(record.rootHex) ?? []
             var holds = false
-            var proof: [[UInt8]] = []
-            if m <= n && tree.root(size: m) == sealedRoot {
-                proof = tree.consistencyProof(m, n)
-                holds = Merkle.verifyConsistency(first: m, second: n, firstRoot: sealedRoot, secondRoot: currentRoot, proof: proof)
+            var proofHashes: [[UInt8]] = []
+            if m <= n, prefixRoot(m) == sealedRoot {
+                proofHashes = proof(m)
+                holds = Merkle.verifyConsistency(first: m, second: n, firstRoot: sealedRoot, secondRoot: currentRoot, proof: proofHashes)
             }
             var trustedTime: String?
-            if let tsaCAFile {
+            if let tsaCAFile = v.tsaCAFile {
                 let (text, problem) = timestamp(of: record, sealsPath: sealsPath, caFile: tsaCAFile)
                 trustedTime = text
                 if let problem { v.findings.append(problem) }
             }
-            v.outcomes.append(Outcome(record: record, holds: holds, proof: proof, trustedTime: trustedTime))
+            v.outcomes.append(Outcome(record: record, holds: holds, proof: proofHashes, trustedTime: trustedTime))
             guard !holds, !reportedDifference else { continue }
             reportedDifference = true
-            v.findings.append(locate(record, sealedRoot: sealedRoot, sealsPath: sealsPath, current: current))
+            v.findings.append(locate(record, sealedRoot))
         }
-        return v
     }
 
     /// What the seal file itself shows: its chain, and with the sealer's public key every signature.

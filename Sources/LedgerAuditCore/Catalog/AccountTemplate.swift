@@ -17,6 +17,17 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
         case eventId = "event_id"
         case correlationId = "correlation_id"
         case causationId = "causation_id"
+
+        /// The column's id in an event (nil when the event has none).
+        func value(in event: EventRecord) -> EventID? {
+            switch self {
+            case .aggregateId: event.aggregateId
+            case .userId: event.userId
+            case .eventId: event.eventId
+            case .correlationId: event.correlationId
+            case .causationId: event.causationId
+            }
+        }
     }
 
     public var segments: [Segment]
@@ -86,15 +97,7 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
             switch segment {
             case .literal(let s): out += s
             case .column(let column):
-                let value: EventID?
-                switch column {
-                case .aggregateId: value = event.aggregateId
-                case .userId: value = event.userId
-                case .eventId: value = event.eventId
-                case .correlationId: value = event.correlationId
-                case .causationId: value = event.causationId
-                }
-                guard let value else { return .failure(missing("column \(column.rawValue) is null")) }
+                guard let value = column.value(in: event) else { return .failure(missing("column \(column.rawValue) is null")) }
                 out += value.description
             case .stream:
                 out += event.streamKey
@@ -138,15 +141,7 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
                         for b in bytes { out[at] = b; at += 1 }
                     }
                 case .column(let column):
-                    let value: EventID?
-                    switch column {
-                    case .aggregateId: value = event.aggregateId
-                    case .userId: value = event.userId
-                    case .eventId: value = event.eventId
-                    case .correlationId: value = event.correlationId
-                    case .causationId: value = event.causationId
-                    }
-                    guard let value else { complete = false; return 0 }
+                    guard let value = column.value(in: event) else { complete = false; return 0 }
                     value.writeHex(into: UnsafeMutableBufferPointer(rebasing: out[at..<(at + 36)]))
                     at += 36
                 default: break

@@ -30,6 +30,17 @@ enum JSONBCanonical {
             }
         }
 
+        /// A number or literal up to the next delimiter; false when there is none.
+        @inline(__always) mutating func skipScalar() -> Bool {
+            let start = index
+            while index < bytes.count {
+                let b = bytes[index]
+                if b == 0x2C || b == 0x7D || b == 0x5D || b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { break }
+                index += 1
+            }
+            return index > start
+        }
+
         /// The string at `index` (opening quote), its content's range; nil when it holds an escape.
         @inline(__always) mutating func plainString() -> Range<Int>? {
             index += 1
@@ -72,12 +83,7 @@ enum JSONBCanonical {
             default:
                 // Numbers and literals, copied as written (validated by the source).
                 let start = index
-                while index < bytes.count {
-                    let b = bytes[index]
-                    if b == 0x2C || b == 0x7D || b == 0x5D || b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { break }
-                    index += 1
-                }
-                guard index > start else { return false }
+                guard skipScalar() else { return false }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
                 return true
             }
@@ -163,14 +169,7 @@ enum JSONBCanonical {
                     return false
                 }
             case 0x22: return plainString() != nil
-            default:
-                let start = index
-                while index < bytes.count {
-                    let b = bytes[index]
-                    if b == 0x2C || b == 0x7D || b == 0x5D || b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 { break }
-                    index += 1
-                }
-                return index > start
+            default: return skipScalar()
             }
         }
 
