@@ -131,6 +131,59 @@ struct CellsTests {
         #expect(twice.status == 2 && twice.stderr.contains("same source twice"))
     }
 
+    @Test("a cell written during a merged run: the reports are its snapshot's, and a cell behind the as-of instant stays incomplete though later events land in it while it is read")
+    func cellWrittenDuringTheRun() throws {
+        let folder = TestPaths.temporaryDirectory("cells-live")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try #require(try runTool(["generate", "--events", "20000", "--cells", "2", "--out", folder + "/gen"]).status == 0)
+        let cells = [try ScratchDatabase("live1"), try ScratchDatabase("live2")]
+        for (i, cell) in cells.enumerated() { try cell.load(folder: folder + "/gen/cell-\(i + 1)") }
+        let sources = cells.flatMap { ["--source", $0.conninfo] }
+        // T a minute before cell 2's last event; cell 1 made complete past T plus the skew bound
+        // by one event a day later (money moves nowhere: an unknown type).
+        let last2 = Int64(try cells[1].scalar("SELECT max(hlc_physical) FROM event_store"))!
+        let t = last2 - 60_000
+        let late = last2 + 86_400_000
+        try cells[0].exec("""
+            INSERT INTO event_store SELECT gen_random_uuid(), 'AUDIT_MARKER', gen_random_uuid(), 1, NULL, gen_random_uuid(),
+              \(late), 0, '{}', '{}', '{}', NULL, now()
+            """)
+        let iso = { (ms: Int64) in ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(ms / 1000))) }
+        let arguments = ["verify"] + sources + ["--as-of", iso(t), "--skip", "append-only"]
+        let before = try runTool(arguments + ["--out", folder + "/before"])
+        #expect(before.stdout.contains("INCOMPLETE for the as-of instant: source 2"), "\(before.stdout)")
+
+        // The same run while cell 2 receives events past T: its snapshot predates them.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestPaths.binary)
+        p.arguments = arguments + ["--out", folder + "/during"]
+        let output = Pipe()
+        p.standardOutput = output
+        try p.run()
+        let streaming = cells[1].waitUntilStreaming(p)
+        var written = 0
+        while p.isRunning {
+            try cells[1].exec("""
+                WITH u AS (SELECT user_id FROM user_balances WHERE currency = 'USD' ORDER BY user_id LIMIT 1)
+                INSERT INTO event_store SELECT gen_random_uuid(), 'FUNDS_DEPOSITED', u.user_id,
+                  (SELECT max(stream_version) + 1 FROM event_store WHERE aggregate_id = u.user_id), NULL, gen_random_uuid(),
+                  \(late), 0, '{}', '{"amount": 100, "currency": "USD"}', '{}', u.user_id, now() FROM u
+                """)
+            written += 1
+        }
+        p.waitUntilExit()
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(streaming && written > 0, "the run ended before writes could start")
+        #expect(p.terminationStatus == before.status)
+        #expect(stdout.contains("INCOMPLETE for the as-of instant: source 2"), "\(stdout)")
+        for name in ["findings.csv", "limbo.csv"] {
+            #expect(TestPaths.read(folder + "/during/" + name) == TestPaths.read(folder + "/before/" + name), "\(name) differs from the run before the writes")
+        }
+        // Read again after the writes, cell 2 has read past T: the cut is complete.
+        let after = try runTool(arguments + ["--out", folder + "/after"])
+        #expect(after.stdout.contains("consistent cut complete through"), "\(after.stdout)")
+    }
+
     @Test("parallel readers (--jobs 1, 2, 4) on one store: byte-identical reports, with and without an as-of bound, and while events are inserted during the run")
     func parallelReaders() throws {
         let folder = TestPaths.temporaryDirectory("jobs")
