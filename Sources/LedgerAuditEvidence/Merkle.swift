@@ -132,16 +132,24 @@ public struct MerkleTree: Sendable {
 
 /// The root of a growing tree in O(log n) memory: completed subtrees on a stack.
 public struct MerkleAccumulator: Sendable {
-    var stack: [(hash: [UInt8], size: Int)] = []
+    /// One completed subtree: its hash, its first leaf and its number of leaves.
+    public typealias Subtree = (hash: [UInt8], start: Int, size: Int)
+    /// Completed subtrees, left to right (sizes strictly decreasing): the tree's frontier.
+    public private(set) var stack: [Subtree] = []
     public private(set) var count = 0
     public init() {}
 
-    public mutating func append(_ leafHash: [UInt8]) {
+    public mutating func append(_ leafHash: [UInt8]) { append(leafHash, completed: { _ in }) }
+
+    /// `completed` sees every subtree as it completes, the leaf itself first.
+    public mutating func append(_ leafHash: [UInt8], completed: (Subtree) -> Void) {
+        stack.append((leafHash, count, 1))
         count += 1
-        stack.append((leafHash, 1))
+        completed(stack[stack.count - 1])
         while stack.count >= 2, stack[stack.count - 1].size == stack[stack.count - 2].size {
             let right = stack.removeLast(), left = stack.removeLast()
-            stack.append((Merkle.nodeHash(left.hash, right.hash), left.size + right.size))
+            stack.append((Merkle.nodeHash(left.hash, right.hash), left.start, left.size + right.size))
+            completed(stack[stack.count - 1])
         }
     }
 

@@ -22,9 +22,9 @@ public struct SealStream {
     /// Distinct sealed sizes, ascending, and the next one the stream will reach.
     let sizes: [Int]
     var nextSize = 0
-    /// Completed subtrees of the current tree, left to right (sizes strictly decreasing).
-    var stack: [(hash: [UInt8], start: Int, size: Int)] = []
-    public private(set) var count = 0
+    /// The current tree's completed subtrees.
+    var tree = MerkleAccumulator()
+    public var count: Int { tree.count }
     /// Subtrees a proof may need, and those kept (frontiers, siblings, the final frontier).
     var wanted: Set<Block> = []
     var known: [Block: [UInt8]] = [:]
@@ -57,16 +57,12 @@ public struct SealStream {
 
     public mutating func append(leafHash: [UInt8], eventId: EventID) {
         let position = count
-        count += 1
-        stack.append((leafHash, position, 1))
-        keepIfWanted(stack[stack.count - 1])
-        while stack.count >= 2, stack[stack.count - 1].size == stack[stack.count - 2].size {
-            let right = stack.removeLast(), left = stack.removeLast()
-            stack.append((Merkle.nodeHash(left.hash, right.hash), left.start, left.size * 2))
-            keepIfWanted(stack[stack.count - 1])
+        tree.append(leafHash) { subtree in
+            let block = Block(start: subtree.start, size: subtree.size)
+            if wanted.contains(block) { known[block] = subtree.hash }
         }
         if nextSize < sizes.count, count == sizes[nextSize] {
-            for e in stack { known[Block(start: e.start, size: e.size)] = e.hash }
+            keepFrontier()
             nextSize += 1
         }
         if stored != nil, let entry = stored!.next() {
@@ -76,9 +72,8 @@ public struct SealStream {
         if let d = difference, position > d.position, eventId == d.sealedId { sealedIdLater = true }
     }
 
-    mutating func keepIfWanted(_ e: (hash: [UInt8], start: Int, size: Int)) {
-        let block = Block(start: e.start, size: e.size)
-        if wanted.contains(block) { known[block] = e.hash }
+    mutating func keepFrontier() {
+        for subtree in tree.stack { known[Block(start: subtree.start, size: subtree.size)] = subtree.hash }
     }
 
     mutating func storedStep(_ entry: (id: EventID, leaf: [UInt8])) {
@@ -115,7 +110,7 @@ public struct SealStream {
     /// The end of the stream: every seal's verdict, proofs and findings, as `SealVerification.check` gives them.
     public mutating func finish(chainProblems: [String], sealKey: PublicKey?, tsaCAFile: String?) -> SealVerification {
         let n = count
-        for e in stack { known[Block(start: e.start, size: e.size)] = e.hash }
+        keepFrontier()
         // The leaves file past the store's end: its roots at the sealed sizes, and the first sealed id missing.
         if stored != nil {
             var first = true
@@ -180,9 +175,7 @@ struct LeavesReader {
         let got = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, SealFile.leafEntrySize, file) }
         guard got == SealFile.leafEntrySize else { close(); return nil }
         read += 1
-        var high: UInt64 = 0, low: UInt64 = 0
-        for j in 0..<8 { high = high << 8 | UInt64(buffer[j]); low = low << 8 | UInt64(buffer[8 + j]) }
-        let entry = (EventID(high: high, low: low), Array(buffer[16..<48]))
+        let entry = SealFile.entry(buffer[...])
         if read == entries { close() }
         return entry
     }

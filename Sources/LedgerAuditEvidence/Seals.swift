@@ -214,13 +214,17 @@ public enum SealFile {
         ids.reserveCapacity(count)
         hashes.reserveCapacity(count * 32)
         for i in 0..<count {
-            let base = i * leafEntrySize
-            var high: UInt64 = 0, low: UInt64 = 0
-            for j in 0..<8 { high = high << 8 | UInt64(bytes[base + j]); low = low << 8 | UInt64(bytes[base + 8 + j]) }
-            ids.append(EventID(high: high, low: low))
-            hashes.append(contentsOf: bytes[base + 16 ..< base + 48])
+            let (id, leaf) = entry(bytes[i * leafEntrySize ..< (i + 1) * leafEntrySize])
+            ids.append(id)
+            hashes.append(contentsOf: leaf)
         }
         return (ids, MerkleLeaves(hashes: hashes), SHA256Hex.of(bytes))
+    }
+
+    /// One entry of the leaves file: the event id (16 bytes, network order), then its leaf hash.
+    static func entry(_ bytes: ArraySlice<UInt8>) -> (id: EventID, leaf: [UInt8]) {
+        let id = bytes.withUnsafeBytes { EventID(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<16])) }
+        return (id, Array(bytes[(bytes.startIndex + 16)..<(bytes.startIndex + leafEntrySize)]))
     }
 }
 

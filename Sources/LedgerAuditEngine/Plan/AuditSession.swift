@@ -163,7 +163,7 @@ public final class AuditSession {
             switch l {
             case .file(let path):
                 guard FileExtractSource.kind(of: path) != nil else {
-                    throw .usage("--source \(path): cannot tell the format of the extract; name it .jsonl (one event per line), .csv (COPY … WITH (FORMAT csv, HEADER)) or .pgcopy (COPY … WITH (FORMAT binary))")
+                    throw .usage("--source \(path): cannot tell the format of the extract; name it \(FileExtractSource.formatsNamed)")
                 }
             case .postgres(let conninfo):
                 do { sessions[i] = (try PostgresSession(conninfo: conninfo), conninfo) } catch { throw .source(error.description) }
@@ -260,7 +260,7 @@ public final class AuditSession {
                 throw .usage("--source \(path): the catalog lays out a store other than the reference table (store.fields), which is read from PostgreSQL; extracts carry the reference columns (auction-ledger.md)")
             }
             guard FileExtractSource.kind(of: path) != nil else {
-                throw .usage("--source \(path): cannot tell the format of the extract; name it .jsonl (one event per line), .csv (COPY … WITH (FORMAT csv, HEADER)) or .pgcopy (COPY … WITH (FORMAT binary))")
+                throw .usage("--source \(path): cannot tell the format of the extract; name it \(FileExtractSource.formatsNamed)")
             }
             do {
                 return AuditSession(catalog: catalog, source: try FileExtractSource(path: path), facts: facts, eventIdsMayRepeat: true)

@@ -19,7 +19,7 @@ struct BinaryCopyFormat: ExtractFormat {
         var id: EventID?, physical: Int64?, logical: Int32?
         for field in 0..<8 {
             guard at + 4 <= raw.count else { return nil }
-            let length = Int(Int32(bitPattern: UInt32(raw[at]) << 24 | UInt32(raw[at + 1]) << 16 | UInt32(raw[at + 2]) << 8 | UInt32(raw[at + 3])))
+            let length = Int(BinaryCopyDecoder.int32(raw, at))
             at += 4
             guard length >= 0 else { continue }  // NULL
             guard length <= raw.count - at else { return nil }
@@ -27,7 +27,7 @@ struct BinaryCopyFormat: ExtractFormat {
             switch (field, length) {
             case (0, 16): id = EventID(bytes: value)
             case (6, 8): physical = BinaryCopyDecoder.int64(value)
-            case (7, 4): logical = Int32(bitPattern: UInt32(value[0]) << 24 | UInt32(value[1]) << 16 | UInt32(value[2]) << 8 | UInt32(value[3]))
+            case (7, 4): logical = BinaryCopyDecoder.int32(value)
             default: break
             }
             at += length

@@ -89,35 +89,40 @@ struct CopyCSVFormat: ExtractFormat {
     }
 
     func quickOrderKey(_ record: UnsafeBufferPointer<UInt8>) -> GlobalOrderKey? {
-        let wanted = [EventColumn.hlcPhysical, .hlcLogical, .eventId].map { columnIndex[$0.rawValue] }
-        let last = wanted.max()!
-        var ranges = [Range<Int>?](repeating: nil, count: 3)
-        var i = 0, field = 0
-        while field <= last {
+        let physicalAt = columnIndex[EventColumn.hlcPhysical.rawValue], logicalAt = columnIndex[EventColumn.hlcLogical.rawValue]
+        let idAt = columnIndex[EventColumn.eventId.rawValue]
+        let last = max(physicalAt, logicalAt, idAt)
+        var end = record.count
+        if end > 0 && record[end - 1] == 0x0D { end -= 1 }
+        var physical: Int64?, logical: Int32?, id: EventID?
+        var i = 0
+        for field in 0...last {
             let start = i
-            if i < record.count && record[i] == 0x22 {
-                // A quoted field: COPY never quotes the three (numbers, a uuid), so one quoted is left to the full split.
+            if i < end && record[i] == 0x22 {
+                // COPY never quotes the three (numbers, a uuid): a quoted one is left to the full split.
+                guard field != physicalAt, field != logicalAt, field != idAt else { return nil }
                 i += 1
-                while i < record.count {
+                while i < end {
                     if record[i] == 0x22 {
-                        if i + 1 < record.count && record[i + 1] == 0x22 { i += 2; continue }
+                        if i + 1 < end && record[i + 1] == 0x22 { i += 2; continue }
                         break
                     }
                     i += 1
                 }
-                guard i < record.count else { return nil }
+                guard i < end else { return nil }
                 i += 1
             } else {
-                while i < record.count && record[i] != UInt8(ascii: ",") && record[i] != 0x0D { i += 1 }
+                while i < end && record[i] != UInt8(ascii: ",") { i += 1 }
             }
-            for (n, index) in wanted.enumerated() where index == field { ranges[n] = start..<i }
-            guard i < record.count || field == last else { return nil }
+            let text = { String(validating: UnsafeBufferPointer(rebasing: record[start..<i]), as: UTF8.self) }
+            if field == physicalAt { physical = text().flatMap { Int64($0) } }
+            if field == logicalAt { logical = text().flatMap { Int32($0) } }
+            if field == idAt { id = text().flatMap { EventID($0) } }
+            guard i < end || field == last else { return nil }
             i += 1
-            field += 1
         }
-        func text(_ n: Int) -> String? { ranges[n].flatMap { String(validating: UnsafeBufferPointer(rebasing: record[$0]), as: UTF8.self) } }
-        guard let p = text(0).flatMap({ Int64($0) }), let l = text(1).flatMap({ Int32($0) }), let id = text(2).flatMap({ EventID($0) }) else { return nil }
-        return GlobalOrderKey(hlcPhysicalMs: p, hlcLogical: l, eventId: id)
+        guard let physical, let logical, let id else { return nil }
+        return GlobalOrderKey(hlcPhysicalMs: physical, hlcLogical: logical, eventId: id)
     }
 
     func decode(_ record: UnsafeBufferPointer<UInt8>, location: String) -> SourceRow {

@@ -46,6 +46,9 @@ public struct FileExtractSource: EventSource {
     }
 
     /// The format an extract's name says, or nil.
+    /// The names an extract may end in, for messages that must say so.
+    public static let formatsNamed = ".jsonl (one event per line), .csv (COPY … WITH (FORMAT csv, HEADER)) or .pgcopy (COPY … WITH (FORMAT binary))"
+
     public static func kind(of path: String) -> Kind? {
         if path.hasSuffix(".jsonl") || path.hasSuffix(".ndjson") { return .jsonl }
         if path.hasSuffix(".csv") { return .csv }

@@ -78,7 +78,7 @@ final class ExtractFile {
             }
             return true
         }
-        func int32(_ at: Int) -> Int { Int(Int32(bitPattern: UInt32(buffer[at]) << 24 | UInt32(buffer[at + 1]) << 16 | UInt32(buffer[at + 2]) << 8 | UInt32(buffer[at + 3]))) }
+        func int32(_ at: Int) -> Int { buffer.withUnsafeBytes { Int(BinaryCopyDecoder.int32($0, at)) } }
         guard try have(19), Array(buffer[0..<11]) == BinaryCopyDecoder.signature else {
             throw SourceError("extract \(path) is not a PostgreSQL binary COPY file (it lacks the PGCOPY signature); write it with COPY … TO … (FORMAT binary)")
         }

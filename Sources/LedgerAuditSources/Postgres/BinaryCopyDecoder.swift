@@ -22,7 +22,7 @@ struct BinaryCopyDecoder {
             guard message.count >= 19, Array(message[0..<11]) == BinaryCopyDecoder.signature else {
                 throw SourceError("PostgreSQL sent a COPY stream without the binary signature")
             }
-            let extensionLength = Int(readInt32(message, 15))
+            let extensionLength = Int(BinaryCopyDecoder.int32(message, 15))
             guard extensionLength >= 0, 19 + extensionLength <= message.count else {
                 throw SourceError("PostgreSQL sent a COPY header with a header extension of \(extensionLength) bytes")
             }
@@ -37,7 +37,7 @@ struct BinaryCopyDecoder {
         scratch.removeAll(keepingCapacity: true)
         for _ in 0..<count {
             guard p + 4 <= message.count else { throw SourceError("PostgreSQL sent a truncated COPY row") }
-            let length = Int(readInt32(message, p))
+            let length = Int(BinaryCopyDecoder.int32(message, p))
             p += 4
             if length < 0 { scratch.append(nil); continue }
             guard p + length <= message.count else { throw SourceError("PostgreSQL sent a truncated COPY field") }
@@ -47,7 +47,8 @@ struct BinaryCopyDecoder {
         return scratch
     }
 
-    func readInt32(_ b: UnsafeRawBufferPointer, _ at: Int) -> Int32 {
+    /// A network-order int32 at `at` (field lengths, int4 columns).
+    static func int32(_ b: UnsafeRawBufferPointer, _ at: Int = 0) -> Int32 {
         Int32(bitPattern: UInt32(b[at]) << 24 | UInt32(b[at + 1]) << 16 | UInt32(b[at + 2]) << 8 | UInt32(b[at + 3]))
     }
 
@@ -106,7 +107,7 @@ struct BinaryCopyDecoder {
             m.aggregateId = aggregateId
             return .malformed(m)
         }
-        let logical = Int32(bitPattern: UInt32(hl[0]) << 24 | UInt32(hl[1]) << 16 | UInt32(hl[2]) << 8 | UInt32(hl[3]))
+        let logical = int32(hl)
         // timestamptz 'infinity' is Int64.max: no instant, never a wrapped one.
         let (recordedAtUs, overflow) = int64(ra).addingReportingOverflow(postgresEpochUs)
         let record = EventRecord(
