@@ -377,12 +377,24 @@ public struct SealVerification: Sendable {
 }
 
 extension SealVerification {
+    /// A TSA's GeneralizedTime (`20261203103415Z`) is the tool's, not ledger text: shown as
+    /// stated even when its 14 digits happen to pass Luhn. Anything else the token says is
+    /// masked like ledger text.
+    static func trustedTimeCell(_ time: String?) -> ReportCell {
+        guard let time else { return .ledgerText("") }
+        let digits = time.utf8.prefix { $0 >= 0x30 && $0 <= 0x39 }.count
+        let rest = time.utf8.dropFirst(digits)
+        let isGeneralizedTime = digits == 14 && rest.last == UInt8(ascii: "Z")
+            && rest.dropLast().allSatisfy { $0 >= 0x30 && $0 <= 0x39 || $0 == UInt8(ascii: ".") }
+        return isGeneralizedTime ? .toolText(time) : .ledgerText(time)
+    }
+
     /// The Seals section of verify and reconcile reports.
     public var section: ReportSection {
         let rows: [[ReportCell]] = outcomes.map { o in
             [.integer(Int64(o.record.number)), .integer(Int64(o.record.treeSize)), .ledgerText(Instant.iso8601(ms: o.record.asOfMs)),
              .ledgerText(Instant.iso8601(us: o.record.sealedAtUs)), .ledgerText(o.record.rootHex), .ledgerText(o.holds ? "holds" : "BROKEN"),
-             .integer(Int64(o.proof.count))] + (tsaCAFile == nil ? [] : [.ledgerText(o.trustedTime ?? "")])
+             .integer(Int64(o.proof.count))] + (tsaCAFile == nil ? [] : [SealVerification.trustedTimeCell(o.trustedTime)])
         }
         var figures: [(label: String, value: String)] = [
             ("Seals checked", String(outcomes.count)), ("Events in the store now", String(currentSize)),

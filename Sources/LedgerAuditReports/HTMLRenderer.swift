@@ -98,7 +98,7 @@ public struct HTMLRenderer {
                 switch row[i] {
                 case .number: sawNumber = true
                 case .empty: continue
-                case .ledgerText: return false
+                case .ledgerText, .toolText: return false
                 }
             }
             return sawNumber

@@ -86,4 +86,21 @@ struct SealStreamTests {
         expectSame(whole, streamed, "altered leaves file")
         #expect(streamed.findings.first?.message.contains("cannot be named") == true)
     }
+
+    @Test("a TSA's time whose 14 digits pass Luhn is shown as the token states it; the same digits as ledger text are masked")
+    func trustedTimeIsNotACardNumber() throws {
+        let luhnValid = "20261203103415Z"
+        #expect(CardMask.luhnValid(luhnValid.utf8.prefix(14).map { $0 - 0x30 }))
+        #expect(ReportCell.ledgerText(luhnValid).displayText != luhnValid)
+        let folder = ScratchFolder("seal-stream-tsa")
+        let (records, path) = seal((0..<3).map { (id($0), leaf($0)) }, sizes: [3], in: folder)
+        var stream = SealStream(records: records, sealsPath: path)
+        var v = stream.finish(chainProblems: [], sealKey: nil, tsaCAFile: nil)
+        v.tsaCAFile = "ca.pem"
+        v.outcomes[0].trustedTime = luhnValid
+        let cell = try #require(v.section.tables.first?.rows.first?.last)
+        #expect(cell.displayText == luhnValid)
+        v.outcomes[0].trustedTime = "4111 1111 1111 1111"  // not a time: masked as any other text
+        #expect(try #require(v.section.tables.first?.rows.first?.last).displayText != "4111 1111 1111 1111")
+    }
 }

@@ -119,6 +119,10 @@ public struct ReportTable: Sendable {
 public enum ReportCell: Sendable, Equatable {
     case ledgerText(String)
     case number(String)
+    /// Text of a known shape that is never ledger data (a TSA's GeneralizedTime): not masked,
+    /// since it can hold a Luhn-valid run of 13–19 digits by chance (`20261203103415Z` is one)
+    /// and masking it would change the evidence.
+    case toolText(String)
     case empty
 
     public static func integer(_ v: Int64) -> ReportCell { .number(String(v)) }
@@ -131,6 +135,7 @@ public enum ReportCell: Sendable, Equatable {
         case .empty: return ""
         case .number(let n): return n
         case .ledgerText(let t): return LedgerText.forOutput(t)
+        case .toolText(let t): return t
         }
     }
 
