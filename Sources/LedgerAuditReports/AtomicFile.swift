@@ -49,6 +49,12 @@ public final class AtomicFile {
         if buffer.count >= AtomicFile.flushBytes { try flush() }
     }
 
+    /// Bytes appended in place by `body` (no intermediate String or array).
+    public func append(_ body: (inout [UInt8]) -> Void) throws(OutputError) {
+        body(&buffer)
+        if buffer.count >= AtomicFile.flushBytes { try flush() }
+    }
+
     func flush() throws(OutputError) {
         var done = 0
         while done < buffer.count {

@@ -38,10 +38,10 @@ public enum AuditDataStandard {
     typealias DateParts = (date: String, time: String, compact: String, year: Int, month: Int)
 
     static func parts(us: Int64) -> DateParts {
-        let iso = Array(Instant.iso8601(us: us))  // 2026-05-03T14:23:00.000000Z
-        let date = String(iso[0..<10])
-        return (date, String(iso[11..<19]), String(iso[0..<4]) + String(iso[5..<7]) + String(iso[8..<10]),
-                Int(String(iso[0..<4])) ?? 1, Int(String(iso[5..<7])) ?? 1)
+        let iso = Array(Instant.iso8601(us: us).utf8)  // 2026-05-03T14:23:00.000000Z (ASCII)
+        func text(_ r: Range<Int>) -> String { String(decoding: iso[r], as: UTF8.self) }
+        return (text(0..<10), text(11..<19), String(decoding: iso[0..<4] + iso[5..<7] + iso[8..<10], as: UTF8.self),
+                Int(text(0..<4)) ?? 1, Int(text(5..<7)) ?? 1)
     }
 
     /// CSV cells show ledger text through `ReportCell.displayText` (card numbers masked).
@@ -119,7 +119,7 @@ public final class ADSWriter: ReplayObserver {
                     .integer(event.streamVersion), .ledgerText(event.correlationId.description), .optional(event.causationId?.description),
                     .integer(p.amountMinor), .integer(event.globalOrderKey.hlcPhysicalMs),
                 ]
-                do { try glDetail.write(AuditDataStandard.line(row)) } catch { failure = error; return }
+                do { try glDetail.append { CSVRenderer.appendLine(row, into: &$0) } } catch { failure = error; return }
                 lineCount += 1
             }
         }

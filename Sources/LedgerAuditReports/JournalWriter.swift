@@ -54,7 +54,7 @@ public final class JournalWriter: ReplayObserver {
                     .integer(event.hlcPhysicalMs), .integer(Int64(event.hlcLogical)),
                 ]
                 do {
-                    try file.write(CSVRenderer.line(row))
+                    try file.append { CSVRenderer.appendLine(row, into: &$0) }
                 } catch {
                     failure = error
                     return
@@ -77,8 +77,8 @@ public final class JournalWriter: ReplayObserver {
 
     /// `YYYYMMDD` and `HHMMSS`, UTC.
     static func dateTime(us: Int64) -> (date: String, time: String) {
-        let iso = Instant.iso8601(us: us)  // 2026-05-03T14:23:00.000000Z
-        let c = Array(iso)
-        return (String(c[0..<4]) + String(c[5..<7]) + String(c[8..<10]), String(c[11..<13]) + String(c[14..<16]) + String(c[17..<19]))
+        let c = Array(Instant.iso8601(us: us).utf8)  // 2026-05-03T14:23:00.000000Z (ASCII)
+        return (String(decoding: c[0..<4] + c[5..<7] + c[8..<10], as: UTF8.self),
+                String(decoding: c[11..<13] + c[14..<16] + c[17..<19], as: UTF8.self))
     }
 }

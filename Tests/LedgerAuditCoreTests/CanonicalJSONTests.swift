@@ -45,6 +45,38 @@ import Testing
         }
     }
 
+    /// The digest copies text that `isCanonical` accepts: it must accept exactly the texts that
+    /// are their own jsonb form (random documents, and the jsonb form of each), never another.
+    @Test func canonicalCheckAcceptsOnlyTextsThatAreTheirOwnJSONBForm() {
+        func check(_ doc: String) {
+            let tree = CanonicalJSONTests.treePath(doc)
+            var t = doc
+            let accepted = t.withUTF8 { JSONBCanonical.isCanonical($0) }
+            let isOwnForm = Array(doc.utf8) == tree
+            let hasEscape = doc.contains("\\")
+            #expect(accepted == (isOwnForm && !hasEscape), "\(doc)")
+        }
+        var rng = SplitMix(seed: 11)
+        var acceptedCount = 0
+        for _ in 0..<2000 {
+            let doc = CanonicalJSONTests.randomValue(&rng, depth: 0)
+            check(doc)
+            let canonical = String(decoding: CanonicalJSONTests.treePath(doc), as: UTF8.self)
+            check(canonical)
+            var c = canonical
+            if c.withUTF8({ JSONBCanonical.isCanonical($0) }) { acceptedCount += 1 }
+        }
+        #expect(acceptedCount > 1900)
+        for doc in [#"{"a": 1, "a": 2}"#, #"{"b": 1, "a": 2}"#, #"{"a": 1,"b": 2}"#, #"{"a":1}"#, #" {}"#, #"{} "#, #"[1,2]"#,
+                    #"{"aa": 1, "b": 2}"#, #"{"a": "x\"y"}"#, #"[1, 2 ]"#] {
+            check(doc)
+        }
+        for doc in [#"{}"#, #"[]"#, #"{"b": 2, "aa": 1}"#, #"[1, {"x": [null, true]}, "s"]"#, #"{"": 0, "a": {"k": -1.5e3}}"#] {
+            var t = doc
+            #expect(t.withUTF8 { JSONBCanonical.isCanonical($0) }, "\(doc)")
+        }
+    }
+
     struct SplitMix {
         var state: UInt64
         init(seed: UInt64) { state = seed }

@@ -1,4 +1,4 @@
-import LedgerAuditCore
+@testable import LedgerAuditCore
 import Testing
 
 @Suite("JSON parser keeps number text and refuses bad JSON")
@@ -74,6 +74,34 @@ struct InstantTests {
         #expect(Instant.iso8601(us: -1) == "1969-12-31T23:59:59.999999Z")
     }
 
+    /// The fixed-width writer gives the padded-String form on instants across years 0–9999
+    /// (its edges included), and other years keep that form.
+    @Test func fixedWidthInstantsMatchThePaddedForm() {
+        func padded(us: Int64) -> String {
+            let (days, inDay) = Instant.floorDivMod(us, 86_400_000_000)
+            let (y, m, d) = Instant.civilFromDays(days)
+            let s = inDay / 1_000_000
+            return Instant.pad(y, 4) + "-" + Instant.pad(m, 2) + "-" + Instant.pad(d, 2) + "T" + Instant.pad(s / 3600, 2) + ":"
+                + Instant.pad(s / 60 % 60, 2) + ":" + Instant.pad(s % 60, 2) + "." + Instant.pad(inDay % 1_000_000, 6) + "Z"
+        }
+        let year0: Int64 = -719_528 * 86_400_000_000  // 0000-01-01T00:00:00Z
+        let year9999End: Int64 = 2_932_897 * 86_400_000_000 - 1  // 9999-12-31T23:59:59.999999Z
+        #expect(Instant.iso8601(us: year0) == "0000-01-01T00:00:00.000000Z")
+        #expect(Instant.iso8601(us: year9999End) == "9999-12-31T23:59:59.999999Z")
+        var instants: [Int64] = [0, -1, 1, year0, year0 - 1, year9999End, year9999End + 1, 1_777_818_180_123_456]
+        var state: UInt64 = 42
+        for _ in 0..<2000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            instants.append(year0 + Int64(state % UInt64(year9999End - year0)))
+        }
+        for us in instants {
+            #expect(Instant.iso8601(us: us) == padded(us: us), "\(us)")
+            let ms = Instant.floorDivMod(us, 1000).0
+            let msText = Instant.iso8601(ms: ms)
+            #expect(msText == String(padded(us: ms * 1000).dropLast(4)) + "Z", "\(ms)")
+        }
+    }
+
     @Test func uuidOrderIsBytewise() {
         let a = EventID("00000000-0000-0000-0000-0000000000ff")!
         let b = EventID("00000000-0000-0000-0001-000000000000")!
@@ -81,5 +109,32 @@ struct InstantTests {
         #expect(EventID("A92A7608-A5A0-441E-B9A8-5C69395894CE")?.description == "a92a7608-a5a0-441e-b9a8-5c69395894ce")
         #expect(EventID("a92a7608a5a0441eb9a85c69395894ce") == nil)
         #expect(EventID("g92a7608-a5a0-441e-b9a8-5c69395894ce") == nil)
+    }
+
+    /// The eight-digits-at-a-time hex writer against the plain one, digit by digit, on ids
+    /// covering every nibble in every position.
+    @Test func uuidTextMatchesAPlainHexWriter() {
+        func plain(_ id: EventID) -> String {
+            let digits = Array("0123456789abcdef")
+            var out = ""
+            for i in 0..<32 {
+                if i == 8 || i == 12 || i == 16 || i == 20 { out.append("-") }
+                let word = i < 16 ? id.high : id.low
+                out.append(digits[Int((word >> UInt64(60 - 4 * (i % 16))) & 0xF)])
+            }
+            return out
+        }
+        var state: UInt64 = 0x1234_5678_9ABC_DEF0
+        var ids = [EventID(high: 0, low: 0), EventID(high: .max, low: .max), EventID(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210)]
+        for _ in 0..<1000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let high = state
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            ids.append(EventID(high: high, low: state))
+        }
+        for id in ids {
+            #expect(id.description == plain(id))
+            #expect(EventID(id.description) == id)
+        }
     }
 }

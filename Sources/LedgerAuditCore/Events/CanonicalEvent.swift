@@ -14,21 +14,33 @@ public enum CanonicalEvent {
     public static let name = "ledger-audit-canonical-v1"
 
     public static func encode(_ e: EventRecord, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "["))
-        uuid(e.eventId, &out); out.append(0x2C)
-        string(e.eventType, &out); out.append(0x2C)
-        uuid(e.aggregateId, &out); out.append(0x2C)
-        integer(e.streamVersion, &out); out.append(0x2C)
-        optionalUUID(e.causationId, &out); out.append(0x2C)
-        uuid(e.correlationId, &out); out.append(0x2C)
-        integer(e.hlcPhysicalMs, &out); out.append(0x2C)
-        integer(Int64(e.hlcLogical), &out); out.append(0x2C)
-        json(e.vectorClock, &out); out.append(0x2C)
-        json(e.payload, &out); out.append(0x2C)
-        json(e.metadata, &out); out.append(0x2C)
-        optionalUUID(e.userId, &out); out.append(0x2C)
-        integer(e.recordedAtUs, &out)
-        out.append(UInt8(ascii: "]"))
+        // The fixed-width columns go through a stack scratch and are appended in two runs:
+        // byte-at-a-time appends to the array were most of the encoding's cost.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: headBytesMax) { scratch in
+            var n = 0
+            put(0x5B, scratch, &n)
+            putUUID(e.eventId, scratch, &n); put(0x2C, scratch, &n)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<n]))
+            string(e.eventType, &out)
+            n = 0
+            put(0x2C, scratch, &n)
+            putUUID(e.aggregateId, scratch, &n); put(0x2C, scratch, &n)
+            putInteger(e.streamVersion, scratch, &n); put(0x2C, scratch, &n)
+            putOptionalUUID(e.causationId, scratch, &n); put(0x2C, scratch, &n)
+            putUUID(e.correlationId, scratch, &n); put(0x2C, scratch, &n)
+            putInteger(e.hlcPhysicalMs, scratch, &n); put(0x2C, scratch, &n)
+            putInteger(Int64(e.hlcLogical), scratch, &n); put(0x2C, scratch, &n)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<n]))
+            json(e.vectorClock, &out); out.append(0x2C)
+            json(e.payload, &out); out.append(0x2C)
+            json(e.metadata, &out)
+            n = 0
+            put(0x2C, scratch, &n)
+            putOptionalUUID(e.userId, scratch, &n); put(0x2C, scratch, &n)
+            putInteger(e.recordedAtUs, scratch, &n)
+            put(0x5D, scratch, &n)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<n]))
+        }
     }
 
     public static func encode(_ e: EventRecord) -> [UInt8] {
@@ -37,37 +49,55 @@ public enum CanonicalEvent {
         return out
     }
 
-    static func uuid(_ id: EventID, _ out: inout [UInt8]) {
-        out.append(0x22)
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: 36))
-        out.withUnsafeMutableBufferPointer { b in
-            id.writeHex(into: UnsafeMutableBufferPointer(rebasing: b[start..<(start + 36)]))
-        }
-        out.append(0x22)
+    /// The longest run written through the scratch (four ids and three integers with their
+    /// commas, 171 bytes), and room at its end for an integer's digits.
+    static let headBytesMax = 256
+
+    @inline(__always) static func put(_ b: UInt8, _ out: UnsafeMutableBufferPointer<UInt8>, _ n: inout Int) {
+        out[n] = b
+        n += 1
     }
 
-    static func optionalUUID(_ id: EventID?, _ out: inout [UInt8]) {
-        if let id { uuid(id, &out) } else { out.append(contentsOf: "null".utf8) }
+    @inline(__always) static func putUUID(_ id: EventID, _ out: UnsafeMutableBufferPointer<UInt8>, _ n: inout Int) {
+        out[n] = 0x22
+        id.writeHex(into: UnsafeMutableBufferPointer(rebasing: out[(n + 1)..<(n + 37)]))
+        out[n + 37] = 0x22
+        n += 38
     }
 
-    /// Decimal digits, written without a String.
-    static func integer(_ v: Int64, _ out: inout [UInt8]) {
-        if v < 0 { out.append(0x2D) }
+    @inline(__always) static func putOptionalUUID(_ id: EventID?, _ out: UnsafeMutableBufferPointer<UInt8>, _ n: inout Int) {
+        if let id { putUUID(id, out, &n); return }
+        out[n] = 0x6E; out[n + 1] = 0x75; out[n + 2] = 0x6C; out[n + 3] = 0x6C  // null
+        n += 4
+    }
+
+    /// Decimal digits, at most 20 and a sign: written backwards into the scratch's tail, then
+    /// moved into place (one pass over the digits).
+    @inline(__always) static func putInteger(_ v: Int64, _ out: UnsafeMutableBufferPointer<UInt8>, _ n: inout Int) {
+        if v < 0 { out[n] = 0x2D; n += 1 }
         var magnitude = v.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var n = 0
-            repeat {
-                digits[n] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
-                magnitude /= 10
-                n += 1
-            } while magnitude > 0
-            while n > 0 { n -= 1; out.append(digits[n]) }
-        }
+        var at = out.count
+        repeat {
+            at -= 1
+            out[at] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
+            magnitude /= 10
+        } while magnitude > 0
+        let digits = out.count - at
+        (out.baseAddress! + n).update(from: out.baseAddress! + at, count: digits)
+        n += digits
     }
 
+    /// A JSON string; text with nothing to escape (every event type in practice) in one append.
     static func string(_ s: String, _ out: inout [UInt8]) {
-        JSONWriter.stringBytes(s, into: &out)
+        var text = s
+        let plain = text.withUTF8 { bytes -> Bool in
+            for b in bytes where b < 0x20 || b == 0x22 || b == 0x5C { return false }
+            out.append(0x22)
+            out.append(contentsOf: bytes)
+            out.append(0x22)
+            return true
+        }
+        if !plain { JSONWriter.stringBytes(s, into: &out) }
     }
 
     static func json(_ t: JSONText, _ out: inout [UInt8]) {
@@ -76,7 +106,13 @@ public enum CanonicalEvent {
             text.withUTF8 { out.append(contentsOf: $0) }
             return
         }
-        let written = text.withUTF8 { JSONBCanonical.write($0, into: &out) }
+        let written = text.withUTF8 { bytes in
+            if JSONBCanonical.isCanonical(bytes) {
+                out.append(contentsOf: bytes)
+                return true
+            }
+            return JSONBCanonical.write(bytes, into: &out)
+        }
         if !written { JSONWriter.jsonbBytes(t.parse(), into: &out) }
     }
 }

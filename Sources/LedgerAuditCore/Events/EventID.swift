@@ -64,26 +64,40 @@ public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Two lower-case hex digits per byte value, packed as (high << 8 | low).
-    static let hexPairs: [UInt16] = (0..<256).map { b in
-        let digits = Array("0123456789abcdef".utf8)
-        return UInt16(digits[b >> 4]) << 8 | UInt16(digits[b & 0xF])
+    /// The 36-byte 8-4-4-4-12 lower-case form, written into `out` (no allocation, no table):
+    /// eight digits at a time, every id of every event passes here for the digest.
+    @inline(__always)
+    public func writeHex(into out: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(out.count >= 36)
+        let p = UnsafeMutableRawPointer(out.baseAddress!)
+        let a = EventID.hexDigits(UInt32(truncatingIfNeeded: high >> 32))
+        let b = EventID.hexDigits(UInt32(truncatingIfNeeded: high))
+        let c = EventID.hexDigits(UInt32(truncatingIfNeeded: low >> 32))
+        let d = EventID.hexDigits(UInt32(truncatingIfNeeded: low))
+        p.storeBytes(of: a, toByteOffset: 0, as: UInt64.self)
+        p.storeBytes(of: 0x2D, toByteOffset: 8, as: UInt8.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: b), toByteOffset: 9, as: UInt32.self)
+        p.storeBytes(of: 0x2D, toByteOffset: 13, as: UInt8.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: b >> 32), toByteOffset: 14, as: UInt32.self)
+        p.storeBytes(of: 0x2D, toByteOffset: 18, as: UInt8.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: c), toByteOffset: 19, as: UInt32.self)
+        p.storeBytes(of: 0x2D, toByteOffset: 23, as: UInt8.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: c >> 32), toByteOffset: 24, as: UInt32.self)
+        p.storeBytes(of: d, toByteOffset: 28, as: UInt64.self)
     }
 
-    /// The 36-byte 8-4-4-4-12 lower-case form, written into `out` (no allocation).
-    public func writeHex(into out: UnsafeMutableBufferPointer<UInt8>) {
-        EventID.hexPairs.withUnsafeBufferPointer { pairs in
-            var pos = 0
-            for i in 0..<16 {
-                if i == 4 || i == 6 || i == 8 || i == 10 { out[pos] = UInt8(ascii: "-"); pos += 1 }
-                let word = i < 8 ? high : low
-                let byte = Int((word >> UInt64(56 - 8 * (i % 8))) & 0xFF)
-                let pair = pairs[byte]
-                out[pos] = UInt8(pair >> 8)
-                out[pos + 1] = UInt8(pair & 0xFF)
-                pos += 2
-            }
-        }
+    /// Eight lower-case hex digits of `v`, packed so that storing the value in memory (little
+    /// endian) writes them most significant first. Each nibble is spread into its own byte,
+    /// then `'0' + n`, plus 39 more where n ≥ 10 (`'a' - '0' - 10`).
+    @inline(__always)
+    static func hexDigits(_ v: UInt32) -> UInt64 {
+        var x = UInt64(v)
+        x = ((x & 0xFFFF_0000) << 16) | (x & 0xFFFF)
+        x = ((x & 0x0000_FF00_0000_FF00) << 8) | (x & 0x0000_00FF_0000_00FF)
+        x = ((x & 0x00F0_00F0_00F0_00F0) << 4) | (x & 0x000F_000F_000F_000F)
+        let atLeastTen = ((x &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+        x = x &+ 0x3030_3030_3030_3030 &+ atLeastTen &* 0x27
+        return UInt64(littleEndian: x.byteSwapped)
     }
 
 }

@@ -120,8 +120,32 @@ public enum Instant {
         let (y, m, d) = civilFromDays(days)
         let secondsInDay = inDay / 1_000_000
         let micros = inDay % 1_000_000
-        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(secondsInDay / 3600, 2) + ":"
-            + pad(secondsInDay / 60 % 60, 2) + ":" + pad(secondsInDay % 60, 2) + "." + pad(micros, 6) + "Z"
+        guard y >= 0, y <= 9999 else {
+            return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(secondsInDay / 3600, 2) + ":"
+                + pad(secondsInDay / 60 % 60, 2) + ":" + pad(secondsInDay % 60, 2) + "." + pad(micros, 6) + "Z"
+        }
+        return fixedWidth(y, m, d, secondsInDay, fraction: micros, fractionDigits: 6)
+    }
+
+    /// The text of a four-digit year's instant, 21 bytes and the fraction (the path every
+    /// report line takes; other years keep the padded-String path, whose output this equals).
+    static func fixedWidth(_ y: Int64, _ m: Int64, _ d: Int64, _ secondsInDay: Int64, fraction: Int64, fractionDigits: Int) -> String {
+        String(unsafeUninitializedCapacity: 21 + fractionDigits) { out in
+            func digits(_ v: Int64, _ width: Int, at: Int) {
+                var v = v
+                var i = at + width
+                while i > at { i -= 1; out[i] = UInt8(truncatingIfNeeded: v % 10) + 0x30; v /= 10 }
+            }
+            digits(y, 4, at: 0); out[4] = 0x2D
+            digits(m, 2, at: 5); out[7] = 0x2D
+            digits(d, 2, at: 8); out[10] = 0x54
+            digits(secondsInDay / 3600, 2, at: 11); out[13] = 0x3A
+            digits(secondsInDay / 60 % 60, 2, at: 14); out[16] = 0x3A
+            digits(secondsInDay % 60, 2, at: 17); out[19] = 0x2E
+            digits(fraction, fractionDigits, at: 20)
+            out[20 + fractionDigits] = 0x5A
+            return 21 + fractionDigits
+        }
     }
 
     /// Milliseconds as ISO 8601 UTC, for HLC instants: `2026-05-03T14:23:00.123Z`.
@@ -129,6 +153,7 @@ public enum Instant {
         let (days, inDay) = floorDivMod(ms, 86_400_000)
         let (y, m, d) = civilFromDays(days)
         let secondsInDay = inDay / 1000
+        if y >= 0, y <= 9999 { return fixedWidth(y, m, d, secondsInDay, fraction: inDay % 1000, fractionDigits: 3) }
         return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(secondsInDay / 3600, 2) + ":"
             + pad(secondsInDay / 60 % 60, 2) + ":" + pad(secondsInDay % 60, 2) + "." + pad(inDay % 1000, 3) + "Z"
     }

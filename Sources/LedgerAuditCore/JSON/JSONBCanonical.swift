@@ -16,6 +16,15 @@ enum JSONBCanonical {
         return true
     }
 
+    /// True when the text already is its own jsonb text (what PostgreSQL prints, and what most
+    /// extracts carry): keys in jsonb order without duplicates, `", "` and `": "` the only
+    /// whitespace, strings without escapes. `write` would then copy it unchanged, so the caller
+    /// copies it instead. One pass, no allocation; false says nothing but "rewrite it".
+    static func isCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var checker = Writer(bytes: bytes)
+        return checker.canonicalValue(depth: 0) && checker.index == bytes.count
+    }
+
     struct Writer {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
@@ -169,6 +178,40 @@ enum JSONBCanonical {
                     return false
                 }
             case 0x22: return plainString() != nil
+            default: return skipScalar()
+            }
+        }
+
+        /// One value at `index` in its jsonb text form, with nothing around it.
+        mutating func canonicalValue(depth: Int) -> Bool {
+            guard depth < Limits.jsonDepthMax, index < bytes.count else { return false }
+            switch bytes[index] {
+            case 0x7B:
+                index += 1
+                if index < bytes.count, bytes[index] == 0x7D { index += 1; return true }
+                var previousKey: Range<Int>?
+                while true {
+                    guard index < bytes.count, bytes[index] == 0x22, let key = plainString() else { return false }
+                    if let previousKey, keyOrder(previousKey, key) >= 0 { return false }
+                    previousKey = key
+                    guard index + 1 < bytes.count, bytes[index] == 0x3A, bytes[index + 1] == 0x20 else { return false }
+                    index += 2
+                    guard canonicalValue(depth: depth + 1), index < bytes.count else { return false }
+                    if bytes[index] == 0x7D { index += 1; return true }
+                    guard index + 1 < bytes.count, bytes[index] == 0x2C, bytes[index + 1] == 0x20 else { return false }
+                    index += 2
+                }
+            case 0x5B:
+                index += 1
+                if index < bytes.count, bytes[index] == 0x5D { index += 1; return true }
+                while true {
+                    guard canonicalValue(depth: depth + 1), index < bytes.count else { return false }
+                    if bytes[index] == 0x5D { index += 1; return true }
+                    guard index + 1 < bytes.count, bytes[index] == 0x2C, bytes[index + 1] == 0x20 else { return false }
+                    index += 2
+                }
+            case 0x22: return plainString() != nil
+            case 0x20, 0x0A, 0x0D, 0x09, 0x2C, 0x3A, 0x7D, 0x5D: return false
             default: return skipScalar()
             }
         }

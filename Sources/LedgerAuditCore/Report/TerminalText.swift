@@ -4,6 +4,7 @@
 /// hide in a file. Tab and newline stay. Each renderer then escapes for its own medium.
 public enum LedgerText {
     public static func forOutput(_ text: String) -> String {
+        if isPlain(text) { return text }
         let masked = CardMask.masked(text)
         guard masked.unicodeScalars.contains(where: isControl) else { return masked }
         var out = String.UnicodeScalarView()
@@ -16,6 +17,31 @@ public enum LedgerText {
             }
         }
         return String(out)
+    }
+
+    /// Printable ASCII (tab and newline allowed) without the run of 13 digits a card number
+    /// needs (`CardMask.mayHoldCardNumber`): nothing to mask or escape. One pass over the bytes,
+    /// for the cell of every report row.
+    static func isPlain(_ text: String) -> Bool {
+        var copy = text
+        return copy.withUTF8 { bytes in
+            var run = 0
+            var previousWasSeparator = false
+            for u in bytes {
+                guard (u >= 0x20 && u < 0x7F) || u == 0x0A || u == 0x09 else { return false }
+                if u >= 0x30 && u <= 0x39 {
+                    run += 1
+                    if run >= 13 { return false }
+                    previousWasSeparator = false
+                } else if (u == 0x20 || u == 0x2D) && run > 0 && !previousWasSeparator {
+                    previousWasSeparator = true
+                } else {
+                    run = 0
+                    previousWasSeparator = false
+                }
+            }
+            return true
+        }
     }
 
     static func isControl(_ s: Unicode.Scalar) -> Bool {
