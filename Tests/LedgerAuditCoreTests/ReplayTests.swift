@@ -216,4 +216,28 @@ struct CollationTests {
         }
         #expect(ascii.sortedRows().map(\.0.account) == ["B", "a", "a-", "a_", "b", "x"])
     }
+
+    /// The sort on packed 16-byte prefixes gives the plain bytewise order, on names that share
+    /// long prefixes, differ past byte 16, hold NUL bytes where a shorter name is padded, or
+    /// are not ASCII.
+    @Test("the prefix sort equals a full bytewise sort")
+    func prefixSortIsBytewise() {
+        var book = BalanceBook()
+        var state: UInt64 = 9
+        let pieces = ["user:", "user:0000000000000000", "a", "\u{0}", "é", "z", "-", "0", "9", "ü", ":available", ":reserved"]
+        for _ in 0..<3000 {
+            var name = ""
+            for _ in 0...(Int(state % 5)) {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                name += pieces[Int(state >> 33) % pieces.count]
+            }
+            let currency = ["USD", "EUR", "JPY"][Int(state >> 40) % 3]
+            _ = book.apply([Posting(fromAccount: "external:x", toAccount: name, currency: currency, amountMinor: 1)])
+        }
+        let expected = book.accounts.keys.sorted { a, b in
+            let c = bytewiseCompare(a.account, b.account)
+            return c != 0 ? c < 0 : bytewiseCompare(a.currency, b.currency) < 0
+        }
+        #expect(book.sortedRows().map(\.0) == expected)
+    }
 }

@@ -128,14 +128,41 @@ public struct BalanceBook: Sendable {
         return net
     }
 
-    /// Rows in C collation. For ASCII names Swift's own `<` is already bytewise (and faster).
+    /// Rows in C collation (bytewise by account, then currency). Sorted on each account's first
+    /// 16 bytes packed into two integers held in the array itself, so most comparisons touch no
+    /// string; rows whose prefixes tie are compared in full.
     public func sortedRows() -> [(AccountCurrency, Int64)] {
-        let rows = accounts.map { ($0.key, $0.value.balanceMinor) }
-        let allASCII = rows.allSatisfy { $0.0.account.utf8.allSatisfy { $0 < 0x80 } && $0.0.currency.utf8.allSatisfy { $0 < 0x80 } }
-        if allASCII {
-            return rows.sorted { $0.0.account != $1.0.account ? $0.0.account < $1.0.account : $0.0.currency < $1.0.currency }
+        struct Row {
+            var prefix: (UInt64, UInt64)
+            var key: AccountCurrency
+            var balanceMinor: Int64
         }
-        return rows.sorted { $0.0 < $1.0 }
+        var rows: [Row] = []
+        rows.reserveCapacity(accounts.count)
+        for (key, totals) in accounts {
+            rows.append(Row(prefix: BalanceBook.sortPrefix(key.account), key: key, balanceMinor: totals.balanceMinor))
+        }
+        rows.sort { a, b in
+            if a.prefix.0 != b.prefix.0 { return a.prefix.0 < b.prefix.0 }
+            if a.prefix.1 != b.prefix.1 { return a.prefix.1 < b.prefix.1 }
+            return a.key < b.key
+        }
+        return rows.map { ($0.key, $0.balanceMinor) }
+    }
+
+    /// The first 16 bytes of a name, big-endian, zero-padded: comparing two prefixes gives the
+    /// bytewise order of the names, or a tie (a shorter name padded with zeros ties with one
+    /// that has NUL bytes there, so ties always fall back to the full comparison).
+    static func sortPrefix(_ name: String) -> (UInt64, UInt64) {
+        var copy = name
+        return copy.withUTF8 { bytes in
+            var high: UInt64 = 0, low: UInt64 = 0
+            for i in 0..<16 {
+                let b = i < bytes.count ? UInt64(bytes[i]) : 0
+                if i < 8 { high = high << 8 | b } else { low = low << 8 | b }
+            }
+            return (high, low)
+        }
     }
 }
 
