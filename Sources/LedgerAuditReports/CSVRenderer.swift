@@ -4,27 +4,18 @@ import LedgerAuditCore
 /// spreadsheet would run as a formula are neutralised per OWASP: prefixed with `'` and quoted.
 public enum CSVRenderer {
     public static func cell(_ c: ReportCell) -> String {
-        c.isNumber ? c.displayText : field(neutralised(c.displayText))
+        var out: [UInt8] = []
+        appendCell(c, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// OWASP CSV injection: `=`, `+`, `-`, `@`, tab, CR, LF or NUL first → prefix `'`.
-    public static func neutralised(_ text: String) -> String {
-        guard let first = text.unicodeScalars.first else { return text }
-        switch first {
-        case "=", "+", "-", "@", "\t", "\r", "\n", "\u{0}": return "'" + text
-        default: return text
-        }
-    }
-
-    /// Quotes a field when it holds a comma, quote, CR, LF, or starts with the neutralising `'`.
+    /// Quotes a field when it holds a comma, quote, CR, LF, tab, NUL or `'` (not neutralised:
+    /// header names are the tool's own).
     public static func field(_ text: String) -> String {
-        var needsQuotes = false
-        for u in text.utf8 where u == 0x2C || u == 0x22 || u == 0x0A || u == 0x0D || u == 0x27 || u == 0x00 || u == 0x09 {
-            needsQuotes = true
-            break
-        }
-        guard needsQuotes else { return text }
-        return "\"" + text.replacingAll("\"", with: "\"\"") + "\""
+        var copy = text
+        var out: [UInt8] = []
+        copy.withUTF8 { appendField($0, neutralising: false, into: &out) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func line(_ cells: [ReportCell]) -> String {
@@ -33,28 +24,34 @@ public enum CSVRenderer {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// One row's bytes, as `line` gives them, appended without a String per cell: report files
-    /// with a row per account are written through here.
+    /// One row's bytes appended without a String per cell: report files with a row per
+    /// account or per posting are written through here.
     public static func appendLine(_ cells: [ReportCell], into out: inout [UInt8]) {
         for (i, c) in cells.enumerated() {
             if i > 0 { out.append(0x2C) }
-            var text = c.displayText
-            text.withUTF8 { bytes in
-                if c.isNumber { out.append(contentsOf: bytes); return }
-                appendField(bytes, into: &out)
-            }
+            appendCell(c, into: &out)
         }
         out.append(0x0A)
     }
 
-    /// `field(neutralised(text))` on bytes. The neutralising characters are all ASCII, so the
-    /// first byte decides as the first scalar does.
-    static func appendField(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        guard let first = bytes.first else { return }
-        let neutralise: Bool
-        switch first {
-        case 0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D, 0x0A, 0x00: neutralise = true
-        default: neutralise = false
+    static func appendCell(_ c: ReportCell, into out: inout [UInt8]) {
+        var text = c.displayText
+        text.withUTF8 { bytes in
+            if c.isNumber { out.append(contentsOf: bytes); return }
+            appendField(bytes, neutralising: true, into: &out)
+        }
+    }
+
+    /// OWASP CSV injection: with `neutralising`, a field starting with `=`, `+`, `-`, `@`, tab,
+    /// CR, LF or NUL gets a `'` first (all ASCII, so the first byte decides as the first scalar
+    /// would), and is then quoted like any field holding `'`.
+    static func appendField(_ bytes: UnsafeBufferPointer<UInt8>, neutralising: Bool, into out: inout [UInt8]) {
+        var neutralise = false
+        if neutralising, let first = bytes.first {
+            switch first {
+            case 0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D, 0x0A, 0x00: neutralise = true
+            default: break
+            }
         }
         var needsQuotes = neutralise
         if !needsQuotes {

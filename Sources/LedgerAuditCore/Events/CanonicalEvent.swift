@@ -87,17 +87,8 @@ public enum CanonicalEvent {
         n += digits
     }
 
-    /// A JSON string; text with nothing to escape (every event type in practice) in one append.
     static func string(_ s: String, _ out: inout [UInt8]) {
-        var text = s
-        let plain = text.withUTF8 { bytes -> Bool in
-            for b in bytes where b < 0x20 || b == 0x22 || b == 0x5C { return false }
-            out.append(0x22)
-            out.append(contentsOf: bytes)
-            out.append(0x22)
-            return true
-        }
-        if !plain { JSONWriter.stringBytes(s, into: &out) }
+        JSONWriter.stringBytes(s, into: &out)
     }
 
     static func json(_ t: JSONText, _ out: inout [UInt8]) {
@@ -106,13 +97,7 @@ public enum CanonicalEvent {
             text.withUTF8 { out.append(contentsOf: $0) }
             return
         }
-        let written = text.withUTF8 { bytes in
-            if JSONBCanonical.isCanonical(bytes) {
-                out.append(contentsOf: bytes)
-                return true
-            }
-            return JSONBCanonical.write(bytes, into: &out)
-        }
+        let written = text.withUTF8 { JSONBCanonical.write($0, into: &out) }
         if !written { JSONWriter.jsonbBytes(t.parse(), into: &out) }
     }
 }

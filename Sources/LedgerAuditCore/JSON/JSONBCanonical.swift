@@ -6,6 +6,10 @@ enum JSONBCanonical {
     /// Appends the jsonb text of a valid JSON document; false (with `out` as it was) when a
     /// string holds an escape or the text is not valid JSON.
     static func write(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        if isCanonical(bytes) {
+            out.append(contentsOf: bytes)
+            return true
+        }
         let mark = out.count
         var writer = Writer(bytes: bytes)
         writer.skipWhitespace()
@@ -18,8 +22,8 @@ enum JSONBCanonical {
 
     /// True when the text already is its own jsonb text (what PostgreSQL prints, and what most
     /// extracts carry): keys in jsonb order without duplicates, `", "` and `": "` the only
-    /// whitespace, strings without escapes. `write` would then copy it unchanged, so the caller
-    /// copies it instead. One pass, no allocation; false says nothing but "rewrite it".
+    /// whitespace, strings without escapes. Re-writing it would give the same bytes, so `write`
+    /// copies it. One pass, no allocation; false says nothing but "rewrite it".
     static func isCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var checker = Writer(bytes: bytes)
         return checker.canonicalValue(depth: 0) && checker.index == bytes.count

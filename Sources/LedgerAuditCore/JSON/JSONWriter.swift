@@ -117,6 +117,16 @@ extension JSONWriter {
 
     /// A JSON string as `writeString` writes it, into bytes.
     static func stringBytes(_ s: String, into out: inout [UInt8]) {
+        // Text with nothing to escape (event types, most keys and values) in one append.
+        var text = s
+        let plain = text.withUTF8 { bytes -> Bool in
+            for b in bytes where b < 0x20 || b == 0x22 || b == 0x5C { return false }
+            out.append(0x22)
+            out.append(contentsOf: bytes)
+            out.append(0x22)
+            return true
+        }
+        if plain { return }
         out.append(0x22)
         for b in s.utf8 {
             switch b {

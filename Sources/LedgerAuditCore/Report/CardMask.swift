@@ -114,21 +114,34 @@ public enum CardMask {
 
     /// Fast pre-check: a card number needs 13 digits in one run joined by single separators.
     public static func mayHoldCardNumber(_ text: String) -> Bool {
-        var run = 0
+        var copy = text
+        return copy.withUTF8 { bytes in
+            var run = DigitRun()
+            for u in bytes where run.reachesCardLength(after: u) { return true }
+            return false
+        }
+    }
+
+    /// Digits in one run, joined by single spaces or dashes, fed a byte at a time: the run a
+    /// card number needs (13 digits) is the one thing every scan of ledger text looks for.
+    struct DigitRun {
+        var digits = 0
         var previousWasSeparator = false
-        for u in text.utf8 {
+
+        @inline(__always) mutating func reachesCardLength(after u: UInt8) -> Bool {
             if u >= 0x30 && u <= 0x39 {
-                run += 1
-                if run >= 13 { return true }
+                digits += 1
                 previousWasSeparator = false
-            } else if (u == 0x20 || u == 0x2D) && run > 0 && !previousWasSeparator {
+                return digits >= 13
+            }
+            if (u == 0x20 || u == 0x2D) && digits > 0 && !previousWasSeparator {
                 previousWasSeparator = true
             } else {
-                run = 0
+                digits = 0
                 previousWasSeparator = false
             }
+            return false
         }
-        return false
     }
 
     /// The text with every card number replaced by `*` and its last four digits.

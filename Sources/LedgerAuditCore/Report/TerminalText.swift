@@ -19,26 +19,14 @@ public enum LedgerText {
         return String(out)
     }
 
-    /// Printable ASCII (tab and newline allowed) without the run of 13 digits a card number
-    /// needs (`CardMask.mayHoldCardNumber`): nothing to mask or escape. One pass over the bytes,
-    /// for the cell of every report row.
+    /// Printable ASCII (tab and newline allowed) without the run of digits a card number needs:
+    /// nothing to mask or escape. One pass over the bytes, for the cell of every report row.
     static func isPlain(_ text: String) -> Bool {
         var copy = text
         return copy.withUTF8 { bytes in
-            var run = 0
-            var previousWasSeparator = false
+            var run = CardMask.DigitRun()
             for u in bytes {
-                guard (u >= 0x20 && u < 0x7F) || u == 0x0A || u == 0x09 else { return false }
-                if u >= 0x30 && u <= 0x39 {
-                    run += 1
-                    if run >= 13 { return false }
-                    previousWasSeparator = false
-                } else if (u == 0x20 || u == 0x2D) && run > 0 && !previousWasSeparator {
-                    previousWasSeparator = true
-                } else {
-                    run = 0
-                    previousWasSeparator = false
-                }
+                guard (u >= 0x20 && u < 0x7F) || u == 0x0A || u == 0x09, !run.reachesCardLength(after: u) else { return false }
             }
             return true
         }
