@@ -1,4 +1,7 @@
 import Foundation
+import LedgerAuditCore
+import LedgerAuditEngine
+@testable import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
 
@@ -198,15 +201,16 @@ struct CellsTests {
         for asOf in [nil, "2026-05-08T12:00:00Z"] {
             for command in ["balances", "verify"] {
                 var first: [String: String] = [:]
-                for jobs in [1, 2, 4] {
+                // auto: the test server shares this machine (a Unix socket), so one reader.
+                for jobs in ["1", "2", "4", "auto"] {
                     let out = folder + "/\(command)-\(jobs)-\(asOf == nil ? "all" : "asof")\(indexed ? "-indexed" : "")"
                     // One generated-at for every run (SOURCE_DATE_EPOCH): then every byte of every file must agree.
-                    let r = try runTool([command, "--source", db.conninfo, "--jobs", String(jobs), "--out", out, "-q"] + (asOf.map { ["--as-of", $0] } ?? []),
+                    let r = try runTool([command, "--source", db.conninfo, "--jobs", jobs, "--out", out, "-q"] + (asOf.map { ["--as-of", $0] } ?? []),
                                         environment: ["SOURCE_DATE_EPOCH": "1780000000"])
                     #expect(r.status == 0 || r.status == 1, "\(r.stderr)")
                     for name in try FileManager.default.contentsOfDirectory(atPath: out).sorted() {
                         let text = TestPaths.read(out + "/" + name)
-                        if jobs == 1 { first[name] = text } else { #expect(first[name] == text, "\(command) --jobs \(jobs) \(asOf ?? "all") indexed \(indexed): \(name) differs from one reader") }
+                        if jobs == "1" { first[name] = text } else { #expect(first[name] == text, "\(command) --jobs \(jobs) \(asOf ?? "all") indexed \(indexed): \(name) differs from one reader") }
                     }
                 }
             }
@@ -235,5 +239,26 @@ struct CellsTests {
         #expect(p.terminationStatus == 0)
         #expect(TestPaths.read(out + "/balances.csv") == TestPaths.read(before + "/balances.csv"))
         #expect(try runTool(["balances", "--source", folder + "/gen/events.jsonl", "--jobs", "2", "--out", folder + "/file-jobs"]).status == 2)
+        // Not given, --jobs is auto: an extract is read by its one reader, not refused.
+        #expect(try runTool(["balances", "--source", folder + "/gen/events.jsonl", "--out", folder + "/file-auto", "-q"]).status == 0)
+        for wrong in ["0", "65", "many", ""] {
+            #expect(try runTool(["balances", "--source", db.conninfo, "--jobs", wrong, "--out", folder + "/wrong"]).status == 2, "--jobs '\(wrong)'")
+        }
+    }
+
+    @Test("--jobs auto: one reader per core only when the server is on another machine; a Unix socket, loopback or an address of this machine's interfaces share its cores")
+    func automaticReaders() throws {
+        #expect(ReaderCount.automatic(cores: 8, serverSharesThisMachine: false) == 8)
+        #expect(ReaderCount.automatic(cores: 8, serverSharesThisMachine: true) == 1)
+        #expect(ReaderCount.automatic(cores: 1, serverSharesThisMachine: false) == 1)
+        #expect(ReaderCount.automatic(cores: 500, serverSharesThisMachine: false) == Limits.parallelReadersMax)
+        #expect(ReaderCount.coresOnline >= 1)
+        #expect(PostgresSession.isAddressOfThisMachine("127.0.0.1"))
+        #expect(PostgresSession.isAddressOfThisMachine("::1"))
+        // TEST-NET-1 (RFC 5737) is never an address of this machine.
+        #expect(!PostgresSession.isAddressOfThisMachine("192.0.2.1"))
+        let db = try ScratchDatabase("autoreaders")
+        let session = try PostgresSession(conninfo: db.conninfo)
+        #expect(session.serverSharesThisMachine, "the test server listens on a Unix socket")
     }
 }

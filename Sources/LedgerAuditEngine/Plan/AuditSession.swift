@@ -138,12 +138,12 @@ public final class AuditSession {
     /// Opens every `--source` of the run: one as `open(source:)` does; several (cells) as one
     /// merged source, each PostgreSQL member in its own snapshot, the snapshots taken one right
     /// after another once every connection is up.
-    public static func open(sources texts: [String], catalog: LoadedCatalog, facts: RunFacts, jobs: Int = 1) throws(AuditFailure) -> AuditSession {
-        if jobs > 1 {
+    public static func open(sources texts: [String], catalog: LoadedCatalog, facts: RunFacts, readers: ReaderCount = .exactly(1)) throws(AuditFailure) -> AuditSession {
+        if case .exactly(let jobs) = readers, jobs > 1 {
             guard texts.count <= 1 else { throw .usage("--jobs is for one PostgreSQL source; several sources are each read by a reader of their own") }
             return try openParallel(source: texts.first, jobs: jobs, catalog: catalog, facts: facts)
         }
-        guard texts.count > 1 else { return try open(source: texts.first, catalog: catalog, facts: facts) }
+        guard texts.count > 1 else { return try open(source: texts.first, catalog: catalog, facts: facts, automaticReaders: readers == .auto) }
         guard catalog.catalog.store.mapping == nil else {
             throw .usage("several --source: merging needs the reference layout's global order (hlc_physical, hlc_logical, event_id); the catalog lays out another store (store.fields), whose order is its own")
         }
@@ -210,9 +210,16 @@ public final class AuditSession {
         do { location = try SourceLocator.locate(text) } catch { throw .usage(error.description) }
         guard case .postgres(let conninfo) = location else { throw .usage("--jobs reads a PostgreSQL store with several connections; a file extract is read by one reader") }
         guard catalog.catalog.store.mapping == nil else { throw .usage("--jobs needs the reference layout's hlc_physical to split the store; this catalog lays out another store (store.fields)") }
+        do {
+            return try parallel(session: try PostgresSession(conninfo: conninfo), conninfo: conninfo, jobs: jobs, catalog: catalog, facts: facts)
+        } catch {
+            throw .source(error.description)
+        }
+    }
+
+    static func parallel(session: PostgresSession, conninfo: String, jobs: Int, catalog: LoadedCatalog, facts: RunFacts) throws(SourceError) -> AuditSession {
         let store = catalog.catalog.store
         do {
-            let session = try PostgresSession(conninfo: conninfo)
             let snapshot = try session.exportSnapshot()
             let one = PostgresEventSource(session: session, store: store)
             let row = try session.query("SELECT min(hlc_physical)::int8, max(hlc_physical)::int8, count(*)::int8 FROM " + store.quotedTableName, []).first ?? []
@@ -245,13 +252,13 @@ public final class AuditSession {
             }
             return AuditSession(catalog: catalog, source: MergedEventSource(parallelReadersOf: one.redactedDescription, members: members),
                                 database: session, facts: facts, eventIdsMayRepeat: false)
-        } catch {
-            throw .source(error.description)
         }
     }
 
-    /// Opens `--source` as `SourceLocator` names it.
-    public static func open(source text: String?, catalog: LoadedCatalog, facts: RunFacts) throws(AuditFailure) -> AuditSession {
+    /// Opens `--source` as `SourceLocator` names it. `automaticReaders`: a reference-layout
+    /// PostgreSQL store is read by `ReaderCount.automatic` readers (one per core when the server
+    /// is on another machine).
+    public static func open(source text: String?, catalog: LoadedCatalog, facts: RunFacts, automaticReaders: Bool = false) throws(AuditFailure) -> AuditSession {
         let location: LocatedSource
         do { location = try SourceLocator.locate(text) } catch { throw .usage(error.description) }
         switch location {
@@ -271,6 +278,10 @@ public final class AuditSession {
             do {
                 let session = try PostgresSession(conninfo: conninfo)
                 let store = catalog.catalog.store
+                if automaticReaders, store.mapping == nil {
+                    let jobs = ReaderCount.automatic(cores: ReaderCount.coresOnline, serverSharesThisMachine: session.serverSharesThisMachine)
+                    if jobs > 1 { return try parallel(session: session, conninfo: conninfo, jobs: jobs, catalog: catalog, facts: facts) }
+                }
                 let source: any EventSource = store.mapping.map { MappedStoreSource(session: session, store: store, mapping: $0) }
                     ?? PostgresEventSource(session: session, store: store)
                 // A mapped store's ids may repeat (no primary key is assumed); the reference table's cannot.
@@ -280,6 +291,22 @@ public final class AuditSession {
             }
         }
     }
+}
+
+/// How many connections read one PostgreSQL store (`--jobs`).
+public enum ReaderCount: Equatable, Sendable {
+    /// `--jobs` not given: `automatic(cores:serverSharesThisMachine:)` readers for one
+    /// reference-layout PostgreSQL store, one reader for anything else.
+    case auto
+    case exactly(Int)
+
+    /// One reader per core, when the server runs elsewhere. On the same machine its backends
+    /// share the client's cores, and measured here (2 cores) more readers only competed for them.
+    public static func automatic(cores: Int, serverSharesThisMachine: Bool) -> Int {
+        serverSharesThisMachine ? 1 : max(1, min(cores, Limits.parallelReadersMax))
+    }
+
+    public static var coresOnline: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }
 
 /// Whole small text files (catalogs, registries, keys): nil when unreadable or not UTF-8.

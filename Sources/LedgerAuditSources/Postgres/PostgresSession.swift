@@ -28,6 +28,36 @@ public final class PostgresSession: StoreCatalog {
         try execute("SET LOCAL TimeZone = 'UTC'")
     }
 
+    /// Whether the server runs on this machine (a Unix socket, a loopback address or an address
+    /// of one of this machine's interfaces): its backends then share the client's cores.
+    public var serverSharesThisMachine: Bool {
+        let host = PQhost(connection).map { String(cString: $0) } ?? ""
+        if host.isEmpty || host.hasPrefix("/") || host.hasPrefix("@") || host == "localhost" { return true }
+        let address = PQhostaddr(connection).map { String(cString: $0) } ?? ""
+        return PostgresSession.isAddressOfThisMachine(address.isEmpty ? host : address)
+    }
+
+    static func isAddressOfThisMachine(_ address: String) -> Bool {
+        if address.hasPrefix("127.") || address == "::1" || address == "::ffff:127.0.0.1" { return true }
+        var interfaces: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&interfaces) == 0, let first = interfaces else { return false }
+        defer { freeifaddrs(interfaces) }
+        var cursor: UnsafeMutablePointer<ifaddrs>? = first
+        var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        while let entry = cursor {
+            defer { cursor = entry.pointee.ifa_next }
+            guard let socketAddress = entry.pointee.ifa_addr else { continue }
+            let family = Int32(socketAddress.pointee.sa_family)
+            guard family == AF_INET || family == AF_INET6 else { continue }
+            let length = socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
+            guard getnameinfo(socketAddress, length, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
+            var name = String(cString: text)
+            if let zone = name.firstIndex(of: "%") { name = String(name[..<zone]) }
+            if name == address { return true }
+        }
+        return false
+    }
+
     /// Exports this transaction's snapshot for other sessions (`pg_export_snapshot`); valid while this session lives.
     public func exportSnapshot() throws(SourceError) -> String {
         let rows = try query("SELECT pg_export_snapshot()", [])

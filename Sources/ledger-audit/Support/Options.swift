@@ -21,20 +21,25 @@ struct SourceOptions: ParsableArguments {
     @Flag(name: .customLong("allow-empty"), help: "An extract with no event is an EMPTY_SOURCE finding (exit 1) instead of exit 3.")
     var allowEmpty = false
 
-    @Option(help: ArgumentHelp("PostgreSQL readers of one store, each its own connection importing the run's snapshot and reading its ranges of hlc_physical; reports are byte-identical to one reader's.", valueName: "N"))
-    var jobs: Int = 1
+    @Option(help: ArgumentHelp("PostgreSQL readers of one store, each its own connection importing the run's snapshot and reading its ranges of hlc_physical; reports are byte-identical to one reader's. auto (default): one per core when the server is on another machine, one when it shares this machine's cores (a Unix socket, loopback or a local address) or the source is not one reference-layout PostgreSQL store.", valueName: "N|auto"))
+    var jobs: String = "auto"
+
+    /// `--jobs` as the engine takes it (validated in `validate()`).
+    var readers: ReaderCount { jobs == "auto" ? .auto : .exactly(Int(jobs) ?? 1) }
 
     var basis: TimeBasis { TimeBasis(rawValue: timeBasis) ?? .hlc }
 
     func validate() throws {
-        guard (1...Limits.parallelReadersMax).contains(jobs) else { throw ValidationError("--jobs takes 1 to \(Limits.parallelReadersMax)") }
+        if jobs != "auto" {
+            guard let n = Int(jobs), (1...Limits.parallelReadersMax).contains(n) else { throw ValidationError("--jobs takes auto or 1 to \(Limits.parallelReadersMax), not '\(jobs)'") }
+        }
         guard TimeBasis(rawValue: timeBasis) != nil else { throw ValidationError("--time-basis must be hlc or recorded, not '\(timeBasis)'") }
     }
 
     /// The catalog, the opened source and its snapshot, the run facts.
     func openSession() throws -> AuditSession {
         let catalog = try LoadedCatalog.load(config)
-        return try AuditSession.open(sources: sources, catalog: catalog, facts: .ofThisProcess(toolVersion: LedgerAudit.version), jobs: jobs)
+        return try AuditSession.open(sources: sources, catalog: catalog, facts: .ofThisProcess(toolVersion: LedgerAudit.version), readers: readers)
     }
 }
 
