@@ -137,4 +137,96 @@ struct InstantTests {
             #expect(EventID(id.description) == id)
         }
     }
+
+    /// The eight-digits-at-a-time id parser against a plain one, byte by byte: every byte value
+    /// in every position of a few ids (upper, lower and mixed case), and random valid ids.
+    @Test func uuidParserMatchesAPlainParser() {
+        func plain(_ text: [UInt8]) -> EventID? {
+            guard text.count == 36 else { return nil }
+            var h: UInt64 = 0, l: UInt64 = 0, nibbles = 0
+            for (i, b) in text.enumerated() {
+                if i == 8 || i == 13 || i == 18 || i == 23 { if b != UInt8(ascii: "-") { return nil }; continue }
+                let d: UInt64
+                switch b {
+                case 0x30...0x39: d = UInt64(b - 0x30)
+                case 0x61...0x66: d = UInt64(b - 0x61 + 10)
+                case 0x41...0x46: d = UInt64(b - 0x41 + 10)
+                default: return nil
+                }
+                if nibbles < 16 { h = h << 4 | d } else { l = l << 4 | d }
+                nibbles += 1
+            }
+            return EventID(high: h, low: l)
+        }
+        func parsed(_ text: [UInt8]) -> EventID? { text.withUnsafeBufferPointer { EventID(hexText: $0) } }
+        var samples = ["01234567-89ab-cdef-0123-456789abcdef", "01234567-89AB-CDEF-0123-456789ABCDEF",
+                       "fFfFfFfF-aAaA-0000-9999-Ee0dDcCbBaA1", "00000000-0000-0000-0000-000000000000"].map { Array($0.utf8) }
+        for sample in samples {
+            for position in 0..<36 {
+                for value in 0...255 {
+                    var mutated = sample
+                    mutated[position] = UInt8(value)
+                    #expect(parsed(mutated) == plain(mutated), "byte \(value) at \(position) of \(String(decoding: sample, as: UTF8.self))")
+                }
+            }
+        }
+        var state: UInt64 = 0xDEAD_BEEF
+        for _ in 0..<2000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let high = state
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let id = EventID(high: high, low: state)
+            let upper = Array(id.description.uppercased().utf8)
+            samples.append(upper)
+            #expect(parsed(upper) == id && plain(upper) == id)
+        }
+        #expect(parsed(Array("01234567-89ab-cdef-0123-456789abcde".utf8)) == nil)
+        #expect(parsed(Array("01234567089ab-cdef-0123-456789abcdef".utf8)) == nil)
+    }
+
+    /// Ids from their 16 network-order bytes, as the binary COPY carries them.
+    @Test func uuidFromBytesIsNetworkOrder() {
+        let bytes: [UInt8] = [0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0xFE, 0xDC, 0xBA, 0x98, 0x76, 0x54, 0x32, 0x10]
+        let id = bytes.withUnsafeBytes { EventID(bytes: $0) }
+        #expect(id == EventID(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210))
+    }
+
+    /// The eight-bytes-at-a-time string scan against a byte loop: each byte value at each
+    /// offset of buffers of 0 to 40 bytes, with and without the ASCII-only stop, and random
+    /// buffers holding several special bytes (the first one must be found, not a later one).
+    @Test func stringScanFindsTheFirstSpecialByte() {
+        func plain(_ b: [UInt8], _ from: Int, _ asciiOnly: Bool) -> Int {
+            var i = from
+            while i < b.count { let c = b[i]; if c == 0x22 || c == 0x5C || c < 0x20 || (asciiOnly && c >= 0x80) { return i }; i += 1 }
+            return b.count
+        }
+        func scanned(_ b: [UInt8], _ from: Int, _ asciiOnly: Bool) -> Int {
+            b.withUnsafeBufferPointer { JSONStringScan.plainEnd($0.baseAddress!, from: from, to: $0.count, asciiOnly: asciiOnly) }
+        }
+        for length in 1...40 {
+            let filler = Array(repeating: UInt8(ascii: "a"), count: length)
+            for offset in 0..<length {
+                for value in 0...255 {
+                    var b = filler
+                    b[offset] = UInt8(value)
+                    for asciiOnly in [false, true] {
+                        #expect(scanned(b, 0, asciiOnly) == plain(b, 0, asciiOnly), "\(value) at \(offset) of \(length)")
+                        if offset > 0 { #expect(scanned(b, 1, asciiOnly) == plain(b, 1, asciiOnly)) }
+                    }
+                }
+            }
+        }
+        var state: UInt64 = 0xFEED
+        let alphabet: [UInt8] = [0x22, 0x5C, 0x00, 0x1F, 0x20, 0x21, 0x7F, 0x80, 0xFF, 0x23, 0x5B, 0x5D, 0x41]
+        for _ in 0..<5000 {
+            var b: [UInt8] = []
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            for k in 0..<Int(state >> 58) {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                b.append(state >> 61 == 0 ? alphabet[Int(state >> 32) % alphabet.count] : UInt8(0x61 + k % 26))
+            }
+            guard !b.isEmpty else { continue }
+            for asciiOnly in [false, true] { #expect(scanned(b, 0, asciiOnly) == plain(b, 0, asciiOnly)) }
+        }
+    }
 }

@@ -12,11 +12,8 @@ public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// 16 bytes, network order (as in PostgreSQL's binary format).
     public init(bytes: UnsafeRawBufferPointer) {
         precondition(bytes.count == 16)
-        var h: UInt64 = 0
-        var l: UInt64 = 0
-        for i in 0..<8 { h = h << 8 | UInt64(bytes[i]) }
-        for i in 8..<16 { l = l << 8 | UInt64(bytes[i]) }
-        self.init(high: h, low: l)
+        self.init(high: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                  low: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
     }
 
     /// Accepts the canonical 8-4-4-4-12 form, upper or lower case, as PostgreSQL prints it.
@@ -28,28 +25,42 @@ public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// The 8-4-4-4-12 text as bytes (no String needed): readers parse ids straight from a line.
+    /// Eight digits at a time (every id of every extract row passes here): the hyphens at 8, 13,
+    /// 18 and 23, and 32 hex digits, either case; anything else is nil.
     public init?(hexText buf: UnsafeBufferPointer<UInt8>) {
-        guard buf.count == 36 else { return nil }
-        var h: UInt64 = 0
-        var l: UInt64 = 0
-        var nibbles = 0
-        for i in 0..<36 {
-            let b = buf[i]
-            if i == 8 || i == 13 || i == 18 || i == 23 {
-                guard b == UInt8(ascii: "-") else { return nil }
-                continue
-            }
-            let d: UInt64
-            switch b {
-            case 0x30...0x39: d = UInt64(b - 0x30)
-            case 0x61...0x66: d = UInt64(b - 0x61 + 10)
-            case 0x41...0x46: d = UInt64(b - 0x41 + 10)
-            default: return nil
-            }
-            if nibbles < 16 { h = h << 4 | d } else { l = l << 4 | d }
-            nibbles += 1
+        guard buf.count == 36, let base = buf.baseAddress else { return nil }
+        guard base[8] == 0x2D, base[13] == 0x2D, base[18] == 0x2D, base[23] == 0x2D else { return nil }
+        let raw = UnsafeRawPointer(base)
+        func word(_ offset: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        func halves(_ first: Int, _ second: Int) -> UInt64 {
+            UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: first, as: UInt32.self)))
+                | UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: second, as: UInt32.self))) << 32
         }
-        self.init(high: h, low: l)
+        guard let a = EventID.hexDigitsValue(word(0)), let b = EventID.hexDigitsValue(halves(9, 14)),
+              let c = EventID.hexDigitsValue(halves(19, 24)), let d = EventID.hexDigitsValue(word(28)) else { return nil }
+        self.init(high: a << 32 | b, low: c << 32 | d)
+    }
+
+    /// Eight ASCII hex digits (the first in the lowest byte) as their 32-bit value, or nil when
+    /// any byte is not a hex digit. Bytewise range tests without carries between bytes (each
+    /// byte is masked to 7 bits first; bytes with the top bit set are refused up front).
+    @inline(__always)
+    static func hexDigitsValue(_ x: UInt64) -> UInt64? {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        guard x & highs == 0 else { return nil }
+        // The top bit of each byte set where low < byte < high (byte < 0x80).
+        func between(_ v: UInt64, _ low: UInt64, _ high: UInt64) -> UInt64 {
+            (ones &* (127 + high) &- v) & ~v & (v &+ ones &* (127 - low)) & highs
+        }
+        let digit = between(x, 0x2F, 0x3A)
+        let letter = between(x | 0x2020_2020_2020_2020, 0x60, 0x67)
+        guard digit | letter == highs else { return nil }
+        // Each byte's value: its low nibble, plus 9 for a letter ('a' is 0x61: 1 + 9 = 10).
+        var v = ((x & 0x0F0F_0F0F_0F0F_0F0F) &+ (letter >> 7) &* 9).byteSwapped
+        v = (v & 0x0F00_0F00_0F00_0F00) >> 4 | (v & 0x000F_000F_000F_000F)
+        v = (v & 0x00FF_0000_00FF_0000) >> 8 | (v & 0x0000_00FF_0000_00FF)
+        v = (v & 0x0000_FFFF_0000_0000) >> 16 | (v & 0x0000_0000_0000_FFFF)
+        return v
     }
 
     public static func < (a: EventID, b: EventID) -> Bool {

@@ -58,13 +58,11 @@ enum JSONBCanonical {
         @inline(__always) mutating func plainString() -> Range<Int>? {
             index += 1
             let start = index
-            while index < bytes.count {
-                let b = bytes[index]
-                if b == 0x22 { index += 1; return start..<(index - 1) }
-                if b == 0x5C || b < 0x20 { return nil }
-                index += 1
-            }
-            return nil
+            guard let base = bytes.baseAddress else { return nil }
+            index = JSONStringScan.plainEnd(base, from: index, to: bytes.count, asciiOnly: false)
+            guard index < bytes.count, bytes[index] == 0x22 else { return nil }
+            index += 1
+            return start..<(index - 1)
         }
 
         mutating func value(into out: inout [UInt8], depth: Int) -> Bool {

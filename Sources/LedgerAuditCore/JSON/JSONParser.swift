@@ -145,6 +145,8 @@ public struct JSONParser {
         let start = index
         // Fast path: no escapes.
         while index < bytes.count {
+            index = JSONStringScan.plainEnd(bytes.baseAddress!, from: index, to: bytes.count, asciiOnly: false)
+            guard index < bytes.count else { break }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])

@@ -263,10 +263,12 @@ extension JSONParser {
         let start = index
         var escaped = false
         var ascii = true
-        while index < bytes.count {
+        guard let base = bytes.baseAddress else { throw error("unterminated string") }
+        while true {
+            // Plain ASCII (or, once the string is known not to be ASCII, any plain byte): the common case.
+            index = JSONStringScan.plainEnd(base, from: index, to: bytes.count, asciiOnly: ascii)
+            guard index < bytes.count else { break }
             let b = bytes[index]
-            // Plain printable ASCII: the common case, one compare.
-            if b >= 0x20 && b < 0x80 && b != 0x22 && b != 0x5C { index += 1; continue }
             if b == UInt8(ascii: "\"") {
                 if !ascii, String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) == nil {
                     throw error("invalid UTF-8 in string")
@@ -275,7 +277,7 @@ extension JSONParser {
                 return escaped
             }
             if b < 0x20 { throw error("control character in string") }
-            if b >= 0x80 { ascii = false }
+            if b >= 0x80 { ascii = false; index += 1; continue }
             if b == UInt8(ascii: "\\") {
                 escaped = true
                 index += 1
@@ -297,9 +299,7 @@ extension JSONParser {
                     }
                 default: throw error("invalid escape")
                 }
-                continue
             }
-            index += 1
         }
         throw error("unterminated string")
     }

@@ -47,7 +47,7 @@ public enum JSONWriter {
 
     public static func writeString(_ s: String, into out: inout String) {
         var text = s
-        let clean = text.withUTF8 { bytes in !bytes.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C } }
+        let clean = text.withUTF8 { JSONStringScan.isPlain($0) }
         if clean {
             out += "\""
             out += s
@@ -120,7 +120,7 @@ extension JSONWriter {
         // Text with nothing to escape (event types, most keys and values) in one append.
         var text = s
         let plain = text.withUTF8 { bytes -> Bool in
-            for b in bytes where b < 0x20 || b == 0x22 || b == 0x5C { return false }
+            guard JSONStringScan.isPlain(bytes) else { return false }
             out.append(0x22)
             out.append(contentsOf: bytes)
             out.append(0x22)
