@@ -8,6 +8,8 @@ import LedgerAuditReports
 final class Lane {
     let scope: ReplayScope
     var observers: [any ReplayObserver] = []
+    /// Observers that only write their own file (no findings, no book): on a `WriterWorker`.
+    var writers: [any ReplayObserver] = []
     var checkNames: Set<String> = []
     var checkContext: CheckContext?
     var wantsDigest = false
@@ -35,7 +37,8 @@ final class Lane {
             observers += canonicalSinks.map(SelfEncodingSink.init)
         }
         self.watch = watch
-        fold = Fold(catalog: catalog, observers: observers + [watch], eventIdsMayRepeat: eventIdsMayRepeat, sourceNames: sourceNames)
+        let writing: [any ReplayObserver] = writers.isEmpty ? [] : [WriterWorker(writers)]
+        fold = Fold(catalog: catalog, observers: observers + writing + [watch], eventIdsMayRepeat: eventIdsMayRepeat, sourceNames: sourceNames)
     }
 
     func accept(_ row: SourceRow, posted: PostingOutcome?) {

@@ -81,7 +81,8 @@ final class RunWork {
                         ads = try ADSWriter(folder: adsFolder, catalog: catalog, fromUs: fromUs, asOfUs: request.scope.asOfUs, basis: request.scope.basis, sourceNames: session.sourceNames)
                     }
                 } catch { throw .output(error.description) }
-                reportLane.observers += [start] + (writer.map { [$0] } ?? []) + (ads.map { [$0] } ?? [])
+                reportLane.observers.append(start)
+                reportLane.writers += (writer.map { [$0] } ?? []) + (ads.map { [$0] } ?? [])
                 watch = .balances(start, writer, ads)
             case .verify(let checks):
                 selection = checks
@@ -127,7 +128,7 @@ final class RunWork {
         if let request = plan.populationExtract {
             let writer: PopulationExtractWriter
             do { writer = try PopulationExtractWriter(path: request.path) } catch { throw .output(error.description) }
-            lane(request.scope.replayScope).observers.append(writer)
+            lane(request.scope.replayScope).writers.append(writer)
             extract = writer
         }
         readScope = lanes.dropFirst().reduce(lanes.first?.scope ?? ReplayScope()) { $0.union($1.scope) }

@@ -1,0 +1,76 @@
+import Foundation
+import LedgerAuditCore
+
+/// The report writers of a lane (journal, ADS GL detail, an evidence pack's population extract)
+/// on a thread of their own: they only turn each event into lines of their own file, so the
+/// fold hands them the same value-typed batches the checks worker gets and goes on reading.
+/// `finish` (the fold's end) waits until every line is written; only then does the run read
+/// the writers again (their counts, failures, commit).
+final class WriterWorker: ReplayObserver {
+    /// The writers, touched only by the worker thread until `finish` has waited for it.
+    final class Writers: @unchecked Sendable {
+        let observers: [any ReplayObserver]
+        init(_ observers: [any ReplayObserver]) { self.observers = observers }
+    }
+
+    let channel = BatchChannel()
+    var batch: [ObservedEvent] = []
+    var closed = false
+
+    init(_ writers: [any ReplayObserver]) {
+        batch.reserveCapacity(BatchChannel.batchEvents)
+        let channel = self.channel, box = Writers(writers)
+        let thread = Thread {
+            // Writers add no findings (their failures are their own, reported at commit).
+            var unused = FindingLog()
+            while true {
+                channel.ready.wait()
+                if let items = channel.batches.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                    channel.room.signal()
+                    for item in items {
+                        for writer in box.observers { writer.observe(item.event, outcome: item.outcome, applied: item.applied, findings: &unused) }
+                    }
+                    continue
+                }
+                channel.done.signal()
+                return
+            }
+        }
+        thread.name = "ledger-audit writers"
+        thread.start()
+    }
+
+    func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
+        batch.append(ObservedEvent(event: event, outcome: outcome, applied: applied))
+        if batch.count >= BatchChannel.batchEvents { send() }
+    }
+
+    func send() {
+        let items = batch
+        batch = []
+        batch.reserveCapacity(BatchChannel.batchEvents)
+        channel.room.wait()
+        channel.batches.withLock { $0.append(items) }
+        channel.ready.signal()
+    }
+
+    func finish(book: BalanceBook, findings: inout FindingLog) {
+        if !batch.isEmpty { send() }
+        close()
+        channel.done.wait()
+    }
+
+    /// An empty wake-up with no batch left: the thread ends.
+    func close() {
+        closed = true
+        channel.ready.signal()
+    }
+
+    /// A run that failed mid-way still lets its thread end (the writers' files are never committed).
+    deinit {
+        if !closed {
+            close()
+            channel.done.wait()
+        }
+    }
+}
