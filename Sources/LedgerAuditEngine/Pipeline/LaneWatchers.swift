@@ -110,6 +110,46 @@ final class BatchChannel: Sendable {
     let done = DispatchSemaphore(value: 0)
 }
 
+extension BatchChannel {
+    /// The worker's side: each batch in order, until a wake-up finds none queued (the close).
+    func drain(_ body: ([ObservedEvent]) -> Void) {
+        while true {
+            ready.wait()
+            guard let items = batches.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return }
+            room.signal()
+            body(items)
+        }
+    }
+}
+
+/// The fold's side of a `BatchChannel`: events gathered into batches, each handed over when
+/// full (waiting while `batchesMax` are queued), the last one at `flush`.
+struct BatchFeed {
+    let channel: BatchChannel
+    private var batch: [ObservedEvent] = []
+
+    init(_ channel: BatchChannel) {
+        self.channel = channel
+        batch.reserveCapacity(BatchChannel.batchEvents)
+    }
+
+    mutating func append(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting]) {
+        batch.append(ObservedEvent(event: event, outcome: outcome, applied: applied))
+        if batch.count >= BatchChannel.batchEvents { send() }
+    }
+
+    mutating func flush() { if !batch.isEmpty { send() } }
+
+    private mutating func send() {
+        let items = batch
+        batch = []
+        batch.reserveCapacity(BatchChannel.batchEvents)
+        channel.room.wait()
+        channel.batches.withLock { $0.append(items) }
+        channel.ready.signal()
+    }
+}
+
 struct WorkerFailure: Error, Sendable, CustomStringConvertible {
     var description: String
 }
@@ -120,49 +160,33 @@ struct WorkerFailure: Error, Sendable, CustomStringConvertible {
 /// watchers are made on the worker from a value spec; only values cross between the threads.
 final class WorkerWatch: LaneWatch {
     let channel = BatchChannel()
-    var batch: [ObservedEvent] = []
+    var feed: BatchFeed
     var closed = false
 
     init(_ spec: WatchSpec) {
-        batch.reserveCapacity(BatchChannel.batchEvents)
+        feed = BatchFeed(channel)
         let channel = self.channel
         let thread = Thread {
             let watchers = LaneWatchers(spec)
-            while true {
-                channel.ready.wait()
-                if let items = channel.batches.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
-                    channel.room.signal()
-                    for item in items { watchers.observe(item.event, outcome: item.outcome, applied: item.applied) }
-                    continue
-                }
-                let book = channel.closingBook.withLock { $0 } ?? BalanceBook()
-                let result: Result<WatchResults, WorkerFailure>
-                do { result = .success(try watchers.finish(book: book)) } catch { result = .failure(WorkerFailure(description: "\(error)")) }
-                channel.outcome.withLock { $0 = result }
-                channel.done.signal()
-                return
+            channel.drain { items in
+                for item in items { watchers.observe(item.event, outcome: item.outcome, applied: item.applied) }
             }
+            let book = channel.closingBook.withLock { $0 } ?? BalanceBook()
+            let result: Result<WatchResults, WorkerFailure>
+            do { result = .success(try watchers.finish(book: book)) } catch { result = .failure(WorkerFailure(description: "\(error)")) }
+            channel.outcome.withLock { $0 = result }
+            channel.done.signal()
         }
         thread.name = "ledger-audit checks"
         thread.start()
     }
 
     func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
-        batch.append(ObservedEvent(event: event, outcome: outcome, applied: applied))
-        if batch.count >= BatchChannel.batchEvents { send() }
-    }
-
-    func send() {
-        let items = batch
-        batch = []
-        batch.reserveCapacity(BatchChannel.batchEvents)
-        channel.room.wait()
-        channel.batches.withLock { $0.append(items) }
-        channel.ready.signal()
+        feed.append(event, outcome: outcome, applied: applied)
     }
 
     func finish(book: BalanceBook, findings: inout FindingLog) {
-        if !batch.isEmpty { send() }
+        feed.flush()
         close(book)
         channel.done.wait()
     }

@@ -14,48 +14,32 @@ final class WriterWorker: ReplayObserver {
     }
 
     let channel = BatchChannel()
-    var batch: [ObservedEvent] = []
+    var feed: BatchFeed
     var closed = false
 
     init(_ writers: [any ReplayObserver]) {
-        batch.reserveCapacity(BatchChannel.batchEvents)
+        feed = BatchFeed(channel)
         let channel = self.channel, box = Writers(writers)
         let thread = Thread {
             // Writers add no findings (their failures are their own, reported at commit).
             var unused = FindingLog()
-            while true {
-                channel.ready.wait()
-                if let items = channel.batches.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
-                    channel.room.signal()
-                    for item in items {
-                        for writer in box.observers { writer.observe(item.event, outcome: item.outcome, applied: item.applied, findings: &unused) }
-                    }
-                    continue
+            channel.drain { items in
+                for item in items {
+                    for writer in box.observers { writer.observe(item.event, outcome: item.outcome, applied: item.applied, findings: &unused) }
                 }
-                channel.done.signal()
-                return
             }
+            channel.done.signal()
         }
         thread.name = "ledger-audit writers"
         thread.start()
     }
 
     func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
-        batch.append(ObservedEvent(event: event, outcome: outcome, applied: applied))
-        if batch.count >= BatchChannel.batchEvents { send() }
-    }
-
-    func send() {
-        let items = batch
-        batch = []
-        batch.reserveCapacity(BatchChannel.batchEvents)
-        channel.room.wait()
-        channel.batches.withLock { $0.append(items) }
-        channel.ready.signal()
+        feed.append(event, outcome: outcome, applied: applied)
     }
 
     func finish(book: BalanceBook, findings: inout FindingLog) {
-        if !batch.isEmpty { send() }
+        feed.flush()
         close()
         channel.done.wait()
     }
