@@ -7,9 +7,12 @@ import LedgerAuditCore
 /// `finish` (the fold's end) waits until every line is written; only then does the run read
 /// the writers again (their counts, failures, commit).
 final class WriterWorker: ReplayObserver {
-    /// The writers, touched only by the worker thread until `finish` has waited for it.
+    /// The writers, touched only by the worker thread until `finish` has waited for it. The
+    /// thread takes them out and lets go before it signals the end: a writer's last reference
+    /// then always drops on the run's own thread, so a failed run's partial files are removed
+    /// (`AtomicFile.deinit`) before the process exits, never left to a thread still tearing down.
     final class Writers: @unchecked Sendable {
-        let observers: [any ReplayObserver]
+        var observers: [any ReplayObserver]?
         init(_ observers: [any ReplayObserver]) { self.observers = observers }
     }
 
@@ -21,11 +24,15 @@ final class WriterWorker: ReplayObserver {
         feed = BatchFeed(channel)
         let channel = self.channel, box = Writers(writers)
         let thread = Thread {
-            // Writers add no findings (their failures are their own, reported at commit).
-            var unused = FindingLog()
-            channel.drain { items in
-                for item in items {
-                    for writer in box.observers { writer.observe(item.event, outcome: item.outcome, applied: item.applied, findings: &unused) }
+            do {
+                let writers = box.observers ?? []
+                box.observers = nil
+                // Writers add no findings (their failures are their own, reported at commit).
+                var unused = FindingLog()
+                channel.drain { items in
+                    for item in items {
+                        for writer in writers { writer.observe(item.event, outcome: item.outcome, applied: item.applied, findings: &unused) }
+                    }
                 }
             }
             channel.done.signal()
