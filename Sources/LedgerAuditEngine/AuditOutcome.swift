@@ -3,7 +3,9 @@ import LedgerAuditCore
 /// One report of a run, as written.
 public struct ProducedReport: Sendable {
     public var kind: String
-    public var report: Report
+    /// The report's header (population, digests, snapshot). The report's rows are not kept:
+    /// once written they would only hold memory while the next report is built.
+    public var header: ReportHeader
     /// The report's lane: population, balances, conservation, the replay's own findings.
     public var result: ReplayResult
     /// Every finding the report lists (the replay's, its checks', its reconciliation's).

@@ -1,3 +1,5 @@
+import LedgerAuditConfig
+import LedgerAuditTestSupport
 import Testing
 @testable import LedgerAuditCore
 
@@ -37,5 +39,26 @@ struct EventIdTableTests {
         #expect(a.count == 200_000)
         #expect(a[0] == 0 && a[65_535] == 65_535 && a[65_536] == 65_536 && a[199_999] == 199_999)
         #expect(a[131_072] == 7)
+    }
+
+    /// The id table is the pass's: kept to the end of it, then let go before the reports are
+    /// built (an evidence pack's peak held two of them). A merged run keeps its table, to
+    /// name the source of each finding afterwards.
+    @Test("a fold lets go of its id table when the pass ends, unless sources are merged")
+    func foldReleasesItsIdTable() {
+        var l = LedgerBuilder()
+        for i in 0..<10 { l.add("FUNDS_DEPOSITED", aggregate: "alice", payload: #"{"amount":"1.00","currency":"USD"}"#, name: "e\(i)") }
+        var one = Fold(catalog: CatalogLoader.reference(), observers: [], eventIdsMayRepeat: true)
+        var merged = Fold(catalog: CatalogLoader.reference(), observers: [], eventIdsMayRepeat: true, sourceNames: ["cell-a", "cell-b"])
+        for (i, var e) in l.events.enumerated() {
+            one.accept(.event(e))
+            e.sourceIndex = UInt16(i % 2)
+            merged.accept(.event(e))
+        }
+        #expect(one.duplicateGuard.seen != nil)
+        _ = one.finish(source: SourceReport())
+        _ = merged.finish(source: SourceReport())
+        #expect(one.duplicateGuard.seen == nil)
+        #expect(merged.sourceIndex(of: l.events[3].eventId) == 1)
     }
 }

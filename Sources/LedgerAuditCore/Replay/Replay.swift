@@ -133,6 +133,9 @@ public struct Fold {
     /// Observers finish, and the result is read off. `source` is what the pass reported.
     public mutating func finish(source: SourceReport) -> ReplayResult {
         for observer in observers { observer.finish(book: book, findings: &findings) }
+        // The ids are needed after the pass only to name the source of a merged run's findings;
+        // with one source the table (24–32 bytes an event) is let go before the reports are built.
+        if sourceNames.count <= 1 { duplicateGuard = DuplicateEventGuard(remembersAll: false) }
         population.eventsRead = max(source.rowsRead, population.eventsRead)
         return ReplayResult(
             book: book, population: population, findings: findings, controlTotals: controlTotals,

@@ -23,14 +23,24 @@ enum Render {
     static func reports(_ work: RunWork, session: AuditSession, failOn: Severity) throws(AuditFailure) -> AuditOutcome {
         var produced: [ProducedReport] = []
         for report in work.reports {
+            returnFreedMemory()
             let assembled = try assemble(report, session: session, failOn: failOn)
             var files = try write(assembled, output: report.request.output, catalog: session.catalog.catalog)
             if let after = assembled.afterWrite { files += try after(files) }
-            produced.append(ProducedReport(kind: report.request.kind.name, report: assembled.report, result: report.lane.result!,
+            produced.append(ProducedReport(kind: report.request.kind.name, header: assembled.report.header, result: report.lane.result!,
                                            findings: assembled.findings, files: files, summaryLines: assembled.summaryAfterWrite?(files) ?? assembled.summaryLines,
                                            failed: assembled.failed))
         }
         return AuditOutcome(reports: produced, extractPath: work.extract?.file.finalPath)
+    }
+
+    /// The pass's tables (ids, checks' state, batches) and each written report's rows are freed
+    /// by then, but glibc keeps freed pages, most of them in the worker threads' arenas: handed
+    /// back before the next report is built, so the peak is the largest report, not their sum.
+    static func returnFreedMemory() {
+        #if os(Linux)
+        _ = glibcMallocTrim(0)
+        #endif
     }
 
     static func assemble(_ work: ReportWork, session: AuditSession, failOn: Severity) throws(AuditFailure) -> Assembled {
@@ -237,3 +247,9 @@ public func grouped(_ n: Int) -> String {
     }
     return (n < 0 ? "-" : "") + out
 }
+
+#if os(Linux)
+/// glibc's `int malloc_trim(size_t pad)` (malloc.h, which the Glibc module does not export).
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif

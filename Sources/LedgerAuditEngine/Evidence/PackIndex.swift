@@ -29,7 +29,7 @@ enum PackIndex {
         }
         let balances = run.reports.first { $0.kind == "balances" } ?? run.reports.first
         let p = balances?.result.population ?? Population()
-        let digest = balances?.report.header.eventsDigestSHA256 ?? "not computed"
+        let digest = balances?.header.eventsDigestSHA256 ?? "not computed"
         var ads = ""
         if let names = (try? FileManager.default.contentsOfDirectory(atPath: bag + "/data/ads"))?.filter({ !$0.hasPrefix(".") }).sorted() {
             ads = names.map { "<a href=\"data/ads/\(esc($0))\">\(esc($0))</a>" }.joined(separator: " ")
