@@ -124,7 +124,7 @@ struct NodeReader {
         let entries = try mapping(root, "", allowed: [
             "name", "default_currency", "store", "limbo_after_hours", "limbo_after_ms", "clock_skew_max_ms",
             "causation", "currencies", "accounts", "events", "projections", "organization", "external_description",
-            "fiscal_year_start_month", "business_unit",
+            "fiscal_year_start_month", "business_unit", "sources",
         ])
         var name = "catalog"
         var defaultCurrency = "USD"
@@ -142,6 +142,7 @@ struct NodeReader {
         var externalDescription: String?
         var fiscalStart = 1
         var businessUnit: String?
+        var sources: [CatalogSource] = []
         for (key, keyNode, value) in entries {
             switch key {
             case "name": name = try string(value, key)
@@ -189,6 +190,7 @@ struct NodeReader {
             case "organization": organization = try string(value, key)
             case "fiscal_year_start_month": fiscalStart = Int(try int64(value, key, min: 1, max: 12))
             case "business_unit": businessUnit = try string(value, key)
+            case "sources": sources = try self.sources(value)
             default: externalDescription = try string(value, key)
             }
         }
@@ -208,7 +210,67 @@ struct NodeReader {
         )
         catalog.fiscalYearStartMonth = fiscalStart
         catalog.businessUnit = businessUnit
+        catalog.sources = sources
         return catalog
+    }
+
+    /// `sources:`, the named cells of one ledger. A name is plain (it lands in CSV findings and
+    /// headers); a connection holds no password here, which `AuditSession` checks with libpq's
+    /// own parser (the catalog is copied into every evidence pack).
+    func sources(_ node: Node) throws(ConfigError) -> [CatalogSource] {
+        guard let seq = node.sequence, !seq.isEmpty else { throw fail(node, "sources", "expected a list of sources (name, and connection, connection_env or file)") }
+        guard seq.count <= Limits.mergedSourcesMax else { throw fail(node, "sources", "lists \(seq.count) sources, more than \(Limits.mergedSourcesMax)") }
+        var out: [CatalogSource] = []
+        var names = Set<String>()
+        for (i, item) in seq.enumerated() {
+            let key = "sources[\(i)]"
+            var name: String?
+            var locations: [CatalogSource.Location] = []
+            var schema: String?, table: String?
+            for (k, _, v) in try mapping(item, key, allowed: ["name", "connection", "connection_env", "file", "schema", "table"]) {
+                let path = "\(key).\(k)"
+                switch k {
+                case "name":
+                    let n = try string(v, path)
+                    guard !n.isEmpty, n.utf8.count <= Limits.catalogSourceNameBytesMax,
+                          n.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.".unicodeScalars.contains($0)) })
+                    else { throw fail(v, path, "a source name is 1 to \(Limits.catalogSourceNameBytesMax) letters, digits, '-', '_' or '.'") }
+                    guard names.insert(n).inserted else { throw fail(v, path, "the name \(n) is given to two sources") }
+                    name = n
+                case "connection":
+                    let c = try string(v, path)
+                    guard !c.isEmpty else { throw fail(v, path, "is empty") }
+                    locations.append(.connection(c))
+                case "connection_env":
+                    let e = try string(v, path)
+                    guard !e.isEmpty, e.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "_") }) else {
+                        throw fail(v, path, "expected the name of an environment variable (letters, digits, '_')")
+                    }
+                    locations.append(.connectionFromEnvironment(e))
+                case "file":
+                    let f = try string(v, path)
+                    guard !f.isEmpty, !f.utf8.contains(0) else { throw fail(v, path, "expected a path") }
+                    locations.append(.file(f.hasPrefix("/") ? f : folder(of: file) + f))
+                case "schema": schema = try identifier(v, path)
+                default: table = try identifier(v, path)
+                }
+            }
+            guard let name else { throw fail(item, "\(key).name", "is required") }
+            guard locations.count == 1, let location = locations.first else {
+                throw fail(item, key, "needs exactly one of connection, connection_env or file")
+            }
+            if case .file = location, schema != nil || table != nil {
+                throw fail(item, key, "schema and table name a PostgreSQL table; an extract carries its rows itself")
+            }
+            out.append(CatalogSource(name: name, location: location, schema: schema, table: table))
+        }
+        return out
+    }
+
+    /// The folder a relative `file:` is taken from: the catalog's own, with its trailing '/'.
+    func folder(of catalogFile: String) -> String {
+        guard let slash = catalogFile.lastIndex(of: "/") else { return "" }
+        return String(catalogFile[...slash])
     }
 
     func accountRule(_ node: Node, _ key: String) throws(ConfigError) -> AccountRule {

@@ -36,6 +36,10 @@ public enum Limits {
     public static let extractReadBufferBytes = 1 << 20
     /// Cells `generate --cells` splits a ledger into.
     public static let generatorCellsMax = 64
+    /// Sources merged into one run (`--source` repeated, or the catalog's `sources:`): each is a reader thread.
+    public static let mergedSourcesMax = 256
+    /// A catalog source's name: it appears in findings, journal lines and headers.
+    public static let catalogSourceNameBytesMax = 64
     /// `--jobs`: at most this many readers, each range about this many rows, at most this many ranges.
     public static let parallelReadersMax = 64
     public static let parallelRangeRows = 8192

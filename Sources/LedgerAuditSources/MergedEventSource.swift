@@ -58,12 +58,15 @@ public struct MergedEventSource: EventSource {
         public var spec: MemberSpec
         /// A PostgreSQL cell's highest hlc_physical in its snapshot (read when it was taken).
         public var highestInSnapshotMs: Int64?
+        /// Its name in the catalog's `sources:`, which the header uses instead of its position.
+        public var label: String?
 
-        public init(name: String, description: String, spec: MemberSpec, highestInSnapshotMs: Int64? = nil) {
+        public init(name: String, description: String, spec: MemberSpec, highestInSnapshotMs: Int64? = nil, label: String? = nil) {
             self.name = name
             self.description = description
             self.spec = spec
             self.highestInSnapshotMs = highestInSnapshotMs
+            self.label = label
         }
     }
 
@@ -188,7 +191,7 @@ public struct MergedEventSource: EventSource {
             merged.byteOrderMarkSkipped = merged.byteOrderMarkSkipped || r.byteOrderMarkSkipped
             // One empty cell is as suspect as an empty store: never a clean night.
             merged.holdsNoRecords = merged.holdsNoRecords || r.holdsNoRecords
-            merged.members.append(SourceMemberReport(name: "source \(i + 1)", description: members[i].description, rowsRead: r.rowsRead, notes: r.notes,
+            merged.members.append(SourceMemberReport(name: members[i].label ?? "source \(i + 1)", description: members[i].description, rowsRead: r.rowsRead, notes: r.notes,
                                                      highestKey: highest[i], highestInSourceMs: ends[i].highestInFileMs ?? members[i].highestInSnapshotMs))
         }
         merged.notes.append("\(n) sources merged into one global order (hlc_physical, hlc_logical, event_id); each read on its own thread"

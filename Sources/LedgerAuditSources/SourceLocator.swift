@@ -34,6 +34,23 @@ public enum SourceLocator {
         text.hasSuffix(".jsonl") || text.hasSuffix(".ndjson") || text.hasSuffix(".csv")
     }
 
+    /// Whether a connection string (URI or key=value pairs) carries a password, as libpq parses it.
+    public static func carriesPassword(_ conninfo: String) -> Bool {
+        var errmsg: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &errmsg) else {
+            if let errmsg { PQfreemem(errmsg) }
+            // Unparseable: libpq will refuse it when connecting; a crude look for the key meanwhile.
+            return conninfo.contains("password")
+        }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "password", let value = option.pointee.val, value.pointee != 0 { return true }
+            option += 1
+        }
+        return false
+    }
+
     /// libpq's own parser decides: `host=… dbname=…` parses, `/data/dt=2024-03-01/x.jsonl` does not.
     static func isKeyValueConnection(_ text: String) -> Bool {
         guard text.contains("=") else { return false }

@@ -45,6 +45,35 @@ struct CatalogLoaderTests {
         }
     }
 
+    @Test("sources: named cells, a relative file taken from the catalog's folder; bad entries name their key", arguments: [
+        ("  - name: a b\n    file: x.jsonl", "sources[0].name: a source name is 1 to"),
+        ("  - name: a\n    file: x.jsonl\n    connection: host=x", "sources[0]: needs exactly one of connection, connection_env or file"),
+        ("  - name: a", "sources[0]: needs exactly one of"),
+        ("  - name: a\n    file: x.jsonl\n    table: t", "sources[0]: schema and table name a PostgreSQL table"),
+        ("  - file: x.jsonl", "sources[0].name: is required"),
+        ("  - name: a\n    file: x.jsonl\n  - name: a\n    file: y.jsonl", "sources[1].name: the name a is given to two sources"),
+        ("  - name: a\n    connection_env: \"X Y\"", "sources[0].connection_env: expected the name of an environment variable"),
+        ("  - name: a\n    flie: x.jsonl", "sources[0].flie: unknown key"),
+        ("  []", "sources: expected a list of sources"),
+    ])
+    func sources(entries: String, expected: String) throws {
+        let good = ReferenceCatalog.yaml + "\nsources:\n  - name: us-east\n    connection: host=db1 dbname=ledger\n    schema: cells\n    table: east_events\n"
+            + "  - name: eu-west\n    connection_env: EU_WEST_PG\n  - name: archive.2025\n    file: extracts/2025.jsonl\n  - name: abs\n    file: /data/x.csv\n"
+        let catalog = try CatalogLoader.load(yaml: good, file: "conf/ledger-audit.yml")
+        #expect(catalog.sources == [
+            CatalogSource(name: "us-east", location: .connection("host=db1 dbname=ledger"), schema: "cells", table: "east_events"),
+            CatalogSource(name: "eu-west", location: .connectionFromEnvironment("EU_WEST_PG")),
+            CatalogSource(name: "archive.2025", location: .file("conf/extracts/2025.jsonl")),
+            CatalogSource(name: "abs", location: .file("/data/x.csv")),
+        ])
+        #expect(throws: ConfigError.self) { try CatalogLoader.load(yaml: ReferenceCatalog.yaml + "\nsources:\n" + entries + "\n", file: "f.yml") }
+        do {
+            _ = try CatalogLoader.load(yaml: ReferenceCatalog.yaml + "\nsources:\n" + entries + "\n", file: "f.yml")
+        } catch {
+            #expect(error.description.contains(expected), "\(error.description)")
+        }
+    }
+
     @Test("a custom catalog: other names, several postings, own currency")
     func customCatalog() throws {
         let yaml = """

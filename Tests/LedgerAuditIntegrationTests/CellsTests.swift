@@ -21,7 +21,7 @@ struct CellsTests {
 
     /// A merged run's findings name their source in the evidence; the single store's cannot.
     static func withoutSources(_ text: String) -> String {
-        text.replacingOccurrences(of: #"(; )?source=source [0-9]+ \((file|postgresql):[^)]*\)"#, with: "", options: .regularExpression)
+        text.replacingOccurrences(of: #"(; )?source=[A-Za-z0-9._ -]+ \((file|postgresql):[^)]*\)"#, with: "", options: .regularExpression)
     }
 
     static func expectSame(_ a: String, _ b: String, _ what: String) {
@@ -132,6 +132,58 @@ struct CellsTests {
         // The same source twice would count its money twice: a usage error.
         let twice = try runTool(["balances", "--source", copy, "--source", copy, "--out", folder + "/twice"])
         #expect(twice.status == 2 && twice.stderr.contains("same source twice"))
+    }
+
+    @Test("the catalog's sources: all of them read when no --source is given, or picked by name; a cell's own table, a connection from the environment, a file beside the catalog; a password in the catalog refused")
+    func catalogSources() throws {
+        let folder = TestPaths.temporaryDirectory("cells-catalog")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try #require(try runTool(["generate", "--events", "3000", "--cells", "3", "--out", folder + "/gen"]).status == 0)
+        let east = try ScratchDatabase("named1"), west = try ScratchDatabase("named2")
+        try east.load(folder: folder + "/gen/cell-1")
+        try east.exec("ALTER TABLE event_store RENAME TO cell_events")
+        try west.load(folder: folder + "/gen/cell-2")
+        let reference = TestPaths.read(TestPaths.packageRoot + "/samples/auction/ledger-audit.yml")
+        let catalog = folder + "/ledger-audit.yml"
+        try (reference + """
+
+            sources:
+              - name: us-east
+                connection: "\(east.conninfo)"
+                table: cell_events
+              - name: eu-west
+                connection_env: LEDGER_AUDIT_TEST_EU_WEST
+              - name: ap-south
+                file: gen/cell-3/events.jsonl
+
+            """).write(toFile: catalog, atomically: true, encoding: .utf8)
+        let env = ["LEDGER_AUDIT_TEST_EU_WEST": west.conninfo]
+
+        let whole = try runTool(["verify", "--source", folder + "/gen/whole/events.jsonl", "--skip", "append-only", "--out", folder + "/whole", "-q"])
+        let named = try runTool(["verify", "--config", catalog, "--skip", "append-only", "--out", folder + "/named", "-q"], environment: env)
+        try #require(whole.status == named.status && named.status != 2, "\(named.stderr)")
+        CellsTests.expectSame(folder + "/whole", folder + "/named", "the catalog's three sources")
+        let run = TestPaths.read(folder + "/named/run.json")
+        #expect(run.contains("3 sources merged in global order") && run.contains("us-east (postgresql: ") && run.contains("eu-west (postgresql: ") && run.contains("ap-south (file:"), "\(run.prefix(600))")
+        #expect(run.contains("us-east: postgresql: ") && run.contains("cell_events"), "the header line of a source names it and its table")
+        try #require(try runTool(["balances", "--config", catalog, "--journal", "--format", "csv", "--out", folder + "/journal", "-q"], environment: env).status == 0)
+        let journal = TestPaths.read(folder + "/journal/journal.csv").split(separator: "\n").dropFirst()
+        #expect(!journal.isEmpty && journal.allSatisfy { $0.contains(",us-east (postgresql: ") || $0.contains(",eu-west (postgresql: ") || $0.contains(",ap-south (file:") })
+
+        // Two of them by name, beside a --source that is not a name.
+        let picked = try runTool(["balances", "--config", catalog, "--source", "eu-west", "--source", "ap-south", "--out", folder + "/picked", "-q"], environment: env)
+        let plain = try runTool(["balances", "--source", west.conninfo, "--source", folder + "/gen/cell-3/events.jsonl", "--out", folder + "/plain", "-q"])
+        #expect(picked.status == plain.status && TestPaths.read(folder + "/picked/balances.csv") == TestPaths.read(folder + "/plain/balances.csv"), "\(picked.stderr)")
+        #expect(try runTool(["balances", "--config", catalog, "--source", "us-east", "--out", folder + "/one", "-q"]).status == 0, "one named source, its own table")
+        let unset = try runTool(["balances", "--config", catalog, "--out", folder + "/unset", "-q"])
+        #expect(unset.status == 2 && unset.stderr.contains("LEDGER_AUDIT_TEST_EU_WEST") && unset.stderr.contains("not set"), "\(unset.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/unset"))
+
+        // A password would be copied into every evidence pack with the catalog: refused, unprinted.
+        try (reference + "\nsources:\n  - name: a\n    connection: \"\(west.conninfo) password=hunter2secret\"\n  - name: b\n    file: gen/cell-3/events.jsonl\n")
+            .write(toFile: folder + "/password.yml", atomically: true, encoding: .utf8)
+        let secret = try runTool(["balances", "--config", folder + "/password.yml", "--out", folder + "/secret", "-q"])
+        #expect(secret.status == 2 && secret.stderr.contains("holds a password") && !secret.stderr.contains("hunter2secret"), "\(secret.stderr)")
     }
 
     @Test("a cell written during a merged run: the reports are its snapshot's, and a cell behind the as-of instant stays incomplete though later events land in it while it is read")

@@ -233,6 +233,8 @@ struct HostileSuiteTests {
         ["verify", "--check", "nope"], ["balances", "--format", ""], ["seal"], ["evidence", "--as-of", "x", "--out", "/tmp/never"],
         // The same source twice would count its money twice: refused, never merged.
         ["balances", "--source", TestPaths.sample + "/events.jsonl"],
+        // More sources than reader threads the run allows (a source index is 16 bits).
+        ["balances"] + (0..<300).flatMap { ["--source", "/nonexistent/cell-\($0).jsonl"] },
     ])
     func optionEdges(arguments: [String]) throws {
         let r = try runTool(arguments + ["--source", TestPaths.sample + "/events.jsonl"], timeLimitSeconds: 60)

@@ -18,6 +18,9 @@ public struct Catalog: Sendable {
     public var fiscalYearStartMonth: Int = 1
     /// The ADS Business_Unit_Code of this ledger (a cell or a legal entity), if any.
     public var businessUnit: String?
+    /// Named sources (`sources:`), the cells of one ledger: read when no `--source` is given,
+    /// or picked by name with `--source NAME`.
+    public var sources: [CatalogSource] = []
 
     public init(
         name: String, defaultCurrency: String, currencies: CurrencyTable = CurrencyTable(),
@@ -49,6 +52,30 @@ public struct Catalog: Sendable {
     /// Accounts no rule names may not go negative: the safe default for money.
     public func mayGoNegative(_ account: String) -> Bool {
         accountRule(for: account)?.mayGoNegative ?? false
+    }
+}
+
+/// One named source of the catalog's `sources:` list: a PostgreSQL store or a file extract.
+public struct CatalogSource: Sendable, Equatable {
+    public enum Location: Sendable, Equatable {
+        /// A libpq connection string or URI, without a password (the catalog is copied into evidence packs).
+        case connection(String)
+        /// The name of an environment variable holding the connection string (it may hold a password).
+        case connectionFromEnvironment(String)
+        /// A file extract; a relative path is taken from the catalog's folder.
+        case file(String)
+    }
+    public var name: String
+    public var location: Location
+    /// Where this store keeps the reference table, when not where `store:` says.
+    public var schema: String?
+    public var table: String?
+
+    public init(name: String, location: Location, schema: String? = nil, table: String? = nil) {
+        self.name = name
+        self.location = location
+        self.schema = schema
+        self.table = table
     }
 }
 

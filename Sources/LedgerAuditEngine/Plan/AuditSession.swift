@@ -135,32 +135,76 @@ public final class AuditSession {
         self.snapshotHolderNames = snapshotHolderNames
     }
 
-    /// Opens every `--source` of the run: one as `open(source:)` does; several (cells) as one
+    /// One source of the run, resolved: where it is, the table it keeps (the catalog's `store:`
+    /// unless its `sources:` entry names another) and its catalog name, if it has one.
+    struct RunSource {
+        var location: LocatedSource
+        var store: StoreLocation
+        var label: String?
+    }
+
+    /// `--source` texts, each the name of a catalog source or located as `SourceLocator` says;
+    /// none: the catalog's `sources:`, else libpq's defaults.
+    static func resolve(_ texts: [String], catalog: Catalog) throws(AuditFailure) -> [RunSource] {
+        if texts.isEmpty && catalog.sources.isEmpty { return [RunSource(location: .postgres(""), store: catalog.store, label: nil)] }
+        if texts.isEmpty { return try catalog.sources.map { (s) throws(AuditFailure) in try resolve(s, catalog: catalog) } }
+        var out: [RunSource] = []
+        for text in texts {
+            if let named = catalog.sources.first(where: { $0.name == text }) {
+                out.append(try resolve(named, catalog: catalog))
+                continue
+            }
+            do { out.append(RunSource(location: try SourceLocator.locate(text), store: catalog.store, label: nil)) } catch { throw .usage(error.description) }
+        }
+        return out
+    }
+
+    static func resolve(_ source: CatalogSource, catalog: Catalog) throws(AuditFailure) -> RunSource {
+        var store = catalog.store
+        if let schema = source.schema { store.schema = schema }
+        if let table = source.table { store.table = table }
+        let location: LocatedSource
+        switch source.location {
+        case .file(let path): location = .file(path)
+        case .connection(let conninfo):
+            // The catalog is copied into every evidence pack (catalog.yml): no secret may live in it.
+            guard !SourceLocator.carriesPassword(conninfo) else {
+                throw .usage("configuration error: sources: \(source.name): the connection holds a password, and the catalog is copied into every evidence pack; keep the password in ~/.pgpass (or PGPASSFILE), or give the whole connection in an environment variable with connection_env")
+            }
+            location = .postgres(conninfo)
+        case .connectionFromEnvironment(let variable):
+            guard let raw = getenv(variable), case let conninfo = String(cString: raw), !conninfo.isEmpty else {
+                throw .usage("configuration error: sources: \(source.name): connection_env names \(variable), which is not set (or empty) in this environment")
+            }
+            location = .postgres(conninfo)
+        }
+        return RunSource(location: location, store: store, label: source.name)
+    }
+
+    /// Opens every source of the run: one as `open(source:)` does; several (cells) as one
     /// merged source, each PostgreSQL member in its own snapshot, the snapshots taken one right
     /// after another once every connection is up.
     public static func open(sources texts: [String], catalog: LoadedCatalog, facts: RunFacts, readers: ReaderCount = .exactly(1)) throws(AuditFailure) -> AuditSession {
+        let resolved = try resolve(texts, catalog: catalog.catalog)
+        guard resolved.count <= Limits.mergedSourcesMax else { throw .usage("\(resolved.count) sources in one run, more than \(Limits.mergedSourcesMax)") }
         if case .exactly(let jobs) = readers, jobs > 1 {
-            guard texts.count <= 1 else { throw .usage("--jobs is for one PostgreSQL source; several sources are each read by a reader of their own") }
-            return try openParallel(source: texts.first, jobs: jobs, catalog: catalog, facts: facts)
+            guard resolved.count == 1 else { throw .usage("--jobs is for one PostgreSQL source; several sources are each read by a reader of their own") }
+            return try openParallel(resolved[0], jobs: jobs, catalog: catalog, facts: facts)
         }
-        guard texts.count > 1 else { return try open(source: texts.first, catalog: catalog, facts: facts, automaticReaders: readers == .auto) }
+        guard resolved.count > 1 else { return try open(resolved[0], catalog: catalog, facts: facts, automaticReaders: readers == .auto) }
         guard catalog.catalog.store.mapping == nil else {
-            throw .usage("several --source: merging needs the reference layout's global order (hlc_physical, hlc_logical, event_id); the catalog lays out another store (store.fields), whose order is its own")
-        }
-        var located: [LocatedSource] = []
-        for text in texts {
-            do { located.append(try SourceLocator.locate(text)) } catch { throw .usage(error.description) }
+            throw .usage("several sources: merging needs the reference layout's global order (hlc_physical, hlc_logical, event_id); the catalog lays out another store (store.fields), whose order is its own")
         }
         var seen = Set<LocatedSource>()
-        for l in located where !seen.insert(l).inserted {
+        for r in resolved where !seen.insert(r.location).inserted {
             // Never the connection text itself: it may hold a password.
             let what: String
-            if case .file(let path) = l { what = path } else { what = "one PostgreSQL connection string" }
-            throw .usage("--source names the same source twice (\(what)): its events would be counted twice")
+            if case .file(let path) = r.location { what = path } else { what = "one PostgreSQL connection string" }
+            throw .usage("the run names the same source twice (\(what)): its events would be counted twice")
         }
         var sessions: [Int: (PostgresSession, String)] = [:]
-        for (i, l) in located.enumerated() {
-            switch l {
+        for (i, r) in resolved.enumerated() {
+            switch r.location {
             case .file(let path):
                 guard FileExtractSource.kind(of: path) != nil else {
                     throw .usage("--source \(path): cannot tell the format of the extract; name it \(FileExtractSource.formatsNamed)")
@@ -177,23 +221,23 @@ public final class AuditSession {
         // How far each PostgreSQL cell has got, in its own snapshot: for the consistent cut.
         var highest: [Int: Int64] = [:]
         for i in sessions.keys.sorted() {
-            let sql = "SELECT max(hlc_physical)::int8 FROM " + catalog.catalog.store.quotedTableName
+            let sql = "SELECT max(hlc_physical)::int8 FROM " + resolved[i].store.quotedTableName
             do {
                 if let text = try sessions[i]!.0.query(sql, []).first?.first ?? nil, let ms = Int64(text) { highest[i] = ms }
             } catch { throw .source(error.description) }
         }
         var members: [MergedEventSource.Member] = []
-        for (i, l) in located.enumerated() {
-            switch l {
+        for (i, r) in resolved.enumerated() {
+            let label = r.label ?? "source \(i + 1)"
+            switch r.location {
             case .file(let path):
                 let kind = FileExtractSource.kind(of: path)!
-                members.append(.init(name: "source \(i + 1) (file:\(path))", description: "file:\(path) (\(kind.rawValue) extract)", spec: .file(path: path)))
+                members.append(.init(name: "\(label) (file:\(path))", description: "file:\(path) (\(kind.rawValue) extract)", spec: .file(path: path), label: r.label))
             case .postgres:
                 let (session, conninfo) = sessions[i]!
-                let store = catalog.catalog.store
-                members.append(.init(name: "source \(i + 1) (postgresql: \(session.redactedConnection))",
-                                     description: "postgresql: \(session.redactedConnection), table \(store.quotedTableName), snapshot \(snapshots[i]!)",
-                                     spec: .postgres(conninfo: conninfo, snapshot: snapshots[i]!, store: store), highestInSnapshotMs: highest[i]))
+                members.append(.init(name: "\(label) (postgresql: \(session.redactedConnection))",
+                                     description: "postgresql: \(session.redactedConnection), table \(r.store.quotedTableName), snapshot \(snapshots[i]!)",
+                                     spec: .postgres(conninfo: conninfo, snapshot: snapshots[i]!, store: r.store), highestInSnapshotMs: highest[i], label: r.label))
             }
         }
         return AuditSession(catalog: catalog, source: MergedEventSource(members: members), database: nil, facts: facts,
@@ -201,14 +245,20 @@ public final class AuditSession {
                             snapshotHolderNames: sessions.keys.sorted().map { members[$0].name })
     }
 
+    /// The catalog as one source of the run sees it: its own table where its entry names one.
+    static func catalog(_ catalog: LoadedCatalog, for source: RunSource) -> LoadedCatalog {
+        var c = catalog
+        c.catalog.store = source.store
+        return c
+    }
+
     /// `--jobs N` on one PostgreSQL store, as `pg_dump -j` reads one: the run's session exports
     /// its snapshot, N connections import it and read disjoint ranges of hlc_physical (many small
     /// ones, dealt round-robin, so every reader has the next range ready while the one before is
     /// folded), decoding on N threads; the rows merge back into the one global order.
-    static func openParallel(source text: String?, jobs: Int, catalog: LoadedCatalog, facts: RunFacts) throws(AuditFailure) -> AuditSession {
-        let location: LocatedSource
-        do { location = try SourceLocator.locate(text) } catch { throw .usage(error.description) }
-        guard case .postgres(let conninfo) = location else { throw .usage("--jobs reads a PostgreSQL store with several connections; a file extract is read by one reader") }
+    static func openParallel(_ source: RunSource, jobs: Int, catalog all: LoadedCatalog, facts: RunFacts) throws(AuditFailure) -> AuditSession {
+        let catalog = Self.catalog(all, for: source)
+        guard case .postgres(let conninfo) = source.location else { throw .usage("--jobs reads a PostgreSQL store with several connections; a file extract is read by one reader") }
         guard catalog.catalog.store.mapping == nil else { throw .usage("--jobs needs the reference layout's hlc_physical to split the store; this catalog lays out another store (store.fields)") }
         do {
             return try parallel(session: try PostgresSession(conninfo: conninfo), conninfo: conninfo, jobs: jobs, catalog: catalog, facts: facts)
@@ -261,7 +311,12 @@ public final class AuditSession {
     public static func open(source text: String?, catalog: LoadedCatalog, facts: RunFacts, automaticReaders: Bool = false) throws(AuditFailure) -> AuditSession {
         let location: LocatedSource
         do { location = try SourceLocator.locate(text) } catch { throw .usage(error.description) }
-        switch location {
+        return try open(RunSource(location: location, store: catalog.catalog.store, label: nil), catalog: catalog, facts: facts, automaticReaders: automaticReaders)
+    }
+
+    static func open(_ source: RunSource, catalog all: LoadedCatalog, facts: RunFacts, automaticReaders: Bool) throws(AuditFailure) -> AuditSession {
+        let catalog = Self.catalog(all, for: source)
+        switch source.location {
         case .file(let path):
             if catalog.catalog.store.mapping != nil {
                 throw .usage("--source \(path): the catalog lays out a store other than the reference table (store.fields), which is read from PostgreSQL; extracts carry the reference columns (auction-ledger.md)")

@@ -31,7 +31,7 @@ struct Reconcile: ParsableCommand {
 
     func validate() throws {
         _ = try instant(asOf, "--as-of")
-        if allowIncomplete && sourceOptions.sources.count < 2 { throw ValidationError("--allow-incomplete is for several --source (cells): one source is always complete for its own snapshot") }
+        if allowIncomplete && sourceOptions.sources.count == 1 { throw ValidationError(Self.oneSourceIsComplete) }
     }
 
     func run() throws {
@@ -44,6 +44,11 @@ struct Reconcile: ParsableCommand {
         options.allowIncomplete = allowIncomplete
         let scope = ReportScope(asOfUs: try instant(asOf, "--as-of"), basis: sourceOptions.basis)
         let plan = AuditPlan(reports: [ReportRequest(.reconcile(options), scope: scope, output: outputOptions.output)], failOn: runOptions.severity)
-        try execute(plan, in: try sourceOptions.openSession(), source: sourceOptions, quiet: runOptions.quiet)
+        let session = try sourceOptions.openSession()
+        // Without --source the catalog's sources: decide how many there are.
+        if allowIncomplete && session.sourceNames.count < 2 { throw AuditFailure.usage(Self.oneSourceIsComplete) }
+        try execute(plan, in: session, source: sourceOptions, quiet: runOptions.quiet)
     }
+
+    static let oneSourceIsComplete = "--allow-incomplete is for several sources (cells): one source is always complete for its own snapshot"
 }

@@ -7,7 +7,7 @@ import LedgerAuditReports
 /// Where the ledger comes from and how to read it: shared by every command that reads one.
 struct SourceOptions: ParsableArguments {
     @Option(name: .customLong("source"), help: ArgumentHelp(
-        "An existing file extract (.jsonl, .csv, .pgcopy) or a PostgreSQL connection (postgresql:// URI or key=value pairs); file:PATH or pg:CONNINFO forces either. Repeat it to merge several sources (cells) into one ledger in global order. Without it, libpq's defaults (PGHOST, PGDATABASE, ~/.pgpass, …).",
+        "An existing file extract (.jsonl, .csv, .pgcopy) or a PostgreSQL connection (postgresql:// URI or key=value pairs); file:PATH or pg:CONNINFO forces either. Repeat it to merge several sources (cells) into one ledger in global order; the name of a source under the catalog's sources: picks it. Without it, the catalog's sources: (all of them), else libpq's defaults (PGHOST, PGDATABASE, ~/.pgpass, …).",
         valueName: "SOURCE"))
     var sources: [String] = []
 
