@@ -98,8 +98,9 @@ public enum ProjectionReader {
     }
 
     public static func position(of id: EventID, session: PostgresSession, store: StoreLocation) throws -> GlobalOrderKey {
+        // An untyped parameter takes the column's type: uuid, or text holding the canonical form.
         let q = ConnectionString.quoteIdentifier
-        let rows = try session.query("SELECT hlc_physical::text, hlc_logical::text FROM \(q(store.schema)).\(q(store.table)) WHERE event_id = $1::uuid", [id.description])
+        let rows = try session.query("SELECT hlc_physical::text, hlc_logical::text FROM \(q(store.schema)).\(q(store.table)) WHERE event_id = $1", [id.description])
         guard let r = rows.first, let p = r[0].flatMap({ Int64($0) }), let l = r[1].flatMap({ Int32($0) }) else {
             throw SourceError("the checkpoint event \(id) is not in the event store")
         }

@@ -108,4 +108,54 @@ struct PostgresSourceTests {
         // 1.2e3 arrives as 1200 (jsonb normalised it); "42" is exact.
         #expect(TestPaths.read(out + "/balances.csv").contains("user:22222222-2222-4222-8222-222222222222:available,USD,1242,12.42"))
     }
+
+    @Test("a reference table that keeps its ids as text and recorded_at without zone reads as the typed table does; an id that is not a UUID quarantines its row; json and numeric columns are refused before reading")
+    func declaredColumnTypes() throws {
+        let typed = try ScratchDatabase("typed"), loose = try ScratchDatabase("loose")
+        try typed.load(folder: TestPaths.sample)
+        try loose.load(folder: TestPaths.sample)
+        try loose.exec("""
+            ALTER TABLE event_store ALTER event_id TYPE text, ALTER aggregate_id TYPE text, ALTER causation_id TYPE text,
+              ALTER correlation_id TYPE varchar(40), ALTER user_id TYPE text, ALTER recorded_at TYPE timestamp USING recorded_at AT TIME ZONE 'UTC'
+            """)
+        let folder = TestPaths.temporaryDirectory("types")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let alice = "user:38b84b8d-f473-4f16-92b1-98982eeabfa4:*"
+        for (name, db) in [("typed", typed), ("loose", loose)] {
+            for (run, args) in [("all", ["balances"]), ("asof", ["balances", "--as-of", "2026-05-03T14:23:00Z"]), ("known", ["balances", "--as-known-at", "2026-05-10T00:00:00Z"]),
+                                ("statement", ["statement", "--account", alice])] {
+                let r = try runTool(args + ["--source", db.conninfo, "--format", "csv", "--out", folder + "/\(name)-\(run)", "-q"])
+                #expect(r.status == 0, "\(name) \(run): \(r.stderr)")
+            }
+        }
+        for run in ["all", "asof", "known", "statement"] {
+            for file in ["balances.csv", "statement.csv", "findings.csv"] where FileManager.default.fileExists(atPath: folder + "/typed-\(run)/" + file) {
+                #expect(TestPaths.read(folder + "/typed-\(run)/" + file) == TestPaths.read(folder + "/loose-\(run)/" + file), "\(run): \(file)")
+            }
+        }
+        let digest = { (f: String) in TestPaths.read(f + "/run.json").components(separatedBy: "\"eventsDigestSHA256\":\"").dropFirst().first?.prefix(64) ?? "" }
+        #expect(!digest(folder + "/typed-all").isEmpty && digest(folder + "/typed-all") == digest(folder + "/loose-all"))
+        let notes = TestPaths.read(folder + "/loose-all/run.json")
+        #expect(notes.contains("recorded_at is a timestamp without time zone: read as UTC") && notes.contains("ids kept as text (event_id, aggregate_id, causation_id, correlation_id, user_id)"))
+
+        // Not a UUID: that row is quarantined, the run goes on, every balance as before.
+        try loose.exec("""
+            INSERT INTO event_store SELECT 'not-a-uuid', event_type, aggregate_id, stream_version + 1000, causation_id, correlation_id, hlc_physical, hlc_logical,
+              vector_clock, payload, metadata, user_id, recorded_at FROM event_store ORDER BY hlc_physical LIMIT 1
+            """)
+        let bad = try runTool(["balances", "--source", loose.conninfo, "--format", "csv", "--out", folder + "/bad", "-q"])
+        #expect(bad.status == 1, "\(bad.stderr)")
+        #expect(TestPaths.read(folder + "/bad/findings.csv").contains("MALFORMED_EVENT") && TestPaths.read(folder + "/bad/findings.csv").contains("event_id hold text that is not a UUID"))
+        #expect(TestPaths.read(folder + "/bad/balances.csv") == TestPaths.read(folder + "/typed-all/balances.csv"))
+
+        // A cast that would change a value without a word: refused before a row is read.
+        for (alter, column) in [("ALTER payload TYPE json", "payload is json"), ("ALTER hlc_physical TYPE numeric", "hlc_physical is numeric")] {
+            let db = try ScratchDatabase("refused")
+            try db.load(folder: TestPaths.sample)
+            try db.exec("ALTER TABLE event_store " + alter)
+            let r = try runTool(["balances", "--source", db.conninfo, "--out", folder + "/refused", "-q"])
+            #expect(r.status == 3 && r.stderr.contains(column), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: folder + "/refused/balances.csv"))
+        }
+    }
 }

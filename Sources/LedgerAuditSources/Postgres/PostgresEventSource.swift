@@ -19,14 +19,94 @@ public struct PostgresEventSource: EventSource {
 
     var tableName: String { store.quotedTableName }
 
-    static let selectList = """
-        event_id::uuid, event_type::text, aggregate_id::uuid, stream_version::int8, causation_id::uuid, \
-        correlation_id::uuid, hlc_physical::int8, hlc_logical::int4, vector_clock::jsonb, payload::jsonb, \
-        metadata::jsonb, user_id::uuid, recorded_at::timestamptz
-        """
+    static let selectList = ColumnForms.reference.selectList
+
+    /// How each column of the reference layout is read, from the types the table declares. The
+    /// reference types are read as they are. Ids kept as text are read through a guarded cast:
+    /// a value that is not a UUID quarantines its row (MALFORMED_EVENT naming the column) instead
+    /// of stopping the run. A type whose cast could change a value without a word (a numeric
+    /// time rounded to an integer, json's repeated keys dropped by jsonb) is refused up front.
+    public struct ColumnForms: Sendable, Equatable {
+        public static let idColumns = ["event_id", "aggregate_id", "causation_id", "correlation_id", "user_id"]
+        /// Id columns declared as text (or varchar, char): read through the guarded cast.
+        public var textIds: Set<String> = []
+        /// recorded_at is a `timestamp` without zone: read as UTC (the session's TimeZone).
+        public var recordedAtWithoutZone = false
+
+        public static let reference = ColumnForms()
+
+        /// What PostgreSQL's uuid input accepts, and nothing else (braces both or neither).
+        static let uuidPattern = "^([0-9a-f]{4}(-?[0-9a-f]{4}){7}|\\{[0-9a-f]{4}(-?[0-9a-f]{4}){7}\\})$"
+
+        func id(_ column: String) -> String {
+            guard textIds.contains(column) else { return column }
+            return "(CASE WHEN \(column) ~* '\(ColumnForms.uuidPattern)' THEN \(column)::uuid END)"
+        }
+
+        var selectList: String {
+            var list = """
+                \(id("event_id"))::uuid, event_type::text, \(id("aggregate_id"))::uuid, stream_version::int8, \(id("causation_id"))::uuid, \
+                \(id("correlation_id"))::uuid, hlc_physical::int8, hlc_logical::int4, vector_clock::jsonb, payload::jsonb, \
+                metadata::jsonb, \(id("user_id"))::uuid, recorded_at::timestamptz
+                """
+            if !textIds.isEmpty {
+                // A 14th column: the text ids of this row that are not UUIDs, named for the finding.
+                let checks = ColumnForms.idColumns.filter { textIds.contains($0) }.map {
+                    "CASE WHEN \($0) IS NOT NULL AND \($0) !~* '\(ColumnForms.uuidPattern)' THEN '\($0)' END"
+                }
+                list += ", concat_ws(', ', \(checks.joined(separator: ", ")))"
+            }
+            return list
+        }
+
+        /// From `format_type` of each column's base type (a domain over uuid is uuid).
+        public init(declared: [String: String], table: String) throws(SourceError) {
+            func refuse(_ column: String, _ type: String, _ why: String) -> SourceError {
+                SourceError("\(table).\(column) is \(type): \(why); lay the table out with store.fields and json_columns (see \"Any PostgreSQL event store\" in the README)")
+            }
+            for column in ColumnForms.idColumns {
+                switch declared[column] {
+                case "uuid"?, nil: break
+                case let t? where t == "text" || t.hasPrefix("character varying") || t.hasPrefix("character("): textIds.insert(column)
+                case let t?: throw refuse(column, t, "an id is read as a uuid, from a uuid or a text column")
+                }
+            }
+            for column in ["stream_version", "hlc_physical", "hlc_logical"] {
+                if let t = declared[column], !["bigint", "integer", "smallint"].contains(t) {
+                    throw refuse(column, t, "casting it to an integer would round a fraction away without a word")
+                }
+            }
+            for column in ["vector_clock", "payload", "metadata"] {
+                if let t = declared[column], t != "jsonb" {
+                    throw refuse(column, t, "casting it to jsonb would keep only the last of repeated keys (an amount given twice) without a word")
+                }
+            }
+            switch declared["recorded_at"] {
+            case "timestamp with time zone"?, nil: break
+            case "timestamp without time zone"?: recordedAtWithoutZone = true
+            case let t?: throw refuse("recorded_at", t, "a time is read from a timestamp, and text would be parsed by the server's DateStyle")
+            }
+        }
+
+        init() {}
+    }
+
+    /// The declared type of each column of the table (domains by their base type).
+    func declaredTypes() throws(SourceError) -> [String: String] {
+        let rows = try session.query("""
+            SELECT a.attname, format_type(COALESCE(NULLIF(t.typbasetype, 0), a.atttypid), NULL)
+            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+            WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+            """, [tableName])
+        var types: [String: String] = [:]
+        for row in rows where row.count == 2 {
+            if let name = row[0], let type = row[1] { types[name] = type }
+        }
+        return types
+    }
 
     /// The SELECT behind the stream, and the settings it reads. Public for the benchmark and tests.
-    public func eventQuery(scope: ReplayScope) -> (sql: String, settings: [(String, String)]) {
+    public func eventQuery(scope: ReplayScope, forms: ColumnForms = .reference) -> (sql: String, settings: [(String, String)]) {
         var conditions: [String] = []
         var settings: [(String, String)] = []
         if let m = scope.hlcPhysicalMaxMs {
@@ -41,7 +121,7 @@ public struct PostgresEventSource: EventSource {
             settings.append(("ledger_audit.order_max_physical", String(k.hlcPhysicalMs)))
             settings.append(("ledger_audit.order_max_logical", String(k.hlcLogical)))
             settings.append(("ledger_audit.order_max_event", k.eventId.description))
-            conditions.append("(hlc_physical, hlc_logical, event_id) <= (current_setting('ledger_audit.order_max_physical')::int8, current_setting('ledger_audit.order_max_logical')::int4, current_setting('ledger_audit.order_max_event')::uuid)")
+            conditions.append("(hlc_physical, hlc_logical, \(forms.id("event_id"))) <= (current_setting('ledger_audit.order_max_physical')::int8, current_setting('ledger_audit.order_max_logical')::int4, current_setting('ledger_audit.order_max_event')::uuid)")
         }
         if let r = hlcPhysicalRange {
             settings.append(("ledger_audit.range_lo", String(r.lowerBound)))
@@ -50,26 +130,39 @@ public struct PostgresEventSource: EventSource {
         }
         if let ids = scope.aggregateIds {
             settings.append(("ledger_audit.aggregates", "{" + ids.map(\.description).joined(separator: ",") + "}"))
-            conditions.append("aggregate_id = ANY (current_setting('ledger_audit.aggregates')::uuid[])")
+            conditions.append("\(forms.id("aggregate_id")) = ANY (current_setting('ledger_audit.aggregates')::uuid[])")
         }
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT \(PostgresEventSource.selectList) FROM \(tableName)\(whereClause) ORDER BY hlc_physical, hlc_logical, event_id"
+        // Text ids are ordered as the uuids they hold (a text order is the collation's, not the spec's).
+        let sql = "SELECT \(forms.selectList) FROM \(tableName)\(whereClause) ORDER BY hlc_physical, hlc_logical, \(forms.id("event_id"))"
         return (sql, settings)
     }
 
     public func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
-        let (sql, settings) = eventQuery(scope: scope)
+        let forms = try ColumnForms(declared: try declaredTypes(), table: tableName)
+        let (sql, settings) = eventQuery(scope: scope, forms: forms)
         for (name, value) in settings {
             _ = try session.query("SELECT set_config($1, $2, true)", [name, value])
         }
         var report = SourceReport()
         report.notes.append("one READ ONLY transaction at REPEATABLE READ")
-        var decoder = BinaryCopyDecoder()
+        if forms.recordedAtWithoutZone { report.notes.append("recorded_at is a timestamp without time zone: read as UTC") }
+        if !forms.textIds.isEmpty {
+            report.notes.append("ids kept as text (" + ColumnForms.idColumns.filter { forms.textIds.contains($0) }.joined(separator: ", ") + ") read as the UUIDs they hold; a row whose id is not one is quarantined")
+        }
+        var decoder = BinaryCopyDecoder(fieldCount: forms.textIds.isEmpty ? 13 : 14)
         var rowNumber = 0
         try session.copyOut("COPY (\(sql)) TO STDOUT (FORMAT binary)") { message in
             guard let fields = try decoder.fields(of: message) else { return }
             rowNumber += 1
             report.rowsRead += 1
+            if fields.count == 14, let bad = fields[13], bad.count > 0 {
+                let columns = String(decoding: bad.bindMemory(to: UInt8.self), as: UTF8.self)
+                let id = { (i: Int) in fields[i].flatMap { $0.count == 16 ? EventID(bytes: $0) : nil } }
+                try body(.malformed(MalformedRow(location: "row \(rowNumber) of the COPY stream", reason: "column(s) \(columns) hold text that is not a UUID",
+                                                 eventId: id(0), aggregateId: id(2))))
+                return
+            }
             try body(BinaryCopyDecoder.row(fields, rowNumber: rowNumber))
         }
         return report
