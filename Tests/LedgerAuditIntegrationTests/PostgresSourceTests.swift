@@ -143,9 +143,17 @@ struct PostgresSourceTests {
             INSERT INTO event_store SELECT 'not-a-uuid', event_type, aggregate_id, stream_version + 1000, causation_id, correlation_id, hlc_physical, hlc_logical,
               vector_clock, payload, metadata, user_id, recorded_at FROM event_store ORDER BY hlc_physical LIMIT 1
             """)
+        // A bigint hlc_logical past 32 bits: that row quarantined, never the run stopped.
+        try loose.exec("ALTER TABLE event_store ALTER hlc_logical TYPE bigint")
+        try loose.exec("""
+            INSERT INTO event_store SELECT '0f0f0f0f-0000-4000-8000-00000000b16b', event_type, aggregate_id, stream_version + 2000, causation_id, correlation_id, hlc_physical,
+              4294967296, vector_clock, payload, metadata, user_id, recorded_at FROM event_store WHERE event_id <> 'not-a-uuid' ORDER BY hlc_physical LIMIT 1
+            """)
         let bad = try runTool(["balances", "--source", loose.conninfo, "--format", "csv", "--out", folder + "/bad", "-q"])
         #expect(bad.status == 1, "\(bad.stderr)")
-        #expect(TestPaths.read(folder + "/bad/findings.csv").contains("MALFORMED_EVENT") && TestPaths.read(folder + "/bad/findings.csv").contains("event_id hold text that is not a UUID"))
+        let badFindings = TestPaths.read(folder + "/bad/findings.csv")
+        #expect(badFindings.contains("MALFORMED_EVENT") && badFindings.contains("event_id hold text that is not a UUID"))
+        #expect(badFindings.components(separatedBy: "MALFORMED_EVENT").count - 1 == 2, "\(badFindings)")
         #expect(TestPaths.read(folder + "/bad/balances.csv") == TestPaths.read(folder + "/typed-all/balances.csv"))
 
         // A cast that would change a value without a word: refused before a row is read.

@@ -32,6 +32,9 @@ public struct PostgresEventSource: EventSource {
         public var textIds: Set<String> = []
         /// recorded_at is a `timestamp` without zone: read as UTC (the session's TimeZone).
         public var recordedAtWithoutZone = false
+        /// hlc_logical is a `bigint`: a value past 32 bits arrives as null (its row quarantined)
+        /// instead of failing the cast, and with it the run.
+        public var hlcLogicalWide = false
 
         public static let reference = ColumnForms()
 
@@ -46,7 +49,7 @@ public struct PostgresEventSource: EventSource {
         var selectList: String {
             var list = """
                 \(id("event_id"))::uuid, event_type::text, \(id("aggregate_id"))::uuid, stream_version::int8, \(id("causation_id"))::uuid, \
-                \(id("correlation_id"))::uuid, hlc_physical::int8, hlc_logical::int4, vector_clock::jsonb, payload::jsonb, \
+                \(id("correlation_id"))::uuid, hlc_physical::int8, \(hlcLogicalWide ? "(CASE WHEN hlc_logical BETWEEN -2147483648 AND 2147483647 THEN hlc_logical::int4 END)" : "hlc_logical::int4"), vector_clock::jsonb, payload::jsonb, \
                 metadata::jsonb, \(id("user_id"))::uuid, recorded_at::timestamptz
                 """
             if !textIds.isEmpty {
@@ -76,6 +79,7 @@ public struct PostgresEventSource: EventSource {
                     throw refuse(column, t, "casting it to an integer would round a fraction away without a word")
                 }
             }
+            hlcLogicalWide = declared["hlc_logical"] == "bigint"
             for column in ["vector_clock", "payload", "metadata"] {
                 if let t = declared[column], t != "jsonb" {
                     throw refuse(column, t, "casting it to jsonb would keep only the last of repeated keys (an amount given twice) without a word")
