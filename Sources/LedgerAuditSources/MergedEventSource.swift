@@ -36,8 +36,10 @@ struct RangeReader: EventSource {
 
     func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
         var total = SourceReport()
+        // The table's column types, looked up once for all the ranges.
+        let forms = try PostgresEventSource(session: session, store: store).resolvedColumnForms()
         for r in ranges {
-            let report = try PostgresEventSource(session: session, store: store, hlcPhysicalRange: r).stream(scope: scope, body)
+            let report = try PostgresEventSource(session: session, store: store, hlcPhysicalRange: r, columnForms: forms).stream(scope: scope, body)
             total.rowsRead += report.rowsRead
             if total.notes.isEmpty { total.notes = report.notes }
         }

@@ -90,6 +90,11 @@ struct BinaryCopyDecoder {
             }
             return .success(JSONText(validated: String(decoding: text, as: UTF8.self), isJSONBOutput: jsonbTrusted))
         }
+        // A 14th column names the text ids of the row that are not UUIDs (PostgresEventSource.ColumnForms).
+        if f.count == 14, let bad = f[13], bad.count > 0 {
+            let columns = String(decoding: bad.bindMemory(to: UInt8.self), as: UTF8.self)
+            return .malformed(MalformedRow(location: location(), reason: "column(s) \(columns) hold text that is not a UUID", eventId: uuid(0), aggregateId: uuid(2)))
+        }
         guard let eventId = uuid(0), let aggregateId = uuid(2), let correlationId = uuid(5),
               let eventType = text(1), let sv = f[3], sv.count == 8, let hp = f[6], hp.count == 8,
               let hl = f[7], hl.count == 4, let ra = f[12], ra.count == 8

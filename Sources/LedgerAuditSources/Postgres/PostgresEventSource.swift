@@ -8,11 +8,15 @@ public struct PostgresEventSource: EventSource {
     public let store: StoreLocation
     /// A parallel reader's share of the store: `lo <= hlc_physical < hi` (ms), or the whole store.
     public let hlcPhysicalRange: Range<Int64>?
+    /// How the table's columns are read, when the caller has looked them up already (a
+    /// parallel reader's ranges share one lookup); else looked up when the stream starts.
+    public let columnForms: ColumnForms?
 
-    public init(session: PostgresSession, store: StoreLocation, hlcPhysicalRange: Range<Int64>? = nil) {
+    public init(session: PostgresSession, store: StoreLocation, hlcPhysicalRange: Range<Int64>? = nil, columnForms: ColumnForms? = nil) {
         self.session = session
         self.store = store
         self.hlcPhysicalRange = hlcPhysicalRange
+        self.columnForms = columnForms
     }
 
     public var redactedDescription: String { "postgresql: \(session.redactedConnection), table \(tableName)" }
@@ -38,6 +42,9 @@ public struct PostgresEventSource: EventSource {
 
         public static let reference = ColumnForms()
 
+        /// The id columns kept as text, in the reference layout's order.
+        var textIdColumns: [String] { ColumnForms.idColumns.filter { textIds.contains($0) } }
+
         /// What PostgreSQL's uuid input accepts, and nothing else (braces both or neither).
         static let uuidPattern = "^([0-9a-f]{4}(-?[0-9a-f]{4}){7}|\\{[0-9a-f]{4}(-?[0-9a-f]{4}){7}\\})$"
 
@@ -54,7 +61,7 @@ public struct PostgresEventSource: EventSource {
                 """
             if !textIds.isEmpty {
                 // A 14th column: the text ids of this row that are not UUIDs, named for the finding.
-                let checks = ColumnForms.idColumns.filter { textIds.contains($0) }.map {
+                let checks = textIdColumns.map {
                     "CASE WHEN \($0) IS NOT NULL AND \($0) !~* '\(ColumnForms.uuidPattern)' THEN '\($0)' END"
                 }
                 list += ", concat_ws(', ', \(checks.joined(separator: ", ")))"
@@ -93,6 +100,12 @@ public struct PostgresEventSource: EventSource {
         }
 
         init() {}
+    }
+
+    /// `columnForms`, or the forms the table's declared types call for.
+    public func resolvedColumnForms() throws(SourceError) -> ColumnForms {
+        if let columnForms { return columnForms }
+        return try ColumnForms(declared: try declaredTypes(), table: tableName)
     }
 
     /// The declared type of each column of the table (domains by their base type).
@@ -143,7 +156,7 @@ public struct PostgresEventSource: EventSource {
     }
 
     public func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
-        let forms = try ColumnForms(declared: try declaredTypes(), table: tableName)
+        let forms = try resolvedColumnForms()
         let (sql, settings) = eventQuery(scope: scope, forms: forms)
         for (name, value) in settings {
             _ = try session.query("SELECT set_config($1, $2, true)", [name, value])
@@ -152,7 +165,7 @@ public struct PostgresEventSource: EventSource {
         report.notes.append("one READ ONLY transaction at REPEATABLE READ")
         if forms.recordedAtWithoutZone { report.notes.append("recorded_at is a timestamp without time zone: read as UTC") }
         if !forms.textIds.isEmpty {
-            report.notes.append("ids kept as text (" + ColumnForms.idColumns.filter { forms.textIds.contains($0) }.joined(separator: ", ") + ") read as the UUIDs they hold; a row whose id is not one is quarantined")
+            report.notes.append("ids kept as text (" + forms.textIdColumns.joined(separator: ", ") + ") read as the UUIDs they hold; a row whose id is not one is quarantined")
         }
         var decoder = BinaryCopyDecoder(fieldCount: forms.textIds.isEmpty ? 13 : 14)
         var rowNumber = 0
@@ -160,13 +173,6 @@ public struct PostgresEventSource: EventSource {
             guard let fields = try decoder.fields(of: message) else { return }
             rowNumber += 1
             report.rowsRead += 1
-            if fields.count == 14, let bad = fields[13], bad.count > 0 {
-                let columns = String(decoding: bad.bindMemory(to: UInt8.self), as: UTF8.self)
-                let id = { (i: Int) in fields[i].flatMap { $0.count == 16 ? EventID(bytes: $0) : nil } }
-                try body(.malformed(MalformedRow(location: "row \(rowNumber) of the COPY stream", reason: "column(s) \(columns) hold text that is not a UUID",
-                                                 eventId: id(0), aggregateId: id(2))))
-                return
-            }
             try body(BinaryCopyDecoder.row(fields, rowNumber: rowNumber))
         }
         return report
