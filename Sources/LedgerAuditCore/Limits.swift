@@ -34,6 +34,10 @@ public enum Limits {
     public static let payloadPostingsMax = 1000
     /// Read buffer for file extracts.
     public static let extractReadBufferBytes = 1 << 20
+    /// Batches a file extract's reader has decoded that wait for the fold: this many show the
+    /// fold is the slower side, and the reader then also makes the canonical encoding the
+    /// digest hashes.
+    public static let readAheadBacklogToEncode = 2
     /// Cells `generate --cells` splits a ledger into.
     public static let generatorCellsMax = 64
     /// Sources merged into one run (`--source` repeated, or the catalog's `sources:`): each is a reader thread.

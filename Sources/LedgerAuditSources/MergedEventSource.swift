@@ -235,6 +235,9 @@ final class MemberChannel: Sendable {
         ready.signal()
     }
 
+    /// Batches sent and not yet received.
+    var queuedCount: Int { items.withLock { $0.count } }
+
     func end(_ result: Result<MemberEnd, MemberFailure>) {
         items.withLock { $0.append(.end(result)) }
         ready.signal()

@@ -9,6 +9,8 @@ enum ColumnValue {
     case jsonText(JSONText)
     /// A UUID column already parsed where it was read (no String in between).
     case uuid(EventID)
+    /// A timestamp column already parsed where it was read: µs since the epoch.
+    case instantUs(Int64)
 }
 
 /// The event_store columns, in the order every source reads them.
@@ -42,7 +44,7 @@ enum EventColumn: Int, CaseIterable {
 struct RowDecoder {
     struct Problem: Error { var message: String }
 
-    static func decode(_ value: (EventColumn) -> ColumnValue?, location: String) -> SourceRow {
+    static func decode(_ value: (EventColumn) -> ColumnValue?, location: @autoclosure () -> String) -> SourceRow {
         var eventId: EventID?
         var aggregateId: EventID?
         do {
@@ -68,9 +70,9 @@ struct RowDecoder {
             if let why = record.outOfRange { throw Problem(message: why) }
             return .event(record)
         } catch let p as Problem {
-            return .malformed(MalformedRow(location: location, reason: p.message, eventId: eventId, aggregateId: aggregateId))
+            return .malformed(MalformedRow(location: location(), reason: p.message, eventId: eventId, aggregateId: aggregateId))
         } catch {
-            return .malformed(MalformedRow(location: location, reason: "\(error)", eventId: eventId, aggregateId: aggregateId))
+            return .malformed(MalformedRow(location: location(), reason: "\(error)", eventId: eventId, aggregateId: aggregateId))
         }
     }
 
@@ -94,6 +96,7 @@ struct RowDecoder {
             return id
         case .json(let j): throw Problem(message: "column \(column.name) is a JSON \(j.kindName), not a UUID")
         case .jsonText: throw Problem(message: "column \(column.name) is JSON, not a UUID")
+        case .instantUs: throw Problem(message: "column \(column.name) is a timestamp, not a UUID")
         }
     }
 
@@ -131,6 +134,7 @@ struct RowDecoder {
         case .jsonText(let t): return t
         case .json(let j): return JSONText(j)
         case .uuid: throw Problem(message: "column \(column.name) is a UUID, not JSON")
+        case .instantUs: throw Problem(message: "column \(column.name) is a timestamp, not JSON")
         case .text(let s):
             do {
                 return try JSONText.validating(s)
@@ -142,6 +146,7 @@ struct RowDecoder {
 
     static func timestamp(_ value: (EventColumn) -> ColumnValue?, _ column: EventColumn) throws -> Int64 {
         switch try present(value, column) {
+        case .instantUs(let us): return us
         case .text(let s), .json(.string(let s)):
             guard let us = Instant.parseTimestampUs(s) else {
                 throw Problem(message: "column \(column.name) is not a timestamp with a zone offset: '\(clip(s))'")

@@ -14,6 +14,10 @@ public enum CanonicalEvent {
     public static let name = "ledger-audit-canonical-v1"
 
     public static func encode(_ e: EventRecord, into out: inout [UInt8]) {
+        if let made = e.canonicalEncoding {
+            out.append(contentsOf: made)
+            return
+        }
         // The fixed-width columns go through a stack scratch and are appended in two runs:
         // byte-at-a-time appends to the array were most of the encoding's cost.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: headBytesMax) { scratch in

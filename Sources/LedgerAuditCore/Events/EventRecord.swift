@@ -1,30 +1,123 @@
 /// One row of the event store, read and typed, payload and metadata parsed (numbers kept as text).
+///
+/// A value, copied several times an event on its way through the pipeline (row, lanes, fold,
+/// batches for other threads): the fixed-width columns the order and the scope read sit
+/// inline, and the texts sit in one copy-on-write box, so a copy is 64 bytes and one retain
+/// rather than 260 bytes and seven.
 public struct EventRecord: Sendable {
     public var eventId: EventID
-    public var eventType: String
     public var aggregateId: EventID
-    public var streamVersion: Int64
-    public var causationId: EventID?
-    public var correlationId: EventID
     public var hlcPhysicalMs: Int64
-    public var hlcLogical: Int32
-    public var vectorClock: JSONText
-    public var payload: JSONText
-    public var metadata: JSONText
-    public var userId: EventID?
     public var recordedAtUs: Int64
-    /// Stores ordered by a sequence (not the reference HLC): the event's place in that order,
-    /// 1, 2, 3… as the snapshot returns it. nil for the reference store.
-    public var orderPosition: Int64?
-    /// The store's own stream key when it is not a UUID (`account-123`): `aggregateId` is then
-    /// derived from it, and `{stream}` in account templates shows it.
-    public var streamName: String?
-    /// The currency named by the stream's opening event (`store.stream_currency`), when the
-    /// store keeps the currency once per account.
-    public var streamCurrency: String?
+    public var hlcLogical: Int32
     /// Which of the run's sources (cells) delivered the event, when several are merged: an
     /// index into the run's source list, 0 for a run of one source.
     public var sourceIndex: UInt16 = 0
+    private var texts: Texts
+
+    /// The columns that are not read to order or scope an event. Mutated only when uniquely
+    /// referenced (copy on write), so the unchecked Sendable holds.
+    final class Texts: @unchecked Sendable {
+        var eventType: String
+        var streamVersion: Int64
+        var causationId: EventID?
+        var correlationId: EventID
+        var vectorClock: JSONText
+        var payload: JSONText
+        var metadata: JSONText
+        var userId: EventID?
+        var orderPosition: Int64?
+        var streamName: String?
+        var streamCurrency: String?
+        var canonicalEncoding: [UInt8]?
+
+        init(eventType: String, streamVersion: Int64, causationId: EventID?, correlationId: EventID, vectorClock: JSONText, payload: JSONText,
+             metadata: JSONText, userId: EventID?, orderPosition: Int64?, streamName: String?, streamCurrency: String?, canonicalEncoding: [UInt8]?) {
+            self.eventType = eventType
+            self.streamVersion = streamVersion
+            self.causationId = causationId
+            self.correlationId = correlationId
+            self.vectorClock = vectorClock
+            self.payload = payload
+            self.metadata = metadata
+            self.userId = userId
+            self.orderPosition = orderPosition
+            self.streamName = streamName
+            self.streamCurrency = streamCurrency
+            self.canonicalEncoding = canonicalEncoding
+        }
+
+        func copy() -> Texts {
+            Texts(eventType: eventType, streamVersion: streamVersion, causationId: causationId, correlationId: correlationId, vectorClock: vectorClock,
+                  payload: payload, metadata: metadata, userId: userId, orderPosition: orderPosition, streamName: streamName,
+                  streamCurrency: streamCurrency, canonicalEncoding: canonicalEncoding)
+        }
+    }
+
+    /// The box, copied first if another record shares it.
+    private var uniqueTexts: Texts {
+        mutating get {
+            if !isKnownUniquelyReferenced(&texts) { texts = texts.copy() }
+            return texts
+        }
+    }
+
+    public var eventType: String {
+        get { texts.eventType }
+        set { uniqueTexts.eventType = newValue }
+    }
+    public var streamVersion: Int64 {
+        get { texts.streamVersion }
+        set { uniqueTexts.streamVersion = newValue }
+    }
+    public var causationId: EventID? {
+        get { texts.causationId }
+        set { uniqueTexts.causationId = newValue }
+    }
+    public var correlationId: EventID {
+        get { texts.correlationId }
+        set { uniqueTexts.correlationId = newValue }
+    }
+    public var vectorClock: JSONText {
+        get { texts.vectorClock }
+        set { uniqueTexts.vectorClock = newValue }
+    }
+    public var payload: JSONText {
+        get { texts.payload }
+        set { uniqueTexts.payload = newValue }
+    }
+    public var metadata: JSONText {
+        get { texts.metadata }
+        set { uniqueTexts.metadata = newValue }
+    }
+    public var userId: EventID? {
+        get { texts.userId }
+        set { uniqueTexts.userId = newValue }
+    }
+    /// Stores ordered by a sequence (not the reference HLC): the event's place in that order,
+    /// 1, 2, 3… as the snapshot returns it. nil for the reference store.
+    public var orderPosition: Int64? {
+        get { texts.orderPosition }
+        set { uniqueTexts.orderPosition = newValue }
+    }
+    /// The store's own stream key when it is not a UUID (`account-123`): `aggregateId` is then
+    /// derived from it, and `{stream}` in account templates shows it.
+    public var streamName: String? {
+        get { texts.streamName }
+        set { uniqueTexts.streamName = newValue }
+    }
+    /// The currency named by the stream's opening event (`store.stream_currency`), when the
+    /// store keeps the currency once per account.
+    public var streamCurrency: String? {
+        get { texts.streamCurrency }
+        set { uniqueTexts.streamCurrency = newValue }
+    }
+    /// The event's canonical encoding (`CanonicalEvent`), when the reader made it already: a
+    /// file extract read ahead encodes on its own core, so the fold's digest only hashes.
+    public var canonicalEncoding: [UInt8]? {
+        get { texts.canonicalEncoding }
+        set { uniqueTexts.canonicalEncoding = newValue }
+    }
 
     public init(
         eventId: EventID, eventType: String, aggregateId: EventID, streamVersion: Int64,
@@ -32,22 +125,14 @@ public struct EventRecord: Sendable {
         vectorClock: JSONText, payload: JSONText, metadata: JSONText, userId: EventID?, recordedAtUs: Int64,
         orderPosition: Int64? = nil, streamName: String? = nil, streamCurrency: String? = nil
     ) {
-        self.orderPosition = orderPosition
-        self.streamName = streamName
-        self.streamCurrency = streamCurrency
         self.eventId = eventId
-        self.eventType = eventType
         self.aggregateId = aggregateId
-        self.streamVersion = streamVersion
-        self.causationId = causationId
-        self.correlationId = correlationId
         self.hlcPhysicalMs = hlcPhysicalMs
         self.hlcLogical = hlcLogical
-        self.vectorClock = vectorClock
-        self.payload = payload
-        self.metadata = metadata
-        self.userId = userId
         self.recordedAtUs = recordedAtUs
+        texts = Texts(eventType: eventType, streamVersion: streamVersion, causationId: causationId, correlationId: correlationId,
+                      vectorClock: vectorClock, payload: payload, metadata: metadata, userId: userId, orderPosition: orderPosition,
+                      streamName: streamName, streamCurrency: streamCurrency, canonicalEncoding: nil)
     }
 
     /// Why a field is outside what an event can carry, or nil. Checked once, where rows are

@@ -28,7 +28,12 @@ public enum Instant {
     /// `2026-05-03T14:23:00Z`, `2026-05-03 14:23:00.123456+02`, `…-03:30`, `…+05:45:00`.
     /// A zone is required: an instant without one is ambiguous.
     public static func parseTimestampUs(_ text: String) -> Int64? {
-        let b = Array(text.utf8)
+        var copy = text
+        return copy.withUTF8 { parseTimestampUs(bytes: $0) }
+    }
+
+    /// The same, from the text's UTF-8 bytes (readers parse `recorded_at` straight from a line).
+    public static func parseTimestampUs(bytes b: UnsafeBufferPointer<UInt8>) -> Int64? {
         var i = 0
         func digits(_ n: Int) -> Int64? {
             guard i + n <= b.count else { return nil }

@@ -325,7 +325,9 @@ public final class AuditSession {
                 throw .usage("--source \(path): cannot tell the format of the extract; name it \(FileExtractSource.formatsNamed)")
             }
             do {
-                return AuditSession(catalog: catalog, source: try FileExtractSource(path: path), facts: facts, eventIdsMayRepeat: true)
+                let file = try FileExtractSource(path: path)
+                let source: any EventSource = ReadAheadSource.pays(cores: ReaderCount.coresOnline) ? ReadAheadSource(file) : file
+                return AuditSession(catalog: catalog, source: source, facts: facts, eventIdsMayRepeat: true)
             } catch {
                 throw .source(error.description)
             }

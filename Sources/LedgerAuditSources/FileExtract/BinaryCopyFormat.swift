@@ -36,14 +36,14 @@ struct BinaryCopyFormat: ExtractFormat {
         return GlobalOrderKey(hlcPhysicalMs: physical, hlcLogical: logical, eventId: id)
     }
 
-    mutating func decode(_ record: UnsafeBufferPointer<UInt8>, location: String) -> SourceRow {
+    mutating func decode(_ record: UnsafeBufferPointer<UInt8>, location: @autoclosure () -> String) -> SourceRow {
         do {
             guard let fields = try decoder.fields(of: UnsafeRawBufferPointer(record)) else {
-                return .malformed(MalformedRow(location: location, reason: "is a COPY trailer in the middle of the file"))
+                return .malformed(MalformedRow(location: location(), reason: "is a COPY trailer in the middle of the file"))
             }
-            return BinaryCopyDecoder.row(fields, location: location, jsonbTrusted: false)
+            return BinaryCopyDecoder.row(fields, location: location(), jsonbTrusted: false)
         } catch {
-            return .malformed(MalformedRow(location: location, reason: error.description))
+            return .malformed(MalformedRow(location: location(), reason: error.description))
         }
     }
 }

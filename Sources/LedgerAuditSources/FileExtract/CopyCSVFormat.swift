@@ -125,16 +125,16 @@ struct CopyCSVFormat: ExtractFormat {
         return GlobalOrderKey(hlcPhysicalMs: physical, hlcLogical: logical, eventId: id)
     }
 
-    func decode(_ record: UnsafeBufferPointer<UInt8>, location: String) -> SourceRow {
+    func decode(_ record: UnsafeBufferPointer<UInt8>, location: @autoclosure () -> String) -> SourceRow {
         guard let fields = CopyCSVFormat.fields(record) else {
-            return .malformed(MalformedRow(location: location, reason: "not a valid CSV record (quoting or UTF-8)"))
+            return .malformed(MalformedRow(location: location(), reason: "not a valid CSV record (quoting or UTF-8)"))
         }
         guard fields.count == fieldCount else {
-            return .malformed(MalformedRow(location: location, reason: "has \(fields.count) fields; the header has \(fieldCount)"))
+            return .malformed(MalformedRow(location: location(), reason: "has \(fields.count) fields; the header has \(fieldCount)"))
         }
         return RowDecoder.decode({ column in
             guard let t = fields[columnIndex[column.rawValue]].text else { return .null }
             return .text(t)
-        }, location: location)
+        }, location: location())
     }
 }

@@ -8,7 +8,8 @@ protocol ExtractFormat {
     mutating func readHeader(_ record: UnsafeBufferPointer<UInt8>) throws(SourceError) -> Bool
     /// The global-order key, read cheaply, or nil if the record is unreadable.
     func orderKey(_ record: UnsafeBufferPointer<UInt8>) -> GlobalOrderKey?
-    mutating func decode(_ record: UnsafeBufferPointer<UInt8>, location: String) -> SourceRow
+    /// `location` is made only for a row that cannot be read (most rows need none).
+    mutating func decode(_ record: UnsafeBufferPointer<UInt8>, location: @autoclosure () -> String) -> SourceRow
 }
 
 /// Lines (JSONL), CSV records (a quoted field may hold line ends, the first is a header), or
@@ -31,8 +32,9 @@ enum RecordFraming {
 /// `.pgcopy` (COPY … WITH (FORMAT binary)).
 /// A first pass checks global order in constant memory. An extract in order streams on the
 /// second pass; one out of order is sorted by an index of 40 bytes an event (key, offset,
-/// length) and replayed by positioned reads.
-public struct FileExtractSource: EventSource {
+/// length) and replayed by positioned reads (measured faster than reading the whole file into
+/// memory first: 200k events, 1.12 s against 1.27 s, the fresh pages' faults).
+public struct FileExtractSource: EventSource, Sendable {
     public enum Kind: String, Sendable { case jsonl, csv, pgcopy = "binary COPY" }
     public let path: String
     public let kind: Kind

@@ -13,9 +13,9 @@ struct JSONLFormat: ExtractFormat {
         // member or a bad line is the decode pass's to report).
         JSONParser.forEachTopLevelMember(record, rawKeysUntil: { key, range in
             switch key.flatMap(JSONLFormat.column(named:)) {
-            case .hlcPhysical?: physical = JSONLFormat.integerText(record, range).flatMap { Int64($0) }; found += 1
-            case .hlcLogical?: logical = JSONLFormat.integerText(record, range).flatMap { Int32($0) }; found += 1
-            case .eventId?: id = JSONLFormat.stringText(record, range).flatMap { EventID($0) }; found += 1
+            case .hlcPhysical?: physical = JSONLFormat.integerValue(record, range); found += 1
+            case .hlcLogical?: logical = JSONLFormat.integerValue(record, range).flatMap { Int32(exactly: $0) }; found += 1
+            case .eventId?: id = JSONLFormat.idValue(record, range); found += 1
             default: break
             }
             return found < 3
@@ -24,26 +24,30 @@ struct JSONLFormat: ExtractFormat {
         return GlobalOrderKey(hlcPhysicalMs: physical, hlcLogical: logical, eventId: id)
     }
 
-    func decode(_ record: UnsafeBufferPointer<UInt8>, location: String) -> SourceRow {
-        var columns = [ColumnValue?](repeating: nil, count: EventColumn.allCases.count)
-        var escapedKeys = false
-        var repeated: EventColumn?
-        // One pass validates the line and collects its columns.
-        let invalid = JSONParser.validateObject(record) { key, range in
-            guard let key else { escapedKeys = true; return }
-            guard let c = JSONLFormat.column(named: key) else { return }
-            if columns[c.rawValue] != nil { repeated = repeated ?? c }
-            columns[c.rawValue] = JSONLFormat.columnValue(c, UnsafeBufferPointer(rebasing: record[range]))
+    func decode(_ record: UnsafeBufferPointer<UInt8>, location: @autoclosure () -> String) -> SourceRow {
+        // The columns on the stack: one allocation a line less.
+        withUnsafeTemporaryAllocation(of: ColumnValue?.self, capacity: EventColumn.allCases.count) { columns in
+            columns.initialize(repeating: nil)
+            defer { columns.deinitialize() }
+            var escapedKeys = false
+            var repeated: EventColumn?
+            // One pass validates the line and collects its columns.
+            let invalid = JSONParser.validateObject(record) { key, range in
+                guard let key else { escapedKeys = true; return }
+                guard let c = JSONLFormat.column(named: key) else { return }
+                if columns[c.rawValue] != nil { repeated = repeated ?? c }
+                columns[c.rawValue] = JSONLFormat.columnValue(c, UnsafeBufferPointer(rebasing: record[range]))
+            }
+            if let invalid {
+                return .malformed(MalformedRow(location: location(), reason: "not valid JSON object (\(invalid))"))
+            }
+            if let repeated { return JSONLFormat.repeatedColumn(repeated, location: location()) }
+            if escapedKeys {
+                // A column name written with escapes (`"event\u005fid"`) still names its column.
+                return decodeSlow(record, location: location())
+            }
+            return RowDecoder.decode({ columns[$0.rawValue] }, location: location())
         }
-        if let invalid {
-            return .malformed(MalformedRow(location: location, reason: "not valid JSON object (\(invalid))"))
-        }
-        if let repeated { return JSONLFormat.repeatedColumn(repeated, location: location) }
-        if escapedKeys {
-            // A column name written with escapes (`"event\u005fid"`) still names its column.
-            return decodeSlow(record, location: location)
-        }
-        return RowDecoder.decode({ columns[$0.rawValue] }, location: location)
     }
 
     /// The slow path for lines whose keys use escapes: keys decoded, then matched by name.
@@ -75,7 +79,14 @@ struct JSONLFormat: ExtractFormat {
             if slice.count == 38, slice[0] == 0x22, slice[37] == 0x22,
                let id = EventID(hexText: UnsafeBufferPointer(rebasing: slice[1..<37])) { return .uuid(id) }
             return generic(slice)
-        case .eventType, .recordedAt:
+        case .eventType:
+            if let text = plainString(slice) { return .text(text) }
+            return generic(slice)
+        case .recordedAt:
+            // The usual plain string, parsed from its bytes; anything else (escapes, a bad
+            // time) goes the general way, which names what is wrong.
+            if slice.count >= 2, slice[0] == 0x22, slice[slice.count - 1] == 0x22,
+               let us = Instant.parseTimestampUs(bytes: UnsafeBufferPointer(rebasing: slice[1..<(slice.count - 1)])) { return .instantUs(us) }
             if let text = plainString(slice) { return .text(text) }
             return generic(slice)
         case .streamVersion, .hlcPhysical, .hlcLogical:
@@ -111,16 +122,38 @@ struct JSONLFormat: ExtractFormat {
 
     static let columnByName: [String: EventColumn] = Dictionary(uniqueKeysWithValues: EventColumn.allCases.map { ($0.name, $0) })
 
-    /// An integer column's text, whether written as a number or a string.
-    static func integerText(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String? {
+    /// An integer column, written as a number or a string, read from its bytes as `Int64(String)`
+    /// reads its text (the decode pass reads it that way: the order key must be the same value).
+    static func integerValue(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int64? {
         var slice = UnsafeBufferPointer(rebasing: b[r])
         if slice.first == 0x22, slice.count >= 2 { slice = UnsafeBufferPointer(rebasing: slice[1..<(slice.count - 1)]) }
-        return String(decoding: slice, as: UTF8.self)
+        return decimalInt64(slice)
     }
 
-    static func stringText(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String? {
+    /// An id column's value from the bytes of its JSON string (no String in between).
+    static func idValue(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> EventID? {
         let slice = UnsafeBufferPointer(rebasing: b[r])
         guard slice.first == 0x22, slice.count >= 2 else { return nil }
-        return String(decoding: UnsafeBufferPointer(rebasing: slice[1..<(slice.count - 1)]), as: UTF8.self)
+        return EventID(hexText: UnsafeBufferPointer(rebasing: slice[1..<(slice.count - 1)]))
+    }
+
+    /// What `Int64(text)` accepts, from bytes: an optional `+` or `-`, then one or more ASCII
+    /// digits, and nothing else; nil past 64 bits.
+    static func decimalInt64(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard let first = bytes.first else { return nil }
+        let negative = first == 0x2D
+        let start = first == 0x2D || first == 0x2B ? 1 : 0
+        guard start < bytes.count else { return nil }
+        var value: Int64 = 0
+        for i in start..<bytes.count {
+            let b = bytes[i]
+            guard b >= 0x30 && b <= 0x39 else { return nil }
+            let digit = Int64(b &- 0x30)
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+            guard !o1 && !o2 else { return nil }
+            value = next
+        }
+        return value
     }
 }
