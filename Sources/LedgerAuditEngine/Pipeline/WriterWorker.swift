@@ -21,7 +21,7 @@ final class WriterWorker: ReplayObserver {
     var closed = false
 
     init(_ writers: [any ReplayObserver]) {
-        feed = BatchFeed(channel)
+        feed = BatchFeed(channel, carriesCanonicalEncoding: false)
         let channel = self.channel, box = Writers(writers)
         let thread = Thread {
             do {
