@@ -78,7 +78,7 @@ struct ReadAheadTests {
         #expect(seen == 3)
     }
 
-    @Test("a record copied and changed keeps its copy's texts (copy on write), and a cached encoding is the encoding")
+    @Test("a record copied and changed keeps its copy's texts (copy on write); a cached encoding is the encoding, and is dropped when a column it covers changes")
     func recordCopies() throws {
         var rows: [EventRecord] = []
         _ = try FileExtractSource(path: TestPaths.sample + "/events.jsonl").stream(scope: ReplayScope()) { if case .event(let e) = $0 { rows.append(e) } }
@@ -93,6 +93,19 @@ struct ReadAheadTests {
             cached.canonicalEncoding = CanonicalEvent.encode(e)
             #expect(CanonicalEvent.encode(cached) == CanonicalEvent.encode(e))
         }
+        // A column changed after the encoding was made: never the stale bytes.
+        var cached = original
+        cached.canonicalEncoding = CanonicalEvent.encode(original)
+        let shared = cached
+        cached.payload = JSONText(validated: #"{"amount":2}"#)
+        #expect(cached.canonicalEncoding == nil && shared.canonicalEncoding != nil)
+        var moved = shared
+        moved.hlcPhysicalMs += 1
+        #expect(moved.canonicalEncoding == nil)
+        #expect(CanonicalEvent.encode(moved) != CanonicalEvent.encode(shared))
+        var renamed = shared
+        renamed.sourceIndex = 3
+        #expect(renamed.canonicalEncoding != nil)
     }
 
     @Test("the order pass reads an integer from bytes exactly as Int64(String) reads its text")

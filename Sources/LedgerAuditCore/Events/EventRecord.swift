@@ -5,11 +5,12 @@
 /// inline, and the texts sit in one copy-on-write box, so a copy is 64 bytes and one retain
 /// rather than 260 bytes and seven.
 public struct EventRecord: Sendable {
-    public var eventId: EventID
-    public var aggregateId: EventID
-    public var hlcPhysicalMs: Int64
-    public var recordedAtUs: Int64
-    public var hlcLogical: Int32
+    // A column changed after the canonical encoding was made drops it (it would be stale).
+    public var eventId: EventID { didSet { dropCanonicalEncoding() } }
+    public var aggregateId: EventID { didSet { dropCanonicalEncoding() } }
+    public var hlcPhysicalMs: Int64 { didSet { dropCanonicalEncoding() } }
+    public var recordedAtUs: Int64 { didSet { dropCanonicalEncoding() } }
+    public var hlcLogical: Int32 { didSet { dropCanonicalEncoding() } }
     /// Which of the run's sources (cells) delivered the event, when several are merged: an
     /// index into the run's source list, 0 for a run of one source.
     public var sourceIndex: UInt16 = 0
@@ -54,6 +55,10 @@ public struct EventRecord: Sendable {
         }
     }
 
+    private mutating func dropCanonicalEncoding() {
+        if texts.canonicalEncoding != nil { uniqueTexts.canonicalEncoding = nil }
+    }
+
     /// The box, copied first if another record shares it.
     private var uniqueTexts: Texts {
         mutating get {
@@ -64,35 +69,59 @@ public struct EventRecord: Sendable {
 
     public var eventType: String {
         get { texts.eventType }
-        set { uniqueTexts.eventType = newValue }
+        set {
+            uniqueTexts.eventType = newValue
+            dropCanonicalEncoding()
+        }
     }
     public var streamVersion: Int64 {
         get { texts.streamVersion }
-        set { uniqueTexts.streamVersion = newValue }
+        set {
+            uniqueTexts.streamVersion = newValue
+            dropCanonicalEncoding()
+        }
     }
     public var causationId: EventID? {
         get { texts.causationId }
-        set { uniqueTexts.causationId = newValue }
+        set {
+            uniqueTexts.causationId = newValue
+            dropCanonicalEncoding()
+        }
     }
     public var correlationId: EventID {
         get { texts.correlationId }
-        set { uniqueTexts.correlationId = newValue }
+        set {
+            uniqueTexts.correlationId = newValue
+            dropCanonicalEncoding()
+        }
     }
     public var vectorClock: JSONText {
         get { texts.vectorClock }
-        set { uniqueTexts.vectorClock = newValue }
+        set {
+            uniqueTexts.vectorClock = newValue
+            dropCanonicalEncoding()
+        }
     }
     public var payload: JSONText {
         get { texts.payload }
-        set { uniqueTexts.payload = newValue }
+        set {
+            uniqueTexts.payload = newValue
+            dropCanonicalEncoding()
+        }
     }
     public var metadata: JSONText {
         get { texts.metadata }
-        set { uniqueTexts.metadata = newValue }
+        set {
+            uniqueTexts.metadata = newValue
+            dropCanonicalEncoding()
+        }
     }
     public var userId: EventID? {
         get { texts.userId }
-        set { uniqueTexts.userId = newValue }
+        set {
+            uniqueTexts.userId = newValue
+            dropCanonicalEncoding()
+        }
     }
     /// Stores ordered by a sequence (not the reference HLC): the event's place in that order,
     /// 1, 2, 3… as the snapshot returns it. nil for the reference store.
@@ -113,7 +142,8 @@ public struct EventRecord: Sendable {
         set { uniqueTexts.streamCurrency = newValue }
     }
     /// The event's canonical encoding (`CanonicalEvent`), when the reader made it already: a
-    /// file extract read ahead encodes on its own core, so the fold's digest only hashes.
+    /// file extract read ahead encodes on its own core, so the fold's digest only hashes. Any
+    /// column it covers that changes afterwards drops it.
     public var canonicalEncoding: [UInt8]? {
         get { texts.canonicalEncoding }
         set { uniqueTexts.canonicalEncoding = newValue }
