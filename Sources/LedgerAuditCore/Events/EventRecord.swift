@@ -55,6 +55,13 @@ public struct EventRecord: Sendable {
         }
     }
 
+    /// Sets one of the texts, copying the box first if another record shares it; a column the
+    /// canonical encoding covers drops the encoding.
+    private mutating func setText<Value>(_ field: ReferenceWritableKeyPath<Texts, Value>, _ value: Value, coveredByEncoding: Bool = true) {
+        uniqueTexts[keyPath: field] = value
+        if coveredByEncoding { dropCanonicalEncoding() }
+    }
+
     private mutating func dropCanonicalEncoding() {
         if texts.canonicalEncoding != nil { uniqueTexts.canonicalEncoding = nil }
     }
@@ -69,83 +76,60 @@ public struct EventRecord: Sendable {
 
     public var eventType: String {
         get { texts.eventType }
-        set {
-            uniqueTexts.eventType = newValue
-            dropCanonicalEncoding()
-        }
+        set { setText(\.eventType, newValue) }
     }
     public var streamVersion: Int64 {
         get { texts.streamVersion }
-        set {
-            uniqueTexts.streamVersion = newValue
-            dropCanonicalEncoding()
-        }
+        set { setText(\.streamVersion, newValue) }
     }
     public var causationId: EventID? {
         get { texts.causationId }
-        set {
-            uniqueTexts.causationId = newValue
-            dropCanonicalEncoding()
-        }
+        set { setText(\.causationId, newValue) }
     }
     public var correlationId: EventID {
         get { texts.correlationId }
-        set {
-            uniqueTexts.correlationId = newValue
-            dropCanonicalEncoding()
-        }
+        set { setText(\.correlationId, newValue) }
     }
     public var vectorClock: JSONText {
         get { texts.vectorClock }
-        set {
-            uniqueTexts.vectorClock = newValue
-            dropCanonicalEncoding()
-        }
+        set { setText(\.vectorClock, newValue) }
     }
     public var payload: JSONText {
         get { texts.payload }
-        set {
-            uniqueTexts.payload = newValue
-            dropCanonicalEncoding()
-        }
+        set { setText(\.payload, newValue) }
     }
     public var metadata: JSONText {
         get { texts.metadata }
-        set {
-            uniqueTexts.metadata = newValue
-            dropCanonicalEncoding()
-        }
+        set { setText(\.metadata, newValue) }
     }
     public var userId: EventID? {
         get { texts.userId }
-        set {
-            uniqueTexts.userId = newValue
-            dropCanonicalEncoding()
-        }
+        set { setText(\.userId, newValue) }
     }
     /// Stores ordered by a sequence (not the reference HLC): the event's place in that order,
     /// 1, 2, 3… as the snapshot returns it. nil for the reference store.
     public var orderPosition: Int64? {
         get { texts.orderPosition }
-        set { uniqueTexts.orderPosition = newValue }
+        set { setText(\.orderPosition, newValue, coveredByEncoding: false) }
     }
     /// The store's own stream key when it is not a UUID (`account-123`): `aggregateId` is then
     /// derived from it, and `{stream}` in account templates shows it.
     public var streamName: String? {
         get { texts.streamName }
-        set { uniqueTexts.streamName = newValue }
+        set { setText(\.streamName, newValue, coveredByEncoding: false) }
     }
     /// The currency named by the stream's opening event (`store.stream_currency`), when the
     /// store keeps the currency once per account.
     public var streamCurrency: String? {
         get { texts.streamCurrency }
-        set { uniqueTexts.streamCurrency = newValue }
+        set { setText(\.streamCurrency, newValue, coveredByEncoding: false) }
     }
     /// The event's canonical encoding (`CanonicalEvent`), when the reader made it already: a
     /// file extract read ahead encodes on its own core, so the fold's digest only hashes. Any
     /// column it covers that changes afterwards drops it.
     public var canonicalEncoding: [UInt8]? {
         get { texts.canonicalEncoding }
+        // Set for every event a reader encodes: written directly, not through a key path.
         set { uniqueTexts.canonicalEncoding = newValue }
     }
 
