@@ -30,8 +30,11 @@ public enum AuditEngine {
             throw .source("no events: \(session.source.redactedDescription) holds no record (an empty or header-only extract); give --allow-empty to report it as an EMPTY_SOURCE finding instead")
         }
         try work.finish(source: sourceReport, stores: session.storeCatalogs)
+        let digests = plan.digestsStreamedFiles ? StreamedFileDigests(paths: work.streamedFiles) : nil
         try SecondPass.explain(work, session: session)
-        return try Render.reports(work, session: session, failOn: plan.failOn)
+        var outcome = try Render.reports(work, session: session, failOn: plan.failOn)
+        outcome.streamedFileDigests = digests
+        return outcome
     }
 
     /// The one pass: every row once, its posting verdict once, to every lane that includes it.

@@ -21,6 +21,8 @@ public struct ProducedReport: Sendable {
 public struct AuditOutcome: Sendable {
     public var reports: [ProducedReport]
     public var extractPath: String?
+    /// With `AuditPlan.digestsStreamedFiles`: the streamed files' SHA-512, being computed.
+    public var streamedFileDigests: StreamedFileDigests?
 
     public var failed: Bool { reports.contains { $0.failed } }
 }

@@ -13,11 +13,16 @@ public enum Bag {
 
     /// Completes a bag whose `data/` is in place: manifests, bagit.txt, bag-info.txt, signature.
     /// `tagFiles`: more tag files at the bag's root (the profile, index.html), in the tag manifest.
-    public static func finish(_ bag: String, info: [(String, String)], signingKey: SigningKey?, tagFiles: [(name: String, text: String)] = []) throws {
+    /// `knownDigests`: SHA-512 (hex) of payload files already hashed, by path as `bag/data/…`.
+    public static func finish(_ bag: String, info: [(String, String)], signingKey: SigningKey?, knownDigests: [String: String] = [:],
+                              tagFiles: [(name: String, text: String)] = []) throws {
         let payload = try payloadFiles(bag)
         var manifest = ""
         var octets: Int64 = 0
-        let digests = sha512Hex(paths: payload.map { bag + "/" + $0 })
+        let paths = payload.map { bag + "/" + $0 }
+        let unknown = paths.filter { knownDigests[$0] == nil }
+        let computed = Dictionary(uniqueKeysWithValues: zip(unknown, sha512Hex(paths: unknown)))
+        let digests = paths.map { knownDigests[$0] ?? computed[$0] ?? nil }
         for (file, digest) in zip(payload, digests) {
             guard let digest else { throw SealError("cannot read \(bag)/\(file)") }
             manifest += digest + "  " + encodePath(file) + "\n"

@@ -57,6 +57,8 @@ public final class ADSWriter: ReplayObserver {
     let asOfUs: Int64?
     let basis: TimeBasis
     let glDetail: AtomicFile
+    /// Each GL_Detail line is assembled here, then appended to the file's buffer.
+    var line = CSVLineWriter()
     let startMonth: Int
     let businessUnit: String
     var failure: OutputError?
@@ -64,7 +66,8 @@ public final class ADSWriter: ReplayObserver {
     var firstEffectiveUs: Int64?
     var lastEffectiveUs: Int64?
     struct Actor { var events = 0; var moneyEvents = 0; var firstUs: Int64; var lastUs: Int64 }
-    var actors: [String: Actor] = [:]
+    /// Keyed by user id (nil: "system"): no String an event.
+    var actors: [EventID?: Actor] = [:]
     /// Several sources merged: each GL_Detail line's `Source` is its source (cell), not the table.
     let sourceNames: [String]
 
@@ -88,7 +91,7 @@ public final class ADSWriter: ReplayObserver {
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         guard failure == nil, basis.isAfter(event, fromUs) else { return }
         if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
-        let actor = event.userId?.description ?? "system"
+        let actor = event.userId
         var a = actors[actor] ?? Actor(firstUs: event.recordedAtUs, lastUs: event.recordedAtUs)
         a.events += 1
         if !applied.isEmpty { a.moneyEvents += 1 }
@@ -102,26 +105,65 @@ public final class ADSWriter: ReplayObserver {
         let effective = AuditDataStandard.parts(us: effectiveUs)
         let entered = AuditDataStandard.parts(us: event.recordedAtUs)
         let fiscal = AuditDataStandard.fiscal(year: effective.year, month: effective.month, startMonth: startMonth)
+        let source = Int(event.sourceIndex) < sourceNames.count ? sourceNames[Int(event.sourceIndex)] : catalog.store.table
         var number = 0
         for a in applied {
             let p = a.posting
             let amount = MoneyFormat.decimal(p.amountMinor, exponent: catalog.currencies.exponent(of: p.currency) ?? 2)
-            for (account, indicator, counter) in p.journalLegs {
+            for legIndex in 0..<2 {
                 number += 1
-                let row: [ReportCell] = [
-                    .ledgerText(event.eventId.description), .integer(Int64(number)),
-                    .ledgerText("\(event.eventType) \(indicator == "D" ? "from" : "to") \(counter)"), .ledgerText(businessUnit),
-                    .number(effective.date), .integer(Int64(fiscal.year)), .ledgerText(account), .number(amount), .ledgerText(indicator),
-                    .ledgerText(p.currency), .ledgerText(event.eventType),
-                    .ledgerText(Int(event.sourceIndex) < sourceNames.count ? sourceNames[Int(event.sourceIndex)] : catalog.store.table), .ledgerText(actor),
-                    .number(effective.date), .number(entered.date), .number(entered.time), .integer(Int64(fiscal.period)),
-                    .ledgerText(event.eventId.description), .ledgerText(event.eventType), .ledgerText(event.streamKey),
-                    .integer(event.streamVersion), .ledgerText(event.correlationId.description), .optional(event.causationId?.description),
-                    .integer(p.amountMinor), .integer(event.globalOrderKey.hlcPhysicalMs),
-                ]
-                do { try glDetail.append { CSVRenderer.appendLine(row, into: &$0) } } catch { failure = error; return }
+                let leg = GLDetailLeg(event: event, posting: p, debit: legIndex == 0, lineNumber: number, amount: amount, businessUnit: businessUnit,
+                                      effective: effective, entered: entered, fiscal: fiscal, source: source)
+                line.begin()
+                leg.cells(into: &line)
+                line.end()
+                do { try glDetail.write(bytes: line.bytes) } catch { failure = error; return }
                 lineCount += 1
             }
+        }
+    }
+
+    /// One GL_Detail line: the debit (D) to the receiving account, or the credit (C) to the giving one.
+    struct GLDetailLeg {
+        let event: EventRecord
+        let posting: Posting
+        let debit: Bool
+        let lineNumber: Int
+        let amount: String
+        let businessUnit: String
+        let effective: AuditDataStandard.DateParts
+        let entered: AuditDataStandard.DateParts
+        let fiscal: (year: Int, period: Int)
+        let source: String
+
+        func cells<Sink: CSVCellSink>(into sink: inout Sink) {
+            let account = debit ? posting.toAccount : posting.fromAccount
+            let counter = debit ? posting.fromAccount : posting.toAccount
+            sink.id(event.eventId)
+            sink.integer(Int64(lineNumber))
+            sink.ledgerText(event.eventType, debit ? " from " : " to ", counter)
+            sink.ledgerText(businessUnit)
+            sink.number(effective.date)
+            sink.integer(Int64(fiscal.year))
+            sink.ledgerText(account)
+            sink.number(amount)
+            sink.ledgerText(debit ? "D" : "C")
+            sink.ledgerText(posting.currency)
+            sink.ledgerText(event.eventType)
+            sink.ledgerText(source)
+            if let user = event.userId { sink.id(user) } else { sink.ledgerText("system") }
+            sink.number(effective.date)
+            sink.number(entered.date)
+            sink.number(entered.time)
+            sink.integer(Int64(fiscal.period))
+            sink.id(event.eventId)
+            sink.ledgerText(event.eventType)
+            sink.ledgerText(event.streamKey)
+            sink.integer(event.streamVersion)
+            sink.id(event.correlationId)
+            sink.optionalId(event.causationId)
+            sink.integer(posting.amountMinor)
+            sink.integer(event.globalOrderKey.hlcPhysicalMs)
         }
     }
 
@@ -166,7 +208,7 @@ public final class ADSWriter: ReplayObserver {
             ])
         }
         var users = CSVRenderer.headerLine(AuditDataStandard.userListingColumns + AuditDataStandard.userListingExtraColumns)
-        for (id, a) in actors.sorted(by: { $0.key < $1.key }) {
+        for (id, a) in actors.map({ ($0.key?.description ?? "system", $0.value) }).sorted(by: { $0.0 < $1.0 }) {
             users += AuditDataStandard.line([
                 .ledgerText(id), .ledgerText(id), .ledgerText(businessUnit), .integer(Int64(a.events)), .integer(Int64(a.moneyEvents)),
                 .number(Instant.iso8601(us: a.firstUs)), .number(Instant.iso8601(us: a.lastUs)),

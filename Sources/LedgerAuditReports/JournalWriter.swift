@@ -21,6 +21,8 @@ public final class JournalWriter: ReplayObserver {
     let basis: TimeBasis
     public private(set) var lineCount = 0
     public private(set) var preview: [[ReportCell]] = []
+    /// Each line is assembled here, then appended to the file's buffer.
+    var line = CSVLineWriter()
     var failure: OutputError?
     /// Several sources merged: the ADS `Source` of each line is the source (cell) it came from.
     let sourceNames: [String]
@@ -39,29 +41,69 @@ public final class JournalWriter: ReplayObserver {
         guard basis.isAfter(event, fromUs) else { return }
         let effective = JournalWriter.dateTime(us: event.hlcPhysicalMs * 1000)
         let entered = JournalWriter.dateTime(us: event.recordedAtUs)
+        let source = Int(event.sourceIndex) < sourceNames.count ? sourceNames[Int(event.sourceIndex)] : "event_store"
         var lineNumber = 0
         for a in applied {
             let p = a.posting
             let amount = MoneyFormat.decimal(p.amountMinor, exponent: catalog.currencies.exponent(of: p.currency) ?? 2)
-            for (account, indicator, counter) in p.journalLegs {
+            for legIndex in 0..<2 {
+                let debit = legIndex == 0
                 lineNumber += 1
-                let row: [ReportCell] = [
-                    .ledgerText(event.eventId.description), .integer(Int64(lineNumber)), .ledgerText("\(event.eventType) \(indicator == "D" ? "from" : "to") \(counter)"),
-                    .number(effective.date), .ledgerText(account), .number(amount), .ledgerText(indicator), .ledgerText(p.currency),
-                    .ledgerText(Int(event.sourceIndex) < sourceNames.count ? sourceNames[Int(event.sourceIndex)] : "event_store"), .ledgerText(event.userId?.description ?? "system"), .number(entered.date), .number(entered.time),
-                    .ledgerText(event.eventId.description), .ledgerText(event.eventType), .ledgerText(event.aggregateId.description),
-                    .ledgerText(event.correlationId.description), .optional(event.causationId?.description), .integer(p.amountMinor),
-                    .integer(event.hlcPhysicalMs), .integer(Int64(event.hlcLogical)),
-                ]
+                let leg = JournalLeg(event: event, posting: p, debit: debit, lineNumber: lineNumber, amount: amount,
+                                     effectiveDate: effective.date, entered: entered, source: source)
+                line.begin()
+                leg.cells(into: &line)
+                line.end()
                 do {
-                    try file.append { CSVRenderer.appendLine(row, into: &$0) }
+                    try file.write(bytes: line.bytes)
                 } catch {
                     failure = error
                     return
                 }
                 lineCount += 1
-                if preview.count < JournalWriter.previewRowsMax { preview.append(row) }
+                if preview.count < JournalWriter.previewRowsMax {
+                    var row = ReportCellRow()
+                    leg.cells(into: &row)
+                    preview.append(row.cells)
+                }
             }
+        }
+    }
+
+    /// One journal line: the debit (D) to the receiving account, or the credit (C) to the giving one.
+    struct JournalLeg {
+        let event: EventRecord
+        let posting: Posting
+        let debit: Bool
+        let lineNumber: Int
+        let amount: String
+        let effectiveDate: String
+        let entered: (date: String, time: String)
+        let source: String
+
+        func cells<Sink: CSVCellSink>(into sink: inout Sink) {
+            let account = debit ? posting.toAccount : posting.fromAccount
+            let counter = debit ? posting.fromAccount : posting.toAccount
+            sink.id(event.eventId)
+            sink.integer(Int64(lineNumber))
+            sink.ledgerText(event.eventType, debit ? " from " : " to ", counter)
+            sink.number(effectiveDate)
+            sink.ledgerText(account)
+            sink.number(amount)
+            sink.ledgerText(debit ? "D" : "C")
+            sink.ledgerText(posting.currency)
+            sink.ledgerText(source)
+            if let user = event.userId { sink.id(user) } else { sink.ledgerText("system") }
+            sink.number(entered.date)
+            sink.number(entered.time)
+            sink.id(event.eventId)
+            sink.ledgerText(event.eventType)
+            sink.id(event.aggregateId)
+            sink.id(event.correlationId)
+            sink.optionalId(event.causationId)
+            sink.integer(posting.amountMinor)
+            sink.integer(event.hlcPhysicalMs)
+            sink.integer(Int64(event.hlcLogical))
         }
     }
 

@@ -5,24 +5,65 @@ public enum EventJSONLine {
     /// `recordedAt` overrides the UTC rendering (the generator writes regional offsets);
     /// `masking: false` writes payload and metadata as they are.
     public static func encode(_ e: EventRecord, recordedAt: String? = nil, masking: Bool = true) -> String {
-        var line = "{\"event_id\":\"\(e.eventId)\",\"event_type\":"
-        JSONWriter.writeString(masking ? CardMask.masked(e.eventType) : e.eventType, into: &line)
-        line += ",\"aggregate_id\":\"\(e.aggregateId)\",\"stream_version\":\(e.streamVersion),\"causation_id\":"
-        line += e.causationId.map { "\"\($0)\"" } ?? "null"
-        line += ",\"correlation_id\":\"\(e.correlationId)\",\"hlc_physical\":\(e.hlcPhysicalMs),\"hlc_logical\":\(e.hlcLogical),\"vector_clock\":"
-        line += masking ? masked(e.vectorClock) : e.vectorClock.text
-        line += ",\"payload\":" + (masking ? masked(e.payload) : e.payload.text)
-        line += ",\"metadata\":" + (masking ? masked(e.metadata) : e.metadata.text)
-        line += ",\"user_id\":" + (e.userId.map { "\"\($0)\"" } ?? "null")
-        line += ",\"recorded_at\":\"" + (recordedAt ?? Instant.iso8601(us: e.recordedAtUs)) + "\"}\n"
-        return line
+        var line: [UInt8] = []
+        line.reserveCapacity(512)
+        encode(e, recordedAt: recordedAt, masking: masking, into: &line)
+        return String(decoding: line, as: UTF8.self)
+    }
+
+    /// The same line appended to `out` as bytes: the population extract writes one an event.
+    public static func encode(_ e: EventRecord, recordedAt: String? = nil, masking: Bool = true, into out: inout [UInt8]) {
+        func text(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+        func string(_ s: String) {
+            var copy = s
+            copy.withUTF8 { out.append(contentsOf: $0) }
+        }
+        func quotedId(_ id: EventID) {
+            out.append(0x22)
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { hex in
+                id.writeHex(into: hex)
+                out.append(contentsOf: UnsafeBufferPointer(hex))
+            }
+            out.append(0x22)
+        }
+        func json(_ column: JSONText) {
+            if masking { string(masked(column)) } else { string(column.text) }
+        }
+        text("{\"event_id\":")
+        quotedId(e.eventId)
+        text(",\"event_type\":")
+        JSONWriter.stringBytes(masking ? CardMask.masked(e.eventType) : e.eventType, into: &out)
+        text(",\"aggregate_id\":")
+        quotedId(e.aggregateId)
+        text(",\"stream_version\":")
+        string(String(e.streamVersion))
+        text(",\"causation_id\":")
+        if let c = e.causationId { quotedId(c) } else { text("null") }
+        text(",\"correlation_id\":")
+        quotedId(e.correlationId)
+        text(",\"hlc_physical\":")
+        string(String(e.hlcPhysicalMs))
+        text(",\"hlc_logical\":")
+        string(String(e.hlcLogical))
+        text(",\"vector_clock\":")
+        json(e.vectorClock)
+        text(",\"payload\":")
+        json(e.payload)
+        text(",\"metadata\":")
+        json(e.metadata)
+        text(",\"user_id\":")
+        if let u = e.userId { quotedId(u) } else { text("null") }
+        text(",\"recorded_at\":\"")
+        string(recordedAt ?? Instant.iso8601(us: e.recordedAtUs))
+        text("\"}\n")
     }
 
     /// The JSON with card numbers masked, still valid JSON: a card number held as a JSON
     /// number becomes a string (`"************1111"`), as digits and `*` are not a number.
     static func masked(_ json: JSONText) -> String {
         let text = json.text
-        guard CardMask.masked(text) != text, let value = try? JSONParser.parse(text) else { return text }
+        // Most columns hold no run of 13 digits: no second copy, no comparison.
+        guard CardMask.mayHoldCardNumber(text), CardMask.masked(text) != text, let value = try? JSONParser.parse(text) else { return text }
         return JSONWriter.jsonbText(mask(value))
     }
 

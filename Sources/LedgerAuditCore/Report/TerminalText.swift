@@ -23,13 +23,16 @@ public enum LedgerText {
     /// nothing to mask or escape. One pass over the bytes, for the cell of every report row.
     static func isPlain(_ text: String) -> Bool {
         var copy = text
-        return copy.withUTF8 { bytes in
-            var run = CardMask.DigitRun()
-            for u in bytes {
-                guard (u >= 0x20 && u < 0x7F) || u == 0x0A || u == 0x09, !run.reachesCardLength(after: u) else { return false }
-            }
-            return true
+        return copy.withUTF8 { isPlain(bytes: $0) }
+    }
+
+    /// `isPlain` on UTF-8 bytes: text assembled in a buffer is checked without a String.
+    public static func isPlain(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var run = CardMask.DigitRun()
+        for u in bytes {
+            guard (u >= 0x20 && u < 0x7F) || u == 0x0A || u == 0x09, !run.reachesCardLength(after: u) else { return false }
         }
+        return true
     }
 
     static func isControl(_ s: Unicode.Scalar) -> Bool {

@@ -77,7 +77,9 @@ public enum EvidencePack {
         if !r.accounts.isEmpty {
             reports.append(ReportRequest(.statement(accounts: r.accounts, fromUs: nil, readOnlyStreams: false), scope: asOf, output: ReportOutput(folder: data + "/statements")))
         }
-        return AuditPlan(reports: reports, populationExtract: ExtractRequest(path: data + "/events.jsonl", scope: asOf), failOn: r.failOn, allowEmpty: r.allowEmpty)
+        var plan = AuditPlan(reports: reports, populationExtract: ExtractRequest(path: data + "/events.jsonl", scope: asOf), failOn: r.failOn, allowEmpty: r.allowEmpty)
+        plan.digestsStreamedFiles = true
+        return plan
     }
 
     public static func write(_ r: EvidenceRequest, session: AuditSession, progress: ((Int) -> Void)? = nil) throws(AuditFailure) -> EvidenceOutcome {
@@ -111,7 +113,7 @@ public enum EvidencePack {
                     }
                 }
                 let info = bagInfo(r, run: run, session: session)
-                try Bag.finish(temporary, info: info, signingKey: signingKey, tagFiles: [
+                try Bag.finish(temporary, info: info, signingKey: signingKey, knownDigests: run.streamedFileDigests?.wait() ?? [:], tagFiles: [
                     (EvidenceProfile.fileName, EvidenceProfile.json + "\n"),
                     ("index.html", PackIndex.html(r, run: run, session: session, info: info, signedBy: signingKey?.publicKey.fingerprint, bag: temporary)),
                 ])

@@ -51,6 +51,8 @@ final class RunWork {
     var lanes: [Lane] = []
     var reports: [ReportWork] = []
     var extract: PopulationExtractWriter?
+    /// Files written during the pass and complete after `finish` (extract, journals, ADS files).
+    var streamedFiles: [String] = []
     private(set) var readScope = ReplayScope()
 
     init(plan: AuditPlan, inputs: RunInputs, session: AuditSession) throws(AuditFailure) {
@@ -144,6 +146,7 @@ final class RunWork {
     func finish(source: SourceReport, stores: [(name: String?, store: any StoreCatalog)]) throws(AuditFailure) {
         for l in lanes { try l.finish(source: source) }
         try extract?.commit()
+        if let extract { streamedFiles.append(extract.file.finalPath) }
         for work in reports {
             guard let selection = work.checks else { continue }
             for type in Checks.all where type.input == .storeCatalog && selection.names.contains(type.name) && type.notApplicable(work.checkContext) == nil {
@@ -178,7 +181,11 @@ final class RunWork {
             if case .balances(let start, let writer, let ads) = work.watch {
                 do {
                     try writer?.commit()
-                    if let ads { work.adsFiles = try ads.finish(book: work.lane.result!.book, beginning: start.snapshot) }
+                    if let writer { streamedFiles.append(writer.file.finalPath) }
+                    if let ads {
+                        work.adsFiles = try ads.finish(book: work.lane.result!.book, beginning: start.snapshot)
+                        streamedFiles += work.adsFiles
+                    }
                 } catch { throw .output(error.description) }
             }
         }
@@ -194,7 +201,7 @@ final class PopulationExtractWriter: ReplayObserver {
 
     func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         guard failure == nil else { return }
-        do { try file.write(EventJSONLine.encode(event)) } catch { failure = error }
+        do { try file.append { EventJSONLine.encode(event, into: &$0) } } catch { failure = error }
     }
 
     func commit() throws(AuditFailure) {

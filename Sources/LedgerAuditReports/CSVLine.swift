@@ -1,0 +1,117 @@
+import LedgerAuditCore
+
+/// What a row-per-posting report line is made of, said once for two destinations: the
+/// `ReportCell`s a preview table holds (`ReportCellRow`), and the bytes of the streamed file
+/// (`CSVLineWriter`). A writer describes its line once, generic over the sink, so the file and
+/// the preview cannot drift apart; `CSVLineWriter` writes exactly what `CSVRenderer.appendLine`
+/// writes for `ReportCellRow`'s cells (pinned by `CSVLineTests`).
+public protocol CSVCellSink {
+    /// An id, as `.ledgerText(id.description)` shows it.
+    mutating func id(_ id: EventID)
+    /// An id or an empty cell.
+    mutating func optionalId(_ id: EventID?)
+    mutating func integer(_ value: Int64)
+    /// Text the tool formatted (a date, an amount): `.number`.
+    mutating func number(_ text: String)
+    mutating func ledgerText(_ text: String)
+    /// One ledger-text cell made of three parts (`FUNDS_DEPOSITED from user:…`).
+    mutating func ledgerText(_ a: String, _ b: String, _ c: String)
+}
+
+/// The cells, for previews and tests.
+public struct ReportCellRow: CSVCellSink {
+    public private(set) var cells: [ReportCell] = []
+    public init() {}
+    public mutating func id(_ id: EventID) { cells.append(.ledgerText(id.description)) }
+    public mutating func optionalId(_ id: EventID?) { cells.append(.optional(id?.description)) }
+    public mutating func integer(_ value: Int64) { cells.append(.integer(value)) }
+    public mutating func number(_ text: String) { cells.append(.number(text)) }
+    public mutating func ledgerText(_ text: String) { cells.append(.ledgerText(text)) }
+    public mutating func ledgerText(_ a: String, _ b: String, _ c: String) { cells.append(.ledgerText(a + b + c)) }
+}
+
+/// The line's bytes, appended to a file's buffer with no String per id or integer: the journal
+/// and GL detail write a line per posting leg (over 2 GB for 2M events). Ids skip the masking
+/// scan: a UUID's text is never masked (`CardMask` leaves digits inside a UUID alone), never
+/// quoted (hex and hyphens) and never neutralised (it starts with a hex digit).
+public struct CSVLineWriter: CSVCellSink {
+    /// The line so far (kept between lines, so its storage is reused).
+    public private(set) var bytes: [UInt8] = []
+    private var cellCount = 0
+    /// A three-part cell is assembled here first.
+    private var scratch: [UInt8] = []
+
+    public init() {}
+
+    /// Starts a new line (the previous one's bytes are dropped).
+    public mutating func begin() {
+        bytes.removeAll(keepingCapacity: true)
+        cellCount = 0
+    }
+
+    /// Ends the line: `bytes` holds it, line end included.
+    public mutating func end() { bytes.append(0x0A) }
+
+    @inline(__always)
+    private mutating func separate() {
+        if cellCount > 0 { bytes.append(0x2C) }
+        cellCount += 1
+    }
+
+    public mutating func id(_ id: EventID) {
+        separate()
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+            id.writeHex(into: text)
+            bytes.append(contentsOf: UnsafeBufferPointer(text))
+        }
+    }
+
+    public mutating func optionalId(_ id: EventID?) {
+        if let id { self.id(id) } else { separate() }
+    }
+
+    public mutating func integer(_ value: Int64) {
+        separate()
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var magnitude = value.magnitude
+            var at = 20
+            repeat {
+                at -= 1
+                digits[at] = 0x30 + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 { bytes.append(0x2D) }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[at..<20]))
+        }
+    }
+
+    public mutating func number(_ text: String) {
+        separate()
+        var copy = text
+        copy.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func ledgerText(_ text: String) {
+        separate()
+        CSVRenderer.appendCell(.ledgerText(text), into: &bytes)
+    }
+
+    public mutating func ledgerText(_ a: String, _ b: String, _ c: String) {
+        separate()
+        scratch.removeAll(keepingCapacity: true)
+        func add(_ part: String) {
+            var copy = part
+            copy.withUTF8 { scratch.append(contentsOf: $0) }
+        }
+        add(a)
+        add(b)
+        add(c)
+        // Plain text (the usual case) goes out as assembled; anything to mask or escape takes
+        // the one path all ledger text takes.
+        if scratch.withUnsafeBufferPointer({ LedgerText.isPlain(bytes: $0) }) {
+            scratch.withUnsafeBufferPointer { CSVRenderer.appendField($0, neutralising: true, into: &bytes) }
+        } else {
+            CSVRenderer.appendCell(.ledgerText(a + b + c), into: &bytes)
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+@testable import LedgerAuditCore
+@testable import LedgerAuditReports
+import LedgerAuditTestSupport
+import Testing
+
+/// The journal and GL detail write their lines straight into bytes (`CSVLineWriter`); their
+/// previews hold `ReportCell`s. These tests pin that both give the bytes the one path for all
+/// ledger text (`CSVRenderer.appendLine`) gives, on hostile text as well as the usual.
+@Suite("CSV lines written straight into bytes")
+struct CSVLineTests {
+    /// Events and postings with text that must be masked, escaped, quoted or neutralised.
+    static func hostileLegs() -> [(EventRecord, Posting)] {
+        var b = LedgerBuilder()
+        let types = ["FUNDS_DEPOSITED", "=cmd|' /C calc'!A0", "PAY 4111111111111111", "type,with \"quotes\"", "esc\u{1b}[31mred", "line\nbreak", "-2", "é ü"]
+        let accounts = ["user:\(LedgerBuilder.id("a")):available", "card 4111 1111 1111 1111", "@SUM(A1)", "a,b", "tab\there", "\u{7}bell", "41111111-1111-4111-8111-111111111111"]
+        var legs: [(EventRecord, Posting)] = []
+        for (i, type) in types.enumerated() {
+            let e = b.add(type, aggregate: "agg\(i)", causation: i % 2 == 0 ? "cause\(i)" : nil, user: i % 3 == 0 ? nil : "actor\(i)")
+            let p = Posting(fromAccount: accounts[i % accounts.count], toAccount: accounts[(i + 3) % accounts.count],
+                            currency: i == 5 ? "X,Y" : "USD", amountMinor: [0, 1, -5, Int64.max, Int64.min, 4111111111111111][i % 6])
+            legs.append((e, p))
+        }
+        return legs
+    }
+
+    func bytes(_ cells: [ReportCell]) -> [UInt8] {
+        var out: [UInt8] = []
+        CSVRenderer.appendLine(cells, into: &out)
+        return out
+    }
+
+    @Test("a journal line: the bytes written equal appendLine of the preview's cells")
+    func journalLines() {
+        var writer = CSVLineWriter()
+        for (event, posting) in Self.hostileLegs() {
+            for debit in [true, false] {
+                for source in ["event_store", "cell,eu", "=cell"] {
+                    let leg = JournalWriter.JournalLeg(event: event, posting: posting, debit: debit, lineNumber: 2, amount: "1.00",
+                                                       effectiveDate: "20260501", entered: ("20260501", "101500"), source: source)
+                    var row = ReportCellRow()
+                    leg.cells(into: &row)
+                    writer.begin()
+                    leg.cells(into: &writer)
+                    writer.end()
+                    #expect(writer.bytes == bytes(row.cells), "\(event.eventType) \(posting.fromAccount)")
+                    #expect(row.cells.count == JournalWriter.columns.count)
+                }
+            }
+        }
+    }
+
+    @Test("a GL detail line: the bytes written equal appendLine of the same cells")
+    func glDetailLines() {
+        var writer = CSVLineWriter()
+        let parts = AuditDataStandard.parts(us: 1_777_593_600_000_000)
+        for (event, posting) in Self.hostileLegs() {
+            for debit in [true, false] {
+                for unit in ["", "+BU", "unit 4111111111111111"] {
+                    let leg = ADSWriter.GLDetailLeg(event: event, posting: posting, debit: debit, lineNumber: 1, amount: "-0.05", businessUnit: unit,
+                                                    effective: parts, entered: parts, fiscal: (2026, 5), source: "event_store")
+                    var row = ReportCellRow()
+                    leg.cells(into: &row)
+                    writer.begin()
+                    leg.cells(into: &writer)
+                    writer.end()
+                    #expect(writer.bytes == bytes(row.cells))
+                    #expect(row.cells.count == AuditDataStandard.glDetailColumns.count + AuditDataStandard.glDetailExtraColumns.count)
+                }
+            }
+        }
+    }
+
+    @Test("an id's text is never masked, quoted or neutralised, even when its digits pass Luhn")
+    func idsPassUnchanged() {
+        var ids = [EventID("41111111-1111-4111-8111-111111111111")!, EventID("00000000-0000-0000-0000-000000000000")!,
+                   EventID("45320151-1283-0366-4532-015112830366")!, EventID("ffffffff-ffff-ffff-ffff-ffffffffffff")!]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 { ids.append(EventID(high: generator.next(), low: generator.next())) }
+        // Ids of decimal digits only: the runs a card scan looks at.
+        for _ in 0..<2_000 {
+            func digits(_ n: Int) -> String { String((0..<n).map { _ in Character(String(Int.random(in: 0...9))) }) }
+            ids.append(EventID("\(digits(8))-\(digits(4))-\(digits(4))-\(digits(4))-\(digits(12))")!)
+        }
+        var writer = CSVLineWriter()
+        for id in ids {
+            writer.begin()
+            writer.id(id)
+            #expect(writer.bytes == bytes([.ledgerText(id.description)]).dropLast(), "\(id)")
+        }
+    }
+
+    @Test("integers are written as String(value) writes them")
+    func integers() {
+        var writer = CSVLineWriter()
+        var values: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, Int64.max, Int64.min, Int64.min + 1, 1_777_593_600_492]
+        for _ in 0..<1_000 { values.append(Int64.random(in: .min ... .max)) }
+        for v in values {
+            writer.begin()
+            writer.integer(v)
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == String(v))
+        }
+    }
+
+    @Test("the population extract's line in bytes is the line the String path wrote before")
+    func populationLine() {
+        var b = LedgerBuilder()
+        let events = [
+            b.add("FUNDS_DEPOSITED", aggregate: "alice", payload: #"{"amount": 100, "card": "4111 1111 1111 1111", "pan": 4111111111111111}"#),
+            b.add("type \"quoted\"\n\u{1}", aggregate: "bob", payload: "{}", causation: "c", user: nil, metadata: #"{"note": "5500005555555559"}"#),
+            b.add("PAY 4111111111111111", aggregate: "carol", payload: #"{"amount": -3}"#, logical: 7),
+        ]
+        for e in events {
+            for masking in [true, false] {
+                #expect(EventJSONLine.encode(e, masking: masking) == Self.previousEncode(e, masking: masking))
+                var bytes: [UInt8] = []
+                EventJSONLine.encode(e, masking: masking, into: &bytes)
+                #expect(String(decoding: bytes, as: UTF8.self) == Self.previousEncode(e, masking: masking))
+            }
+            #expect(EventJSONLine.encode(e, recordedAt: "2026-05-01T02:00:00.000000+02:00") == Self.previousEncode(e, recordedAt: "2026-05-01T02:00:00.000000+02:00"))
+        }
+    }
+
+    /// The String-building encoder as it was before the byte one (kept here as the reference).
+    static func previousEncode(_ e: EventRecord, recordedAt: String? = nil, masking: Bool = true) -> String {
+        var line = "{\"event_id\":\"\(e.eventId)\",\"event_type\":"
+        JSONWriter.writeString(masking ? CardMask.masked(e.eventType) : e.eventType, into: &line)
+        line += ",\"aggregate_id\":\"\(e.aggregateId)\",\"stream_version\":\(e.streamVersion),\"causation_id\":"
+        line += e.causationId.map { "\"\($0)\"" } ?? "null"
+        line += ",\"correlation_id\":\"\(e.correlationId)\",\"hlc_physical\":\(e.hlcPhysicalMs),\"hlc_logical\":\(e.hlcLogical),\"vector_clock\":"
+        line += masking ? previousMasked(e.vectorClock) : e.vectorClock.text
+        line += ",\"payload\":" + (masking ? previousMasked(e.payload) : e.payload.text)
+        line += ",\"metadata\":" + (masking ? previousMasked(e.metadata) : e.metadata.text)
+        line += ",\"user_id\":" + (e.userId.map { "\"\($0)\"" } ?? "null")
+        line += ",\"recorded_at\":\"" + (recordedAt ?? Instant.iso8601(us: e.recordedAtUs)) + "\"}\n"
+        return line
+    }
+
+    static func previousMasked(_ json: JSONText) -> String {
+        let text = json.text
+        guard CardMask.masked(text) != text, let value = try? JSONParser.parse(text) else { return text }
+        return JSONWriter.jsonbText(EventJSONLine.mask(value))
+    }
+}
