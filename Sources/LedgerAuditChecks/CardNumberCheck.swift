@@ -10,7 +10,12 @@ public final class CardNumberCheck: Check {
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
-        for (column, text) in [("payload", event.payload), ("metadata", event.metadata)] where CardMask.mayHoldCardNumber(text.text) {
+        scanColumn("payload", event.payload, event, &findings)
+        scanColumn("metadata", event.metadata, event, &findings)
+    }
+
+    func scanColumn(_ column: String, _ text: JSONText, _ event: EventRecord, _ findings: inout FindingLog) {
+        if CardMask.mayHoldCardNumber(text.text) {
             var found: [(path: String, masked: String)] = []
             CardNumberCheck.scan(text.parse(), path: "$.\(column)", into: &found)
             for f in found {

@@ -64,6 +64,11 @@ public final class LimboCheck: Check {
     }
 
     func transitRule(_ account: String) -> AccountRule? {
+        // A few patterns (the reference catalog has 6) are matched faster than a cache of
+        // account names is probed: a probe hashes the name and misses the cache for every leg.
+        if catalog.accounts.count <= Limits.limboRulesMatchedDirectlyMax {
+            return catalog.accounts.first { $0.pattern.matches(account) }.flatMap { $0.transit ? $0 : nil }
+        }
         if let cached = ruleCache[account] { return cached < 0 ? nil : catalog.accounts[Int(cached)] }
         let index = catalog.accounts.firstIndex { $0.pattern.matches(account) }.flatMap { catalog.accounts[$0].transit ? $0 : nil }
         if ruleCache.count < Limits.limboRuleCacheAccountsMax { ruleCache[account] = index.map { Int32($0) } ?? -1 }

@@ -50,6 +50,9 @@ public enum Limits {
     public static let parallelRangesMax = 65_536
     /// Accounts whose transit rule the limbo check remembers (past it, the rule is looked up each time).
     public static let limboRuleCacheAccountsMax = 200_000
+    /// Up to this many account rules, the limbo check matches each leg's account against the
+    /// patterns instead of caching rules by account name.
+    public static let limboRulesMatchedDirectlyMax = 16
     /// Ids an `EventIdTable` indexes (32-bit slots; 0 marks an empty slot, two values are sentinels).
     public static let eventIdTableMax = Int(UInt32.max) - 2
 }

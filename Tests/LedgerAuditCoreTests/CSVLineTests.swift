@@ -90,6 +90,27 @@ struct CSVLineTests {
         }
     }
 
+    @Test("the word-at-a-time card filters agree with the byte-by-byte scan on 20,000 random texts")
+    func cardFiltersAgree() {
+        let alphabet: [UInt8] = Array("0123456789 -- abcdef:xyz\t\n\u{1}".utf8) + [0x7F, 0xC3, 0xA9, 0xE2, 0x80, 0xA8]
+        var generator = SystemRandomNumberGenerator()
+        for n in 0..<20_000 {
+            // Mostly digits and separators, so that card-length runs are common.
+            let length = Int.random(in: 0...64, using: &generator)
+            let bytes: [UInt8] = (0..<length).map { _ in
+                Int.random(in: 0..<4, using: &generator) == 0 ? alphabet.randomElement(using: &generator)! : UInt8(0x30 + Int.random(in: 0...9, using: &generator))
+            }
+            var run = CardMask.DigitRun()
+            let expectedRun = bytes.contains { run.reachesCardLength(after: $0) }
+            var plainRun = CardMask.DigitRun()
+            let expectedPlain = bytes.allSatisfy { ($0 >= 0x20 && $0 < 0x7F || $0 == 0x0A || $0 == 0x09) && !plainRun.reachesCardLength(after: $0) }
+            bytes.withUnsafeBufferPointer { buffer in
+                #expect(CardMask.mayHoldCardNumber(bytes: buffer) == expectedRun, "\(n): \(bytes)")
+                #expect(LedgerText.isPlain(bytes: buffer) == expectedPlain, "\(n): \(bytes)")
+            }
+        }
+    }
+
     @Test("integers are written as String(value) writes them")
     func integers() {
         var writer = CSVLineWriter()

@@ -115,11 +115,89 @@ public enum CardMask {
     /// Fast pre-check: a card number needs 13 digits in one run joined by single separators.
     public static func mayHoldCardNumber(_ text: String) -> Bool {
         var copy = text
-        return copy.withUTF8 { bytes in
-            var run = DigitRun()
-            for u in bytes where run.reachesCardLength(after: u) { return true }
-            return false
+        return copy.withUTF8 { mayHoldCardNumber(bytes: $0) }
+    }
+
+    /// `mayHoldCardNumber` on UTF-8 bytes. Two word-at-a-time filters clear most text before
+    /// the exact byte-by-byte scan: fewer than 13 digits in all, or no 13 bytes in a row that
+    /// are all digits, spaces or hyphens (a UUID's digits are broken up by its hex letters).
+    public static func mayHoldCardNumber(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard digitCount(bytes, atLeast: 13), hasCardShapedRun(bytes) else { return false }
+        var run = DigitRun()
+        for u in bytes where run.reachesCardLength(after: u) { return true }
+        return false
+    }
+
+    /// Per byte of `word`, the high bit set where the byte is a digit, a space or a hyphen (exact:
+    /// no carry crosses a byte).
+    @inline(__always)
+    static func cardCharacterBits(_ word: UInt64) -> UInt64 {
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let low7 = word & 0x7F7F_7F7F_7F7F_7F7F
+        let digit = (low7 &+ 0x5050_5050_5050_5050) & ~(low7 &+ 0x4646_4646_4646_4646) & highBits
+        func equal(_ byte: UInt64) -> UInt64 {
+            let t = word ^ (byte &* 0x0101_0101_0101_0101)
+            return ~(((t & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | t) & highBits
         }
+        return (digit & ~word) | equal(0x20) | equal(0x2D)
+    }
+
+    /// Whether 13 bytes in a row are digits, spaces or hyphens: a card number's 13 digits and
+    /// any separators between them need that many. Eight bytes at a time.
+    @inline(__always)
+    static func hasCardShapedRun(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        let raw = UnsafeRawPointer(base)
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        var run = 0
+        var at = 0
+        while at + 8 <= bytes.count {
+            let bits = cardCharacterBits(raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+            if bits == highBits {
+                run += 8
+            } else {
+                let others = ~bits & highBits
+                // Little-endian: the low bits are the first bytes.
+                if run + others.trailingZeroBitCount / 8 >= 13 { return true }
+                run = others.leadingZeroBitCount / 8
+            }
+            if run >= 13 { return true }
+            at += 8
+        }
+        while at < bytes.count {
+            let u = bytes[at]
+            if (u >= 0x30 && u <= 0x39) || u == 0x20 || u == 0x2D { run += 1 } else { run = 0 }
+            if run >= 13 { return true }
+            at += 1
+        }
+        return false
+    }
+
+    /// Whether `bytes` hold at least `minimum` ASCII digits in all, counted eight bytes at a
+    /// time: most ledger text (a payload, an account name without an id) has fewer than the 13
+    /// a card number needs, and is cleared without the byte-by-byte scan.
+    @inline(__always)
+    static func digitCount(_ bytes: UnsafeBufferPointer<UInt8>, atLeast minimum: Int) -> Bool {
+        guard bytes.count >= minimum, let base = bytes.baseAddress else { return false }
+        let raw = UnsafeRawPointer(base)
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        var digits = 0
+        var at = 0
+        while at + 8 <= bytes.count {
+            let word = raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            let low7 = word & 0x7F7F_7F7F_7F7F_7F7F
+            // Per byte, no carry between bytes (each sum stays below 0x100): the high bit says
+            // ≥ 0x30, and not > 0x39; bytes ≥ 0x80 (UTF-8) are no digits.
+            let atLeast0 = (low7 &+ 0x5050_5050_5050_5050) & highBits
+            let above9 = (low7 &+ 0x4646_4646_4646_4646) & highBits
+            digits += (atLeast0 & ~above9 & ~word & highBits).nonzeroBitCount
+            at += 8
+        }
+        while at < bytes.count {
+            if bytes[at] >= 0x30 && bytes[at] <= 0x39 { digits += 1 }
+            at += 1
+        }
+        return digits >= minimum
     }
 
     /// Digits in one run, joined by single spaces or dashes, fed a byte at a time: the run a

@@ -28,11 +28,8 @@ public enum LedgerText {
 
     /// `isPlain` on UTF-8 bytes: text assembled in a buffer is checked without a String.
     public static func isPlain(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var run = CardMask.DigitRun()
-        for u in bytes {
-            guard (u >= 0x20 && u < 0x7F) || u == 0x0A || u == 0x09, !run.reachesCardLength(after: u) else { return false }
-        }
-        return true
+        for u in bytes where !((u >= 0x20 && u < 0x7F) || u == 0x0A || u == 0x09) { return false }
+        return !CardMask.mayHoldCardNumber(bytes: bytes)
     }
 
     static func isControl(_ s: Unicode.Scalar) -> Bool {
