@@ -183,13 +183,13 @@ public final class ADSWriter: ReplayObserver {
         var written: [String] = []
         // Trial balance: every account of the end or the beginning, signed, debit positive.
         let fiscal = AuditDataStandard.fiscal(year: last.year, month: last.month, startMonth: startMonth)
-        var keys = Set(book.accounts.keys)
-        keys.formUnion(beginning.accounts.keys)
+        var keys = Set(book.accountNames)
+        keys.formUnion(beginning.accountNames)
         var tb = CSVRenderer.headerLine(AuditDataStandard.trialBalanceColumns + AuditDataStandard.trialBalanceExtraColumns)
         for key in keys.sorted() {
-            let end = book.accounts[key] ?? AccountTotals()
-            let begin = beginning.accounts[key]?.balanceMinor ?? 0
-            let start = beginning.accounts[key] ?? AccountTotals()
+            let end = book.totals(key)
+            let begin = beginning.totals(key).balanceMinor
+            let start = beginning.totals(key)
             let exponent = catalog.currencies.exponent(of: key.currency) ?? 2
             tb += AuditDataStandard.line([
                 .ledgerText(key.account), .ledgerText(businessUnit), .integer(Int64(fiscal.year)), .integer(Int64(fiscal.period)), .number(last.date),

@@ -163,3 +163,80 @@ struct CSVLineTests {
         return JSONWriter.jsonbText(EventJSONLine.mask(value))
     }
 }
+
+/// The balance book finds an account by its compact key (template number and id) or by its
+/// name; these pin that both ways give the same book.
+@Suite("balance book: accounts by key and by name")
+struct BalanceBookKeyTests {
+    /// Postings over a few aggregates and currencies, some accounts reached both through a
+    /// template (keyed) and by name, some through two templates of the same text, some events
+    /// of several postings, and some that overflow.
+    static func events() throws -> [[Posting]] {
+        let ids = (0..<6).map { LedgerBuilder.id("agg\($0)") }
+        var b = LedgerBuilder()
+        let available = try AccountTemplate(parsing: "user:{aggregate_id}:available")
+        let availableAgain = try AccountTemplate(parsing: "user:{aggregate_id}:available")
+        let byUser = try AccountTemplate(parsing: "user:{user_id}:available")
+        let external = try AccountTemplate(parsing: "external:deposits")
+        var out: [[Posting]] = []
+        var generator = SystemRandomNumberGenerator()
+        for n in 0..<3_000 {
+            let i = Int.random(in: 0..<ids.count, using: &generator)
+            let e = b.add("T", aggregate: ids[i].description, user: "agg\(Int.random(in: 0..<ids.count, using: &generator))")
+            let currency = ["USD", "EUR", "JPY"][Int.random(in: 0..<3, using: &generator)]
+            func keyed(_ from: AccountTemplate, _ to: AccountTemplate, _ amount: Int64) -> Posting {
+                var p = Posting(fromAccount: try! from.render(for: e).get(), toAccount: try! to.render(for: e).get(), currency: currency, amountMinor: amount)
+                p.fromKey = from.compactKey(for: e)
+                p.toKey = to.compactKey(for: e)
+                return p
+            }
+            let amount = Int64.random(in: -1_000...1_000, using: &generator)
+            switch n % 7 {
+            case 0: out.append([keyed(external, available, amount)])
+            case 1: out.append([keyed(availableAgain, external, amount)])
+            case 2: out.append([keyed(byUser, available, amount)])
+            case 3: out.append([Posting(fromAccount: "user:\(ids[i]):available", toAccount: "escrow:x", currency: currency, amountMinor: amount)])
+            case 4: out.append([keyed(external, available, amount), keyed(available, byUser, amount), Posting(fromAccount: "escrow:x", toAccount: "user:\(ids[i]):available", currency: currency, amountMinor: 1)])
+            case 5: out.append([keyed(available, available, amount)])
+            default: out.append([keyed(external, available, n % 2 == 0 ? Int64.max : Int64.min)])
+            }
+        }
+        return out
+    }
+
+    @Test("keyed postings and the same postings by name give the same book, overflows included")
+    func sameBook() throws {
+        var keyed = BalanceBook()
+        var named = BalanceBook()
+        for postings in try Self.events() {
+            let byName = postings.map { p -> Posting in
+                var q = p
+                q.fromAccount = p.fromAccount  // a name set again drops its key
+                q.toAccount = p.toAccount
+                #expect(q.fromKey == nil && q.toKey == nil)
+                return q
+            }
+            let a = keyed.apply(postings), b = named.apply(byName)
+            switch (a, b) {
+            case (.success(let x), .success(let y)):
+                #expect(x.map(\.fromBalanceBeforeMinor) == y.map(\.fromBalanceBeforeMinor) && x.map(\.toBalanceBeforeMinor) == y.map(\.toBalanceBeforeMinor))
+            case (.failure(let x), .failure(let y)): #expect(x.account == y.account && x.balanceMinor == y.balanceMinor)
+            default: Issue.record("one book applied what the other refused")
+            }
+        }
+        #expect(keyed.accounts == named.accounts)
+        #expect(keyed.accountCount == named.accountCount)
+        #expect(keyed.sortedRows().map { "\($0.0.account) \($0.0.currency) \($0.1)" } == named.sortedRows().map { "\($0.0.account) \($0.0.currency) \($0.1)" })
+    }
+
+    @Test("an account an overflowing event would open is not opened")
+    func overflowOpensNothing() throws {
+        var book = BalanceBook()
+        let e = LedgerBuilder().events.first ?? { var b = LedgerBuilder(); return b.add("T", aggregate: "a") }()
+        let t = try AccountTemplate(parsing: "user:{aggregate_id}:available")
+        var p = Posting(fromAccount: try t.render(for: e).get(), toAccount: "external:x", currency: "USD", amountMinor: Int64.min)
+        p.fromKey = t.compactKey(for: e)
+        guard case .failure = book.apply([p]) else { Issue.record("Int64.min from an empty account must overflow"); return }
+        #expect(book.isEmpty)
+    }
+}

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// An account name with placeholders filled from the event: `user:{aggregate_id}:available`,
 /// `escrow:{payload.escrow_id}`. Columns: aggregate_id, user_id, event_id, correlation_id,
 /// causation_id; `{stream}` the store's stream key; `payload.X` / `metadata.X` name a top-level field.
@@ -30,8 +32,12 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var segments: [Segment]
+    public var segments: [Segment] { didSet { compact = nil } }
     public let text: String
+    /// Set when the name is a function of one id column (or of nothing: a literal name), so
+    /// the account has a compact key, (template number, id), that the balance book finds it by
+    /// without building, hashing or comparing the name.
+    var compact: (number: UInt32, column: EventColumn?)?
 
     public var description: String { text }
 
@@ -79,6 +85,22 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
         }
         if !literal.isEmpty { segments.append(.literal(literal)) }
         self.segments = segments
+        let columns = Set(segments.compactMap { if case .column(let c) = $0 { return c } else { return nil } })
+        let onlyLiteralsAndColumns = segments.allSatisfy { if case .literal = $0 { return true } else if case .column = $0 { return true } else { return false } }
+        if onlyLiteralsAndColumns && columns.count <= 1, let number = AccountTemplateNumbers.number(for: text) {
+            compact = (number, columns.first)
+        }
+    }
+
+    public static func == (a: AccountTemplate, b: AccountTemplate) -> Bool { a.text == b.text && a.segments == b.segments }
+
+    /// The account's compact key for this event; nil when the template has none, or the
+    /// column is null (the name cannot be made either).
+    @inline(__always)
+    func compactKey(for event: EventRecord) -> AccountKey? {
+        guard let compact else { return nil }
+        guard let column = compact.column else { return AccountKey(templateNumber: compact.number, id: EventID(high: 0, low: 0)) }
+        return column.value(in: event).map { AccountKey(templateNumber: compact.number, id: $0) }
     }
 
     /// The aggregate alone decides this account when its only placeholder is `{aggregate_id}`.
@@ -150,6 +172,31 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
             return at
         }
         return complete ? name : nil
+    }
+}
+
+/// An account named by a template whose only placeholder is one id column (or none): the
+/// template's process-wide number and the column's id. Equal keys always name the same account
+/// (the same template text filled with the same id); one account may have several keys.
+public struct AccountKey: Hashable, Sendable {
+    public var templateNumber: UInt32
+    public var id: EventID
+}
+
+/// Numbers for template texts, the same for one text everywhere in the process, so postings
+/// made by any `PostingRules` carry keys any balance book can trust.
+enum AccountTemplateNumbers {
+    private static let numbers = Mutex<[String: UInt32]>([:])
+
+    /// nil once 2³² texts are numbered (never, in practice): a template without a number has no key.
+    static func number(for text: String) -> UInt32? {
+        numbers.withLock { numbers in
+            if let n = numbers[text] { return n }
+            guard numbers.count < Int(UInt32.max) else { return nil }
+            let n = UInt32(numbers.count)
+            numbers[text] = n
+            return n
+        }
     }
 }
 

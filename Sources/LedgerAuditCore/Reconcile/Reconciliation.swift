@@ -50,7 +50,8 @@ public enum Reconciliation {
         for p in projected { byKey[AccountCurrency(account: p.account, currency: p.currency)] = p }
         var rows: [ReconciliationRow] = []
         var seen = Set<AccountCurrency>()
-        for (key, totals) in book.accounts where patterns.contains(where: { $0.matches(key.account) }) {
+        book.forEachAccount { key, totals in
+            guard patterns.contains(where: { $0.matches(key.account) }) else { return }
             seen.insert(key)
             let replayed = totals.balanceMinor
             if let p = byKey[key] {

@@ -1,11 +1,21 @@
 /// One leg-pair of double entry: `amountMinor` of `currency` moves from one account to another.
 public struct Posting: Sendable, Equatable {
-    public var fromAccount: String
-    public var toAccount: String
+    // A renamed account drops its key: a stale key would find the old account.
+    public var fromAccount: String { didSet { fromKey = nil } }
+    public var toAccount: String { didSet { toKey = nil } }
     public var currency: String
     public var amountMinor: Int64
     /// Position of the rule within its event's postings (an event may post several times).
     public var index: Int
+    /// The accounts' compact keys, when their templates have one (see `AccountKey`): the
+    /// balance book finds an account by its key without hashing or comparing its name.
+    public internal(set) var fromKey: AccountKey?
+    public internal(set) var toKey: AccountKey?
+
+    /// Keys are a way to find the accounts, not part of the posting.
+    public static func == (a: Posting, b: Posting) -> Bool {
+        a.fromAccount == b.fromAccount && a.toAccount == b.toAccount && a.currency == b.currency && a.amountMinor == b.amountMinor && a.index == b.index
+    }
 
     public init(fromAccount: String, toAccount: String, currency: String, amountMinor: Int64, index: Int = 0) {
         self.fromAccount = fromAccount
@@ -165,7 +175,10 @@ public struct PostingRules: Sendable {
         case (.failure(let m), _), (_, .failure(let m)):
             return .failure(.about(event, .malformedEvent, amountMinor: amountMinor, currency: currency, message: m.reason + "; the event moves nothing"))
         }
-        return .success(Posting(fromAccount: from, toAccount: to, currency: currency, amountMinor: amountMinor, index: index))
+        var posting = Posting(fromAccount: from, toAccount: to, currency: currency, amountMinor: amountMinor, index: index)
+        posting.fromKey = rule.from.compactKey(for: event)
+        posting.toKey = rule.to.compactKey(for: event)
+        return .success(posting)
     }
 
     /// The posting's currency: from the payload (else the catalog's default), or the stream's.

@@ -60,7 +60,7 @@ public enum TrialBalance {
         struct Sum { var accounts = 0; var debit: Int128 = 0; var credit: Int128 = 0 }
         var sums: [String: [String: Sum]] = [:]
         var kindOrder: [String] = catalog.accounts.map(\.kind)
-        for (key, totals) in book.accounts {
+        book.forEachAccount { key, totals in
             let balance = totals.balanceMinor
             let k = kind(key.account, catalog: catalog)
             if !kindOrder.contains(k) { kindOrder.append(k) }
