@@ -240,3 +240,25 @@ struct BalanceBookKeyTests {
         #expect(book.isEmpty)
     }
 }
+
+@Suite("reconciliation rows in C collation")
+struct ReconciliationOrderTests {
+    @Test("the prefix-keyed sort gives the bytewise order of (account, currency), ties past 16 bytes and non-ASCII included")
+    func prefixSortEqualsFullSort() {
+        let stems = ["user:", "user:0000000000000000", "user:00000000000000001", "escrow:", "é", "e", "", "user:\u{0}", "platform:fees"]
+        var rows: [ReconciliationRow] = []
+        for (i, stem) in stems.enumerated() {
+            for n in 0..<40 {
+                let account = stem + (n % 3 == 0 ? "" : String(n * 7919 % 97))
+                for currency in ["USD", "EUR", "JPY"] where (n + i) % 2 == 0 || currency == "USD" {
+                    rows.append(ReconciliationRow(account: account, currency: currency, replayedMinor: Int64(n), projectedMinor: nil,
+                                                  status: .match, projection: "p"))
+                }
+            }
+        }
+        rows.shuffle()
+        let expected = rows.sorted { AccountCurrency(account: $0.account, currency: $0.currency) < AccountCurrency(account: $1.account, currency: $1.currency) }
+        let got = Reconciliation.sortedByAccount(rows)
+        #expect(got.map { "\($0.account)|\($0.currency)" } == expected.map { "\($0.account)|\($0.currency)" })
+    }
+}

@@ -66,7 +66,20 @@ public enum Reconciliation {
             rows.append(ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: nil, projectedMinor: p.amountMinor,
                                           status: p.amountMinor == 0 ? .match : .missingInEvents, projection: projectionName))
         }
-        return rows.sorted { AccountCurrency(account: $0.account, currency: $0.currency) < AccountCurrency(account: $1.account, currency: $1.currency) }
+        return sortedByAccount(rows)
+    }
+
+    /// Rows in C collation (bytewise by account, then currency). Indexes are sorted on each
+    /// account's first 16 bytes packed into two integers, so most comparisons touch no string
+    /// and no row is moved until the order is known (moving rows of Strings in the merge was
+    /// most of the time after a reconcile's pass at 2M events).
+    static func sortedByAccount(_ rows: [ReconciliationRow]) -> [ReconciliationRow] {
+        let prefixes = rows.map { BalanceBook.sortPrefix($0.account) }
+        let order = rows.indices.sorted { a, b in
+            if prefixes[a] != prefixes[b] { return prefixes[a] < prefixes[b] }
+            return AccountCurrency(account: rows[a].account, currency: rows[a].currency) < AccountCurrency(account: rows[b].account, currency: rows[b].currency)
+        }
+        return order.map { rows[$0] }
     }
 
     public static let columns = ["account", "currency", "replayed_minor", "projected_minor", "difference_minor", "status", "suspect_event_id", "projection"]
