@@ -262,3 +262,15 @@ struct ReconciliationOrderTests {
         #expect(got.map { "\($0.account)|\($0.currency)" } == expected.map { "\($0.account)|\($0.currency)" })
     }
 }
+
+@Suite("ISO 4217 exponents from the code table")
+struct CurrencyTableTests {
+    @Test("every three-letter code, and codes of other shapes, give the listed exponent")
+    func tableEqualsLists() {
+        var codes = ["", "US", "USDX", "usd", "Usd", "ÉUR", "U5D", "JPY", "KWD", "CLF", "USD", "EUR", "XXX"]
+        let letters = (0x41...0x5A).map { Character(UnicodeScalar(UInt8($0))) }
+        for a in letters { for b in letters { for c in letters { codes.append(String([a, b, c])) } } }
+        for code in codes { #expect(ISO4217.exponent(of: code) == ISO4217.listedExponent(of: code), "\(code)") }
+        #expect(ISO4217.exponent(of: "JPY") == 0 && ISO4217.exponent(of: "KWD") == 3 && ISO4217.exponent(of: "USD") == 2 && ISO4217.exponent(of: "ZZZ") == nil)
+    }
+}
