@@ -112,7 +112,7 @@ public final class ADSWriter: ReplayObserver {
             let amount = MoneyFormat.decimal(p.amountMinor, exponent: catalog.currencies.exponent(of: p.currency) ?? 2)
             for legIndex in 0..<2 {
                 number += 1
-                let leg = GLDetailLeg(event: event, posting: p, debit: legIndex == 0, lineNumber: number, amount: amount, businessUnit: businessUnit,
+                let leg = GLDetailLeg(leg: PostingLeg(event: event, posting: p, debit: legIndex == 0, lineNumber: number, amount: amount), businessUnit: businessUnit,
                                       effective: effective, entered: entered, fiscal: fiscal, source: source)
                 line.begin()
                 leg.cells(into: &line)
@@ -125,11 +125,7 @@ public final class ADSWriter: ReplayObserver {
 
     /// One GL_Detail line: the debit (D) to the receiving account, or the credit (C) to the giving one.
     struct GLDetailLeg {
-        let event: EventRecord
-        let posting: Posting
-        let debit: Bool
-        let lineNumber: Int
-        let amount: String
+        let leg: PostingLeg
         let businessUnit: String
         let effective: AuditDataStandard.DateParts
         let entered: AuditDataStandard.DateParts
@@ -137,21 +133,20 @@ public final class ADSWriter: ReplayObserver {
         let source: String
 
         func cells<Sink: CSVCellSink>(into sink: inout Sink) {
-            let account = debit ? posting.toAccount : posting.fromAccount
-            let counter = debit ? posting.fromAccount : posting.toAccount
+            let event = leg.event, posting = leg.posting
             sink.id(event.eventId)
-            sink.integer(Int64(lineNumber))
-            sink.ledgerText(event.eventType, debit ? " from " : " to ", counter)
+            sink.integer(Int64(leg.lineNumber))
+            leg.description(into: &sink)
             sink.ledgerText(businessUnit)
             sink.number(effective.date)
             sink.integer(Int64(fiscal.year))
-            sink.ledgerText(account)
-            sink.number(amount)
-            sink.ledgerText(debit ? "D" : "C")
+            sink.ledgerText(leg.account)
+            sink.number(leg.amount)
+            sink.ledgerText(leg.indicator)
             sink.ledgerText(posting.currency)
             sink.ledgerText(event.eventType)
             sink.ledgerText(source)
-            if let user = event.userId { sink.id(user) } else { sink.ledgerText("system") }
+            leg.enteredBy(into: &sink)
             sink.number(effective.date)
             sink.number(entered.date)
             sink.number(entered.time)

@@ -115,3 +115,29 @@ public struct CSVLineWriter: CSVCellSink {
         }
     }
 }
+
+/// One leg of a posting as the ADS GL-detail layouts show it (`journal.csv`, `GL_Detail`): the
+/// debit (D) to the receiving account, or the credit (C) to the giving one.
+struct PostingLeg {
+    let event: EventRecord
+    let posting: Posting
+    let debit: Bool
+    /// Lines numbered per event: debit, then credit, per posting.
+    let lineNumber: Int
+    /// Unsigned, with the currency's decimals.
+    let amount: String
+
+    var account: String { debit ? posting.toAccount : posting.fromAccount }
+    var counterAccount: String { debit ? posting.fromAccount : posting.toAccount }
+    var indicator: String { debit ? "D" : "C" }
+
+    /// `FUNDS_DEPOSITED from external:deposits`.
+    func description<Sink: CSVCellSink>(into sink: inout Sink) {
+        sink.ledgerText(event.eventType, debit ? " from " : " to ", counterAccount)
+    }
+
+    /// The user id, or `system` when the event has none.
+    func enteredBy<Sink: CSVCellSink>(into sink: inout Sink) {
+        if let user = event.userId { sink.id(user) } else { sink.ledgerText("system") }
+    }
+}

@@ -49,7 +49,7 @@ public final class JournalWriter: ReplayObserver {
             for legIndex in 0..<2 {
                 let debit = legIndex == 0
                 lineNumber += 1
-                let leg = JournalLeg(event: event, posting: p, debit: debit, lineNumber: lineNumber, amount: amount,
+                let leg = JournalLeg(leg: PostingLeg(event: event, posting: p, debit: debit, lineNumber: lineNumber, amount: amount),
                                      effectiveDate: effective.date, entered: entered, source: source)
                 line.begin()
                 leg.cells(into: &line)
@@ -72,28 +72,23 @@ public final class JournalWriter: ReplayObserver {
 
     /// One journal line: the debit (D) to the receiving account, or the credit (C) to the giving one.
     struct JournalLeg {
-        let event: EventRecord
-        let posting: Posting
-        let debit: Bool
-        let lineNumber: Int
-        let amount: String
+        let leg: PostingLeg
         let effectiveDate: String
         let entered: (date: String, time: String)
         let source: String
 
         func cells<Sink: CSVCellSink>(into sink: inout Sink) {
-            let account = debit ? posting.toAccount : posting.fromAccount
-            let counter = debit ? posting.fromAccount : posting.toAccount
+            let event = leg.event, posting = leg.posting
             sink.id(event.eventId)
-            sink.integer(Int64(lineNumber))
-            sink.ledgerText(event.eventType, debit ? " from " : " to ", counter)
+            sink.integer(Int64(leg.lineNumber))
+            leg.description(into: &sink)
             sink.number(effectiveDate)
-            sink.ledgerText(account)
-            sink.number(amount)
-            sink.ledgerText(debit ? "D" : "C")
+            sink.ledgerText(leg.account)
+            sink.number(leg.amount)
+            sink.ledgerText(leg.indicator)
             sink.ledgerText(posting.currency)
             sink.ledgerText(source)
-            if let user = event.userId { sink.id(user) } else { sink.ledgerText("system") }
+            leg.enteredBy(into: &sink)
             sink.number(entered.date)
             sink.number(entered.time)
             sink.id(event.eventId)

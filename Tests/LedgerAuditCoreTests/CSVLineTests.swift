@@ -36,7 +36,7 @@ struct CSVLineTests {
         for (event, posting) in Self.hostileLegs() {
             for debit in [true, false] {
                 for source in ["event_store", "cell,eu", "=cell"] {
-                    let leg = JournalWriter.JournalLeg(event: event, posting: posting, debit: debit, lineNumber: 2, amount: "1.00",
+                    let leg = JournalWriter.JournalLeg(leg: PostingLeg(event: event, posting: posting, debit: debit, lineNumber: 2, amount: "1.00"),
                                                        effectiveDate: "20260501", entered: ("20260501", "101500"), source: source)
                     var row = ReportCellRow()
                     leg.cells(into: &row)
@@ -57,7 +57,7 @@ struct CSVLineTests {
         for (event, posting) in Self.hostileLegs() {
             for debit in [true, false] {
                 for unit in ["", "+BU", "unit 4111111111111111"] {
-                    let leg = ADSWriter.GLDetailLeg(event: event, posting: posting, debit: debit, lineNumber: 1, amount: "-0.05", businessUnit: unit,
+                    let leg = ADSWriter.GLDetailLeg(leg: PostingLeg(event: event, posting: posting, debit: debit, lineNumber: 1, amount: "-0.05"), businessUnit: unit,
                                                     effective: parts, entered: parts, fiscal: (2026, 5), source: "event_store")
                     var row = ReportCellRow()
                     leg.cells(into: &row)
