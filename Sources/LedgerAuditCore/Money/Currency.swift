@@ -74,10 +74,7 @@ public struct CurrencyTable: Sendable, Equatable {
     }
 
     /// A currency code is three upper-case ASCII letters.
-    public static func isWellFormed(_ code: String) -> Bool {
-        let u = code.utf8
-        return u.count == 3 && u.allSatisfy { $0 >= 0x41 && $0 <= 0x5A }
-    }
+    public static func isWellFormed(_ code: String) -> Bool { ISO4217.tableIndex(code) != nil }
 }
 
 /// Text rendering of minor units: the currency's exponent, a leading `-` for negatives, no point for exponent 0.

@@ -26,14 +26,6 @@ public struct Posting: Sendable, Equatable {
     }
 }
 
-extension Posting {
-    /// The posting's two journal lines: the debit (D) to the receiving account, then the credit
-    /// (C) to the giving one, each with its counter-account.
-    public var journalLegs: [(account: String, indicator: String, counterAccount: String)] {
-        [(toAccount, "D", fromAccount), (fromAccount, "C", toAccount)]
-    }
-}
-
 /// What the catalog makes of one event.
 public enum PostingOutcome: Sendable {
     /// A money event: its postings (possibly of amount 0).

@@ -29,10 +29,9 @@ final class Lane {
         let names = Checks.all.filter { $0.input == .events && checkNames.contains($0.name) }.map { $0.name }
         let spec = WatchSpec(digest: wantsDigest || !canonicalSinks.isEmpty, checkNames: names, context: context, sourceCount: max(1, sourceNames.count))
         let watch: any LaneWatch
-        let checksReadEncoding = names.contains { Checks.named($0)?.readsCanonicalEncoding ?? false }
         if names.isEmpty {
             watch = InlineWatch(spec, extraSinks: canonicalSinks)
-        } else if !checksReadEncoding {
+        } else if !spec.checksReadEncoding {
             // The checks on the worker, the digest on the fold's thread: the worker is the busier
             // of the two (PostgreSQL verify at 2M events: 95% against 55% of a core), and its
             // queue then carries no encoding.

@@ -13,6 +13,9 @@ struct WatchSpec: Sendable {
     var context: CheckContext
     /// Sources merged in the run: more than one gives each its own digest too.
     var sourceCount = 1
+
+    /// A check that reads each event's canonical encoding (seals) is among the checks.
+    var checksReadEncoding: Bool { checkNames.contains { Checks.named($0)?.readsCanonicalEncoding ?? false } }
 }
 
 /// What the watchers hand back: the events digest and each check's result.
@@ -193,8 +196,7 @@ final class WorkerWatch: LaneWatch {
     var closed = false
 
     init(_ spec: WatchSpec) {
-        let readsEncoding = spec.digest || spec.checkNames.contains { Checks.named($0)?.readsCanonicalEncoding ?? false }
-        feed = BatchFeed(channel, carriesCanonicalEncoding: readsEncoding)
+        feed = BatchFeed(channel, carriesCanonicalEncoding: spec.digest || spec.checksReadEncoding)
         let channel = self.channel
         let thread = Thread {
             let watchers = LaneWatchers(spec)
