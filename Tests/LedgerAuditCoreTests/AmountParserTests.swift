@@ -1,7 +1,7 @@
 import LedgerAuditCore
 import Testing
 
-@Suite("Amounts are parsed exactly from JSON text")
+@Suite("Amounts are parsed exactly from JSON text", .removesTemporaryFolders)
 struct AmountParserTests {
     func parse(_ json: String) -> Result<Int64, AmountProblem> {
         AmountParser.parse(try! JSONParser.parse("{\"a\":\(json)}").member("a"))
@@ -45,7 +45,7 @@ struct AmountParserTests {
     }
 }
 
-@Suite("Decimal rendering uses ISO 4217 exponents")
+@Suite("Decimal rendering uses ISO 4217 exponents", .removesTemporaryFolders)
 struct MoneyFormatTests {
     @Test(arguments: [
         (Int64(1234), 2, "12.34"), (-5, 2, "-0.05"), (0, 2, "0.00"), (0, 0, "0"), (1234, 0, "1234"),

@@ -8,7 +8,7 @@ import Testing
 /// `.pgcopy` extracts: PostgreSQL's binary COPY written to a file. The writer here follows the
 /// format's documentation (signature, flags, extension, rows of length-prefixed fields, trailer)
 /// so hostile files can be built byte by byte.
-@Suite("File extracts: binary COPY")
+@Suite("File extracts: binary COPY", .removesTemporaryFolders)
 final class BinaryCopyExtractTests {
     /// Each test's files, removed when the test ends.
     var folders: [ScratchFolder] = []

@@ -2,7 +2,7 @@ import LedgerAuditCore
 import LedgerAuditReports
 import Testing
 
-@Suite("CSV cells and card masking")
+@Suite("CSV cells and card masking", .removesTemporaryFolders)
 struct CSVAndMaskTests {
     @Test(arguments: [
         ("plain", "plain"), ("=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\""), ("+1+1", "\"'+1+1\""), ("-2", "\"'-2\""),

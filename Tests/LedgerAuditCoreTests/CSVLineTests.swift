@@ -7,7 +7,7 @@ import Testing
 /// The journal and GL detail write their lines straight into bytes (`CSVLineWriter`); their
 /// previews hold `ReportCell`s. These tests pin that both give the bytes the one path for all
 /// ledger text (`CSVRenderer.appendLine`) gives, on hostile text as well as the usual.
-@Suite("CSV lines written straight into bytes")
+@Suite("CSV lines written straight into bytes", .removesTemporaryFolders)
 struct CSVLineTests {
     /// Events and postings with text that must be masked, escaped, quoted or neutralised.
     static func hostileLegs() -> [(EventRecord, Posting)] {
@@ -166,7 +166,7 @@ struct CSVLineTests {
 
 /// The balance book finds an account by its compact key (template number and id) or by its
 /// name; these pin that both ways give the same book.
-@Suite("balance book: accounts by key and by name")
+@Suite("balance book: accounts by key and by name", .removesTemporaryFolders)
 struct BalanceBookKeyTests {
     /// Postings over a few aggregates and currencies, some accounts reached both through a
     /// template (keyed) and by name, some through two templates of the same text, some events
@@ -241,7 +241,7 @@ struct BalanceBookKeyTests {
     }
 }
 
-@Suite("reconciliation rows in C collation")
+@Suite("reconciliation rows in C collation", .removesTemporaryFolders)
 struct ReconciliationOrderTests {
     @Test("the prefix-keyed sort gives the bytewise order of (account, currency), ties past 16 bytes and non-ASCII included")
     func prefixSortEqualsFullSort() {
@@ -263,7 +263,7 @@ struct ReconciliationOrderTests {
     }
 }
 
-@Suite("ISO 4217 exponents from the code table")
+@Suite("ISO 4217 exponents from the code table", .removesTemporaryFolders)
 struct CurrencyTableTests {
     @Test("every three-letter code, and codes of other shapes, give the listed exponent")
     func tableEqualsLists() {

@@ -3,7 +3,7 @@ import Testing
 
 /// The digest's fast path (jsonb text written straight from JSON text) must give the bytes the
 /// tree path gives, on every document it accepts, and decline the ones it does not cover.
-@Suite struct CanonicalJSONTests {
+@Suite(.removesTemporaryFolders) struct CanonicalJSONTests {
     static func treePath(_ text: String) -> [UInt8] {
         var out: [UInt8] = []
         JSONWriter.jsonbBytes(try! JSONParser.parse(text), into: &out)

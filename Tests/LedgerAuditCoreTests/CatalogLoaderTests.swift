@@ -4,7 +4,7 @@ import LedgerAuditCore
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("The YAML catalog")
+@Suite("The YAML catalog", .removesTemporaryFolders)
 struct CatalogLoaderTests {
     @Test("the built-in catalog is byte for byte samples/auction/ledger-audit.yml")
     func builtInMatchesSample() {

@@ -14,7 +14,7 @@ func check(_ type: any Check.Type, _ events: [EventRecord], measuredAtMs: Int64 
 typealias L = LedgerBuilder
 let deposit = #"{"amount": 100}"#
 
-@Suite("stream: STREAM_GAP and STREAM_ORDER")
+@Suite("stream: STREAM_GAP and STREAM_ORDER", .removesTemporaryFolders)
 struct StreamCheckTests {
     @Test func passes() throws {
         var l = L()
@@ -73,7 +73,7 @@ struct StreamCheckTests {
     }
 }
 
-@Suite("duplicate-command: DUPLICATE_COMMAND")
+@Suite("duplicate-command: DUPLICATE_COMMAND", .removesTemporaryFolders)
 struct DuplicateCommandTests {
     @Test func passes() throws {
         var l = L()
@@ -106,7 +106,7 @@ struct DuplicateCommandTests {
     }
 }
 
-@Suite("causation: ORPHAN_CAUSATION, CAUSATION_CYCLE, CAUSE_AFTER_EFFECT")
+@Suite("causation: ORPHAN_CAUSATION, CAUSATION_CYCLE, CAUSE_AFTER_EFFECT", .removesTemporaryFolders)
 struct CausationCheckTests {
     @Test func passes() throws {
         var l = L()
@@ -171,7 +171,7 @@ struct CausationCheckTests {
     }
 }
 
-@Suite("clock-skew: CLOCK_SKEW")
+@Suite("clock-skew: CLOCK_SKEW", .removesTemporaryFolders)
 struct ClockSkewTests {
     @Test("within, at and beyond the 5-minute bound")
     func bound() throws {
@@ -185,7 +185,7 @@ struct ClockSkewTests {
     }
 }
 
-@Suite("negative-balance: NEGATIVE_BALANCE")
+@Suite("negative-balance: NEGATIVE_BALANCE", .removesTemporaryFolders)
 struct NegativeBalanceTests {
     @Test("at the event that takes an account below zero, not after; external may")
     func transition() throws {
@@ -202,7 +202,7 @@ struct NegativeBalanceTests {
     }
 }
 
-@Suite("limbo: MONEY_IN_LIMBO")
+@Suite("limbo: MONEY_IN_LIMBO", .removesTemporaryFolders)
 struct LimboTests {
     let hour: Int64 = 3_600_000
     let t0: Int64 = 1_777_593_600_000
@@ -262,7 +262,7 @@ struct LimboTests {
     }
 }
 
-@Suite("missing-actor: MISSING_ACTOR")
+@Suite("missing-actor: MISSING_ACTOR", .removesTemporaryFolders)
 struct MissingActorTests {
     @Test func actor() throws {
         var l = L()
@@ -274,7 +274,7 @@ struct MissingActorTests {
     }
 }
 
-@Suite("card-number: CARD_NUMBER_EXPOSED")
+@Suite("card-number: CARD_NUMBER_EXPOSED", .removesTemporaryFolders)
 struct CardNumberTests {
     @Test("strings and integers in payload and metadata, with path and masked value only")
     func found() throws {

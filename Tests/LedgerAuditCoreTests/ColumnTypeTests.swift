@@ -5,7 +5,7 @@ import Testing
 /// Each JSON type in each column of a JSONL row: what the reader accepts (and as what), and what
 /// it quarantines as a malformed row naming the column. The hostile suite runs the same rows
 /// through every command; this pins the outcome of each one.
-@Suite("hostile input: each JSON type in each column")
+@Suite("hostile input: each JSON type in each column", .removesTemporaryFolders)
 struct ColumnTypeTests {
     static let good: [(String, String)] = [
         ("event_id", "\"0f0f0f0f-0000-4000-8000-0000000000aa\""), ("event_type", "\"FUNDS_DEPOSITED\""),

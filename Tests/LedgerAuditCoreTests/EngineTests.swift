@@ -8,7 +8,7 @@ import LedgerAuditTestSupport
 import Testing
 
 /// The engine as a library: plans over inline ledgers and the sample, one pass for everything.
-@Suite("engine: one plan, one pass, the same files as each report alone")
+@Suite("engine: one plan, one pass, the same files as each report alone", .removesTemporaryFolders)
 struct EngineTests {
     static let facts = RunFacts(toolVersion: "test", gitRevision: "test", runBy: "test", clockUs: { 1_790_000_000_000_000 })
 

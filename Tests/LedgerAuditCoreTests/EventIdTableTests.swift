@@ -5,7 +5,7 @@ import Testing
 
 /// The compact id table the causation, duplicate-command and duplicate-event checks remember
 /// events in: every id gets one index, in insertion order, through every growth of the table.
-@Suite("event id table: dense indexes without a heap object per event")
+@Suite("event id table: dense indexes without a heap object per event", .removesTemporaryFolders)
 struct EventIdTableTests {
     @Test("random ids and ids that differ in one bit each keep their first index through growth")
     func indexesSurviveGrowth() {

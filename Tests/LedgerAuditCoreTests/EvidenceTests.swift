@@ -5,7 +5,7 @@ import LedgerAuditEvidence
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("seals (RFC 6962) and BagIt evidence packs")
+@Suite("seals (RFC 6962) and BagIt evidence packs", .removesTemporaryFolders)
 struct EvidenceTests {
     /// RFC 6962 §2.1 written out plainly, as the oracle for the tool's cached tree.
     func mth(_ l: MerkleLeaves, _ lo: Int, _ hi: Int) -> [UInt8] {

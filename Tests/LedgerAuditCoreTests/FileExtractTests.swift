@@ -5,7 +5,7 @@ import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("File extracts: JSONL and COPY-CSV")
+@Suite("File extracts: JSONL and COPY-CSV", .removesTemporaryFolders)
 struct FileExtractTests {
     let header = "event_id,event_type,aggregate_id,stream_version,causation_id,correlation_id,hlc_physical,hlc_logical,vector_clock,payload,metadata,user_id,recorded_at\n"
     let u1 = "11111111-1111-4111-8111-111111111111"
@@ -110,7 +110,7 @@ struct FileExtractTests {
     }
 }
 
-@Suite("JSONL column names")
+@Suite("JSONL column names", .removesTemporaryFolders)
 struct JSONLKeyTests {
     @Test("a column name written with escapes still names its column")
     func escapedKeys() throws {

@@ -15,7 +15,7 @@ import Testing
 /// row) is the promised behaviour. `LEDGER_AUDIT_FUZZ_SECONDS` sets the time per target (CI: 2 s;
 /// `scripts/fuzz` runs longer) and `LEDGER_AUDIT_FUZZ_SEED` the seed, so a failure replays.
 /// Every crasher found becomes a case in `regressions`.
-@Suite("fuzz: seeded mutations of every input reader")
+@Suite("fuzz: seeded mutations of every input reader", .removesTemporaryFolders)
 struct FuzzTests {
     static let seconds = Double(ProcessInfo.processInfo.environment["LEDGER_AUDIT_FUZZ_SECONDS"] ?? "") ?? 2
     static let seed = UInt64(ProcessInfo.processInfo.environment["LEDGER_AUDIT_FUZZ_SEED"] ?? "") ?? 20261201

@@ -8,7 +8,7 @@ import Testing
 /// Pins the sample's trial balance at three instants: account naming, sorting (bytewise by
 /// account then currency), decimal rendering per currency (JPY without a point), rows for
 /// accounts that net to zero. Reviewed once by eye and against an independent Python replay.
-@Suite("Golden balances.csv of the shipped sample")
+@Suite("Golden balances.csv of the shipped sample", .removesTemporaryFolders)
 struct GoldenBalancesTests {
     @Test(arguments: [
         ("2026-05-03T14:23:00Z", "balances-may03-1423.csv"),

@@ -5,7 +5,7 @@ import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("verify on a generated ledger with one injected defect of every kind")
+@Suite("verify on a generated ledger with one injected defect of every kind", .removesTemporaryFolders)
 struct InjectedDefectsTests {
     static func sampleEvents() throws -> [EventRecord] {
         var events: [EventRecord] = []

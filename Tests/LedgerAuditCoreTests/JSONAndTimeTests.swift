@@ -1,7 +1,7 @@
 @testable import LedgerAuditCore
 import Testing
 
-@Suite("JSON parser keeps number text and refuses bad JSON")
+@Suite("JSON parser keeps number text and refuses bad JSON", .removesTemporaryFolders)
 struct JSONParserTests {
     @Test func keepsNumberText() throws {
         let v = try JSONParser.parse(#"{"a": 9007199254740993, "b": 1.50, "c": -0, "d": 1E+3}"#)
@@ -40,7 +40,7 @@ struct JSONParserTests {
     }
 }
 
-@Suite("Instants: ISO 8601 with offsets, PostgreSQL text, epoch ms")
+@Suite("Instants: ISO 8601 with offsets, PostgreSQL text, epoch ms", .removesTemporaryFolders)
 struct InstantTests {
     @Test(arguments: [
         ("2026-05-03T14:23:00Z", Int64(1_777_818_180_000_000)),

@@ -6,7 +6,7 @@ import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("Checks on the worker thread give exactly the inline results")
+@Suite("Checks on the worker thread give exactly the inline results", .removesTemporaryFolders)
 struct ObserverWorkerTests {
     @Test("digest and every check, inline and on the worker (value-typed batches), on a ledger with defects")
     func sameResults() throws {

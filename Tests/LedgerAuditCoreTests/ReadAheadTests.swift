@@ -7,7 +7,7 @@ import Testing
 /// A file extract read and decoded on its own thread must hand the fold exactly what the file
 /// source hands it on the fold's thread: the same rows in the same order, the same report, the
 /// same failures; and an event's cached canonical encoding must be the encoding.
-@Suite("Read-ahead of file extracts")
+@Suite("Read-ahead of file extracts", .removesTemporaryFolders)
 struct ReadAheadTests {
     /// Every row as a comparable line: its canonical encoding, or the malformed row's words.
     static func lines(_ source: any EventSource, scope: ReplayScope = ReplayScope()) throws -> (lines: [String], report: SourceReport) {

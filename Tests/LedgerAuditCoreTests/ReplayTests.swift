@@ -3,7 +3,7 @@ import LedgerAuditCore
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("Replay: catalog rules, order, as-of, quarantine, conservation")
+@Suite("Replay: catalog rules, order, as-of, quarantine, conservation", .removesTemporaryFolders)
 struct ReplayTests {
     typealias L = LedgerBuilder
 
@@ -179,7 +179,7 @@ struct ReplayTests {
     }
 }
 
-@Suite("Account templates and patterns")
+@Suite("Account templates and patterns", .removesTemporaryFolders)
 struct AccountTemplateTests {
     @Test func patterns() {
         #expect(AccountPattern("user:*:reserved").matches("user:abc:reserved"))
@@ -200,7 +200,7 @@ struct AccountTemplateTests {
     }
 }
 
-@Suite("Balances sort in C collation")
+@Suite("Balances sort in C collation", .removesTemporaryFolders)
 struct CollationTests {
     @Test("bytewise by account then currency, ASCII and not")
     func bytewise() {

@@ -41,7 +41,7 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
     #expect(text == TestPaths.read(path), "\(name) differs from its golden file", sourceLocation: sourceLocation)
 }
 
-@Suite("Reports: golden renderings of the sample")
+@Suite("Reports: golden renderings of the sample", .removesTemporaryFolders)
 struct ReportGoldenTests {
     static let golden = TestPaths.packageRoot + "/Tests/Golden/report/"
     let exponent: (String) -> Int = { CatalogLoader.reference().currencies.exponent(of: $0) ?? 2 }
@@ -90,7 +90,7 @@ struct ReportGoldenTests {
     }
 }
 
-@Suite("Reports: hostile ledger data never survives into an output")
+@Suite("Reports: hostile ledger data never survives into an output", .removesTemporaryFolders)
 struct HostileReportTests {
     static let card = "4111 1111 1111 1111"
     static let hostileStrings = ["<script>alert(1)</script>", "=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "@SUM(A1)", "-2+3", "a \"quoted\", comma\nnew line", "Zürich ☃ 東京", "tab\there", "ctl\u{01}char"]
@@ -164,7 +164,7 @@ struct HostileReportTests {
     }
 }
 
-@Suite("Report files are written atomically")
+@Suite("Report files are written atomically", .removesTemporaryFolders)
 struct AtomicFileTests {
     @Test("a file abandoned mid-write leaves nothing under its final name")
     func abandoned() throws {
@@ -184,7 +184,7 @@ struct AtomicFileTests {
     }
 }
 
-@Suite("The events digest can be recomputed from an extract")
+@Suite("The events digest can be recomputed from an extract", .removesTemporaryFolders)
 struct EventsDigestTests {
     @Test("the README's Python recipe gives the tool's digest")
     func pythonRecipe() throws {

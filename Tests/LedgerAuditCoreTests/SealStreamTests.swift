@@ -7,7 +7,7 @@ import Testing
 /// `verify --seals` streams: the verdicts, consistency proofs and SEAL_BROKEN messages of the
 /// streaming check equal those of the whole-tree check, for every pair of sealed and current
 /// sizes up to 70 and for each way a sealed history can be broken.
-@Suite("seals checked as the events stream by, in O(seals × log n) memory")
+@Suite("seals checked as the events stream by, in O(seals × log n) memory", .removesTemporaryFolders)
 struct SealStreamTests {
     func leaf(_ i: Int, salt: String = "") -> [UInt8] {
         Array("event \(i)\(salt)".utf8).withUnsafeBytes { Merkle.leafHash($0) }

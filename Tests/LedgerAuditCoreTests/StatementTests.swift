@@ -4,7 +4,7 @@ import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("statement: opening, movements with running balances, closing")
+@Suite("statement: opening, movements with running balances, closing", .removesTemporaryFolders)
 struct StatementTests {
     typealias L = LedgerBuilder
 

@@ -6,7 +6,7 @@ import Testing
 /// The money rules and store layouts of real payloads, without a database: decimals in major
 /// units converted exactly, type-tagged values, the currency named once per stream, and the
 /// catalog's `store:` layout checked as it loads.
-@Suite("any store: money rules and layouts")
+@Suite("any store: money rules and layouts", .removesTemporaryFolders)
 struct StoreMappingTests {
     @Test("a decimal in major units becomes minor units exactly, with the currency's exponent", arguments: [
         ("\"12.50\"", "USD", 2, Int64(1250)), ("12.5", "USD", 2, 1250), ("\"12\"", "USD", 2, 1200), ("\"12.500\"", "USD", 2, 1250),

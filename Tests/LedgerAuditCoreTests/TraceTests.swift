@@ -5,7 +5,7 @@ import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("trace: causation chains and the provenance of every cent")
+@Suite("trace: causation chains and the provenance of every cent", .removesTemporaryFolders)
 struct TraceTests {
     typealias L = LedgerBuilder
 

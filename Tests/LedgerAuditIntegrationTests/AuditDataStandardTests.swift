@@ -4,7 +4,7 @@ import Testing
 
 /// The AICPA Audit Data Standard general-ledger files, read as an auditor's script reads them:
 /// by name, by the standard's column names, rolling every account forward.
-@Suite("ADS general-ledger files")
+@Suite("ADS general-ledger files", .removesTemporaryFolders)
 struct AuditDataStandardTests {
     /// A CSV file as rows of fields (RFC 4180 quoting), header first.
     static func rows(_ path: String) -> [[String]] {

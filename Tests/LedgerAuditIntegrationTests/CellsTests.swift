@@ -8,7 +8,7 @@ import Testing
 /// Several sources in one run (cells): one ledger written by `generate --cells 3`, each cell in
 /// its own PostgreSQL server, read as one ledger merged in global order, must give the same
 /// reports as the single store holding the union; mixed PostgreSQL and extract sources too.
-@Suite("cells: several sources merged into one ledger", .serialized)
+@Suite("cells: several sources merged into one ledger", .serialized, .removesTemporaryFolders)
 struct CellsTests {
     /// The files two runs must agree on, apart from the header's source lines.
     static let comparedFiles = ["balances.csv", "trial_balance.csv", "findings.csv", "reconciliation.csv", "limbo.csv"]

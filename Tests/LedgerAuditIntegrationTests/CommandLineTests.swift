@@ -3,7 +3,7 @@ import LedgerAuditTestSupport
 import Testing
 
 /// Runs the built binary as users and schedulers do: files written, stdout, exit status.
-@Suite("ledger-audit from the command line")
+@Suite("ledger-audit from the command line", .removesTemporaryFolders)
 struct CommandLineTests {
     @Test("balances on the shipped sample: exit 0, golden balances.csv, empty findings.csv")
     func balancesOnSample() throws {

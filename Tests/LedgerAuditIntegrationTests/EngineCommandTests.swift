@@ -7,7 +7,7 @@ import Testing
 /// The commands are thin: each builds a plan and calls the engine. Run in process and through
 /// the binary, every report file is the same byte for byte (SOURCE_DATE_EPOCH fixes the clock),
 /// from PostgreSQL and from both extract formats.
-@Suite("engine in process = the command line", .serialized)
+@Suite("engine in process = the command line", .serialized, .removesTemporaryFolders)
 struct EngineCommandTests {
     static let epochSeconds: Int64 = 1_790_000_000
     static let alice = "user:38b84b8d-f473-4f16-92b1-98982eeabfa4"

@@ -4,7 +4,7 @@ import LedgerAuditTestSupport
 import Testing
 
 /// The evidence pack's BagIt profile and its one page to open.
-@Suite("evidence packs: BagIt profile and index.html")
+@Suite("evidence packs: BagIt profile and index.html", .removesTemporaryFolders)
 struct EvidenceProfileTests {
     static func pack(_ folder: String) throws -> String {
         let pack = folder + "/pack"

@@ -6,7 +6,7 @@ import Testing
 /// exporter can produce, run through every command in every output format. For each: no crash,
 /// no hang, the promised finding or exit status, every untouched balance exact, no full card
 /// number, no raw control character, no live markup, nothing under a final name after a failure.
-@Suite("hostile input: every command, every format", .serialized)
+@Suite("hostile input: every command, every format", .serialized, .removesTemporaryFolders)
 struct HostileSuiteTests {
     static let pan = "4111111111111111"
     static let sampleLines: [String] = TestPaths.read(TestPaths.sample + "/events.jsonl").split(separator: "\n").map(String.init)

@@ -4,7 +4,7 @@ import Testing
 
 /// The .deb that scripts/package builds (scripts/test builds it first and exports its path):
 /// installed with dpkg, run with the Swift toolchain's libraries out of reach, removed again.
-@Suite("install: the .deb on a machine without a Swift toolchain", .serialized)
+@Suite("install: the .deb on a machine without a Swift toolchain", .serialized, .removesTemporaryFolders)
 struct PackageInstallTests {
     struct Missing: Error, CustomStringConvertible {
         var description = "LEDGER_AUDIT_DEB is not set: run the tests with scripts/test, which builds the package with scripts/package"

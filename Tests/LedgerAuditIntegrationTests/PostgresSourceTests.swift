@@ -1,12 +1,13 @@
 import Foundation
 import LedgerAuditConfig
 import LedgerAuditCore
+import LedgerAuditEngine
 import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
 
 /// Against the real PostgreSQL that scripts/test starts (never a mock).
-@Suite("PostgreSQL source", .serialized)
+@Suite("PostgreSQL source", .serialized, .removesTemporaryFolders)
 struct PostgresSourceTests {
     @Test("the sample gives byte-identical balances.csv from the database and from both extracts, at three instants")
     func fileAndDatabaseAgree() throws {
@@ -46,6 +47,36 @@ struct PostgresSourceTests {
             #expect(fromDB.book.sortedRows().map { "\($0.0.account)\($0.1)" } == fromFile.book.sortedRows().map { "\($0.0.account)\($0.1)" })
             #expect(fromDB.population.eventsInScope == fromFile.population.eventsInScope)
         }
+    }
+
+    @Test("a reference table without a key on event_id: a repeated id with another hlc is quarantined, never posted twice (one reader and --jobs 2)")
+    func repeatedIdWithoutKey() throws {
+        let db = try ScratchDatabase("nokey")
+        try db.load(folder: TestPaths.sample)
+        try db.exec("ALTER TABLE event_store DROP CONSTRAINT event_store_pkey")
+        // The first deposit again, last in hlc order, so it is never next to its first copy.
+        try db.exec("""
+            INSERT INTO event_store SELECT event_id, event_type, aggregate_id, stream_version + 1000000, causation_id, correlation_id,
+              (SELECT max(hlc_physical) + 1 FROM event_store), 0, vector_clock, payload, metadata, user_id, recorded_at
+            FROM event_store WHERE event_type = 'FUNDS_DEPOSITED' ORDER BY hlc_physical, event_id LIMIT 1
+            """)
+        for jobs in [[], ["--jobs", "2"]] {
+            let out = TestPaths.temporaryDirectory("nokey")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let r = try runTool(["balances", "--source", db.conninfo, "--out", out, "-q"] + jobs)
+            #expect(r.status == 1, "\(jobs) \(r.stderr)")
+            #expect(TestPaths.read(out + "/balances.csv") == TestPaths.read(TestPaths.packageRoot + "/Tests/Golden/balances-all.csv"), "\(jobs)")
+            #expect(TestPaths.read(out + "/findings.csv").contains("DUPLICATE_EVENT"), "\(jobs)")
+        }
+        // The server keeps ids unique only with a key on event_id alone, without a predicate.
+        #expect(try !AuditSession.eventIdIsUnique(in: StoreLocation(), session: PostgresSession(conninfo: db.conninfo)))
+        try db.exec("DROP RULE no_delete ON event_store")
+        try db.exec("DELETE FROM event_store WHERE stream_version > 1000000")
+        try db.exec("ALTER TABLE event_store ADD PRIMARY KEY (event_id)")
+        #expect(try AuditSession.eventIdIsUnique(in: StoreLocation(), session: PostgresSession(conninfo: db.conninfo)))
+        // A unique index with a predicate does not make every id unique.
+        try db.exec("ALTER TABLE event_store DROP CONSTRAINT event_store_pkey; CREATE UNIQUE INDEX partial_ids ON event_store (event_id) WHERE hlc_logical = 0")
+        #expect(try !AuditSession.eventIdIsUnique(in: StoreLocation(), session: PostgresSession(conninfo: db.conninfo)))
     }
 
     @Test("the run is one READ ONLY REPEATABLE READ transaction: writes are refused")

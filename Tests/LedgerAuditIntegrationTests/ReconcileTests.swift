@@ -3,7 +3,7 @@ import LedgerAuditReports
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("reconcile: the nightly job", .serialized)
+@Suite("reconcile: the nightly job", .serialized, .removesTemporaryFolders)
 struct ReconcileTests {
     func generate(_ extra: [String], events: Int = 1500) throws -> String {
         let dir = TestPaths.temporaryDirectory("recon-gen")

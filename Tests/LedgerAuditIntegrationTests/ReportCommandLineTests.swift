@@ -3,7 +3,7 @@ import LedgerAuditReports
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("Reports from the command line")
+@Suite("Reports from the command line", .removesTemporaryFolders)
 struct ReportCommandLineTests {
     func run(_ extra: [String]) throws -> (RunResult, String) {
         let out = TestPaths.temporaryDirectory("reports")  // the caller reads it; under the run's TMPDIR

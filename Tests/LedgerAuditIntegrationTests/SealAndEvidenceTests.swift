@@ -5,7 +5,7 @@ import Testing
 
 /// Seals against a real PostgreSQL store rewritten behind the rules' back, and evidence packs
 /// checked by verify-pack and by the Library of Congress's bagit.py.
-@Suite("seals and evidence packs against PostgreSQL", .serialized)
+@Suite("seals and evidence packs against PostgreSQL", .serialized, .removesTemporaryFolders)
 struct SealAndEvidenceTests {
     let sealAsOf = "2026-05-10T00:00:00Z"
 

@@ -3,7 +3,7 @@ import LedgerAuditReports
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("statement from the command line")
+@Suite("statement from the command line", .removesTemporaryFolders)
 struct StatementCommandTests {
     @Test("a user's buckets over a period: statement.csv per outputs.md, HTML and valid XML")
     func userStatement() throws {

@@ -6,7 +6,7 @@ import Testing
 /// samples/stores/: the Python `eventsourcing` library (its Application and PostgreSQL
 /// persistence module), Message DB (installed by its own install.sh, written through
 /// write_message), Marten and Eventuous (their DDL, rows by plain SQL).
-@Suite("any PostgreSQL store: shipped layouts on stores written by their own code")
+@Suite("any PostgreSQL store: shipped layouts on stores written by their own code", .removesTemporaryFolders)
 struct StoreLayoutTests {
     static func catalog(_ store: String) -> String { TestPaths.packageRoot + "/samples/stores/\(store)/ledger-audit.yml" }
 

@@ -6,7 +6,7 @@ import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("trace and one-stream statements from the command line", .serialized)
+@Suite("trace and one-stream statements from the command line", .serialized, .removesTemporaryFolders)
 struct TraceCommandTests {
     let events = TestPaths.sample + "/events.jsonl"
 

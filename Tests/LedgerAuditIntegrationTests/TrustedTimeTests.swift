@@ -7,7 +7,7 @@ import Testing
 /// (scripts/tsa-server.py on 127.0.0.1): the pack's token is verified by verify-pack, by
 /// `openssl ts -verify` and by rfc3161-client; a token for other data and an unreachable TSA
 /// are refused.
-@Suite("trusted time (RFC 3161)", .serialized)
+@Suite("trusted time (RFC 3161)", .serialized, .removesTemporaryFolders)
 struct TrustedTimeTests {
     /// A running local TSA: its URL and CA certificate; stop() ends it.
     final class LocalTSA {

@@ -7,7 +7,7 @@ import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
 
-@Suite("verify from the command line and against PostgreSQL", .serialized)
+@Suite("verify from the command line and against PostgreSQL", .serialized, .removesTemporaryFolders)
 struct VerifyTests {
     @Test("APPEND_ONLY_GAP: the seed's rules leave TRUNCATE open; triggers and revoked grants close it")
     func appendOnly() throws {

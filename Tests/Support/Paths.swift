@@ -15,9 +15,12 @@ public enum TestPaths {
         ProcessInfo.processInfo.environment["LEDGER_AUDIT_BIN"] ?? packageRoot + "/.build/debug/ledger-audit"
     }
 
+    /// A new folder, removed when the test that made it ends (`.removesTemporaryFolders` on
+    /// its suite), or when the test process exits if no test scope made it.
     public static func temporaryDirectory(_ label: String) -> String {
         let path = NSTemporaryDirectory() + "ledger-audit-test-\(label)-\(UUID().uuidString.prefix(8))"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        (TemporaryFolders.current ?? TemporaryFolders.process).add(path)
         return path
     }
 

@@ -273,8 +273,9 @@ public final class AuditSession {
             let snapshot = try session.exportSnapshot()
             let one = PostgresEventSource(session: session, store: store)
             let row = try session.query("SELECT min(hlc_physical)::int8, max(hlc_physical)::int8, count(*)::int8 FROM " + store.quotedTableName, []).first ?? []
+            let idsMayRepeat = try !eventIdIsUnique(in: store, session: session)
             guard row.count == 3, let lo = row[0].flatMap({ Int64($0) }), let hi = row[1].flatMap({ Int64($0) }), let count = row[2].flatMap({ Int64($0) }) else {
-                return AuditSession(catalog: catalog, source: one, database: session, facts: facts, eventIdsMayRepeat: false)
+                return AuditSession(catalog: catalog, source: one, database: session, facts: facts, eventIdsMayRepeat: idsMayRepeat)
             }
             // Small ranges need an index led by hlc_physical (each range is then an index range
             // scan); without one every range is a scan of the whole table, so each reader gets
@@ -301,8 +302,21 @@ public final class AuditSession {
                                          spec: .postgresRanges(conninfo: conninfo, snapshot: snapshot, store: store, ranges: ranges))
             }
             return AuditSession(catalog: catalog, source: MergedEventSource(parallelReadersOf: one.redactedDescription, members: members),
-                                database: session, facts: facts, eventIdsMayRepeat: false)
+                                database: session, facts: facts, eventIdsMayRepeat: idsMayRepeat)
         }
+    }
+
+    /// Whether the server itself keeps the reference table's event ids unique: a valid unique
+    /// index (or primary key) on event_id alone, without a predicate. Only then may the fold
+    /// skip remembering every id; a table created without the key could hold a repeated id
+    /// with another hlc, which would otherwise be posted twice.
+    public static func eventIdIsUnique(in store: StoreLocation, session: PostgresSession) throws(SourceError) -> Bool {
+        let answer = try session.query("""
+            SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                           WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1
+                             AND i.indpred IS NULL AND a.attname = 'event_id')
+            """, [store.quotedTableName]).first?.first ?? nil
+        return answer == "t"
     }
 
     /// Opens `--source` as `SourceLocator` names it. `automaticReaders`: a reference-layout
@@ -341,8 +355,10 @@ public final class AuditSession {
                 }
                 let source: any EventSource = store.mapping.map { MappedStoreSource(session: session, store: store, mapping: $0) }
                     ?? PostgresEventSource(session: session, store: store)
-                // A mapped store's ids may repeat (no primary key is assumed); the reference table's cannot.
-                return AuditSession(catalog: catalog, source: source, database: session, facts: facts, eventIdsMayRepeat: store.mapping != nil)
+                // A mapped store's ids may repeat (no primary key is assumed); the reference
+                // table's may only when the server does not keep them unique.
+                let idsMayRepeat = store.mapping == nil ? try !eventIdIsUnique(in: store, session: session) : true
+                return AuditSession(catalog: catalog, source: source, database: session, facts: facts, eventIdsMayRepeat: idsMayRepeat)
             } catch {
                 throw .source(error.description)
             }
