@@ -43,9 +43,6 @@ public enum AuditDataStandard {
         return (text(0..<10), text(11..<19), String(decoding: iso[0..<4] + iso[5..<7] + iso[8..<10], as: UTF8.self),
                 Int(text(0..<4)) ?? 1, Int(text(5..<7)) ?? 1)
     }
-
-    /// CSV cells show ledger text through `ReportCell.displayText` (card numbers masked).
-    static func line(_ cells: [ReportCell]) -> String { CSVRenderer.line(cells) }
 }
 
 /// Streams GL_Detail during the replay (it grows with events) and remembers, per actor, how
@@ -180,42 +177,47 @@ public final class ADSWriter: ReplayObserver {
         let fiscal = AuditDataStandard.fiscal(year: last.year, month: last.month, startMonth: startMonth)
         var keys = Set(book.accountNames)
         keys.formUnion(beginning.accountNames)
-        var tb = CSVRenderer.headerLine(AuditDataStandard.trialBalanceColumns + AuditDataStandard.trialBalanceExtraColumns)
+        // Each file is streamed to its temporary name (a String of every line was ~100 MB at
+        // 237k accounts), then all are renamed into place together with GL_Detail.
+        let tb = try AtomicFile(path: folder + "/Trial_Balance" + suffix)
+        try tb.write(CSVRenderer.headerLine(AuditDataStandard.trialBalanceColumns + AuditDataStandard.trialBalanceExtraColumns))
         for key in keys.sorted() {
             let end = book.totals(key)
-            let begin = beginning.totals(key).balanceMinor
             let start = beginning.totals(key)
+            let begin = start.balanceMinor
             let exponent = catalog.currencies.exponent(of: key.currency) ?? 2
-            tb += AuditDataStandard.line([
+            try tb.append { CSVRenderer.appendLine([
                 .ledgerText(key.account), .ledgerText(businessUnit), .integer(Int64(fiscal.year)), .integer(Int64(fiscal.period)), .number(last.date),
                 .number(MoneyFormat.decimal(begin, exponent: exponent)), .number(MoneyFormat.decimal(end.balanceMinor, exponent: exponent)), .ledgerText(key.currency),
                 .integer(begin), .integer(end.balanceMinor), .number(String(end.debitsMinor - start.debitsMinor)), .number(String(end.creditsMinor - start.creditsMinor)),
-            ])
+            ], into: &$0) }
         }
         // Chart of accounts: each account once, with the catalog rule that names it.
-        var coa = CSVRenderer.headerLine(AuditDataStandard.chartOfAccountsColumns)
+        let coa = try AtomicFile(path: folder + "/Chart_Of_Accounts" + suffix)
+        try coa.write(CSVRenderer.headerLine(AuditDataStandard.chartOfAccountsColumns))
         for account in Set(keys.map(\.account)).sorted() {
             let rule = catalog.accountRule(for: account)
             let subtype = rule.map { [$0.transit ? "transit" : nil, $0.mayGoNegative ? "may go negative" : nil].compactMap { $0 }.joined(separator: "; ") } ?? "no catalog rule: may not go negative"
-            coa += AuditDataStandard.line([
+            try coa.append { CSVRenderer.appendLine([
                 .ledgerText(account), .ledgerText(account), .ledgerText(rule?.kind ?? "unclassified"), .ledgerText(subtype), .ledgerText(businessUnit),
                 .ledgerText(rule.map { "catalog pattern \($0.pattern.text)" } ?? ""),
-            ])
+            ], into: &$0) }
         }
-        var users = CSVRenderer.headerLine(AuditDataStandard.userListingColumns + AuditDataStandard.userListingExtraColumns)
+        keys = []
+        let users = try AtomicFile(path: folder + "/User_Listing" + suffix)
+        try users.write(CSVRenderer.headerLine(AuditDataStandard.userListingColumns + AuditDataStandard.userListingExtraColumns))
         for (id, a) in actors.map({ ($0.key?.description ?? "system", $0.value) }).sorted(by: { $0.0 < $1.0 }) {
-            users += AuditDataStandard.line([
+            try users.append { CSVRenderer.appendLine([
                 .ledgerText(id), .ledgerText(id), .ledgerText(businessUnit), .integer(Int64(a.events)), .integer(Int64(a.moneyEvents)),
                 .number(Instant.iso8601(us: a.firstUs)), .number(Instant.iso8601(us: a.lastUs)),
-            ])
+            ], into: &$0) }
         }
         let detailPath = folder + "/GL_Detail" + suffix
         try glDetail.commit(renamingTo: detailPath)
         written.append(detailPath)
-        for (name, text) in [("Trial_Balance", tb), ("Chart_Of_Accounts", coa), ("User_Listing", users)] {
-            let path = folder + "/" + name + suffix
-            try AtomicFile.writeWhole(path, text)
-            written.append(path)
+        for file in [tb, coa, users] {
+            try file.commit()
+            written.append(file.finalPath)
         }
         return written
     }

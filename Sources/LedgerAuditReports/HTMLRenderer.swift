@@ -88,21 +88,25 @@ public struct HTMLRenderer {
         if let names = full.htmlColumns {
             let keep = names.compactMap { full.columns.firstIndex(of: $0) }
             table.columns = keep.map { full.columns[$0] }
-            table.rows = full.rows.map { row in keep.map { $0 < row.count ? row[$0] : .empty } }
+            table.rows = full.rows.selectingColumns(keep)
         }
-        let shown = table.rows.prefix(Limits.htmlTableRowsMax)
-        // A column is numeric when every non-empty cell is a number the tool formatted.
-        let numeric: [Bool] = table.columns.indices.map { i in
-            var sawNumber = false
-            for row in table.rows where i < row.count {
-                switch row[i] {
-                case .number: sawNumber = true
-                case .empty: continue
-                case .ledgerText, .toolText: return false
+        let shown = Array(table.rows.prefix(Limits.htmlTableRowsMax))
+        // A column is numeric when every non-empty cell is a number the tool formatted; rows
+        // made on demand say so themselves (making every row to look would undo their point).
+        let numeric: [Bool] = table.rows.numericColumns ?? {
+            var sawNumber = Array(repeating: false, count: table.columns.count)
+            var sawText = Array(repeating: false, count: table.columns.count)
+            for row in table.rows {
+                for i in row.indices where i < table.columns.count {
+                    switch row[i] {
+                    case .number: sawNumber[i] = true
+                    case .empty: continue
+                    case .ledgerText, .toolText: sawText[i] = true
+                    }
                 }
             }
-            return sawNumber
-        }
+            return table.columns.indices.map { sawNumber[$0] && !sawText[$0] }
+        }()
         let firstTotal = table.rows.count - table.totalRows
         var context: [String: Any] = [
             "title": table.title,

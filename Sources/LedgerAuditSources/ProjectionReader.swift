@@ -13,12 +13,21 @@ public enum ProjectionReader {
 
     /// From the database, in the same REPEATABLE READ snapshot as the events.
     public static func read(session: PostgresSession, mapping m: ProjectionMapping, defaultCurrency: String) throws -> ([ProjectedBalance], [Problem]) {
+        let rows = try session.query(selectSQL(m))
+        return convert(rows.map { Array($0) }, mapping: m, defaultCurrency: defaultCurrency, origin: { "row \($0 + 1)" })
+    }
+
+    /// Before the pass: the query `read` runs, returning no row, so a missing table, column or
+    /// grant is an error before the events are read rather than after.
+    public static func probe(session: PostgresSession, mapping m: ProjectionMapping) throws {
+        _ = try session.query(selectSQL(m) + " LIMIT 0")
+    }
+
+    static func selectSQL(_ m: ProjectionMapping) -> String {
         let q = ConnectionString.quoteIdentifier
         var select = [q(m.keyColumn) + "::text", (m.currencyColumn.map { q($0) + "::text" } ?? "NULL")]
         select += m.columns.map { q($0.column) + "::text" }
-        let sql = "SELECT " + select.joined(separator: ", ") + " FROM " + q(m.schema) + "." + q(m.table)
-        let rows = try session.query(sql)
-        return convert(rows.map { Array($0) }, mapping: m, defaultCurrency: defaultCurrency, origin: { "row \($0 + 1)" })
+        return "SELECT " + select.joined(separator: ", ") + " FROM " + q(m.schema) + "." + q(m.table)
     }
 
     /// From `COPY table TO STDOUT WITH (FORMAT csv, HEADER)`.
@@ -64,6 +73,8 @@ public enum ProjectionReader {
     static func convert(_ rows: [[String?]], mapping m: ProjectionMapping, defaultCurrency: String, origin: (Int) -> String) -> ([ProjectedBalance], [Problem]) {
         var out: [ProjectedBalance] = []
         var problems: [Problem] = []
+        // One string a column, shared by its rows (not one allocation a projected balance).
+        let origins = m.columns.map { "\(name(m)).\($0.column)" }
         for (n, row) in rows.enumerated() {
             guard let key = row[0], !key.isEmpty else {
                 problems.append(Problem(origin: origin(n), message: "\(name(m)) has a row without a \(m.keyColumn)"))
@@ -72,12 +83,13 @@ public enum ProjectionReader {
             // CHAR(3) pads; a currency is its letters.
             let currency = (row[1] ?? defaultCurrency).trimmingCharacters(in: " ")
             for (i, col) in m.columns.enumerated() {
+                let columnOrigin = origins[i]
                 let account = col.account.replacingAll("{key}", with: key)
                 guard let text = row[2 + i], let value = Int64(text) else {
                     problems.append(Problem(origin: origin(n), message: "\(name(m)).\(col.column) for \(m.keyColumn) \(key) is not an integer of minor units: '\(String((row[2 + i] ?? "NULL").prefix(40)))'"))
                     continue
                 }
-                out.append(ProjectedBalance(account: account, currency: currency, amountMinor: value, origin: "\(name(m)).\(col.column)"))
+                out.append(ProjectedBalance(account: account, currency: currency, amountMinor: value, origin: columnOrigin))
             }
         }
         return (out, problems)

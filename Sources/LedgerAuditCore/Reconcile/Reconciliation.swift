@@ -46,25 +46,33 @@ public struct ReconciliationRow: Sendable {
 public enum Reconciliation {
     public static func compare(projected: [ProjectedBalance], book: BalanceBook, mapping: ProjectionMapping, projectionName: String) -> [ReconciliationRow] {
         let patterns = mapping.columns.map { AccountPattern($0.account.replacingAll("{key}", with: "*")) }
-        var byKey: [AccountCurrency: ProjectedBalance] = [:]
-        for p in projected { byKey[AccountCurrency(account: p.account, currency: p.currency)] = p }
+        // Each projected balance by the book's slot of its account (the last one wins when a
+        // projection repeats an account); only those the replay never touched need a table of
+        // their own. 4 bytes an account instead of a dictionary and a set of every account.
+        var projectedAtSlot = [Int32](repeating: -1, count: book.accountCount)
+        var untouched: [AccountCurrency: Int64] = [:]
+        for (i, p) in projected.enumerated() {
+            let key = AccountCurrency(account: p.account, currency: p.currency)
+            if let slot = book.slot(of: key) { projectedAtSlot[slot] = Int32(i) } else { untouched[key] = p.amountMinor }
+        }
         var rows: [ReconciliationRow] = []
-        var seen = Set<AccountCurrency>()
-        book.forEachAccount { key, totals in
-            guard patterns.contains(where: { $0.matches(key.account) }) else { return }
-            seen.insert(key)
+        book.forEachAccountSlot { key, slot, totals in
+            let projectedIndex = Int(projectedAtSlot[slot])
+            // An account the projection names is compared whatever its kind.
+            guard projectedIndex >= 0 || patterns.contains(where: { $0.matches(key.account) }) else { return }
             let replayed = totals.balanceMinor
-            if let p = byKey[key] {
-                rows.append(ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: replayed, projectedMinor: p.amountMinor,
-                                              status: p.amountMinor == replayed ? .match : .mismatch, projection: projectionName))
+            if projectedIndex >= 0 {
+                let amount = projected[projectedIndex].amountMinor
+                rows.append(ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: replayed, projectedMinor: amount,
+                                              status: amount == replayed ? .match : .mismatch, projection: projectionName))
             } else {
                 rows.append(ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: replayed, projectedMinor: nil,
                                               status: .missingInProjection, projection: projectionName))
             }
         }
-        for (key, p) in byKey where !seen.contains(key) {
-            rows.append(ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: nil, projectedMinor: p.amountMinor,
-                                          status: p.amountMinor == 0 ? .match : .missingInEvents, projection: projectionName))
+        for (key, amount) in untouched {
+            rows.append(ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: nil, projectedMinor: amount,
+                                          status: amount == 0 ? .match : .missingInEvents, projection: projectionName))
         }
         return sortedByAccount(rows)
     }
@@ -79,6 +87,14 @@ public enum Reconciliation {
     public static func cells(_ r: ReconciliationRow) -> [ReportCell] {
         [.ledgerText(r.account), .ledgerText(r.currency), r.replayedMinor.map { .integer($0) } ?? .empty, r.projectedMinor.map { .integer($0) } ?? .empty,
          .number(String(r.differenceMinor)), .ledgerText(r.status.rawValue), .optional(r.suspectEventId?.description), .ledgerText(r.projection)]
+    }
+
+    /// reconciliation.csv's rows, mismatched ones first, each made when a renderer reads it.
+    public static func madeRows(_ rows: [ReconciliationRow]) -> ReportRows {
+        let order = rows.indices.filter { rows[$0].status != .match } + rows.indices.filter { rows[$0].status == .match }
+        // As held cells would say: a column is numeric when some row has a number in it.
+        let numeric = [false, false, rows.contains { $0.replayedMinor != nil }, rows.contains { $0.projectedMinor != nil }, true, false, false, false]
+        return ReportRows(count: order.count, numericColumns: numeric) { cells(rows[order[$0]]) }
     }
 
     public static func finding(_ r: ReconciliationRow) -> Finding {

@@ -92,6 +92,14 @@ public struct BalanceBook: Sendable {
         for (key, slot) in slotByName { try body(key, totalsBySlot[Int(slot)]) }
     }
 
+    /// Every account with its slot (0 ..< accountCount) and totals, in no set order.
+    public func forEachAccountSlot(_ body: (AccountCurrency, Int, AccountTotals) throws -> Void) rethrows {
+        for (key, slot) in slotByName { try body(key, Int(slot), totalsBySlot[Int(slot)]) }
+    }
+
+    /// An account's slot, nil when no posting ever touched it.
+    public func slot(of key: AccountCurrency) -> Int? { slotByName[key].map { Int($0) } }
+
     /// Every account (name and currency), in no set order.
     public var accountNames: Dictionary<AccountCurrency, Int32>.Keys { slotByName.keys }
 

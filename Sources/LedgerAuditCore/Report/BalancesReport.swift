@@ -15,8 +15,16 @@ public enum BalancesReport {
     }
 
     public static func rows(sorted: [(AccountCurrency, Int64)], catalog: Catalog, filters: [String]) -> [[ReportCell]] {
-        sorted.filter { matches($0.0.account, filters: filters) }.map { key, balance in
-            let exponent = catalog.currencies.exponent(of: key.currency) ?? 2
+        Array(madeRows(sorted: sorted, catalog: catalog, filters: filters))
+    }
+
+    /// balances.csv's rows, each made when a renderer reads it.
+    public static func madeRows(sorted: [(AccountCurrency, Int64)], catalog: Catalog, filters: [String]) -> ReportRows {
+        let kept = filters.isEmpty ? sorted : sorted.filter { matches($0.0.account, filters: filters) }
+        let currencies = catalog.currencies
+        return ReportRows(count: kept.count, numericColumns: [false, false, true, true]) { i in
+            let (key, balance) = kept[i]
+            let exponent = currencies.exponent(of: key.currency) ?? 2
             return [.ledgerText(key.account), .ledgerText(key.currency), .integer(balance), .number(MoneyFormat.decimal(balance, exponent: exponent))]
         }
     }
@@ -34,7 +42,7 @@ public enum BalancesReport {
             ],
             tables: [
                 ReportTable(csvName: nil, xmlRow: "kindTotal", title: "Trial balance by account kind", columns: TrialBalance.kindColumns, rows: byKind.rows, totalRows: byKind.totalRows),
-                ReportTable(csvName: "balances.csv", xmlRow: "balance", title: "Balances", columns: columns, rows: rows(sorted: sorted, catalog: catalog, filters: filters)),
+                ReportTable(csvName: "balances.csv", xmlRow: "balance", title: "Balances", columns: columns, rows: madeRows(sorted: sorted, catalog: catalog, filters: filters)),
             ]
         )
     }

@@ -93,14 +93,14 @@ public struct ReportTable: Sendable {
     public var xmlRow: String?
     public var title: String
     public var columns: [String]
-    public var rows: [[ReportCell]]
+    public var rows: ReportRows
     public var streamedRowCount: Int?
     /// How many of the last rows are totals (emphasised in HTML).
     public var totalRows: Int
     /// The columns HTML shows, when a wide table would not read on a page (CSV and XML keep all).
     public var htmlColumns: [String]?
 
-    public init(csvName: String?, xmlRow: String? = nil, title: String, columns: [String], rows: [[ReportCell]], streamedRowCount: Int? = nil, totalRows: Int = 0) {
+    public init(csvName: String?, xmlRow: String? = nil, title: String, columns: [String], rows: ReportRows, streamedRowCount: Int? = nil, totalRows: Int = 0) {
         self.totalRows = totalRows
         self.csvName = csvName
         self.xmlRow = xmlRow
@@ -110,8 +110,58 @@ public struct ReportTable: Sendable {
         self.streamedRowCount = streamedRowCount
     }
 
+    public init(csvName: String?, xmlRow: String? = nil, title: String, columns: [String], rows: [[ReportCell]], streamedRowCount: Int? = nil, totalRows: Int = 0) {
+        self.init(csvName: csvName, xmlRow: xmlRow, title: title, columns: columns, rows: ReportRows(rows), streamedRowCount: streamedRowCount, totalRows: totalRows)
+    }
+
     /// All rows of the table, including those only in a streamed CSV.
     public var totalRowCount: Int { streamedRowCount ?? rows.count }
+}
+
+/// A table's rows: held, or made one at a time when a renderer reads them. Balances and the
+/// trial balance of every account are made from the sorted book as each format writes them:
+/// holding their cells (9 for each of 237,387 accounts at 2M events) was most of the render's
+/// peak (about 110 MB) and of its time (retain/release of every cell).
+public struct ReportRows: RandomAccessCollection, ExpressibleByArrayLiteral, Sendable {
+    private let held: [[ReportCell]]
+    private let madeCount: Int
+    private let make: (@Sendable (Int) -> [ReportCell])?
+    /// For rows made on demand: whether each column is a number the tool formats, known from
+    /// how the rows are made (a renderer need not make every row to find out).
+    public private(set) var numericColumns: [Bool]?
+
+    public init(_ rows: [[ReportCell]]) {
+        held = rows
+        madeCount = 0
+        make = nil
+        numericColumns = nil
+    }
+
+    public init(arrayLiteral rows: [ReportCell]...) { self.init(rows) }
+
+    /// `count` rows, row `i` made by `row(i)` each time it is read.
+    public init(count: Int, numericColumns: [Bool], row: @escaping @Sendable (Int) -> [ReportCell]) {
+        held = []
+        madeCount = count
+        make = row
+        // As renderers decide from held cells: a column of no rows holds no number.
+        self.numericColumns = count == 0 ? numericColumns.map { _ in false } : numericColumns
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { make == nil ? held.count : madeCount }
+    public subscript(index: Int) -> [ReportCell] { make?(index) ?? held[index] }
+
+    /// The same rows with only the columns at `keep` (an index past a row's end gives `.empty`).
+    public func selectingColumns(_ keep: [Int]) -> ReportRows {
+        let source = self
+        var selected = ReportRows(count: count, numericColumns: []) { i in
+            let row = source[i]
+            return keep.map { $0 < row.count ? row[$0] : .empty }
+        }
+        selected.numericColumns = numericColumns.map { known in keep.map { $0 < known.count && known[$0] } }
+        return selected
+    }
 }
 
 /// A cell says where its text came from: ledger data is neutralised in CSV and escaped in HTML;

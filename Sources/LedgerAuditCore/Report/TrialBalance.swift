@@ -40,9 +40,13 @@ public enum TrialBalance {
         catalog.accountRule(for: account)?.kind ?? "unclassified"
     }
 
-    public static func lines(book: BalanceBook, sorted: [(AccountCurrency, Int64)], start: PeriodStart, catalog: Catalog, filters: [String]) -> [[ReportCell]] {
-        sorted.filter { BalancesReport.matches($0.0.account, filters: filters) }.map { key, ending in
-            let end = book.totals(key), begin = start.snapshot.totals(key)
+    /// trial_balance.csv's rows, each made when a renderer reads it.
+    public static func lines(book: BalanceBook, sorted: [(AccountCurrency, Int64)], start: PeriodStart, catalog: Catalog, filters: [String]) -> ReportRows {
+        let kept = filters.isEmpty ? sorted : sorted.filter { BalancesReport.matches($0.0.account, filters: filters) }
+        let startBook = start.snapshot
+        return ReportRows(count: kept.count, numericColumns: [false, false, false, true, true, true, true, true, true]) { i in
+            let (key, ending) = kept[i]
+            let end = book.totals(key), begin = startBook.totals(key)
             let debits = end.debitsMinor - begin.debitsMinor
             let credits = end.creditsMinor - begin.creditsMinor
             let beginning = begin.balanceMinor

@@ -78,7 +78,7 @@ enum ReconcileAssembly {
         }
         return ReportSection(id: "reconciliation", title: "Reconciliation", figures: figures, tables: [
             ReportTable(csvName: "reconciliation.csv", xmlRow: "reconciliationLine", title: "Replay against projections", columns: Reconciliation.columns,
-                        rows: rows.filter { $0.status != .match }.map(Reconciliation.cells) + rows.filter { $0.status == .match }.map(Reconciliation.cells)),
+                        rows: Reconciliation.madeRows(rows)),
             ReportTable(csvName: nil, xmlRow: "movement", title: "Last movements of mismatched accounts", columns: ["account", "currency", "event_id", "event_type", "hlc_physical", "amount_minor", "balance_after_minor", "note"], rows: movements),
         ])
     }

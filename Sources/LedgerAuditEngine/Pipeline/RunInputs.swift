@@ -4,19 +4,37 @@ import LedgerAuditCore
 import LedgerAuditEvidence
 import LedgerAuditSources
 
-/// One projection to reconcile: what the read model says, and where its checkpoint is.
-struct ProjectedInput {
-    var mapping: ProjectionMapping
-    var balances: [ProjectedBalance]
-    var problems: [ProjectionReader.Problem]
-    var checkpoint: CheckpointPosition?
-}
+/// One projection to reconcile: what the read model says, and where its checkpoint is. Its
+/// rows are read after the pass (from PostgreSQL in the run's snapshot, which the session
+/// keeps), compared, and let go before the reports render: held through the pass they were
+/// about 50 MB of an evidence pack's peak at 2M events. `RunInputs` checks before the pass that
+/// they can be read (the table and its columns, or the file and its header).
+final class ProjectedInput {
+    let mapping: ProjectionMapping
+    let checkpoint: CheckpointPosition?
+    private let readParts: () throws -> [([ProjectedBalance], [ProjectionReader.Problem])]
+    private(set) var balances: [ProjectedBalance] = []
+    private(set) var problems: [ProjectionReader.Problem] = []
 
-extension ProjectedInput {
     /// One projection read in parts (one per cell, or one per file of the same table).
-    init(joining parts: [([ProjectedBalance], [ProjectionReader.Problem])], mapping: ProjectionMapping, checkpoint: CheckpointPosition?) {
-        self.init(mapping: mapping, balances: parts.flatMap(\.0), problems: parts.flatMap(\.1), checkpoint: checkpoint)
+    init(mapping: ProjectionMapping, checkpoint: CheckpointPosition?, readParts: @escaping () throws -> [([ProjectedBalance], [ProjectionReader.Problem])]) {
+        self.mapping = mapping
+        self.checkpoint = checkpoint
+        self.readParts = readParts
     }
+
+    func read() throws(AuditFailure) {
+        do {
+            let parts = try readParts()
+            balances = parts.flatMap(\.0)
+            problems = parts.flatMap(\.1)
+        } catch {
+            throw .source("reading the projection \(ProjectionReader.name(mapping)) failed: \(error)")
+        }
+    }
+
+    /// After the comparison: the rows go, the problems stay for the report.
+    func releaseBalances() { balances = [] }
 }
 
 /// What the reports compare the events with, read before the pass (from PostgreSQL in the same
@@ -75,16 +93,20 @@ struct RunInputs {
                 // Several PostgreSQL cells: each cell's read model of its own users, from that
                 // cell's snapshot, is one part of the projection. A checkpoint is per cell and
                 // names no one place in the merged order, so the merge reconciles without one.
+                let holders = session.snapshotHolders
                 for m in catalog.projections {
-                    let parts = try session.snapshotHolders.map { try ProjectionReader.read(session: $0, mapping: m, defaultCurrency: catalog.defaultCurrency) }
-                    out.append(ProjectedInput(joining: parts, mapping: m, checkpoint: nil))
+                    for holder in holders { try ProjectionReader.probe(session: holder, mapping: m) }
+                    out.append(ProjectedInput(mapping: m, checkpoint: nil) {
+                        try holders.map { try ProjectionReader.read(session: $0, mapping: m, defaultCurrency: catalog.defaultCurrency) }
+                    })
                 }
             } else if let database = session.database {
                 guard options.projectionFiles.isEmpty else { throw AuditFailure.usage("--projection is for file sources; with PostgreSQL the projections are read from the catalog's tables") }
                 for m in catalog.projections {
-                    let (balances, problems) = try ProjectionReader.read(session: database, mapping: m, defaultCurrency: catalog.defaultCurrency)
-                    out.append(ProjectedInput(mapping: m, balances: balances, problems: problems,
-                                              checkpoint: try ProjectionReader.checkpoint(session: database, mapping: m, store: catalog.store).map { .key($0) }))
+                    try ProjectionReader.probe(session: database, mapping: m)
+                    out.append(ProjectedInput(mapping: m, checkpoint: try ProjectionReader.checkpoint(session: database, mapping: m, store: catalog.store).map { .key($0) }) {
+                        [try ProjectionReader.read(session: database, mapping: m, defaultCurrency: catalog.defaultCurrency)]
+                    })
                 }
             } else {
                 let files = try projectionFileMap(options.projectionFiles, catalog: catalog)
@@ -95,9 +117,11 @@ struct RunInputs {
                 }
                 for m in catalog.projections {
                     guard let paths = files[m.table] else { continue }
-                    // Several files of one table (each cell's read model of its own users) are one projection.
-                    let parts = try paths.map { try ProjectionReader.read(csvPath: $0, mapping: m, defaultCurrency: catalog.defaultCurrency) }
-                    out.append(ProjectedInput(joining: parts, mapping: m, checkpoint: checkpoint))
+                    // Several files of one table (each cell's read model of its own users) are one
+                    // projection. Read once now to refuse a bad file before the pass, again after it.
+                    let read = { try paths.map { try ProjectionReader.read(csvPath: $0, mapping: m, defaultCurrency: catalog.defaultCurrency) } }
+                    _ = try read()
+                    out.append(ProjectedInput(mapping: m, checkpoint: checkpoint, readParts: read))
                 }
                 guard !out.isEmpty else {
                     throw AuditFailure.usage("with a file source, give each projection as --projection FILE.csv (a COPY-CSV of \(catalog.projections.map(\.table).joined(separator: ", ")))")

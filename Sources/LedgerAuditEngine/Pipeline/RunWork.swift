@@ -135,7 +135,7 @@ final class RunWork {
         }
         readScope = lanes.dropFirst().reduce(lanes.first?.scope ?? ReplayScope()) { $0.union($1.scope) }
         let defaultContext = CheckContext(catalog: catalog, measuredAtUs: nowUs)
-        for l in lanes { l.start(catalog: catalog, eventIdsMayRepeat: session.eventIdsMayRepeat || hasChecks(l), defaultContext: defaultContext, sourceNames: session.sourceNames) }
+        for l in lanes { l.start(catalog: catalog, eventIdsMayRepeat: session.eventIdsMayRepeat, defaultContext: defaultContext, sourceNames: session.sourceNames) }
     }
 
     /// verify pays for complete duplicate detection: every event id is remembered.

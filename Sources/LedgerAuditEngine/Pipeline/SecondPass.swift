@@ -36,7 +36,9 @@ enum SecondPass {
             if p.snapshot.isUnresolved, case .event(let id)? = p.input.checkpoint {
                 throw .usage("--checkpoint \(id) is not an event of the source")
             }
+            try p.input.read()
             rows += Reconciliation.compare(projected: p.input.balances, book: p.snapshot.book, mapping: p.input.mapping, projectionName: ProjectionReader.name(p.input.mapping))
+            p.input.releaseBalances()
         }
         let targets = Dictionary(rows.filter { $0.status != .match && $0.differenceMinor != 0 && $0.differenceMinor.magnitude <= UInt128(Int64.max) }
             .map { (AccountCurrency(account: $0.account, currency: $0.currency), Int64($0.differenceMinor.magnitude)) }, uniquingKeysWith: { a, _ in a })

@@ -1,0 +1,102 @@
+import Foundation
+import LedgerAuditConfig
+import LedgerAuditCore
+import LedgerAuditReports
+import LedgerAuditSources
+import LedgerAuditTestSupport
+import Testing
+
+/// Balances, the trial balance and reconciliation.csv make their rows when a renderer reads
+/// them instead of holding every cell. These tests pin that the made rows render exactly as the
+/// same rows held would (CSV, HTML with its numeric columns, XML), including a table of no rows.
+@Suite("report rows made on demand", .removesTemporaryFolders)
+struct ReportRowsTests {
+    static let catalog = CatalogLoader.reference()
+
+    /// Every table's rows copied into held rows: what the renderers saw before.
+    static func held(_ report: Report) -> Report {
+        var copy = report
+        copy.sections = report.sections.map { section in
+            var s = section
+            s.tables = section.tables.map { table in
+                var t = table
+                t.rows = ReportRows(Array(table.rows))
+                return t
+            }
+            return s
+        }
+        return copy
+    }
+
+    static func rendered(_ report: Report) throws -> [String: String] {
+        let folder = TestPaths.temporaryDirectory("rows")
+        let options = RenderOptions(templatesDirectory: nil, exponentOf: { catalog.currencies.exponent(of: $0) ?? 2 })
+        for renderer in try Renderers.make(Set(Renderers.formats), options: options) { _ = try renderer.write(report, to: folder) }
+        return reportFiles(folder)
+    }
+
+    static func sampleBook() throws -> (ReplayResult, PeriodStart) {
+        let start = PeriodStart(fromUs: 1_777_593_600_000_000, basis: .hlc)
+        let result = try Replay(catalog: catalog, observers: [start]).run(source: try FileExtractSource(path: TestPaths.sample + "/events.jsonl"),
+                                                                           scope: ReplayScope(), eventIdsMayRepeat: true)
+        return (result, start)
+    }
+
+    static func report(_ sections: [ReportSection], _ result: ReplayResult) -> Report {
+        let header = ReportHeader(reportKind: "balances", asOfUs: nil, timeBasis: .hlc, source: "test", catalogFile: "test", catalogSHA256: String(repeating: "ab", count: 32),
+                                  population: result.population, controlTotals: result.controlTotals, conservation: result.conservation,
+                                  eventsDigestSHA256: nil, toolVersion: "t", gitRevision: "t", generatedAtUs: 0, runBy: "t", notes: [])
+        return Report(kind: "balances", title: "rows", header: header, sections: sections)
+    }
+
+    @Test("balances and the trial balance, all accounts and a filter that keeps none, render as held rows would", arguments: [[], ["nobody:*"], ["user:*"]])
+    func balancesAndTrialBalance(filters: [String]) throws {
+        let (result, start) = try Self.sampleBook()
+        let made = Self.report([
+            BalancesReport.section(result, catalog: Self.catalog, filters: filters),
+            BalancesReport.trialBalanceSection(result, start: start, catalog: Self.catalog, filters: filters),
+        ], result)
+        let rows = made.sections[0].tables[1].rows
+        #expect(rows.numericColumns != nil)
+        #expect(filters == ["nobody:*"] ? rows.isEmpty : rows.count > 10)
+        let files = try Self.rendered(made)
+        #expect(files.count == 4)
+        #expect(files == (try Self.rendered(Self.held(made))))
+    }
+
+    @Test("reconciliation rows, every status: mismatched first, made rows render as held rows; a projection repeating an account keeps its last value")
+    func reconciliation() throws {
+        let (result, _) = try Self.sampleBook()
+        let mapping = ProjectionMapping(table: "user_balances", keyColumn: "user_id", currencyColumn: "currency",
+                                        columns: [("available_balance", "user:{key}:available")])
+        var touched: [(AccountCurrency, Int64)] = []
+        result.book.forEachAccount { key, totals in
+            if key.account.hasPrefix("user:") && key.account.hasSuffix(":available") { touched.append((key, totals.balanceMinor)) }
+        }
+        touched.sort { $0.0.account < $1.0.account }
+        #expect(touched.count > 4)
+        var projected = touched.dropFirst(2).map { ProjectedBalance(account: $0.0.account, currency: $0.0.currency, amountMinor: $0.1, origin: "t") }
+        projected[0].amountMinor += 7  // mismatch
+        projected.append(ProjectedBalance(account: touched[3].0.account, currency: touched[3].0.currency, amountMinor: touched[3].1 + 1, origin: "t"))
+        projected.append(ProjectedBalance(account: touched[3].0.account, currency: touched[3].0.currency, amountMinor: touched[3].1, origin: "t"))  // last wins: match
+        projected.append(ProjectedBalance(account: "user:never:available", currency: "USD", amountMinor: 500, origin: "t"))  // missing in events
+        projected.append(ProjectedBalance(account: "user:zero:available", currency: "USD", amountMinor: 0, origin: "t"))  // a bucket at 0: match
+        let rows = Reconciliation.compare(projected: projected, book: result.book, mapping: mapping, projectionName: "public.user_balances")
+        func status(_ account: String) -> ReconciliationStatus? { rows.first { $0.account == account }?.status }
+        #expect(status(touched[0].0.account) == .missingInProjection)
+        #expect(status(touched[2].0.account) == .mismatch)
+        #expect(status(touched[3].0.account) == .match)
+        #expect(status("user:never:available") == .missingInEvents)
+        #expect(status("user:zero:available") == .match)
+        #expect(rows.count == touched.count + 2)
+        #expect(rows.map { $0.account + "\u{0}" + $0.currency } == rows.map { $0.account + "\u{0}" + $0.currency }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
+
+        let made = Reconciliation.madeRows(rows)
+        #expect(made.prefix(4).map { $0[5].displayText }.allSatisfy { $0 != "match" })
+        let table = ReportTable(csvName: "reconciliation.csv", xmlRow: "reconciliationLine", title: "Replay against projections", columns: Reconciliation.columns, rows: made)
+        let report = Self.report([ReportSection(id: "reconciliation", title: "Reconciliation", tables: [table])], result)
+        #expect(try Self.rendered(report) == (try Self.rendered(Self.held(report))))
+        // No row at all: no column is numeric, as held cells would say.
+        #expect(Reconciliation.madeRows([]).numericColumns == Array(repeating: false, count: Reconciliation.columns.count))
+    }
+}
