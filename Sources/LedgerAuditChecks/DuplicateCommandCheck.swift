@@ -12,8 +12,16 @@ public final class DuplicateCommandCheck: Check {
     public static let codes: [FindingCode] = [.duplicateCommand]
 
     var fingerprints = EventIdTable(capacity: 1 << 16)
-    /// Per fingerprint index: the event that first made the movement.
+    /// Per fingerprint index: the event that first made the movement (without `sharedIds`).
     var firstEvent = ChunkedArray<EventID>()
+    /// The causation check's table of every event id, when it watches the same events and
+    /// observes each one first (`LaneWatchers` sees to both): the first event is then kept as
+    /// its 4-byte index there instead of its 16-byte id (16 MB less at 2M events).
+    public var sharedIds: (any EventIdIndex)?
+    /// Per fingerprint index with `sharedIds`: the first event's index there, or `unindexed`.
+    var firstEventIndex = ChunkedArray<UInt32>()
+    var firstEventUnindexed: [Int: EventID] = [:]
+    static let unindexed = UInt32.max
     /// Movements past what the table indexes: kept the costly way, never dropped.
     var beyondTable: [EventID: EventID] = [:]
 
@@ -35,6 +43,22 @@ public final class DuplicateCommandCheck: Check {
         return EventID(high: hash(salt: 1), low: hash(salt: 2))
     }
 
+    func rememberFirst(_ id: EventID, at index: Int) {
+        guard let sharedIds else { return firstEvent.append(id) }
+        if let i = sharedIds.eventIndex(of: id), i < Int(Self.unindexed) {
+            firstEventIndex.append(UInt32(i))
+        } else {
+            firstEventIndex.append(Self.unindexed)
+            firstEventUnindexed[index] = id
+        }
+    }
+
+    func firstEvent(at index: Int) -> EventID {
+        guard let sharedIds else { return firstEvent[index] }
+        let i = firstEventIndex[index]
+        return i == Self.unindexed ? firstEventUnindexed[index]! : sharedIds.eventId(at: Int(i))
+    }
+
     /// Without a correlation id, one command's events cannot be told from another's.
     public static func notApplicable(_ context: CheckContext) -> String? { context.catalog.store.notRecorded([.correlation]) }
 
@@ -45,8 +69,8 @@ public final class DuplicateCommandCheck: Check {
         let fingerprint = Self.fingerprint(event, postings)
         let first: EventID
         if let (index, inserted) = fingerprints.insert(fingerprint) {
-            guard !inserted else { firstEvent.append(event.eventId); return }
-            first = firstEvent[index]
+            guard !inserted else { rememberFirst(event.eventId, at: index); return }
+            first = firstEvent(at: index)
         } else if let known = beyondTable[fingerprint] {
             first = known
         } else {

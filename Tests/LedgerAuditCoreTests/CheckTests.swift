@@ -97,6 +97,31 @@ struct DuplicateCommandTests {
         #expect(r.book.balance(L.user("a", "available"), "USD") == 8400)
     }
 
+    @Test("first events kept as indexes into the causation check's table name the same events as ids kept whole, the first of three copies each time")
+    func sharedIndex() throws {
+        var l = L()
+        var firsts: [EventID] = []
+        // 100 movements, each recorded three times: events 100–299 repeat events 0–99.
+        for i in 0..<300 {
+            let e = l.add("FUNDS_DEPOSITED", aggregate: "a\(i % 100)", payload: #"{"amount": \#(100 + i % 100)}"#, correlation: "c\(i % 100)")
+            if i < 100 { firsts.append(e.eventId) }
+        }
+        let catalog = CatalogLoader.reference()
+        let context = CheckContext(catalog: catalog, measuredAtUs: 1_777_593_600_000_000, commandRegistry: nil)
+        let alone = try check(DuplicateCommandCheck.self, l.events)
+        let causation = CausationCheck(context: context), duplicate = DuplicateCommandCheck(context: context)
+        duplicate.sharedIds = causation
+        // As LaneWatchers does: the causation check sees each event first.
+        let harness = CheckHarness(checks: [causation, duplicate])
+        let r = try Replay(catalog: catalog, observers: [harness]).run(source: ArraySource(l.events), scope: ReplayScope(), eventIdsMayRepeat: true)
+        let shared = r.findings.sorted().filter { $0.code == .duplicateCommand }
+        #expect(alone.count == 200 && shared.count == alone.count)
+        #expect(shared.map(\.eventId) == alone.map(\.eventId))
+        #expect(shared.map { $0.evidence.first { $0.0 == "first event" }?.1 } == alone.map { $0.evidence.first { $0.0 == "first event" }?.1 })
+        let named = shared.compactMap { f in f.evidence.first { $0.0 == "first event" }?.1 }
+        #expect(Set(named) == Set(firsts.map(\.description)))
+    }
+
     @Test("boundary: same amount in another currency is another movement")
     func otherCurrency() throws {
         var l = L()

@@ -39,12 +39,25 @@ final class LaneWatchers {
         digest?.sinks = canonicalReaders.map(CanonicalToCheck.init)
         self.checks = checks
         logs = Array(repeating: FindingLog(), count: checks.count)
+        // The duplicate-command check keeps first events as indexes into the causation check's
+        // table, which must then see each event before it (each check's findings are its own log,
+        // so the order of the calls changes no result).
+        var order = Array(checks.indices)
+        if let c = checks.firstIndex(where: { $0 is CausationCheck }), let d = checks.firstIndex(where: { $0 is DuplicateCommandCheck }) {
+            (checks[d] as! DuplicateCommandCheck).sharedIds = (checks[c] as! CausationCheck)
+            order.removeAll { $0 == c }
+            order.insert(c, at: 0)
+        }
+        observeOrder = order
     }
+
+    /// The order checks see each event in (registry order, but the causation check first).
+    let observeOrder: [Int]
 
     func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting]) {
         var unused = FindingLog()
         digest?.observe(event, outcome: outcome, applied: applied, findings: &unused)
-        for i in checks.indices { checks[i].observe(event, outcome: outcome, applied: applied, findings: &logs[i]) }
+        for i in observeOrder { checks[i].observe(event, outcome: outcome, applied: applied, findings: &logs[i]) }
     }
 
     func finish(book: BalanceBook) throws -> WatchResults {
