@@ -33,6 +33,7 @@ public enum AuditEngine {
         let digests = plan.digestsStreamedFiles ? StreamedFileDigests(paths: work.streamedFiles) : nil
         // The checks' tables died with their worker: their pages go back before the projections
         // are read and compared, so the two never add up.
+        work.releaseBooksNoReportReads()
         Render.returnFreedMemory()
         try SecondPass.explain(work, session: session)
         var outcome = try Render.reports(work, session: session, failOn: plan.failOn)

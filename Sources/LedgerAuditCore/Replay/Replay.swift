@@ -35,6 +35,18 @@ public struct ReplayResult: Sendable {
     public var source: SourceReport
     /// The last event in scope, in global order (for checkpoints and seals).
     public var lastEvent: GlobalOrderKey?
+    /// Accounts the book held at the end: still known once a report that reads no balance has
+    /// let the book go (`Lane.releaseBook`).
+    public var accountCount: Int { bookReleased ? accountCountAtEnd : book.accountCount }
+    var accountCountAtEnd = 0
+    var bookReleased = false
+
+    /// For reports that read no balance after the pass: the book goes, its count stays.
+    public mutating func releaseBook() {
+        accountCountAtEnd = book.accountCount
+        bookReleased = true
+        book = BalanceBook()
+    }
 }
 
 /// The pipeline: source → decode → order (done by the source) → post → fold → check.
@@ -143,6 +155,9 @@ public struct Fold {
             source: source, lastEvent: lastEvent
         )
     }
+
+    /// After `finish`, for reports that read no balance: the fold's copy of the book goes too.
+    public mutating func releaseBook() { book = BalanceBook() }
 
     /// One row as the source delivered it. `posted` is the catalog's verdict on the event when
     /// the caller has it already (one verdict an event, however many folds share the pass).

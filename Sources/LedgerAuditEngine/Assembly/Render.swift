@@ -190,7 +190,7 @@ struct ReportFacts {
         let net = result.conservation.netByCurrency.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         var lines = [
             "events read \(grouped(p.eventsRead)), in scope \(grouped(p.eventsInScope)), quarantined \(grouped(p.eventsQuarantined)), malformed rows \(grouped(p.rowsMalformed)), unknown types \(grouped(p.eventsUnknownType))",
-            "accounts \(grouped(result.book.accountCount)), postings \(grouped(p.postings)); as of \(asOf) (time basis \(scope.basis.rawValue))",
+            "accounts \(grouped(result.accountCount)), postings \(grouped(p.postings)); as of \(asOf) (time basis \(scope.basis.rawValue))",
             "conservation " + (result.conservation.holds ? "holds" : "BROKEN") + (net.isEmpty ? "" : " (sum per currency: \(net))"),
         ]
         if result.source.reorderedFromWriteOrder { lines.append("note: the extract was not in global order; it was sorted before replay") }

@@ -141,6 +141,22 @@ final class RunWork {
     /// verify pays for complete duplicate detection: every event id is remembered.
     func hasChecks(_ lane: Lane) -> Bool { reports.contains { $0.lane === lane && $0.checks != nil } }
 
+    /// After `finish`: a lane whose reports read no balance after the pass (`verify` and
+    /// `trace --event` have their results by then) lets its book go, so that a second pass,
+    /// which folds a book of its own, does not hold two (`trace --event` at 2M events).
+    func releaseBooksNoReportReads() {
+        for l in lanes {
+            let readers = reports.filter { $0.lane === l }
+            let readsBook = readers.contains { r in
+                switch r.request.kind {
+                case .verify, .traceEvent: return false
+                default: return true
+                }
+            }
+            if !readsBook { l.releaseBook() }
+        }
+    }
+
     /// End of the pass: lanes finish (observers, watchers); store checks read the catalogs.
     /// `stores`: one database, or each PostgreSQL cell of a merged run (named in its findings).
     func finish(source: SourceReport, stores: [(name: String?, store: any StoreCatalog)]) throws(AuditFailure) {
