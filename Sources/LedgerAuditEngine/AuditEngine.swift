@@ -31,8 +31,8 @@ public enum AuditEngine {
         }
         try work.finish(source: sourceReport, stores: session.storeCatalogs)
         let digests = plan.digestsStreamedFiles ? StreamedFileDigests(paths: work.streamedFiles) : nil
-        // The checks' tables died with their worker: their pages go back before the projections
-        // are read and compared, so the two never add up.
+        // Books no report reads any more go, and with the checks' tables (which died with their
+        // worker) their pages go back before the second pass reads projections or folds a book.
         work.releaseBooksNoReportReads()
         Render.returnFreedMemory()
         try SecondPass.explain(work, session: session)

@@ -36,17 +36,11 @@ public struct ReplayResult: Sendable {
     /// The last event in scope, in global order (for checkpoints and seals).
     public var lastEvent: GlobalOrderKey?
     /// Accounts the book held at the end: still known once a report that reads no balance has
-    /// let the book go (`Lane.releaseBook`).
-    public var accountCount: Int { bookReleased ? accountCountAtEnd : book.accountCount }
-    var accountCountAtEnd = 0
-    var bookReleased = false
+    /// let the book go (`releaseBook`).
+    public let accountCount: Int
 
     /// For reports that read no balance after the pass: the book goes, its count stays.
-    public mutating func releaseBook() {
-        accountCountAtEnd = book.accountCount
-        bookReleased = true
-        book = BalanceBook()
-    }
+    public mutating func releaseBook() { book = BalanceBook() }
 }
 
 /// The pipeline: source → decode → order (done by the source) → post → fold → check.
@@ -152,7 +146,7 @@ public struct Fold {
         return ReplayResult(
             book: book, population: population, findings: findings, controlTotals: controlTotals,
             conservation: Conservation(book: book, controlTotals: controlTotals),
-            source: source, lastEvent: lastEvent
+            source: source, lastEvent: lastEvent, accountCount: book.accountCount
         )
     }
 
