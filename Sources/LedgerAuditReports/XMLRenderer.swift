@@ -233,7 +233,11 @@ public enum LibXML {
         xmlSetStructuredErrorFunc(nil, quietHandler)
     }()
 
-    static func initialise() { _ = initialisation }
+    /// libxml2 keeps its error handler per thread: set on the thread that writes or validates.
+    static func initialise() {
+        _ = initialisation
+        xmlSetStructuredErrorFunc(nil, quietHandler)
+    }
 
     static let quietHandler: xmlStructuredErrorFunc = { _, _ in }
 

@@ -55,6 +55,23 @@ struct MoneyFormatTests {
         #expect(MoneyFormat.decimal(minor, exponent: exponent) == text)
     }
 
+    /// The digit-buffer path against the plain String path it replaced, at every exponent a
+    /// catalog may name and amounts around each power of ten.
+    @Test func bufferedEqualsStringPath() {
+        var amounts: [Int64] = [0, 1, -1, 9, 10, 99, 100, 101, Int64.max, Int64.min, Int64.max - 1, Int64.min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            amounts += [power - 1, power, power + 1, -(power - 1), -power, -(power + 1)]
+        }
+        for exponent in 0...18 {
+            for a in amounts {
+                let old = MoneyFormat.decimal(Int128(a), exponent: exponent)  // the String path
+                #expect(MoneyFormat.decimal(a, exponent: exponent) == old, "\(a) at exponent \(exponent)")
+            }
+        }
+    }
+
     @Test func exponents() {
         #expect(ISO4217.exponent(of: "USD") == 2)
         #expect(ISO4217.exponent(of: "JPY") == 0)

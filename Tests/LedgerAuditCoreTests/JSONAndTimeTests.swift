@@ -23,6 +23,30 @@ struct JSONParserTests {
         #expect(v.memberCount("amount") == 2)
     }
 
+    /// jsonb text (keys shorter first, then bytewise, each once) is read only as far as that
+    /// order allows: the members found are those a whole scan finds, and a key with an escape
+    /// (whose text is longer than its name) is never taken as past the names looked for.
+    @Test func jsonbTextStopsPastLongerKeys() {
+        let texts = [
+            #"{"amount": 5000, "currency": "USD", "auction_id": "8a9989cc", "reservation_id": "851a"}"#,
+            #"{"amount": "739", "currency": "USD", "fee_kind": "seller_commission"}"#,
+            #"{"a": 1, "amount": 7, "method": "card", "nested": {"amount": 9}, "currency": "EUR"}"#,
+            #"{"b": 1, "amount": 8, "currency_x": 2}"#,
+            #"{"amount": 1}"#, #"{}"#, #"{"currency": "JPY", "reference": [1, 2, {"amount": 3}]}"#,
+        ]
+        for text in texts {
+            let whole = JSONText(validated: text)
+            let jsonb = JSONText(validated: text, isJSONBOutput: true)
+            for (first, second) in [("amount", "currency"), ("currency", "amount"), ("method", "amount"), ("fee_kind", "currency")] {
+                let a = whole.membersAndCounts(first, second), b = jsonb.membersAndCounts(first, second)
+                #expect(a.first.value == b.first.value && a.first.count == b.first.count, "\(text) \(first)")
+                #expect(a.second.value == b.second.value && a.second.count == b.second.count, "\(text) \(second)")
+                #expect(whole.memberAndCount(first).value == jsonb.memberAndCount(first).value, "\(text) \(first)")
+                #expect(whole.memberAndCount(first).count == jsonb.memberAndCount(first).count, "\(text) \(first)")
+            }
+        }
+    }
+
     @Test(arguments: ["{", "{\"a\":}", "[1,]", "{\"a\":1,}", "01", "NaN", "\"\\x\"", "{\"a\":1} x", "\"\u{01}\"", "{'a':1}", "\"\\ud800\""])
     func refused(text: String) {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }

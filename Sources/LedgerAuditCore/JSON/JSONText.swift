@@ -42,13 +42,17 @@ public struct JSONText: Sendable, Equatable {
         var found: Range<Int>?
         var count = 0
         var copy = text
+        let longest = isJSONBOutput ? key.utf8.count : Int.max
         return copy.withUTF8 { bytes -> (JSONValue?, Int) in
-            JSONParser.forEachTopLevelMember(bytes) { k, value in
+            _ = JSONParser.walkTopLevelMembers(bytes, until: { k, value in
+                if k.isPast(longest) { return false }
                 if k.matches(key, in: bytes) {
                     found = value
                     count += 1
+                    if isJSONBOutput { return false }
                 }
-            }
+                return true
+            })
             guard let found else { return (nil, 0) }
             return (try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[found])), count)
         }
@@ -62,11 +66,14 @@ extension JSONText {
         var found: (Range<Int>?, Range<Int>?) = (nil, nil)
         var counts = (0, 0)
         var copy = text
+        let longest = isJSONBOutput ? max(first.utf8.count, second.utf8.count) : Int.max
         return copy.withUTF8 { bytes in
-            JSONParser.forEachTopLevelMember(bytes) { k, value in
+            _ = JSONParser.walkTopLevelMembers(bytes, until: { k, value in
+                if k.isPast(longest) { return false }
                 if k.matches(first, in: bytes) { found.0 = value; counts.0 += 1 }
                 else if k.matches(second, in: bytes) { found.1 = value; counts.1 += 1 }
-            }
+                return !(isJSONBOutput && found.0 != nil && found.1 != nil)
+            })
             func parsed(_ r: Range<Int>?) -> JSONValue? { r.flatMap { try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[$0])) } }
             return ((parsed(found.0), counts.0), (parsed(found.1), counts.1))
         }
@@ -90,6 +97,14 @@ extension JSONText {
 struct JSONKeySlice {
     var range: Range<Int>
     var hasEscape: Bool
+
+    /// jsonb prints an object's keys shorter first (by bytes, after unescaping), each once: in
+    /// its text, past a key longer than every name looked for, no later key can match, and a
+    /// name found is found for good. Readers of such text stop there (payloads carry ids and
+    /// notes after `amount` and `currency`). A key with an escape is never taken as past.
+    @inline(__always) func isPast(_ longestWanted: Int) -> Bool {
+        !hasEscape && range.count > longestWanted
+    }
 
     func matches(_ key: String, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         if hasEscape {

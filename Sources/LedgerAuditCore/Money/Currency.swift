@@ -80,7 +80,25 @@ public struct CurrencyTable: Sendable, Equatable {
 /// Text rendering of minor units: the currency's exponent, a leading `-` for negatives, no point for exponent 0.
 public enum MoneyFormat {
     public static func decimal(_ amountMinor: Int64, exponent: Int) -> String {
-        decimal(magnitude: amountMinor.magnitude.description, negative: amountMinor < 0, exponent: exponent)
+        guard exponent >= 0 && exponent <= 18 else {
+            return decimal(magnitude: amountMinor.magnitude.description, negative: amountMinor < 0, exponent: exponent)
+        }
+        // Digits written backwards into a stack buffer, the point placed as they go: reports
+        // print two amounts a row for every account (~2,100 instructions a call through Strings).
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { buffer in
+            var at = buffer.count
+            var magnitude = amountMinor.magnitude
+            var written = 0
+            repeat {
+                if written == exponent && exponent > 0 { at -= 1; buffer[at] = 0x2E }
+                at -= 1
+                buffer[at] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
+                magnitude /= 10
+                written += 1
+            } while magnitude > 0 || written <= exponent
+            if amountMinor < 0 { at -= 1; buffer[at] = 0x2D }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[at...]), as: UTF8.self)
+        }
     }
 
     /// Also used for 128-bit control totals, which may exceed Int64.

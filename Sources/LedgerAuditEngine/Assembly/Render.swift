@@ -74,9 +74,14 @@ enum Render {
         let report = assembled.report.forOutput()
         do {
             try AtomicFile.makeDirectory(output.folder)
+            // Each format on its own core; files listed in registry order, as written one by one.
+            let folder = output.folder
+            let results = Concurrently.map(renderers.count) { i -> Result<[String], OutputError> in
+                do throws(OutputError) { return .success(try renderers[i].write(report, to: folder)) } catch { return .failure(error) }
+            }
             var written: [String] = []
-            for renderer in renderers {
-                written += try renderer.write(report, to: output.folder)
+            for (renderer, result) in zip(renderers, results) {
+                written += try result.get()
                 if type(of: renderer).format == CSVFormat.format { written += assembled.streamedFiles }
             }
             let runPath = output.folder + "/run.json"
