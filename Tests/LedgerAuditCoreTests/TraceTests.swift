@@ -227,4 +227,30 @@ struct TraceTests {
         #expect(svg.contains(">1000.00<") && svg.contains(">-0.05<"))
         #expect(svg.components(separatedBy: " V").count == 3)
     }
+
+    /// The index keeps type and logical counter in 16 bits with the rest aside, and causes that
+    /// are no earlier event in a sorted side column: every node reads back as it was observed.
+    @Test("causation index: wide logical counters, 70,000 event types and command causes read back exactly")
+    func causationIndexNarrowColumns() {
+        var l = L()
+        let logicals: [Int32] = [0, 1, 65_534, 65_535, 65_536, Int32.max, -1, Int32.min]
+        for (i, logical) in logicals.enumerated() {
+            l.add("FUNDS_DEPOSITED", aggregate: "a\(i)", payload: #"{"amount": 1}"#, at: 1_000, logical: logical, name: "log\(i)", causation: "command-\(i)")
+        }
+        for i in 0..<70_000 {
+            l.add("TYPE_\(i)", aggregate: "t", at: 2_000 + Int64(i), logical: Int32(i % 3), name: "type\(i)", causation: i == 0 ? "log0" : "type\(i - 1)")
+        }
+        let index = CausationIndex()
+        var findings = FindingLog()
+        for e in l.events { index.observe(e, outcome: .unknownType, applied: [], findings: &findings) }
+        #expect(index.count == l.events.count)
+        for e in l.events {
+            guard let node = index.node(e.eventId) else { Issue.record("no node for \(e.eventType)"); continue }
+            #expect(node.hlcLogical == e.hlcLogical && node.hlcPhysicalMs == e.hlcPhysicalMs && index.eventType(node) == e.eventType)
+            #expect(node.causationId == e.causationId && node.correlationId == e.correlationId && node.aggregateId == e.aggregateId)
+        }
+        let chain = index.chain(of: L.id("type69999"), limit: 100_000)
+        #expect(chain.causes.count == 70_000 && chain.rootCommandId == L.id("command-0"))
+        #expect(index.effectsByCause().of(index.position(of: L.id("log0"))!).map { Int($0) } == [index.position(of: L.id("type0"))!])
+    }
 }

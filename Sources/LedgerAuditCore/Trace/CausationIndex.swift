@@ -1,8 +1,9 @@
 /// Every event in scope, compactly, in global order: who caused it and which saga it belongs to.
-/// Traces walk it up (causes, to the root) and down (effects). Memory: ~64 bytes an event, in
+/// Traces walk it up (causes, to the root) and down (effects). Memory: ~60 bytes an event, in
 /// columns rather than one struct an event: the id in an `EventIdTable` (position = index), the
 /// cause as the position of an earlier event (else the id, aside: commands and forward causes),
-/// correlation and aggregate as indexes into their own tables, the HLC and the type index.
+/// correlation and aggregate as indexes into their own tables, the HLC, and the type index and
+/// HLC logical counter in 16 bits each (a value that does not fit is kept aside, by position).
 public final class CausationIndex: ReplayObserver {
     /// One event, as traces and reports read it (made on demand from the columns).
     public struct Node: Sendable {
@@ -18,18 +19,25 @@ public final class CausationIndex: ReplayObserver {
     /// Cause column values that are not positions.
     static let noCause = UInt32.max
     static let causeAside = UInt32.max - 1
+    /// A type index or logical counter past 16 bits: the value is in the aside table.
+    static let wide = UInt16.max
 
     var ids = EventIdTable(capacity: 1 << 16)
     var cause = ChunkedArray<UInt32>()
-    /// Causes that are not earlier events (command ids, causes later in order), by position.
-    var causeIdAside: [UInt32: EventID] = [:]
+    /// Causes that are not earlier events (command ids, causes later in order): positions
+    /// ascending (events are indexed in order) beside their ids, found by binary search.
+    var causeAsidePositions = ChunkedArray<UInt32>()
+    var causeAsideIds = ChunkedArray<EventID>()
     var correlations = EventIdTable(capacity: 1 << 14)
     var correlation = ChunkedArray<UInt32>()
     var aggregates = EventIdTable(capacity: 1 << 14)
     var aggregate = ChunkedArray<UInt32>()
     var hlcPhysicalMs = ChunkedArray<Int64>()
-    var hlcLogical = ChunkedArray<Int32>()
-    var typeIndex = ChunkedArray<Int32>()
+    // Logical counters are small (events within one millisecond) and catalogs name a few dozen
+    // types: 16 bits each, 4 bytes an event less than two Int32 columns.
+    var hlcLogical = ChunkedArray<UInt16>()
+    var typeIndex = ChunkedArray<UInt16>()
+    var wideValues: [UInt32: (hlcLogical: Int32, typeIndex: Int32)] = [:]
     var typeNames: [String] = []
     var typeIndexByName: [String: Int32] = [:]
     /// Events past what a table indexes (`Limits.eventIdTableMax`): a clear error at the end, never a silent gap.
@@ -56,7 +64,8 @@ public final class CausationIndex: ReplayObserver {
                 cause.append(UInt32(earlier))
             } else {
                 cause.append(Self.causeAside)
-                causeIdAside[UInt32(position)] = causationId
+                causeAsidePositions.append(UInt32(position))
+                causeAsideIds.append(causationId)
             }
         } else {
             cause.append(Self.noCause)
@@ -64,17 +73,33 @@ public final class CausationIndex: ReplayObserver {
         correlation.append(UInt32(correlations.insert(event.correlationId)!.index))
         aggregate.append(UInt32(aggregates.insert(event.aggregateId)!.index))
         hlcPhysicalMs.append(event.hlcPhysicalMs)
-        hlcLogical.append(event.hlcLogical)
-        typeIndex.append(type)
+        let logicalFits = event.hlcLogical >= 0 && event.hlcLogical < Int32(Self.wide)
+        let typeFits = type < Int32(Self.wide)
+        hlcLogical.append(logicalFits ? UInt16(event.hlcLogical) : Self.wide)
+        typeIndex.append(typeFits ? UInt16(type) : Self.wide)
+        if !logicalFits || !typeFits { wideValues[UInt32(position)] = (event.hlcLogical, type) }
+    }
+
+    /// The cause kept aside for the event at `position` (binary search: positions ascend).
+    func causeIdAside(at position: Int) -> EventID? {
+        var low = 0, high = causeAsidePositions.count
+        let wanted = UInt32(position)
+        while low < high {
+            let mid = (low + high) / 2
+            if causeAsidePositions[mid] < wanted { low = mid + 1 } else { high = mid }
+        }
+        return low < causeAsidePositions.count && causeAsidePositions[low] == wanted ? causeAsideIds[low] : nil
     }
 
     /// The event at a position in global order.
     public func node(at position: Int) -> Node {
         let c = cause[position]
-        let causationId: EventID? = c == Self.noCause ? nil : c == Self.causeAside ? causeIdAside[UInt32(position)] : ids.id(at: Int(c))
+        let causationId: EventID? = c == Self.noCause ? nil : c == Self.causeAside ? causeIdAside(at: position) : ids.id(at: Int(c))
+        let logical = hlcLogical[position], type = typeIndex[position]
+        let wide = logical == Self.wide || type == Self.wide ? wideValues[UInt32(position)] : nil
         return Node(eventId: ids.id(at: position), causationId: causationId, correlationId: correlations.id(at: Int(correlation[position])),
                     aggregateId: aggregates.id(at: Int(aggregate[position])), hlcPhysicalMs: hlcPhysicalMs[position],
-                    hlcLogical: hlcLogical[position], typeIndex: typeIndex[position])
+                    hlcLogical: logical == Self.wide ? wide!.hlcLogical : Int32(logical), typeIndex: type == Self.wide ? wide!.typeIndex : Int32(type))
     }
 
     public func position(of id: EventID) -> Int? { ids.index(of: id) }
@@ -134,7 +159,7 @@ public final class CausationIndex: ReplayObserver {
         func causePosition(_ p: Int) -> Int? {
             let c = cause[p]
             if c == Self.noCause { return nil }
-            if c == Self.causeAside { return causeIdAside[UInt32(p)].flatMap { ids.index(of: $0) } }
+            if c == Self.causeAside { return causeIdAside(at: p).flatMap { ids.index(of: $0) } }
             return Int(c)
         }
         var start = [UInt32](repeating: 0, count: n + 1)
