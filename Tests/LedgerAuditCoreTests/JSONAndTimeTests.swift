@@ -23,6 +23,25 @@ struct JSONParserTests {
         #expect(v.memberCount("amount") == 2)
     }
 
+    /// jsonb keeps keys that differ in bytes, even when Unicode calls them the same text: "é"
+    /// precomposed (2 bytes) and decomposed (3 bytes) are two keys, the shorter first, as
+    /// PostgreSQL 15 prints `'{"e\u0301": 2, "\u00e9": 1}'::jsonb`; true duplicates keep the last.
+    @Test(arguments: [3, 20])
+    func jsonbKeysCompareBytes(padding: Int) throws {
+        let filler = (0..<padding).map { #""k\#($0)": 0"# }.joined(separator: ", ")
+        let text = "{\"e\u{0301}\": 2, \"\u{00E9}\": 1, \"a\": 1, \"a\": 3, " + filler + "}"
+        // Compared as bytes: String's own comparisons would call the two keys equal.
+        let bytes = Array(JSONWriter.jsonbText(try JSONParser.parse(text)).utf8)
+        func at(_ s: String) -> Int? {
+            let needle = Array(s.utf8)
+            return bytes.indices.first { bytes[$0...].starts(with: needle) }
+        }
+        let precomposed = at("\"\u{00E9}\": 1"), decomposed = at("\"e\u{0301}\": 2")
+        #expect(precomposed != nil && decomposed != nil && precomposed! < decomposed!)
+        #expect(bytes.starts(with: Array("{\"a\": 3, ".utf8)))
+        #expect(Array(JSONWriter.jsonbText(try JSONParser.parse(String(decoding: bytes, as: UTF8.self))).utf8) == bytes)
+    }
+
     /// jsonb text (keys shorter first, then bytewise, each once) is read only as far as that
     /// order allows: the members found are those a whole scan finds, and a key with an escape
     /// (whose text is longer than its name) is never taken as past the names looked for.

@@ -87,20 +87,23 @@ extension JSONWriter {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             // The last of duplicate keys is kept, as jsonb does; small objects need no table.
+            // Keys are the same only byte for byte, as jsonb compares them: Swift's String
+            // equality would merge "é" written precomposed and decomposed, which jsonb keeps
+            // as two keys (and the digest would then differ from the server's).
             var keep: [Int] = []
             keep.reserveCapacity(members.count)
             if members.count <= 16 {
                 for i in members.indices {
                     var later = false
-                    for j in (i + 1)..<members.count where members[j].0 == members[i].0 {
+                    for j in (i + 1)..<members.count where members[j].0.utf8.elementsEqual(members[i].0.utf8) {
                         later = true
                         break
                     }
                     if !later { keep.append(i) }
                 }
             } else {
-                var lastIndex: [String: Int] = [:]
-                for (i, m) in members.enumerated() { lastIndex[m.0] = i }
+                var lastIndex: [[UInt8]: Int] = [:]
+                for (i, m) in members.enumerated() { lastIndex[Array(m.0.utf8)] = i }
                 keep = Array(lastIndex.values)
             }
             keep.sort { jsonbKeyOrder(members[$0].0, members[$1].0) }
