@@ -34,43 +34,88 @@ public final class CausationCheck: Check, EventIdIndex {
 
     let catalog: Catalog
     let registry: Set<EventID>?
-    /// Every event id and every cause id named, indexed.
-    var table = EventIdTable(capacity: 1 << 16)
-    /// Per index: the index of the event's cause, `noCause`, or `notAnEvent` for an id only named as a cause so far.
-    var causeOf = ChunkedArray<UInt32>()
-    /// Cause index not seen as an event yet → the effects naming it.
-    /// As lists through `waitingEffects`: first and last position, packed (high, low). One
-    /// array of effects instead of an array per cause: ~60 bytes a waiting effect, not ~120
-    /// (most commands' first events wait for good, their cause being a command id).
-    var waiting: [UInt32: UInt64] = [:]
-    var waitingEffects = ChunkedArray<Effect>()
+    /// The graph's state, in one stored property: an event is then one access to the object
+    /// (a run-time exclusivity check), not one for each table it touches.
+    var graph = Graph()
     static let endOfList = UInt32.max
 
-    func appendWaiting(_ effect: Effect, cause: UInt32) {
-        let position = UInt32(waitingEffects.count)
-        waitingEffects.append(effect)
-        if let ends = waiting[cause] {
-            waitingEffects[Int(UInt32(truncatingIfNeeded: ends))].next = position
-            waiting[cause] = ends & 0xFFFF_FFFF_0000_0000 | UInt64(position)
-        } else {
-            waiting[cause] = UInt64(position) << 32 | UInt64(position)
-        }
-    }
+    struct Graph {
+        /// Every event id and every cause id named, indexed.
+        var table = EventIdTable(capacity: 1 << 16)
+        /// Per index: the index of the event's cause, `noCause`, or `notAnEvent` for an id only named as a cause so far.
+        var causeOf = ChunkedArray<UInt32>()
+        /// Cause index not seen as an event yet → the effects naming it.
+        /// As lists through `waitingEffects`: first and last position, packed (high, low). One
+        /// array of effects instead of an array per cause: ~60 bytes a waiting effect, not ~120
+        /// (most commands' first events wait for good, their cause being a command id).
+        var waiting: [UInt32: UInt64] = [:]
+        var waitingEffects = ChunkedArray<Effect>()
+        /// Effects whose cause came later in global order: the only places a cycle can close.
+        var forwardEdges: [Effect] = []
+        var tableFull = false
 
-    /// The effects waiting for one cause, in the order they arrived.
-    func waitingList(_ ends: UInt64) -> [Effect] {
-        var out: [Effect] = []
-        var position = UInt32(truncatingIfNeeded: ends >> 32)
-        while position != Self.endOfList {
-            let effect = waitingEffects[Int(position)]
-            out.append(effect)
-            position = effect.next
+        mutating func appendWaiting(_ effect: Effect, cause: UInt32) {
+            let position = UInt32(waitingEffects.count)
+            waitingEffects.append(effect)
+            if let ends = waiting[cause] {
+                waitingEffects[Int(UInt32(truncatingIfNeeded: ends))].next = position
+                waiting[cause] = ends & 0xFFFF_FFFF_0000_0000 | UInt64(position)
+            } else {
+                waiting[cause] = UInt64(position) << 32 | UInt64(position)
+            }
         }
-        return out
+
+        /// The effects waiting for one cause, in the order they arrived.
+        func waitingList(_ ends: UInt64) -> [Effect] {
+            var out: [Effect] = []
+            var position = UInt32(truncatingIfNeeded: ends >> 32)
+            while position != CausationCheck.endOfList {
+                let effect = waitingEffects[Int(position)]
+                out.append(effect)
+                position = effect.next
+            }
+            return out
+        }
+
+        mutating func observe(_ event: EventRecord, outcome: PostingOutcome, findings: inout FindingLog) {
+            if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
+            guard let (index, inserted) = table.insert(event.eventId) else { tableFull = true; return }
+            if inserted { causeOf.append(CausationCheck.notAnEvent) }
+            let wasNamedAsCause = !inserted && causeOf[index] == CausationCheck.notAnEvent
+            // Global order, not time: for the reference store the HLC pair, for others the sequence.
+            let order = event.globalOrderKey
+            var cause = CausationCheck.noCause
+            if let causationId = event.causationId {
+                if causationId == event.eventId {
+                    cause = UInt32(index)
+                    findings.append(.about(event, .causationCycle, message: "event \(event.eventId) names itself as its cause",
+                                           evidence: [("causation path", "\(event.eventId) → \(event.eventId)")]))
+                } else {
+                    guard let (causeIndex, causeInserted) = table.insert(causationId) else { tableFull = true; return }
+                    if causeInserted { causeOf.append(CausationCheck.notAnEvent) }
+                    cause = UInt32(causeIndex)
+                    if causeOf[causeIndex] == CausationCheck.notAnEvent {
+                        appendWaiting(Effect(index: UInt32(index), aggregateId: event.aggregateId, streamVersion: event.streamVersion,
+                                             hlcPhysicalMs: order.hlcPhysicalMs, hlcLogical: order.hlcLogical), cause: cause)
+                    }
+                }
+            }
+            causeOf[index] = cause
+            // Effects that were waiting for this event: their cause came later in global order.
+            guard wasNamedAsCause, let ends = waiting.removeValue(forKey: UInt32(index)) else { return }
+            for effect in waitingList(ends) {
+                forwardEdges.append(effect)
+                let causeLater = (order.hlcPhysicalMs, order.hlcLogical) > (effect.hlcPhysicalMs, effect.hlcLogical)
+                // Equal HLC values are not an order violation.
+                guard causeLater else { continue }
+                let effectId = table.id(at: Int(effect.index))
+                findings.append(Finding(code: .causeAfterEffect, eventId: effectId, aggregateId: effect.aggregateId, streamVersion: effect.streamVersion,
+                                        message: "event \(effectId) names as its cause event \(event.eventId), which is later in HLC order (\(order.hlcPhysicalMs).\(order.hlcLogical) > \(effect.hlcPhysicalMs).\(effect.hlcLogical)): a clock is wrong or the causation id is",
+                                        evidence: [("cause", event.eventId.description), ("cause hlc", "\(order.hlcPhysicalMs).\(order.hlcLogical)"), ("effect hlc", "\(effect.hlcPhysicalMs).\(effect.hlcLogical)")],
+                                        orderKey: GlobalOrderKey(hlcPhysicalMs: effect.hlcPhysicalMs, hlcLogical: effect.hlcLogical, eventId: effectId)))
+            }
+        }
     }
-    /// Effects whose cause came later in global order: the only places a cycle can close.
-    var forwardEdges: [Effect] = []
-    var tableFull = false
 
     struct TableFull: Error, CustomStringConvertible {
         var description: String { "the causation check indexes at most \(Limits.eventIdTableMax) event and cause ids; this run has more, so its causation findings would be incomplete" }
@@ -78,8 +123,8 @@ public final class CausationCheck: Check, EventIdIndex {
 
     public static func notApplicable(_ context: CheckContext) -> String? { context.catalog.store.notRecorded([.causation]) }
 
-    public func eventIndex(of id: EventID) -> Int? { table.index(of: id) }
-    public func eventId(at index: Int) -> EventID { table.id(at: index) }
+    public func eventIndex(of id: EventID) -> Int? { graph.table.index(of: id) }
+    public func eventId(at index: Int) -> EventID { graph.table.id(at: index) }
 
     public static func note(_ context: CheckContext) -> String {
         context.commandRegistry.map { "command registry of \($0.count) ids" } ?? (context.catalog.danglingCausation == .defect
@@ -93,49 +138,15 @@ public final class CausationCheck: Check, EventIdIndex {
     }
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
-        if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
-        guard let (index, inserted) = table.insert(event.eventId) else { tableFull = true; return }
-        if inserted { causeOf.append(Self.notAnEvent) }
-        let wasNamedAsCause = !inserted && causeOf[index] == Self.notAnEvent
-        // Global order, not time: for the reference store the HLC pair, for others the sequence.
-        let order = event.globalOrderKey
-        var cause = Self.noCause
-        if let causationId = event.causationId {
-            if causationId == event.eventId {
-                cause = UInt32(index)
-                findings.append(.about(event, .causationCycle, message: "event \(event.eventId) names itself as its cause",
-                                       evidence: [("causation path", "\(event.eventId) → \(event.eventId)")]))
-            } else {
-                guard let (causeIndex, causeInserted) = table.insert(causationId) else { tableFull = true; return }
-                if causeInserted { causeOf.append(Self.notAnEvent) }
-                cause = UInt32(causeIndex)
-                if causeOf[causeIndex] == Self.notAnEvent {
-                    appendWaiting(Effect(index: UInt32(index), aggregateId: event.aggregateId, streamVersion: event.streamVersion,
-                                         hlcPhysicalMs: order.hlcPhysicalMs, hlcLogical: order.hlcLogical), cause: cause)
-                }
-            }
-        }
-        causeOf[index] = cause
-        // Effects that were waiting for this event: their cause came later in global order.
-        guard wasNamedAsCause, let ends = waiting.removeValue(forKey: UInt32(index)) else { return }
-        for effect in waitingList(ends) {
-            forwardEdges.append(effect)
-            let causeLater = (order.hlcPhysicalMs, order.hlcLogical) > (effect.hlcPhysicalMs, effect.hlcLogical)
-            // Equal HLC values are not an order violation.
-            guard causeLater else { continue }
-            let effectId = table.id(at: Int(effect.index))
-            findings.append(Finding(code: .causeAfterEffect, eventId: effectId, aggregateId: effect.aggregateId, streamVersion: effect.streamVersion,
-                                    message: "event \(effectId) names as its cause event \(event.eventId), which is later in HLC order (\(order.hlcPhysicalMs).\(order.hlcLogical) > \(effect.hlcPhysicalMs).\(effect.hlcLogical)): a clock is wrong or the causation id is",
-                                    evidence: [("cause", event.eventId.description), ("cause hlc", "\(order.hlcPhysicalMs).\(order.hlcLogical)"), ("effect hlc", "\(effect.hlcPhysicalMs).\(effect.hlcLogical)")],
-                                    orderKey: GlobalOrderKey(hlcPhysicalMs: effect.hlcPhysicalMs, hlcLogical: effect.hlcLogical, eventId: effectId)))
-        }
+        graph.observe(event, outcome: outcome, findings: &findings)
     }
 
     public func finish(_ end: CheckEnd, findings: inout FindingLog) throws -> CheckReport {
-        if tableFull { throw TableFull() }
-        for (causeIndex, ends) in waiting {
-            let effects = waitingList(ends)
-            let cause = table.id(at: Int(causeIndex))
+        let graph = self.graph
+        if graph.tableFull { throw TableFull() }
+        for (causeIndex, ends) in graph.waiting {
+            let effects = graph.waitingList(ends)
+            let cause = graph.table.id(at: Int(causeIndex))
             let isDefect: Bool
             let why: String
             if let registry {
@@ -147,7 +158,7 @@ public final class CausationCheck: Check, EventIdIndex {
             }
             guard isDefect else { continue }
             for effect in effects {
-                let effectId = table.id(at: Int(effect.index))
+                let effectId = graph.table.id(at: Int(effect.index))
                 findings.append(Finding(code: .orphanCausation, eventId: effectId, aggregateId: effect.aggregateId, streamVersion: effect.streamVersion,
                                         message: "causation_id \(cause) names no event: \(why). The cause was deleted, never written, or the id is wrong",
                                         evidence: [("causation_id", cause.description)],
@@ -155,24 +166,24 @@ public final class CausationCheck: Check, EventIdIndex {
             }
         }
         var reported = Set<UInt32>()
-        for start in forwardEdges where !reported.contains(start.index) {
+        for start in graph.forwardEdges where !reported.contains(start.index) {
             var path = [start.index]
-            var current = causeOf[Int(start.index)]
+            var current = graph.causeOf[Int(start.index)]
             var seen: Set<UInt32> = [start.index]
             while current < Self.notAnEvent, path.count <= Limits.causationDepthMax {
                 path.append(current)
                 if current == start.index {
-                    let startId = table.id(at: Int(start.index))
+                    let startId = graph.table.id(at: Int(start.index))
                     reported.formUnion(path)
                     findings.append(Finding(code: .causationCycle, eventId: startId, aggregateId: start.aggregateId, streamVersion: start.streamVersion,
                                             message: "following causation ids from event \(startId) returns to it after \(path.count - 1) steps: the causation chain has no root",
-                                            evidence: [("causation path", path.map { table.id(at: Int($0)).description }.joined(separator: " → "))],
+                                            evidence: [("causation path", path.map { graph.table.id(at: Int($0)).description }.joined(separator: " → "))],
                                             orderKey: GlobalOrderKey(hlcPhysicalMs: start.hlcPhysicalMs, hlcLogical: start.hlcLogical, eventId: startId)))
                     break
                 }
                 guard seen.insert(current).inserted else { break }  // a loop not through `start`: reported from its own members
                 // An id only named as a cause ends the chain (`notAnEvent`), as does a root (`noCause`).
-                current = causeOf[Int(current)]
+                current = graph.causeOf[Int(current)]
             }
         }
         return CheckReport()
