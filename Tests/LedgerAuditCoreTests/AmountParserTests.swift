@@ -45,6 +45,41 @@ struct AmountParserTests {
     }
 }
 
+@Suite("The plain amount path reads what the general path reads", .removesTemporaryFolders)
+struct PlainAmountTests {
+    static let payloads = [
+        #"{"amount": 5000, "currency": "USD"}"#, #"{"currency": "JPY", "amount": "007"}"#, #"{"amount": 0}"#,
+        #"{"amount": "739", "currency": "USD", "fee_kind": "seller_commission"}"#,
+        #"{"amount": 999999999999999999, "currency": "EUR"}"#, #"{"amount": 9223372036854775807}"#,
+        #"{"amount": 9223372036854775808}"#, #"{"amount": -5}"#, #"{"amount": "-5"}"#, #"{"amount": 1.5}"#,
+        #"{"amount": 1e3}"#, #"{"amount": ""}"#, #"{"amount": "12a"}"#, #"{"amount": " 12"}"#, #"{"amount": "\u0031"}"#,
+        #"{"amount": 1, "amount": 2}"#, #"{"amount": 1, "currency": "USD", "currency": "EUR"}"#,
+        #"{"amount": 1, "currency": null}"#, #"{"amount": 1, "currency": "\u0055SD"}"#, #"{"amount": 1, "currency": 5}"#,
+        #"{"currency": "USD"}"#, #"{"amount": null}"#, #"{"amount": true}"#, #"{"amount": {"value": 1}}"#,
+        #"{"\u0061mount": 12, "currency": "USD"}"#, #"{"b": 1, "amount": 7, "method": "card", "currency": "GBP", "reservation_id": "x"}"#,
+        #"{"amount": 5, "currency": "US\"D"}"#, #"{}"#,
+    ]
+
+    /// Wherever the plain path answers, its amount and currency are those of the general path
+    /// (one member scan, JSON values, `AmountParser`); it answers for the usual payloads.
+    @Test func agreesWithGeneralPath() {
+        var answered = 0
+        for text in Self.payloads {
+            for asJSONB in [false, true] {
+                let payload = JSONText(validated: text, isJSONBOutput: asJSONB)
+                guard let plain = payload.plainAmountAndCurrency("amount", "currency") else { continue }
+                answered += 1
+                let both = payload.membersAndCounts("amount", "currency")
+                #expect(both.first.count == 1, "\(text)")
+                #expect((try? AmountParser.parse(both.first.value).get()) == plain.amountMinor, "\(text)")
+                #expect(both.second.value == plain.currency.map(JSONValue.string), "\(text)")
+            }
+        }
+        for usual in Self.payloads.prefix(5) { #expect(JSONText(validated: usual).plainAmountAndCurrency("amount", "currency") != nil, "\(usual)") }
+        #expect(answered >= 10)
+    }
+}
+
 @Suite("Decimal rendering uses ISO 4217 exponents", .removesTemporaryFolders)
 struct MoneyFormatTests {
     @Test(arguments: [

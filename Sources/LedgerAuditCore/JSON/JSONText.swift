@@ -79,6 +79,47 @@ extension JSONText {
         }
     }
 
+    /// A posting's amount and currency in their plainest form, read from the bytes without
+    /// making JSON values: the amount exactly once, a JSON integer or a string of digits, 1–18
+    /// digits (no overflow possible); the currency at most once, absent or a string without
+    /// escapes. nil for anything else: the caller then reads the fields the general way, which
+    /// words any finding. What this returns is what that way would give.
+    public func plainAmountAndCurrency(_ amountKey: String, _ currencyKey: String) -> (amountMinor: Int64, currency: String?)? {
+        var amount: Range<Int>?, currency: Range<Int>?
+        var counts = (0, 0)
+        var copy = text
+        let longest = isJSONBOutput ? max(amountKey.utf8.count, currencyKey.utf8.count) : Int.max
+        return copy.withUTF8 { bytes -> (amountMinor: Int64, currency: String?)? in
+            _ = JSONParser.walkTopLevelMembers(bytes, until: { k, value in
+                if k.isPast(longest) { return false }
+                if k.matches(amountKey, in: bytes) { amount = value; counts.0 += 1 }
+                else if k.matches(currencyKey, in: bytes) { currency = value; counts.1 += 1 }
+                return !(isJSONBOutput && amount != nil && currency != nil)
+            })
+            guard counts.0 == 1, counts.1 <= 1, let amount, !amount.isEmpty else { return nil }
+            var digits = amount
+            if bytes[amount.lowerBound] == 0x22 {
+                guard amount.count >= 2 else { return nil }
+                digits = (amount.lowerBound + 1)..<(amount.upperBound - 1)
+            }
+            guard !digits.isEmpty, digits.count <= 18 else { return nil }
+            var value: Int64 = 0
+            for i in digits {
+                let b = bytes[i]
+                guard b >= 0x30 && b <= 0x39 else { return nil }
+                value = value &* 10 &+ Int64(b &- 0x30)
+            }
+            var code: String?
+            if let currency {
+                guard currency.count >= 2, bytes[currency.lowerBound] == 0x22 else { return nil }
+                let inner = (currency.lowerBound + 1)..<(currency.upperBound - 1)
+                guard inner.count <= 15, !inner.contains(where: { bytes[$0] == 0x5C }) else { return nil }
+                code = String(decoding: UnsafeBufferPointer(rebasing: bytes[inner]), as: UTF8.self)
+            }
+            return (value, code)
+        }
+    }
+
     /// The value at a path of member names (`["amount"]`, `["money", "amount"]`), and how many
     /// members carry the last name in its object (more than one is never guessed between).
     public func value(at path: [String]) -> (value: JSONValue?, count: Int) {

@@ -121,26 +121,34 @@ public struct PostingRules: Sendable {
     }
 
     func posting(_ event: EventRecord, _ rule: PostingRule, index: Int) -> Result<Posting, Finding> {
-        let amountValue: JSONValue?, amountCount: Int
+        var amountValue: JSONValue?, amountCount = 0
         var currencyValue: JSONValue??
-        if rule.amountPath.count == 1, rule.currencyFrom == .payload, rule.currencyPath.count == 1, rule.amountPath != rule.currencyPath {
-            // The usual rule: both fields at the payload's top level, read in one scan.
-            let both = event.payload.membersAndCounts(rule.amountPath[0], rule.currencyPath[0])
-            (amountValue, amountCount) = both.first
-            currencyValue = .some(both.second.value)
-        } else {
-            (amountValue, amountCount) = event.payload.value(at: rule.amountPath)
-        }
-        if amountCount > 1 {
-            return .failure(badAmount(event, AmountProblem.duplicated.description))
-        }
         // Minor units are read before the currency (a bad currency's finding still shows the
         // amount); major units need the currency's exponent first.
         var minor: Int64?
-        if rule.amountUnit == .minor {
-            switch AmountParser.parse(amountValue) {
-            case .success(let v): minor = v
-            case .failure(let problem): return .failure(badAmount(event, problem.description))
+        let usual = rule.amountPath.count == 1 && rule.currencyFrom == .payload && rule.currencyPath.count == 1 && rule.amountPath != rule.currencyPath
+        if usual, rule.amountUnit == .minor, let plain = event.payload.plainAmountAndCurrency(rule.amountPath[0], rule.currencyPath[0]) {
+            // The plainest payloads, read from their bytes: the same values the general path
+            // below finds, without JSON values made for them; anything else takes that path.
+            minor = plain.amountMinor
+            currencyValue = .some(plain.currency.map(JSONValue.string))
+        } else {
+            if usual {
+                // The usual rule: both fields at the payload's top level, read in one scan.
+                let both = event.payload.membersAndCounts(rule.amountPath[0], rule.currencyPath[0])
+                (amountValue, amountCount) = both.first
+                currencyValue = .some(both.second.value)
+            } else {
+                (amountValue, amountCount) = event.payload.value(at: rule.amountPath)
+            }
+            if amountCount > 1 {
+                return .failure(badAmount(event, AmountProblem.duplicated.description))
+            }
+            if rule.amountUnit == .minor {
+                switch AmountParser.parse(amountValue) {
+                case .success(let v): minor = v
+                case .failure(let problem): return .failure(badAmount(event, problem.description))
+                }
             }
         }
         let currency: String
