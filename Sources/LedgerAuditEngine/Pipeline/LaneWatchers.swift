@@ -137,9 +137,11 @@ struct ObservedEvent: Sendable {
 
 /// The queue between the fold and the worker: bounded (`batchesMax` × `batchEvents` events),
 /// so memory does not grow with events. Sendable by construction: a mutex and semaphores.
+/// An event queued holds ~1 KB (its texts and canonical encoding): with the fold faster than
+/// the checks, a full queue of 8 batches was ~16 MB of `verify`'s peak; 4 keep the worker fed.
 final class BatchChannel: Sendable {
     static let batchEvents = 2048
-    static let batchesMax = 8
+    static let batchesMax = 4
 
     let batches = Mutex<[[ObservedEvent]]>([])
     /// Batches the worker is done with, handed back so their events are freed on the fold's
