@@ -228,10 +228,7 @@ struct XMLStream {
 /// libxml2 set-up and error text, without printing to stderr.
 public enum LibXML {
     /// Once per process, thread-safe: a lazily initialised static, not a flag.
-    static let initialisation: Void = {
-        xmlInitParser()
-        xmlSetStructuredErrorFunc(nil, quietHandler)
-    }()
+    static let initialisation: Void = xmlInitParser()
 
     /// libxml2 keeps its error handler per thread: set on the thread that writes or validates.
     static func initialise() {

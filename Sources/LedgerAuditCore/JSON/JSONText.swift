@@ -39,23 +39,27 @@ public struct JSONText: Sendable, Equatable {
 
     /// One scan: the last member with this key, and how many members have it.
     public func memberAndCount(_ key: String) -> (value: JSONValue?, count: Int) {
-        var found: Range<Int>?
-        var count = 0
         var copy = text
-        let longest = isJSONBOutput ? key.utf8.count : Int.max
         return copy.withUTF8 { bytes -> (JSONValue?, Int) in
-            _ = JSONParser.walkTopLevelMembers(bytes, until: { k, value in
-                if k.isPast(longest) { return false }
-                if k.matches(key, in: bytes) {
-                    found = value
-                    count += 1
-                    if isJSONBOutput { return false }
-                }
-                return true
-            })
-            guard let found else { return (nil, 0) }
-            return (try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[found])), count)
+            let found = members(key, nil, in: bytes).first
+            return (found.range.flatMap { try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[$0])) }, found.count)
         }
+    }
+
+    /// Where the last top-level member with each key sits, and how many members have it: the
+    /// one scan behind every lookup by name. jsonb text (keys shorter first, each once) is
+    /// read only until every key is found or a longer key comes (`JSONKeySlice.isPast`).
+    func members(_ first: String, _ second: String?, in bytes: UnsafeBufferPointer<UInt8>) -> (first: (range: Range<Int>?, count: Int), second: (range: Range<Int>?, count: Int)) {
+        var found: (Range<Int>?, Range<Int>?) = (nil, nil)
+        var counts = (0, 0)
+        let longest = isJSONBOutput ? max(first.utf8.count, second?.utf8.count ?? 0) : Int.max
+        _ = JSONParser.walkTopLevelMembers(bytes, until: { k, value in
+            if k.isPast(longest) { return false }
+            if k.matches(first, in: bytes) { found.0 = value; counts.0 += 1 }
+            else if let second, k.matches(second, in: bytes) { found.1 = value; counts.1 += 1 }
+            return !(isJSONBOutput && found.0 != nil && (second == nil || found.1 != nil))
+        })
+        return ((found.0, counts.0), (found.1, counts.1))
     }
 }
 
@@ -63,19 +67,11 @@ extension JSONText {
     /// Two top-level members in one scan (a posting's amount and currency): each the last
     /// member with its key, and how many members have it.
     public func membersAndCounts(_ first: String, _ second: String) -> (first: (value: JSONValue?, count: Int), second: (value: JSONValue?, count: Int)) {
-        var found: (Range<Int>?, Range<Int>?) = (nil, nil)
-        var counts = (0, 0)
         var copy = text
-        let longest = isJSONBOutput ? max(first.utf8.count, second.utf8.count) : Int.max
         return copy.withUTF8 { bytes in
-            _ = JSONParser.walkTopLevelMembers(bytes, until: { k, value in
-                if k.isPast(longest) { return false }
-                if k.matches(first, in: bytes) { found.0 = value; counts.0 += 1 }
-                else if k.matches(second, in: bytes) { found.1 = value; counts.1 += 1 }
-                return !(isJSONBOutput && found.0 != nil && found.1 != nil)
-            })
+            let found = members(first, second, in: bytes)
             func parsed(_ r: Range<Int>?) -> JSONValue? { r.flatMap { try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[$0])) } }
-            return ((parsed(found.0), counts.0), (parsed(found.1), counts.1))
+            return ((parsed(found.first.range), found.first.count), (parsed(found.second.range), found.second.count))
         }
     }
 
@@ -85,18 +81,11 @@ extension JSONText {
     /// escapes. nil for anything else: the caller then reads the fields the general way, which
     /// words any finding. What this returns is what that way would give.
     public func plainAmountAndCurrency(_ amountKey: String, _ currencyKey: String) -> (amountMinor: Int64, currency: String?)? {
-        var amount: Range<Int>?, currency: Range<Int>?
-        var counts = (0, 0)
         var copy = text
-        let longest = isJSONBOutput ? max(amountKey.utf8.count, currencyKey.utf8.count) : Int.max
         return copy.withUTF8 { bytes -> (amountMinor: Int64, currency: String?)? in
-            _ = JSONParser.walkTopLevelMembers(bytes, until: { k, value in
-                if k.isPast(longest) { return false }
-                if k.matches(amountKey, in: bytes) { amount = value; counts.0 += 1 }
-                else if k.matches(currencyKey, in: bytes) { currency = value; counts.1 += 1 }
-                return !(isJSONBOutput && amount != nil && currency != nil)
-            })
-            guard counts.0 == 1, counts.1 <= 1, let amount, !amount.isEmpty else { return nil }
+            let found = members(amountKey, currencyKey, in: bytes)
+            guard found.first.count == 1, found.second.count <= 1, let amount = found.first.range, !amount.isEmpty else { return nil }
+            let currency = found.second.range
             var digits = amount
             if bytes[amount.lowerBound] == 0x22 {
                 guard amount.count >= 2 else { return nil }

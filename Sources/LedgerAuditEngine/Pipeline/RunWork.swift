@@ -138,9 +138,6 @@ final class RunWork {
         for l in lanes { l.start(catalog: catalog, eventIdsMayRepeat: session.eventIdsMayRepeat, defaultContext: defaultContext, sourceNames: session.sourceNames) }
     }
 
-    /// verify pays for complete duplicate detection: every event id is remembered.
-    func hasChecks(_ lane: Lane) -> Bool { reports.contains { $0.lane === lane && $0.checks != nil } }
-
     /// After `finish`: a lane whose reports read no balance after the pass (`verify` and
     /// `trace --event` have their results by then) lets its book go, so that a second pass,
     /// which folds a book of its own, does not hold two (`trace --event` at 2M events).
