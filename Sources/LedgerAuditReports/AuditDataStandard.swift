@@ -129,7 +129,7 @@ public final class ADSWriter: ReplayObserver {
         let fiscal: (year: Int, period: Int)
         let source: String
 
-        func cells<Sink: CSVCellSink>(into sink: inout Sink) {
+        func cells<Sink: ReportCellSink>(into sink: inout Sink) {
             let event = leg.event, posting = leg.posting
             sink.id(event.eventId)
             sink.integer(Int64(leg.lineNumber))

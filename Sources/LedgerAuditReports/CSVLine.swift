@@ -1,40 +1,10 @@
 import LedgerAuditCore
 
-/// What a row-per-posting report line is made of, said once for two destinations: the
-/// `ReportCell`s a preview table holds (`ReportCellRow`), and the bytes of the streamed file
-/// (`CSVLineWriter`). A writer describes its line once, generic over the sink, so the file and
-/// the preview cannot drift apart; `CSVLineWriter` writes exactly what `CSVRenderer.appendLine`
-/// writes for `ReportCellRow`'s cells (pinned by `CSVLineTests`).
-public protocol CSVCellSink {
-    /// An id, as `.ledgerText(id.description)` shows it.
-    mutating func id(_ id: EventID)
-    /// An id or an empty cell.
-    mutating func optionalId(_ id: EventID?)
-    mutating func integer(_ value: Int64)
-    /// Text the tool formatted (a date, an amount): `.number`.
-    mutating func number(_ text: String)
-    mutating func ledgerText(_ text: String)
-    /// One ledger-text cell made of three parts (`FUNDS_DEPOSITED from user:…`).
-    mutating func ledgerText(_ a: String, _ b: String, _ c: String)
-}
-
-/// The cells, for previews and tests.
-public struct ReportCellRow: CSVCellSink {
-    public private(set) var cells: [ReportCell] = []
-    public init() {}
-    public mutating func id(_ id: EventID) { cells.append(.ledgerText(id.description)) }
-    public mutating func optionalId(_ id: EventID?) { cells.append(.optional(id?.description)) }
-    public mutating func integer(_ value: Int64) { cells.append(.integer(value)) }
-    public mutating func number(_ text: String) { cells.append(.number(text)) }
-    public mutating func ledgerText(_ text: String) { cells.append(.ledgerText(text)) }
-    public mutating func ledgerText(_ a: String, _ b: String, _ c: String) { cells.append(.ledgerText(a + b + c)) }
-}
-
 /// The line's bytes, appended to a file's buffer with no String per id or integer: the journal
 /// and GL detail write a line per posting leg (over 2 GB for 2M events). Ids skip the masking
 /// scan: a UUID's text is never masked (`CardMask` leaves digits inside a UUID alone), never
 /// quoted (hex and hyphens) and never neutralised (it starts with a hex digit).
-public struct CSVLineWriter: CSVCellSink {
+public struct CSVLineWriter: ReportCellSink {
     /// The line so far (kept between lines, so its storage is reused).
     public private(set) var bytes: [UInt8] = []
     private var cellCount = 0
@@ -132,12 +102,12 @@ struct PostingLeg {
     var indicator: String { debit ? "D" : "C" }
 
     /// `FUNDS_DEPOSITED from external:deposits`.
-    func description<Sink: CSVCellSink>(into sink: inout Sink) {
+    func description<Sink: ReportCellSink>(into sink: inout Sink) {
         sink.ledgerText(event.eventType, debit ? " from " : " to ", counterAccount)
     }
 
     /// The user id, or `system` when the event has none.
-    func enteredBy<Sink: CSVCellSink>(into sink: inout Sink) {
+    func enteredBy<Sink: ReportCellSink>(into sink: inout Sink) {
         if let user = event.userId { sink.id(user) } else { sink.ledgerText("system") }
     }
 }

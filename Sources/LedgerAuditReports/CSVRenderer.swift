@@ -55,7 +55,8 @@ public enum CSVRenderer {
         }
         var needsQuotes = neutralise
         if !needsQuotes {
-            for u in bytes where u == 0x2C || u == 0x22 || u == 0x0A || u == 0x0D || u == 0x27 || u == 0x00 || u == 0x09 {
+            for u in UnsafeBufferPointer(rebasing: bytes[ByteScan.csvUnquotedPrefix(bytes)...])
+            where u == 0x2C || u == 0x22 || u == 0x0A || u == 0x0D || u == 0x27 || u == 0x00 || u == 0x09 {
                 needsQuotes = true
                 break
             }
@@ -99,7 +100,18 @@ public enum CSVRenderer {
     static func write(_ table: ReportTable, to path: String) throws(OutputError) {
         let file = try AtomicFile(path: path)
         try file.write(headerLine(table.columns))
-        for row in table.rows { try file.append { appendLine(row, into: &$0) } }
+        if let lines = table.rows.lineSource {
+            // Straight into bytes: the same cells `CSVLineWriter` writes as `appendLine` would.
+            var line = CSVLineWriter()
+            for i in 0..<lines.count {
+                line.begin()
+                lines.line(i, into: &line)
+                line.end()
+                try file.append { $0.append(contentsOf: line.bytes) }
+            }
+        } else {
+            for row in table.rows { try file.append { appendLine(row, into: &$0) } }
+        }
         try file.commit()
     }
 }

@@ -77,7 +77,7 @@ public final class JournalWriter: ReplayObserver {
         let entered: (date: String, time: String)
         let source: String
 
-        func cells<Sink: CSVCellSink>(into sink: inout Sink) {
+        func cells<Sink: ReportCellSink>(into sink: inout Sink) {
             let event = leg.event, posting = leg.posting
             sink.id(event.eventId)
             sink.integer(Int64(leg.lineNumber))

@@ -164,6 +164,45 @@ struct CSVLineTests {
     }
 }
 
+/// Report text is scanned eight bytes at a time (`ByteScan`) before the exact byte rules.
+/// These pin that the word scans change no answer: plain or not, quoted or not, at every
+/// position of a word, for each byte that matters and its neighbours.
+@Suite("report text scanned a word at a time", .removesTemporaryFolders)
+struct ByteScanTests {
+    static func plainByBytes(_ bytes: [UInt8]) -> Bool {
+        for u in bytes where !((u >= 0x20 && u < 0x7F) || u == 0x0A || u == 0x09) { return false }
+        return !CardMask.mayHoldCardNumber(bytes: bytes.withUnsafeBufferPointer { UnsafeBufferPointer(start: $0.baseAddress, count: $0.count) })
+    }
+
+    static func fieldByBytes(_ bytes: [UInt8]) -> [UInt8] {
+        let needsQuotes = bytes.contains { [0x2C, 0x22, 0x0A, 0x0D, 0x27, 0x00, 0x09].contains($0) }
+        guard needsQuotes else { return bytes }
+        return [0x22] + bytes.flatMap { $0 == 0x22 ? [0x22, 0x22] : [$0] } + [0x22]
+    }
+
+    @Test("every byte that matters, and its neighbours, at each place in texts of 1 to 24 bytes")
+    func sameAnswers() {
+        let special: [UInt8] = [0x00, 0x01, 0x08, 0x09, 0x0A, 0x0D, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x26, 0x27, 0x28, 0x2B, 0x2C, 0x2D,
+                                0x30, 0x39, 0x7E, 0x7F, 0x80, 0xC3, 0xFF]
+        var checked = 0
+        for length in 1...24 {
+            for position in 0..<length {
+                for b in special {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    bytes[position] = b
+                    let plain = bytes.withUnsafeBufferPointer { LedgerText.isPlain(bytes: $0) }
+                    #expect(plain == Self.plainByBytes(bytes), "isPlain \(bytes)")
+                    var field: [UInt8] = []
+                    bytes.withUnsafeBufferPointer { CSVRenderer.appendField($0, neutralising: false, into: &field) }
+                    #expect(field == Self.fieldByBytes(bytes), "field \(bytes)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked == 300 * 24)
+    }
+}
+
 /// The balance book finds an account by its compact key (template number and id) or by its
 /// name; these pin that both ways give the same book.
 @Suite("balance book: accounts by key and by name", .removesTemporaryFolders)

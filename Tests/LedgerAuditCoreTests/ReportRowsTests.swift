@@ -99,4 +99,28 @@ struct ReportRowsTests {
         // No row at all: no column is numeric, as held cells would say.
         #expect(Reconciliation.madeRows([]).numericColumns == Array(repeating: false, count: Reconciliation.columns.count))
     }
+    @Test("two account rules of one kind: the kind has one line a currency, and the conservation total counts each account once")
+    func sharedKind() throws {
+        let (result, _) = try Self.sampleBook()
+        var catalog = Self.catalog
+        // `user available` and `user reserved` both become `user`.
+        catalog.accounts = catalog.accounts.map { rule in
+            var r = rule
+            if r.kind.hasPrefix("user ") && r.kind != "user pending" { r.kind = "user" }
+            return r
+        }
+        #expect(catalog.accounts.filter { $0.kind == "user" }.count == 2)
+        let rows = BalancesReport.section(result, catalog: catalog, filters: []).tables[0].rows
+        var accountsByCurrency: [String: Int] = [:]
+        result.book.forEachAccount { key, _ in accountsByCurrency[key.currency, default: 0] += 1 }
+        for (currency, accounts) in accountsByCurrency {
+            let lines = rows.filter { $0[1].displayText == currency }
+            #expect(lines.filter { $0[0].displayText == "user" }.count == 1)
+            let total = try #require(lines.first { $0[0].displayText.hasPrefix("Total") })
+            #expect(total[2].displayText == String(accounts))
+            #expect(total[5].displayText == "0")
+            let kindSum = lines.filter { !$0[0].displayText.hasPrefix("Total") }.reduce(0) { $0 + Int($1[2].displayText)! }
+            #expect(kindSum == accounts)
+        }
+    }
 }

@@ -201,16 +201,23 @@ public struct BalanceBook: Sendable {
     }
 
     /// Rows in C collation (bytewise by account, then currency).
-    public func sortedRows() -> [(AccountCurrency, Int64)] {
-        var keys: [AccountCurrency] = [], balances: [Int64] = []
+    public func sortedRows() -> [(AccountCurrency, Int64)] { sortedRowsAndSlots().rows }
+
+    /// Rows in C collation, and each row's slot (its totals by `totals(slot:)`).
+    func sortedRowsAndSlots() -> (rows: [(AccountCurrency, Int64)], slots: [Int32]) {
+        var keys: [AccountCurrency] = [], slots: [Int32] = []
         keys.reserveCapacity(slotByName.count)
-        balances.reserveCapacity(slotByName.count)
+        slots.reserveCapacity(slotByName.count)
         for (key, slot) in slotByName {
             keys.append(key)
-            balances.append(totalsBySlot[Int(slot)].balanceMinor)
+            slots.append(slot)
         }
-        return AccountCurrency.bytewiseOrder(keys).map { (keys[$0], balances[$0]) }
+        let order = AccountCurrency.bytewiseOrder(keys)
+        return (order.map { (keys[$0], totalsBySlot[Int(slots[$0])].balanceMinor) }, order.map { slots[$0] })
     }
+
+    /// An account's totals by its slot (`forEachAccountSlot`, `sortedRowsAndSlots`).
+    public func totals(slot: Int) -> AccountTotals { totalsBySlot[slot] }
 
     /// The first 16 bytes of a name, big-endian, zero-padded: comparing two prefixes gives the
     /// bytewise order of the names, or a tie (a shorter name padded with zeros ties with one

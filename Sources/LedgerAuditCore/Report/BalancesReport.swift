@@ -11,29 +11,36 @@ public enum BalancesReport {
     }
 
     public static func rows(_ book: BalanceBook, catalog: Catalog, filters: [String]) -> [[ReportCell]] {
-        rows(sorted: book.sortedRows(), catalog: catalog, filters: filters)
-    }
-
-    public static func rows(sorted: [(AccountCurrency, Int64)], catalog: Catalog, filters: [String]) -> [[ReportCell]] {
-        Array(madeRows(sorted: sorted, catalog: catalog, filters: filters))
+        Array(madeRows(sorted: SortedAccounts(book: book, catalog: catalog), catalog: catalog, filters: filters))
     }
 
     /// balances.csv's rows, each made when a renderer reads it.
-    public static func madeRows(sorted: [(AccountCurrency, Int64)], catalog: Catalog, filters: [String]) -> ReportRows {
-        let kept = filters.isEmpty ? sorted : sorted.filter { matches($0.0.account, filters: filters) }
-        let currencies = catalog.currencies
-        return ReportRows(count: kept.count, numericColumns: [false, false, true, true]) { i in
-            let (key, balance) = kept[i]
-            let exponent = currencies.exponent(of: key.currency) ?? 2
-            return [.ledgerText(key.account), .ledgerText(key.currency), .integer(balance), .number(MoneyFormat.decimal(balance, exponent: exponent))]
+    public static func madeRows(sorted: SortedAccounts, catalog: Catalog, filters: [String]) -> ReportRows {
+        ReportRows(lines: Lines(sorted: sorted, kept: sorted.kept(filters), currencies: catalog.currencies), numericColumns: [false, false, true, true])
+    }
+
+    struct Lines: ReportLineSource {
+        let sorted: SortedAccounts
+        let kept: [Int]?
+        let currencies: CurrencyTable
+
+        var count: Int { kept?.count ?? sorted.count }
+        var columnCount: Int { 4 }
+
+        func line<Sink: ReportCellSink>(_ index: Int, into sink: inout Sink) {
+            let (key, balance) = sorted.rows[kept?[index] ?? index]
+            sink.ledgerText(key.account)
+            sink.ledgerText(key.currency)
+            sink.integer(balance)
+            sink.number(MoneyFormat.decimal(balance, exponent: currencies.exponent(of: key.currency) ?? 2))
         }
     }
 
     /// The trial balance grouped by account kind with totals per currency (the conservation
     /// line) first, then every account's balance (balances.csv).
-    public static func section(_ result: ReplayResult, catalog: Catalog, filters: [String], sorted: [(AccountCurrency, Int64)]? = nil) -> ReportSection {
-        let sorted = sorted ?? result.book.sortedRows()
-        let byKind = TrialBalance.byKind(book: result.book, catalog: catalog)
+    public static func section(_ result: ReplayResult, catalog: Catalog, filters: [String], sorted: SortedAccounts? = nil) -> ReportSection {
+        let sorted = sorted ?? SortedAccounts(book: result.book, catalog: catalog)
+        let byKind = TrialBalance.byKind(sorted: sorted, catalog: catalog)
         return ReportSection(
             id: "balances", title: "Balances",
             figures: [
@@ -48,8 +55,8 @@ public enum BalancesReport {
     }
 
     /// Per account, beginning and ending balances for the period (trial_balance.csv).
-    public static func trialBalanceSection(_ result: ReplayResult, start: PeriodStart, catalog: Catalog, filters: [String], sorted: [(AccountCurrency, Int64)]? = nil) -> ReportSection {
-        let sorted = sorted ?? result.book.sortedRows()
+    public static func trialBalanceSection(_ result: ReplayResult, start: PeriodStart, catalog: Catalog, filters: [String], sorted: SortedAccounts? = nil) -> ReportSection {
+        let sorted = sorted ?? SortedAccounts(book: result.book, catalog: catalog)
         return ReportSection(
             id: "trial-balance", title: "Trial balance by account",
             tables: [

@@ -129,12 +129,15 @@ public struct ReportRows: RandomAccessCollection, ExpressibleByArrayLiteral, Sen
     /// For rows made on demand: whether each column is a number the tool formats, known from
     /// how the rows are made (a renderer need not make every row to find out).
     public private(set) var numericColumns: [Bool]?
+    /// Rows said line by line: what a CSV renderer writes from, cell by cell into its bytes.
+    public private(set) var lineSource: (any ReportLineSource)?
 
     public init(_ rows: [[ReportCell]]) {
         held = rows
         madeCount = 0
         make = nil
         numericColumns = nil
+        lineSource = nil
     }
 
     public init(arrayLiteral rows: [ReportCell]...) { self.init(rows) }
@@ -144,8 +147,20 @@ public struct ReportRows: RandomAccessCollection, ExpressibleByArrayLiteral, Sen
         held = []
         madeCount = count
         make = row
+        lineSource = nil
         // As renderers decide from held cells: a column of no rows holds no number.
         self.numericColumns = count == 0 ? numericColumns.map { _ in false } : numericColumns
+    }
+
+    /// The rows of `lines`: cells made from a line when a renderer reads them, and the line
+    /// itself for a CSV renderer.
+    public init(lines: some ReportLineSource, numericColumns: [Bool]) {
+        self.init(count: lines.count, numericColumns: numericColumns) { i in
+            var row = ReportCellRow(capacity: lines.columnCount)
+            lines.line(i, into: &row)
+            return row.cells
+        }
+        lineSource = lines
     }
 
     public var startIndex: Int { 0 }

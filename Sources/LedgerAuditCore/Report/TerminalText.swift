@@ -28,7 +28,8 @@ public enum LedgerText {
 
     /// `isPlain` on UTF-8 bytes: text assembled in a buffer is checked without a String.
     public static func isPlain(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        for u in bytes where !((u >= 0x20 && u < 0x7F) || u == 0x0A || u == 0x09) { return false }
+        let printable = ByteScan.printableASCIIPrefix(bytes)
+        for u in UnsafeBufferPointer(rebasing: bytes[printable...]) where !((u >= 0x20 && u < 0x7F) || u == 0x0A || u == 0x09) { return false }
         return !CardMask.mayHoldCardNumber(bytes: bytes)
     }
 

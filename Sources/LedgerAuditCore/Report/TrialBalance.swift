@@ -36,50 +36,74 @@ public enum TrialBalance {
                                  "ending_balance_minor", "beginning_balance", "ending_balance"]
     public static let kindColumns = ["kind", "currency", "accounts", "debit_balances_minor", "credit_balances_minor", "net_minor", "net"]
 
+    /// The kind of an account no account rule names.
+    public static let unclassified = "unclassified"
+
     public static func kind(_ account: String, catalog: Catalog) -> String {
-        catalog.accountRule(for: account)?.kind ?? "unclassified"
+        catalog.accountRule(for: account)?.kind ?? unclassified
     }
 
     /// trial_balance.csv's rows, each made when a renderer reads it.
-    public static func lines(book: BalanceBook, sorted: [(AccountCurrency, Int64)], start: PeriodStart, catalog: Catalog, filters: [String]) -> ReportRows {
-        let kept = filters.isEmpty ? sorted : sorted.filter { BalancesReport.matches($0.0.account, filters: filters) }
-        let startBook = start.snapshot
-        return ReportRows(count: kept.count, numericColumns: [false, false, false, true, true, true, true, true, true]) { i in
-            let (key, ending) = kept[i]
-            let end = book.totals(key), begin = startBook.totals(key)
-            let debits = end.debitsMinor - begin.debitsMinor
-            let credits = end.creditsMinor - begin.creditsMinor
-            let beginning = begin.balanceMinor
-            let e = catalog.currencies.exponent(of: key.currency) ?? 2
-            return [
-                .ledgerText(key.account), .ledgerText(key.currency), .ledgerText(kind(key.account, catalog: catalog)),
-                .integer(beginning), .number(String(debits)), .number(String(credits)), .integer(ending),
-                .number(MoneyFormat.decimal(beginning, exponent: e)), .number(MoneyFormat.decimal(ending, exponent: e)),
-            ]
+    public static func lines(book: BalanceBook, sorted: SortedAccounts, start: PeriodStart, catalog: Catalog, filters: [String]) -> ReportRows {
+        ReportRows(lines: Lines(book: book, sorted: sorted, kept: sorted.kept(filters), startBook: start.snapshot, currencies: catalog.currencies),
+                   numericColumns: [false, false, false, true, true, true, true, true, true])
+    }
+
+    struct Lines: ReportLineSource {
+        let book: BalanceBook
+        let sorted: SortedAccounts
+        let kept: [Int]?
+        let startBook: BalanceBook
+        let currencies: CurrencyTable
+
+        var count: Int { kept?.count ?? sorted.count }
+        var columnCount: Int { 9 }
+
+        func line<Sink: ReportCellSink>(_ index: Int, into sink: inout Sink) {
+            let i = kept?[index] ?? index
+            let key = sorted.rows[i].0, ending = sorted.rows[i].1
+            let end = book.totals(slot: sorted.slot(i))
+            // The period's start is an earlier state of the same book, so the same account
+            // may sit in another slot only if the book were rebuilt: found by name.
+            let begin = startBook.isEmpty ? AccountTotals() : startBook.totals(key)
+            let e = currencies.exponent(of: key.currency) ?? 2
+            sink.ledgerText(key.account)
+            sink.ledgerText(key.currency)
+            sink.ledgerText(sorted.kind(i))
+            sink.integer(begin.balanceMinor)
+            sink.number(String(end.debitsMinor - begin.debitsMinor))
+            sink.number(String(end.creditsMinor - begin.creditsMinor))
+            sink.integer(ending)
+            sink.number(MoneyFormat.decimal(begin.balanceMinor, exponent: e))
+            sink.number(MoneyFormat.decimal(ending, exponent: e))
         }
     }
 
     /// Per kind and currency, then a total line per currency whose net is the conservation check.
-    public static func byKind(book: BalanceBook, catalog: Catalog) -> (rows: [[ReportCell]], totalRows: Int) {
+    /// Each kind once, in the catalog's order, then `unclassified` (several account rules may
+    /// share a kind: its accounts are counted once, under one line).
+    public static func byKind(sorted: SortedAccounts, catalog: Catalog) -> (rows: [[ReportCell]], totalRows: Int) {
         struct Sum { var accounts = 0; var debit: Int128 = 0; var credit: Int128 = 0 }
-        var sums: [String: [String: Sum]] = [:]
-        var kindOrder: [String] = catalog.accounts.map(\.kind)
-        book.forEachAccount { key, totals in
-            let balance = totals.balanceMinor
-            let k = kind(key.account, catalog: catalog)
-            if !kindOrder.contains(k) { kindOrder.append(k) }
-            var s = sums[key.currency, default: [:]][k, default: Sum()]
+        let kindOrder = sorted.kindNames
+        var sums: [String: [Sum?]] = [:]
+        let none = [Sum?](repeating: nil, count: kindOrder.count)
+        func add(_ balance: Int64, to sum: inout Sum?) {
+            var s = sum ?? Sum()
             s.accounts += 1
             if balance >= 0 { s.debit += Int128(balance) } else { s.credit += Int128(-Int128(balance)) }
-            sums[key.currency, default: [:]][k] = s
+            sum = s
+        }
+        for i in 0..<sorted.count {
+            let (key, balance) = sorted.rows[i]
+            add(balance, to: &sums[key.currency, default: none][sorted.kindIndex(i)])
         }
         var rows: [[ReportCell]] = []
         var totals: [[ReportCell]] = []
         for currency in sums.keys.sorted() {
             let e = catalog.currencies.exponent(of: currency) ?? 2
             var total = Sum()
-            for k in kindOrder {
-                guard let s = sums[currency]?[k] else { continue }
+            for (index, k) in kindOrder.enumerated() {
+                guard let s = sums[currency]?[index] else { continue }
                 total.accounts += s.accounts
                 total.debit += s.debit
                 total.credit += s.credit
