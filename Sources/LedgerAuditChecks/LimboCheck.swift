@@ -83,8 +83,10 @@ public final class LimboCheck: Check {
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         for a in applied {
             let p = a.posting
-            if let rule = transitRule(p.fromAccount) { depart(p.fromAccount, p.currency, named(event, rule), p.amountMinor, event) }
-            if let rule = transitRule(p.toAccount) { arrive(p.toAccount, p.currency, named(event, rule) ?? "", p.amountMinor, event) }
+            // Each name read once: a posting may write it from its account key on each read.
+            let from = p.fromAccount, to = p.toAccount
+            if let rule = transitRule(from) { depart(from, p.currency, named(event, rule), p.amountMinor, event) }
+            if let rule = transitRule(to) { arrive(to, p.currency, named(event, rule) ?? "", p.amountMinor, event) }
         }
     }
 

@@ -105,7 +105,7 @@ public final class ADSWriter: ReplayObserver {
         let source = Int(event.sourceIndex) < sourceNames.count ? sourceNames[Int(event.sourceIndex)] : catalog.store.table
         var number = 0
         for a in applied {
-            let p = a.posting
+            let p = a.posting.withNames()  // two lines a posting read both names
             let amount = MoneyFormat.decimal(p.amountMinor, exponent: catalog.currencies.exponent(of: p.currency) ?? 2)
             for legIndex in 0..<2 {
                 number += 1

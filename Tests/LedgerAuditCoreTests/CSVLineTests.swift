@@ -223,11 +223,9 @@ struct BalanceBookKeyTests {
             let i = Int.random(in: 0..<ids.count, using: &generator)
             let e = b.add("T", aggregate: ids[i].description, user: "agg\(Int.random(in: 0..<ids.count, using: &generator))")
             let currency = ["USD", "EUR", "JPY"][Int.random(in: 0..<3, using: &generator)]
+            // As the posting stage makes them: by key alone (the name written when read).
             func keyed(_ from: AccountTemplate, _ to: AccountTemplate, _ amount: Int64) -> Posting {
-                var p = Posting(fromAccount: try! from.render(for: e).get(), toAccount: try! to.render(for: e).get(), currency: currency, amountMinor: amount)
-                p.fromKey = from.compactKey(for: e)
-                p.toKey = to.compactKey(for: e)
-                return p
+                Posting(from: AccountRef(key: from.compactKey(for: e)!), to: AccountRef(key: to.compactKey(for: e)!), currency: currency, amountMinor: amount, index: 0)
             }
             let amount = Int64.random(in: -1_000...1_000, using: &generator)
             switch n % 7 {
@@ -268,13 +266,28 @@ struct BalanceBookKeyTests {
         #expect(keyed.sortedRows().map { "\($0.0.account) \($0.0.currency) \($0.1)" } == named.sortedRows().map { "\($0.0.account) \($0.0.currency) \($0.1)" })
     }
 
+    @Test("a posting named by its account key reads the name the template writes; renaming drops the key")
+    func namesFromKeys() throws {
+        var b = LedgerBuilder()
+        let e = b.add("T", aggregate: "alice", user: "bob")
+        for text in ["user:{aggregate_id}:available", "{user_id}", "external:deposits", "a{event_id}b{event_id}c", "é:{correlation_id}:ü"] {
+            let t = try AccountTemplate(parsing: text)
+            let key = try #require(t.compactKey(for: e), "\(text) has a key")
+            var p = Posting(from: AccountRef(key: key), to: AccountRef(name: "external:x"), currency: "USD", amountMinor: 5, index: 0)
+            #expect(p.fromAccount == (try t.render(for: e).get()))
+            #expect(p.withNames().fromAccount == p.fromAccount && p.withNames().fromKey == key)
+            #expect(p == Posting(fromAccount: try t.render(for: e).get(), toAccount: "external:x", currency: "USD", amountMinor: 5))
+            p.fromAccount = "renamed"
+            #expect(p.fromKey == nil && p.fromAccount == "renamed")
+        }
+    }
+
     @Test("an account an overflowing event would open is not opened")
     func overflowOpensNothing() throws {
         var book = BalanceBook()
         let e = LedgerBuilder().events.first ?? { var b = LedgerBuilder(); return b.add("T", aggregate: "a") }()
         let t = try AccountTemplate(parsing: "user:{aggregate_id}:available")
-        var p = Posting(fromAccount: try t.render(for: e).get(), toAccount: "external:x", currency: "USD", amountMinor: Int64.min)
-        p.fromKey = t.compactKey(for: e)
+        let p = Posting(from: AccountRef(key: try #require(t.compactKey(for: e))), to: AccountRef(name: "external:x"), currency: "USD", amountMinor: Int64.min, index: 0)
         guard case .failure = book.apply([p]) else { Issue.record("Int64.min from an empty account must overflow"); return }
         #expect(book.isEmpty)
     }

@@ -1,5 +1,5 @@
 import LedgerAuditConfig
-import LedgerAuditCore
+@testable import LedgerAuditCore
 import LedgerAuditTestSupport
 import Testing
 
@@ -119,6 +119,32 @@ struct ReplayTests {
         #expect(r.book.isEmpty)
         #expect(r.findings.countByCode[.unknownEventType] == 1)
         #expect(r.population.eventsUnknownType == 1)
+    }
+
+    @Test("event types are found by their bytes: each catalog type, near misses, a type named only in another normalization, 2,000 types")
+    func eventTypeLookup() throws {
+        let catalog = CatalogLoader.reference()
+        let rules = PostingRules(catalog: catalog)
+        var b = L()
+        for type in catalog.events.keys {
+            let e = b.add(type, aggregate: "a", payload: #"{"amount": 1}"#)
+            if case .unknownType = rules.post(e) { Issue.record("\(type) is the catalog's") }
+        }
+        for type in ["", "FUNDS_DEPOSITE", "FUNDS_DEPOSITEDX", "funds_deposited", "FUNDS_DEPOSITED\u{0}", String(repeating: "A", count: 300)] {
+            guard case .unknownType = rules.post(b.add(type, aggregate: "a")) else { Issue.record("\(type) is not the catalog's"); continue }
+        }
+        // As Swift's String keys match: "é" precomposed in the catalog, decomposed in the store.
+        var accented = catalog
+        accented.events["D\u{E9}P\u{D4}T"] = catalog.events["FUNDS_DEPOSITED"]
+        let accentedRules = PostingRules(catalog: accented)
+        guard case .moves = accentedRules.post(b.add("De\u{301}PO\u{302}T", aggregate: "a", payload: #"{"amount": 1}"#)) else {
+            Issue.record("a canonically equivalent type is the catalog's"); return
+        }
+        let table = EventTypeTable((0..<2_000).map { "TYPE_\($0)" })
+        #expect((0..<2_000).allSatisfy { table.index(of: "TYPE_\($0)") != nil })
+        #expect(Set((0..<2_000).compactMap { table.index(of: "TYPE_\($0)") }).count == 2_000)
+        #expect(table.index(of: "TYPE_2000") == nil && table.index(of: "TYPE_") == nil)
+        #expect(EventTypeTable([]).index(of: "X") == nil)
     }
 
     @Test("overflow is never a wrap: the event is quarantined, balances untouched")

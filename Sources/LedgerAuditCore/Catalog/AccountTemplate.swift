@@ -87,8 +87,11 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
         self.segments = segments
         let columns = Set(segments.compactMap { if case .column(let c) = $0 { return c } else { return nil } })
         let onlyLiteralsAndColumns = segments.allSatisfy { if case .literal = $0 { return true } else if case .column = $0 { return true } else { return false } }
-        if onlyLiteralsAndColumns && columns.count <= 1, let number = AccountTemplateNumbers.number(for: text) {
-            compact = (number, columns.first)
+        if onlyLiteralsAndColumns && columns.count <= 1 {
+            let parts: [AccountTemplateNumbers.Part] = segments.map {
+                if case .literal(let l) = $0 { return .literal(Array(l.utf8)) } else { return .id }
+            }
+            if let number = AccountTemplateNumbers.number(for: text, parts: parts) { compact = (number, columns.first) }
         }
     }
 
@@ -186,16 +189,53 @@ public struct AccountKey: Hashable, Sendable {
 /// Numbers for template texts, the same for one text everywhere in the process, so postings
 /// made by any `PostingRules` carry keys any balance book can trust.
 enum AccountTemplateNumbers {
-    private static let numbers = Mutex<[String: UInt32]>([:])
+    /// A compact template's text: literal bytes, and the key's id where the column goes.
+    enum Part: Sendable {
+        case literal([UInt8])
+        case id
+    }
+
+    private struct Table {
+        var numbers: [String: UInt32] = [:]
+        var parts: [[Part]] = []
+    }
+    private static let table = Mutex<Table>(Table())
 
     /// nil once 2³² texts are numbered (never, in practice): a template without a number has no key.
-    static func number(for text: String) -> UInt32? {
-        numbers.withLock { numbers in
-            if let n = numbers[text] { return n }
-            guard numbers.count < Int(UInt32.max) else { return nil }
-            let n = UInt32(numbers.count)
-            numbers[text] = n
+    static func number(for text: String, parts: [Part]) -> UInt32? {
+        table.withLock { table in
+            if let n = table.numbers[text] { return n }
+            guard table.numbers.count < Int(UInt32.max) else { return nil }
+            let n = UInt32(table.numbers.count)
+            table.numbers[text] = n
+            table.parts.append(parts)
             return n
+        }
+    }
+
+    /// The account name a key stands for: its template filled with its id (what
+    /// `AccountTemplate.render` writes for the event the key was made from).
+    static func name(_ key: AccountKey) -> String {
+        let parts = table.withLock { $0.parts[Int(key.templateNumber)] }
+        var length = 0
+        for part in parts {
+            switch part {
+            case .literal(let bytes): length += bytes.count
+            case .id: length += 36
+            }
+        }
+        return String(unsafeUninitializedCapacity: length) { out in
+            var at = 0
+            for part in parts {
+                switch part {
+                case .literal(let bytes):
+                    for b in bytes { out[at] = b; at += 1 }
+                case .id:
+                    key.id.writeHex(into: UnsafeMutableBufferPointer(rebasing: out[at..<(at + 36)]))
+                    at += 36
+                }
+            }
+            return at
         }
     }
 }

@@ -117,9 +117,10 @@ public struct BalanceBook: Sendable {
     /// The slot of a posting's account, nil when the account has none yet. An account found by
     /// name is remembered under its key, so the next posting finds it by key.
     @inline(__always)
-    private mutating func slot(_ name: String, _ key: AccountKey?, _ currency: String) -> Int32? {
+    private mutating func slot(_ name: @autoclosure () -> String, _ key: AccountKey?, _ currency: String) -> Int32? {
         if let key, let slot = slotByKey.slot(key, currency) { return slot }
-        guard let slot = slotByName[AccountCurrency(account: name, currency: currency)] else { return nil }
+        // A posting named by its key writes its name only here, and when the account opens.
+        guard let slot = slotByName[AccountCurrency(account: name(), currency: currency)] else { return nil }
         if let key { slotByKey.insert(key, currency, slot: slot) }
         return slot
     }
@@ -142,8 +143,8 @@ public struct BalanceBook: Sendable {
         var trial: [Leg: AccountTotals] = [:]
         var applied: [AppliedPosting] = []
         applied.reserveCapacity(postings.count)
-        func leg(_ name: String, _ key: AccountKey?, _ currency: String) -> Leg {
-            slot(name, key, currency).map(Leg.slot) ?? .opened(AccountCurrency(account: name, currency: currency))
+        func leg(_ name: @autoclosure () -> String, _ key: AccountKey?, _ currency: String) -> Leg {
+            slot(name(), key, currency).map(Leg.slot) ?? .opened(AccountCurrency(account: name(), currency: currency))
         }
         func current(_ leg: Leg) -> AccountTotals {
             if let t = trial[leg] { return t }

@@ -1,16 +1,38 @@
 /// One leg-pair of double entry: `amountMinor` of `currency` moves from one account to another.
 public struct Posting: Sendable, Equatable {
-    // A renamed account drops its key: a stale key would find the old account.
-    public var fromAccount: String { didSet { fromKey = nil } }
-    public var toAccount: String { didSet { toKey = nil } }
+    /// The account names as made, nil when the posting carries the account's compact key
+    /// instead: a name is then written only when something reads it (the book reads it only
+    /// to open an account; `balances` would otherwise make two Strings a posting to drop them).
+    private var fromName: String?
+    private var toName: String?
+    /// The accounts' compact keys, when their templates have one (see `AccountKey`): the
+    /// balance book finds an account by its key without hashing or comparing its name.
+    public private(set) var fromKey: AccountKey?
+    public private(set) var toKey: AccountKey?
     public var currency: String
     public var amountMinor: Int64
     /// Position of the rule within its event's postings (an event may post several times).
     public var index: Int
-    /// The accounts' compact keys, when their templates have one (see `AccountKey`): the
-    /// balance book finds an account by its key without hashing or comparing its name.
-    public internal(set) var fromKey: AccountKey?
-    public internal(set) var toKey: AccountKey?
+
+    /// Made from the key when the posting has no name (each read writes it anew). A renamed
+    /// account drops its key: a stale key would find the old account.
+    public var fromAccount: String {
+        get { fromName ?? fromKey.map(AccountTemplateNumbers.name) ?? "" }
+        set { fromName = newValue; fromKey = nil }
+    }
+    public var toAccount: String {
+        get { toName ?? toKey.map(AccountTemplateNumbers.name) ?? "" }
+        set { toName = newValue; toKey = nil }
+    }
+
+    /// The same posting with both names written out (its keys kept): for a reader that reads
+    /// them several times.
+    public func withNames() -> Posting {
+        var named = self
+        named.fromName = fromAccount
+        named.toName = toAccount
+        return named
+    }
 
     /// Keys are a way to find the accounts, not part of the posting.
     public static func == (a: Posting, b: Posting) -> Bool {
@@ -18,12 +40,28 @@ public struct Posting: Sendable, Equatable {
     }
 
     public init(fromAccount: String, toAccount: String, currency: String, amountMinor: Int64, index: Int = 0) {
-        self.fromAccount = fromAccount
-        self.toAccount = toAccount
+        fromName = fromAccount
+        toName = toAccount
         self.currency = currency
         self.amountMinor = amountMinor
         self.index = index
     }
+
+    /// Each side by its name or by its compact key (never neither: `AccountRef`).
+    init(from: AccountRef, to: AccountRef, currency: String, amountMinor: Int64, index: Int) {
+        (fromName, fromKey) = (from.name, from.key)
+        (toName, toKey) = (to.name, to.key)
+        self.currency = currency
+        self.amountMinor = amountMinor
+        self.index = index
+    }
+}
+
+/// One side of a posting as the posting stage found it: the account's compact key, or its name
+/// when its template has no key.
+struct AccountRef {
+    var name: String?
+    var key: AccountKey?
 }
 
 /// What the catalog makes of one event.
@@ -41,21 +79,58 @@ public enum PostingOutcome: Sendable {
 /// The post stage: catalog rules applied to one event. Pure.
 public struct PostingRules: Sendable {
     public let catalog: Catalog
+    /// The catalog's event rules, found by type through `ruleIndex`.
+    private let rules: [CompiledRule]
+    private let ruleIndex: EventTypeTable
 
-    public init(catalog: Catalog) { self.catalog = catalog }
+    /// An event rule and each of its posting rules in a box: read in place through the
+    /// reference, where a struct read out of an array is copied (each of its arrays and
+    /// strings retained and released, ~200 instructions a rule an event).
+    private final class CompiledRule: Sendable {
+        let rule: EventRule
+        let postings: [PostingRuleBox]
+        init(_ rule: EventRule) {
+            self.rule = rule
+            postings = rule.postings.map(PostingRuleBox.init)
+        }
+    }
+
+    private final class PostingRuleBox: Sendable {
+        let rule: PostingRule
+        init(_ rule: PostingRule) { self.rule = rule }
+    }
+
+    public init(catalog: Catalog) {
+        self.catalog = catalog
+        let entries = catalog.events.sorted { $0.key < $1.key }
+        rules = entries.map { CompiledRule($0.value) }
+        ruleIndex = EventTypeTable(entries.map(\.key))
+    }
 
     public func post(_ event: EventRecord) -> PostingOutcome {
-        guard let rule = catalog.events[event.eventType] else { return .unknownType }
-        guard rule.movesMoney else { return .movesNothing }
+        guard let i = ruleIndex.index(of: event.eventType) ?? canonicallyEquivalentRule(event.eventType) else { return .unknownType }
+        return post(event, rules[i])
+    }
+
+    /// The catalog's types are matched as Swift matches String keys (canonical equivalence):
+    /// a type that differs from the catalog's only in its Unicode normalization is still the
+    /// catalog's. Bytes differ only outside ASCII, so only such a type takes this path.
+    private func canonicallyEquivalentRule(_ type: String) -> Int? {
+        guard !type.utf8.allSatisfy({ $0 < 0x80 }), let entry = catalog.events.index(forKey: type) else { return nil }
+        return ruleIndex.index(of: catalog.events[entry].key)
+    }
+
+    private func post(_ event: EventRecord, _ compiled: CompiledRule) -> PostingOutcome {
+        guard compiled.rule.movesMoney else { return .movesNothing }
         var postings: [Posting] = []
-        postings.reserveCapacity(rule.postings.count)
-        for (index, postingRule) in rule.postings.enumerated() {
-            switch posting(event, postingRule, index: index) {
+        postings.reserveCapacity(compiled.postings.count)
+        for (index, box) in compiled.postings.enumerated() {
+            switch posting(event, box.rule, index: index) {
             case .success(let p): postings.append(p)
             case .failure(let finding): return .quarantined(finding)
             }
         }
-        if let carried = rule.payloadPostings {
+        if let carried = compiled.rule.payloadPostings {
             // Every leg checked; one bad leg quarantines the whole event.
             switch payloadPostings(event, carried, firstIndex: postings.count) {
             case .success(let p): postings += p
@@ -166,19 +241,18 @@ public struct PostingRules: Sendable {
             case .failure(let problem): return .failure(badAmount(event, problem.description))
             }
         }
-        let from: String
-        let to: String
-        switch (rule.from.render(for: event), rule.to.render(for: event)) {
-        case (.success(let f), .success(let t)):
-            from = f
-            to = t
+        // An account with a compact key is named by it (the name is written if read); any
+        // other is named now, which also finds a missing field.
+        func account(_ template: AccountTemplate) -> Result<AccountRef, MalformedRow> {
+            if let key = template.compactKey(for: event) { return .success(AccountRef(key: key)) }
+            return template.render(for: event).map { AccountRef(name: $0) }
+        }
+        switch (account(rule.from), account(rule.to)) {
+        case (.success(let from), .success(let to)):
+            return .success(Posting(from: from, to: to, currency: currency, amountMinor: amountMinor, index: index))
         case (.failure(let m), _), (_, .failure(let m)):
             return .failure(.about(event, .malformedEvent, amountMinor: amountMinor, currency: currency, message: m.reason + "; the event moves nothing"))
         }
-        var posting = Posting(fromAccount: from, toAccount: to, currency: currency, amountMinor: amountMinor, index: index)
-        posting.fromKey = rule.from.compactKey(for: event)
-        posting.toKey = rule.to.compactKey(for: event)
-        return .success(posting)
     }
 
     /// The posting's currency: from the payload (else the catalog's default), or the stream's.

@@ -66,9 +66,10 @@ public final class LotBook: ReplayObserver {
     }
 
     func move(_ p: Posting, event: EventID) {
-        let from = AccountCurrency(account: p.fromAccount, currency: p.currency)
-        let to = AccountCurrency(account: p.toAccount, currency: p.currency)
-        let fromIndex = account(p.fromAccount), toIndex = account(p.toAccount)
+        let fromName = p.fromAccount, toName = p.toAccount  // each written once
+        let from = AccountCurrency(account: fromName, currency: p.currency)
+        let to = AccountCurrency(account: toName, currency: p.currency)
+        let fromIndex = account(fromName), toIndex = account(toName)
         taken.removeAll(keepingCapacity: true)
         var remaining = p.amountMinor
         var source = queues.removeValue(forKey: from) ?? Queue()
