@@ -147,6 +147,30 @@ struct ReplayTests {
         #expect(EventTypeTable([]).index(of: "X") == nil)
     }
 
+    @Test("sums per currency: a scan over a few currencies, a dictionary past 16, the same sums either way")
+    func perCurrencySums() {
+        for currencies in [1, 3, 16, 17, 40] {
+            var book = BalanceBook()
+            var expected: [String: Int128] = [:]
+            for n in 0..<600 {
+                let currency = "C\(n % currencies)"
+                let amount = Int64(n * 7 % 101) - 50
+                _ = book.apply([Posting(fromAccount: "a\(n % 13)", toAccount: "b\(n % 11)", currency: currency, amountMinor: amount)])
+                expected[currency, default: 0] += 0  // each posting nets to zero across its two accounts
+            }
+            #expect(book.netByCurrency() == expected)
+            var sums = PerCurrency<Int>()
+            var reference: [String: Int] = [:]
+            for n in 0..<600 {
+                let currency = "C\(n * 31 % currencies)"
+                sums.update(currency, default: 100) { $0 += n }
+                reference[currency, default: 100] += n
+            }
+            #expect(sums.dictionary == reference)
+            #expect(sums.entries.count == currencies)
+        }
+    }
+
     @Test("overflow is never a wrap: the event is quarantined, balances untouched")
     func overflow() throws {
         var l = L()

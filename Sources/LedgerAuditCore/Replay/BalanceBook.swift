@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 public struct AccountCurrency: Hashable, Sendable, Comparable {
     public var account: String
     public var currency: String
@@ -19,11 +25,45 @@ public struct AccountCurrency: Hashable, Sendable, Comparable {
     /// through the merge was most of the time after a reconcile's pass at 2M events); keys
     /// whose prefixes tie are compared in full.
     static func bytewiseOrder(_ keys: [AccountCurrency]) -> [Int] {
-        let prefixes = keys.map { BalanceBook.sortPrefix($0.account) }
-        return keys.indices.sorted { a, b in
-            if prefixes[a] != prefixes[b] { return prefixes[a] < prefixes[b] }
-            return keys[a] < keys[b]
+        /// A key's prefix, where its bytes sit in `text`, and its place: sorted as plain
+        /// values, the bytes compared in place on a tie (an account's legs in several
+        /// currencies, or names alike for 16 bytes, tie often). Comparing the Strings there
+        /// retained and released four of them a comparison: most of the sort's time.
+        struct Entry {
+            var high: UInt64
+            var low: UInt64
+            var account: Range<Int>
+            var currency: Range<Int>
+            var index: Int
         }
+        var text: [UInt8] = []
+        var entries: [Entry] = []
+        entries.reserveCapacity(keys.count)
+        for (i, key) in keys.enumerated() {
+            let (high, low) = BalanceBook.sortPrefix(key.account)
+            let accountStart = text.count
+            text.append(contentsOf: key.account.utf8)
+            let currencyStart = text.count
+            text.append(contentsOf: key.currency.utf8)
+            entries.append(Entry(high: high, low: low, account: accountStart..<currencyStart, currency: currencyStart..<text.count, index: i))
+        }
+        text.withUnsafeBufferPointer { text in
+            func compare(_ a: Range<Int>, _ b: Range<Int>) -> Int {
+                let n = min(a.count, b.count)
+                if n > 0, let base = text.baseAddress {
+                    let c = memcmp(base + a.lowerBound, base + b.lowerBound, n)
+                    if c != 0 { return c < 0 ? -1 : 1 }
+                }
+                return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+            }
+            entries.sort { a, b in
+                if a.high != b.high { return a.high < b.high }
+                if a.low != b.low { return a.low < b.low }
+                let byAccount = compare(a.account, b.account)
+                return byAccount != 0 ? byAccount < 0 : compare(a.currency, b.currency) < 0
+            }
+        }
+        return entries.map(\.index)
     }
 }
 
@@ -196,9 +236,9 @@ public struct BalanceBook: Sendable {
 
     /// Per currency, the sum over all accounts (external included): zero when money is conserved.
     public func netByCurrency() -> [String: Int128] {
-        var net: [String: Int128] = [:]
-        for (k, slot) in slotByName { net[k.currency, default: 0] += Int128(totalsBySlot[Int(slot)].balanceMinor) }
-        return net
+        var net = PerCurrency<Int128>()
+        for (k, slot) in slotByName { net.update(k.currency, default: 0) { $0 += Int128(totalsBySlot[Int(slot)].balanceMinor) } }
+        return net.dictionary
     }
 
     /// Rows in C collation (bytewise by account, then currency).
@@ -234,6 +274,34 @@ public struct BalanceBook: Sendable {
             return (high, low)
         }
     }
+}
+
+/// Values kept per currency while reports go through every account: a run has a few
+/// currencies, found by a scan (a small String compares by its bits) rather than hashed once
+/// an account; past `scanMax` of them, by a dictionary.
+public struct PerCurrency<Value> {
+    public private(set) var entries: [(currency: String, value: Value)] = []
+    private var indexByCurrency: [String: Int] = [:]
+    static var scanMax: Int { 16 }
+
+    public init() {}
+
+    public mutating func update(_ currency: String, default make: @autoclosure () -> Value, _ body: (inout Value) -> Void) {
+        let found: Int?
+        if entries.count <= Self.scanMax {
+            found = entries.firstIndex { $0.currency == currency }
+        } else {
+            if indexByCurrency.isEmpty { for (i, e) in entries.enumerated() { indexByCurrency[e.currency] = i } }
+            found = indexByCurrency[currency]
+        }
+        if let found { body(&entries[found].value); return }
+        var value = make()
+        body(&value)
+        if entries.count > Self.scanMax { indexByCurrency[currency] = entries.count }
+        entries.append((currency, value))
+    }
+
+    public var dictionary: [String: Value] { Dictionary(entries.map { ($0.currency, $0.value) }, uniquingKeysWith: { a, _ in a }) }
 }
 
 /// SAF-T style control totals for one currency: entries, total debit, total credit.

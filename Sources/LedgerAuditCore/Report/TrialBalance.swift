@@ -85,18 +85,18 @@ public enum TrialBalance {
     public static func byKind(sorted: SortedAccounts, catalog: Catalog) -> (rows: [[ReportCell]], totalRows: Int) {
         struct Sum { var accounts = 0; var debit: Int128 = 0; var credit: Int128 = 0 }
         let kindOrder = sorted.kindNames
-        var sums: [String: [Sum?]] = [:]
+        var perCurrency = PerCurrency<[Sum?]>()
         let none = [Sum?](repeating: nil, count: kindOrder.count)
-        func add(_ balance: Int64, to sum: inout Sum?) {
-            var s = sum ?? Sum()
-            s.accounts += 1
-            if balance >= 0 { s.debit += Int128(balance) } else { s.credit += Int128(-Int128(balance)) }
-            sum = s
-        }
         for i in 0..<sorted.count {
             let (key, balance) = sorted.rows[i]
-            add(balance, to: &sums[key.currency, default: none][sorted.kindIndex(i)])
+            perCurrency.update(key.currency, default: none) { byKind in
+                var s = byKind[sorted.kindIndex(i)] ?? Sum()
+                s.accounts += 1
+                if balance >= 0 { s.debit += Int128(balance) } else { s.credit += Int128(-Int128(balance)) }
+                byKind[sorted.kindIndex(i)] = s
+            }
         }
+        let sums = perCurrency.dictionary
         var rows: [[ReportCell]] = []
         var totals: [[ReportCell]] = []
         for currency in sums.keys.sorted() {
