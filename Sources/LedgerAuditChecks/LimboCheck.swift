@@ -9,10 +9,51 @@ public final class LimboCheck: Check {
     public static let summary = "money held in transit accounts longer than limbo_after"
     public static let codes: [FindingCode] = [.moneyInLimbo]
 
+    /// A hold: account, currency and hold key, hashed once when made. The dictionaries of open
+    /// holds rehash the entries after each removal and on each growth: a hold's hash then costs
+    /// one integer, not its three Strings again (~60 % of the check's time before).
     struct HoldID: Hashable {
-        var account: String
-        var currency: String
-        var key: String
+        let account: String
+        let currency: String
+        let key: String
+        private let hash: Int
+
+        init(account: String, currency: String, key: String) {
+            self.account = account
+            self.currency = currency
+            self.key = key
+            var hasher = Hasher()
+            hasher.combine(account)
+            hasher.combine(currency)
+            hasher.combine(key)
+            hash = hasher.finalize()
+        }
+
+        static func == (a: HoldID, b: HoldID) -> Bool {
+            a.hash == b.hash && a.account == b.account && a.currency == b.currency && a.key == b.key
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+    }
+
+    /// An account and currency, hashed once when made (see `HoldID`).
+    struct HeldAccount: Hashable {
+        let account: String
+        let currency: String
+        private let hash: Int
+
+        init(_ account: String, _ currency: String) {
+            self.account = account
+            self.currency = currency
+            var hasher = Hasher()
+            hasher.combine(account)
+            hasher.combine(currency)
+            hash = hasher.finalize()
+        }
+
+        static func == (a: HeldAccount, b: HeldAccount) -> Bool { a.hash == b.hash && a.account == b.account && a.currency == b.currency }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
     }
 
     struct Lot {
@@ -45,7 +86,7 @@ public final class LimboCheck: Check {
     let measuredAtMs: Int64
     var holds: [HoldID: Hold] = [:]
     /// Arrival order of holds per account, for first-in first-out departures.
-    var arrivalOrder: [AccountCurrency: [String]] = [:]
+    var arrivalOrder: [HeldAccount: [String]] = [:]
     /// Account → index of its transit rule in the catalog, -1 when it is not a transit account
     /// (an index, not the rule: ~30 bytes an account instead of ~130).
     var ruleCache: [String: Int32] = [:]
@@ -93,11 +134,17 @@ public final class LimboCheck: Check {
     func arrive(_ account: String, _ currency: String, _ key: String, _ amount: Int64, _ event: EventRecord) {
         guard amount > 0 else { return }
         let id = HoldID(account: account, currency: currency, key: key)
-        var hold = holds[id] ?? Hold(lastEventId: event.eventId)
-        if hold.head == hold.lots.count { arrivalOrder[AccountCurrency(account: account, currency: currency), default: []].append(key) }
-        hold.lots.append(Lot(amountMinor: amount, arrivedMs: event.hlcPhysicalMs, correlationId: event.correlationId))
-        hold.lastEventId = event.eventId
-        holds[id] = hold
+        // The hold changed where it sits (one lookup): a hold taken out and put back was
+        // looked up twice and its lots array copied on each write (the dictionary still held it).
+        func add(to hold: inout Hold) -> Bool {
+            let reopened = hold.head == hold.lots.count
+            hold.lots.append(Lot(amountMinor: amount, arrivedMs: event.hlcPhysicalMs, correlationId: event.correlationId))
+            hold.lastEventId = event.eventId
+            return reopened
+        }
+        if add(to: &holds[id, default: Hold(lastEventId: event.eventId)]) {
+            arrivalOrder[HeldAccount(account, currency), default: []].append(key)
+        }
     }
 
     func depart(_ account: String, _ currency: String, _ key: String?, _ amount: Int64, _ event: EventRecord) {
@@ -106,7 +153,7 @@ public final class LimboCheck: Check {
         if let key { take(from: HoldID(account: account, currency: currency, key: key), &remaining, event) }
         // Accounts keyed on arrival (seller pending) then give up their oldest holds first.
         guard remaining > 0, key == nil || (transitRule(account)?.holdKeyFromArrival ?? false) else { return }
-        let accountKey = AccountCurrency(account: account, currency: currency)
+        let accountKey = HeldAccount(account, currency)
         while remaining > 0, let oldest = arrivalOrder[accountKey]?.first(where: { $0 != key }) {
             take(from: HoldID(account: account, currency: currency, key: oldest), &remaining, event)
         }
@@ -114,24 +161,26 @@ public final class LimboCheck: Check {
 
     /// Takes up to `remaining` from a hold, oldest lot first; forgets the hold once empty.
     func take(from id: HoldID, _ remaining: inout Int64, _ event: EventRecord) {
-        guard var hold = holds[id] else { return }
-        while remaining > 0 && hold.head < hold.lots.count {
-            let take = min(remaining, hold.lots[hold.head].amountMinor)
-            hold.lots[hold.head].amountMinor -= take
-            remaining -= take
-            if hold.lots[hold.head].amountMinor == 0 { hold.head += 1 }
-        }
-        hold.lastEventId = event.eventId
-        if hold.head == hold.lots.count {
-            holds[id] = nil
-            let accountKey = AccountCurrency(account: id.account, currency: id.currency)
-            if var order = arrivalOrder[accountKey] {
-                if let i = order.firstIndex(of: id.key) { order.remove(at: i) }
-                arrivalOrder[accountKey] = order.isEmpty ? nil : order
+        guard let index = holds.index(forKey: id) else { return }
+        func drain(_ hold: inout Hold) -> Bool {
+            while remaining > 0 && hold.head < hold.lots.count {
+                let take = min(remaining, hold.lots[hold.head].amountMinor)
+                hold.lots[hold.head].amountMinor -= take
+                remaining -= take
+                if hold.lots[hold.head].amountMinor == 0 { hold.head += 1 }
             }
-        } else {
+            hold.lastEventId = event.eventId
+            if hold.head == hold.lots.count { return true }
             if hold.head > 64 { hold.lots.removeFirst(hold.head); hold.head = 0 }
-            holds[id] = hold
+            return false
+        }
+        // Changed where it sits, found once (see `arrive`).
+        guard drain(&holds.values[index]) else { return }
+        holds.remove(at: index)
+        let accountKey = HeldAccount(id.account, id.currency)
+        if var order = arrivalOrder.removeValue(forKey: accountKey) {
+            if let i = order.firstIndex(of: id.key) { order.remove(at: i) }
+            if !order.isEmpty { arrivalOrder[accountKey] = order }
         }
     }
 
