@@ -1,6 +1,7 @@
 import LedgerAuditCore
-/// `CARD_NUMBER_EXPOSED`: a Luhn-valid 13–19 digit card number in any string or integer in
-/// payload or metadata, reported with the event, the JSON path and the masked value only.
+/// `CARD_NUMBER_EXPOSED`: a Luhn-valid 13–19 digit card number in any string, integer or key in
+/// payload or metadata (escapes decoded), reported with the event, the JSON path and the
+/// masked value only.
 public final class CardNumberCheck: Check {
     public static let name = "card-number"
     public static let summary = "card numbers (PAN) stored in clear in payload or metadata"
@@ -15,7 +16,7 @@ public final class CardNumberCheck: Check {
     }
 
     func scanColumn(_ column: String, _ text: JSONText, _ event: EventRecord, _ findings: inout FindingLog) {
-        if CardMask.mayHoldCardNumber(text.text) {
+        if CardNumberScan.mayHoldCardNumber(text) {
             var found: [(path: String, masked: String)] = []
             CardNumberCheck.scan(text.parse(), path: "$.\(column)", into: &found)
             for f in found {
@@ -41,7 +42,12 @@ public final class CardNumberCheck: Check {
             case .array(let elements):
                 for (i, e) in elements.enumerated().reversed() { stack.append((e, "\(path)[\(i)]")) }
             case .object(let members):
-                for (k, v) in members.reversed() { stack.append((v, path + "." + k)) }
+                // A key is stored text too; paths show keys masked.
+                let paths = members.map { path + "." + CardMask.masked($0.0) }
+                for (i, member) in members.enumerated() {
+                    for m in CardMask.matches(in: member.0) { found.append((paths[i], m.masked)) }
+                }
+                for i in members.indices.reversed() { stack.append((members[i].1, paths[i])) }
             default: break
             }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import LedgerAuditChecks
 import LedgerAuditConfig
 import LedgerAuditCore
@@ -312,5 +313,18 @@ struct CardNumberTests {
         #expect(f.map { $0.evidence.first!.1 } == ["$.payload.card.pan", "$.metadata.items[0].n"])
         #expect(f.map { $0.evidence.last!.1 } == ["************1111", "************5559"])
         for finding in f { #expect(!finding.message.contains("4111111111111111") && !finding.message.contains("5500005555555559")) }
+    }
+
+    @Test("a card number written with JSON escapes (\\u0034…), in a value, split by an escaped separator, or a key, is found: the text's digits are not the value's")
+    func escaped() throws {
+        var l = L()
+        let escapedDigits = "4111111111111111".unicodeScalars.map { String(format: "\\u%04x", $0.value) }.joined()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 100, "pan": ""# + escapedDigits + #""}"#)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, metadata: #"{"pan": "4111\u002d1111\u002d1111\u002d1111"}"#)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 100, "note": "\u0041 plain"}"#)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 100, "4111111111111111": {"pan": "4111111111111111"}}"#)
+        let f = try check(CardNumberCheck.self, l.events)
+        #expect(f.map { $0.evidence.first!.1 }.sorted() == ["$.metadata.pan", "$.payload.************1111", "$.payload.************1111.pan", "$.payload.pan"])
+        #expect(f.allSatisfy { $0.evidence.last!.1 == "************1111" })
     }
 }

@@ -159,4 +159,21 @@ struct EvidenceTests {
         let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         #expect((object?["payload"] as? [String: Any])?["amount"] as? Int == 100)
     }
+
+    @Test("the population extract masks a card number spelled with escapes or held in a key, and keeps text with none byte for byte")
+    func populationMaskingEscapesAndKeys() throws {
+        var b = LedgerBuilder()
+        let spelled = "4111111111111111".unicodeScalars.map { String(format: "\\u%04x", $0.value) }.joined()
+        let escaped = b.add("FUNDS_DEPOSITED", aggregate: "alice", payload: #"{"amount": 100, "pan": ""# + spelled + #""}"#)
+        let keyed = b.add("FUNDS_DEPOSITED", aggregate: "alice", payload: #"{"amount": 100, "4111111111111111": "card"}"#)
+        let plain = b.add("FUNDS_DEPOSITED", aggregate: "alice", payload: #"{"note": "\u0041 b", "amount": 100}"#)
+        for e in [escaped, keyed] {
+            let line = EventJSONLine.encode(e)
+            let payload = try #require((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["payload"] as? [String: Any])
+            let decoded = try #require(String(data: try JSONSerialization.data(withJSONObject: payload), encoding: .utf8))
+            #expect(!decoded.contains("4111111111111111") && !line.contains(spelled))
+            #expect(decoded.contains("************1111"))
+        }
+        #expect(EventJSONLine.encode(plain).contains(#"{"note": "\u0041 b", "amount": 100}"#))
+    }
 }

@@ -60,10 +60,14 @@ public enum EventJSONLine {
 
     /// The JSON with card numbers masked, still valid JSON: a card number held as a JSON
     /// number becomes a string (`"************1111"`), as digits and `*` are not a number.
+    /// Keys are masked too. Text with an escape is read as its values, since an escape can
+    /// spell a digit the text does not show (`\u0034`); text with nothing to mask is kept
+    /// byte for byte.
     static func masked(_ json: JSONText) -> String {
         let text = json.text
-        guard CardMask.masked(text) != text, let value = try? JSONParser.parse(text) else { return text }
-        return JSONWriter.jsonbText(mask(value))
+        guard CardNumberScan.mayHoldCardNumber(json), let value = try? JSONParser.parse(text) else { return text }
+        let masked = mask(value)
+        return masked == value ? text : JSONWriter.jsonbText(masked)
     }
 
     static func mask(_ v: JSONValue) -> JSONValue {
@@ -73,8 +77,20 @@ public enum EventJSONLine {
             let m = CardMask.masked(n)
             return m == n ? v : .string(m)
         case .array(let items): return .array(items.map(mask))
-        case .object(let members): return .object(members.map { ($0.0, mask($0.1)) })
+        case .object(let members): return .object(members.map { (CardMask.masked($0.0), mask($0.1)) })
         case .null, .bool: return v
+        }
+    }
+}
+
+/// Whether a JSON document may hold a card number in a key or a value: its text holds a
+/// card-shaped run of digits, or an escape (which may spell digits: `"\u0034\u0031…"` is
+/// `"41…"`, and jsonb prints it decoded, but a json column or a file keeps the escape).
+public enum CardNumberScan {
+    public static func mayHoldCardNumber(_ json: JSONText) -> Bool {
+        var text = json.text
+        return text.withUTF8 { bytes in
+            CardMask.mayHoldCardNumber(bytes: bytes) || bytes.contains(0x5C)
         }
     }
 }
