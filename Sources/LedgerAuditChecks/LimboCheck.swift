@@ -104,30 +104,60 @@ public final class LimboCheck: Check {
         [VerifyReport.limboSection([], catalog: context.catalog, ran: false)]
     }
 
-    func transitRule(_ account: String) -> AccountRule? {
+    /// The index of the transit rule an account name falls under, nil for any other account.
+    func transitRule(_ account: String) -> Int? {
         // A few patterns (the reference catalog has 6) are matched faster than a cache of
         // account names is probed: a probe hashes the name and misses the cache for every leg.
         if catalog.accounts.count <= Limits.limboRulesMatchedDirectlyMax {
-            return catalog.accounts.first { $0.pattern.matches(account) }.flatMap { $0.transit ? $0 : nil }
+            return catalog.accounts.firstIndex { $0.pattern.matches(account) }.flatMap { catalog.accounts[$0].transit ? $0 : nil }
         }
-        if let cached = ruleCache[account] { return cached < 0 ? nil : catalog.accounts[Int(cached)] }
+        if let cached = ruleCache[account] { return cached < 0 ? nil : Int(cached) }
         let index = catalog.accounts.firstIndex { $0.pattern.matches(account) }.flatMap { catalog.accounts[$0].transit ? $0 : nil }
         if ruleCache.count < Limits.limboRuleCacheAccountsMax { ruleCache[account] = index.map { Int32($0) } ?? -1 }
-        return index.map { catalog.accounts[$0] }
+        return index
     }
 
-    func named(_ event: EventRecord, _ rule: AccountRule) -> String? {
-        guard let field = rule.holdKeyField else { return nil }
+    /// Per account template (by number): the transit rule every name it writes falls under
+    /// (its index), -1 when no name it writes is a transit account, -2 when that depends on
+    /// the id. A posting's account known by its key is then placed without writing its name.
+    var transitByTemplate: [UInt32: Int] = [:]
+
+    func transitRule(template: UInt32) -> Int {
+        if let known = transitByTemplate[template] { return known }
+        var decided = -1
+        for (i, rule) in catalog.accounts.enumerated() {
+            guard let matches = rule.pattern.matchesEveryName(ofTemplate: template) else { decided = -2; break }
+            if matches { decided = rule.transit ? i : -1; break }
+        }
+        transitByTemplate[template] = decided
+        return decided
+    }
+
+    /// The transit rule (index) an account falls under, with the account's name; nil for any
+    /// other account. The name is written only for a transit account, or when its template
+    /// cannot tell.
+    func transit(_ key: AccountKey?, _ name: () -> String) -> (rule: Int, name: String)? {
+        if let key {
+            let rule = transitRule(template: key.templateNumber)
+            if rule == -1 { return nil }
+            if rule >= 0 { return (rule, name()) }
+        }
+        let account = name()
+        return transitRule(account).map { ($0, account) }
+    }
+
+    func named(_ event: EventRecord, _ rule: Int) -> String? {
+        guard let field = catalog.accounts[rule].holdKeyField else { return nil }
         return event.payload.member(field)?.scalarText
     }
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         for a in applied {
             let p = a.posting
-            // Each name read once: a posting may write it from its account key on each read.
-            let from = p.fromAccount, to = p.toAccount
-            if let rule = transitRule(from) { depart(from, p.currency, named(event, rule), p.amountMinor, event) }
-            if let rule = transitRule(to) { arrive(to, p.currency, named(event, rule) ?? "", p.amountMinor, event) }
+            if let from = transit(p.fromKey, { p.fromAccount }) {
+                depart(from.name, p.currency, named(event, from.rule), p.amountMinor, event, keyedOnArrival: catalog.accounts[from.rule].holdKeyFromArrival)
+            }
+            if let to = transit(p.toKey, { p.toAccount }) { arrive(to.name, p.currency, named(event, to.rule) ?? "", p.amountMinor, event) }
         }
     }
 
@@ -147,12 +177,12 @@ public final class LimboCheck: Check {
         }
     }
 
-    func depart(_ account: String, _ currency: String, _ key: String?, _ amount: Int64, _ event: EventRecord) {
+    func depart(_ account: String, _ currency: String, _ key: String?, _ amount: Int64, _ event: EventRecord, keyedOnArrival: Bool) {
         var remaining = amount
         // The named hold first.
         if let key { take(from: HoldID(account: account, currency: currency, key: key), &remaining, event) }
         // Accounts keyed on arrival (seller pending) then give up their oldest holds first.
-        guard remaining > 0, key == nil || (transitRule(account)?.holdKeyFromArrival ?? false) else { return }
+        guard remaining > 0, key == nil || keyedOnArrival else { return }
         let accountKey = HeldAccount(account, currency)
         while remaining > 0, let oldest = arrivalOrder[accountKey]?.first(where: { $0 != key }) {
             take(from: HoldID(account: account, currency: currency, key: oldest), &remaining, event)

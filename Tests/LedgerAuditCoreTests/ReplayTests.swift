@@ -1,3 +1,4 @@
+import Foundation
 import LedgerAuditConfig
 @testable import LedgerAuditCore
 import LedgerAuditTestSupport
@@ -231,6 +232,31 @@ struct ReplayTests {
 
 @Suite("Account templates and patterns", .removesTemporaryFolders)
 struct AccountTemplateTests {
+    @Test("a pattern decided for every name a template writes agrees with matching each name, over random and chosen ids")
+    func patternAgainstTemplate() throws {
+        let patterns = ["user:*:available", "user:*:pending", "user:*", "*", "*:available", "user:0*", "user:*a", "user:*:a*", "escrow:*",
+                        "user:", "external:deposits", "external:*", "u*e", "*-*", "user:*G", "user:Z*", "", "user:00000000-0000-0000-0000-000000000000:available"]
+        let templates = ["user:{aggregate_id}:available", "external:deposits", "{aggregate_id}", "a{event_id}b{event_id}c", "user:{user_id}"]
+        var b = LedgerBuilder()
+        var events = (0..<200).map { _ in b.add("T", aggregate: UUID().uuidString.lowercased(), user: UUID().uuidString.lowercased()) }
+        events.append(b.add("T", aggregate: "00000000-0000-0000-0000-000000000000", user: "ffffffff-ffff-ffff-ffff-ffffffffffff"))
+        var decided = 0
+        for text in templates {
+            let template = try AccountTemplate(parsing: text)
+            let number = try #require(template.compactKey(for: events[0])?.templateNumber)
+            for patternText in patterns {
+                let pattern = AccountPattern(patternText)
+                guard let every = pattern.matchesEveryName(ofTemplate: number) else { continue }
+                decided += 1
+                for e in events {
+                    #expect(pattern.matches(try template.render(for: e).get()) == every, "\(patternText) on \(text)")
+                }
+            }
+        }
+        #expect(decided > 40)
+        #expect(AccountPattern("user:*:available").matchesEveryName(ofTemplate: UInt32.max) == nil)
+    }
+
     @Test func patterns() {
         #expect(AccountPattern("user:*:reserved").matches("user:abc:reserved"))
         #expect(!AccountPattern("user:*:reserved").matches("user:abc:available"))

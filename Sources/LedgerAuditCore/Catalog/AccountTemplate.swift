@@ -213,6 +213,20 @@ enum AccountTemplateNumbers {
         }
     }
 
+    /// The name a template writes, byte by byte, with -1 where the id's characters go; nil for
+    /// a number no template has.
+    static func nameShape(_ number: UInt32) -> [Int16]? {
+        let parts: [Part]? = table.withLock { Int(number) < $0.parts.count ? $0.parts[Int(number)] : nil }
+        return parts.map { parts in
+            parts.flatMap { part -> [Int16] in
+                switch part {
+                case .literal(let bytes): return bytes.map { Int16($0) }
+                case .id: return Array(repeating: -1, count: 36)
+                }
+            }
+        }
+    }
+
     /// The account name a key stands for: its template filled with its id (what
     /// `AccountTemplate.render` writes for the event the key was made from).
     static func name(_ key: AccountKey) -> String {
@@ -280,6 +294,48 @@ public struct AccountPattern: Sendable, Equatable, CustomStringConvertible {
                 if !found { return false }
             }
             return true
+        }
+    }
+}
+
+extension AccountPattern {
+    /// Whether this pattern matches every name an account key's template writes (true), none
+    /// of them (false), or it depends on the id (nil). Decided from the template's literal
+    /// bytes around its id, which is 36 lowercase hex digits and hyphens: a check that needs
+    /// only the rule an account falls under need not write the name of each posting's account.
+    /// Patterns with one `*` at most are decided; others give nil.
+    public func matchesEveryName(ofTemplate templateNumber: UInt32) -> Bool? {
+        guard let shape = AccountTemplateNumbers.nameShape(templateNumber) else { return nil }
+        // Where the name has an id character, a pattern byte outside the id's alphabet cannot match.
+        func compare(_ nameByte: Int16, _ patternByte: UInt8) -> Bool? {
+            if nameByte >= 0 { return UInt8(nameByte) == patternByte }
+            let idByte = (patternByte >= 0x30 && patternByte <= 0x39) || (patternByte >= 0x61 && patternByte <= 0x66) || patternByte == 0x2D
+            return idByte ? nil : false
+        }
+        // nil as soon as any position depends on the id, false as soon as one cannot match.
+        func fits(_ piece: [UInt8], at start: Int) -> Bool? {
+            var decided = true
+            for (i, b) in piece.enumerated() {
+                switch compare(shape[start + i], b) {
+                case false?: return false
+                case nil: decided = false
+                default: break
+                }
+            }
+            return decided ? true : nil
+        }
+        switch parts.count {
+        case 1:
+            guard shape.count == parts[0].count else { return false }
+            return fits(parts[0], at: 0)
+        case 2:
+            let first = parts[0], last = parts[1]
+            guard shape.count >= first.count + last.count else { return false }
+            let prefix = fits(first, at: 0), suffix = fits(last, at: shape.count - last.count)
+            if prefix == false || suffix == false { return false }
+            return prefix == true && suffix == true ? true : nil
+        default:
+            return nil
         }
     }
 }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One event as a line of a JSONL extract (the shape `--source FILE.jsonl` reads), for an
 /// evidence pack's population extract: card numbers in payload and metadata are masked
 /// (first six and last four digits kept), `recorded_at` in UTC with microseconds.
@@ -90,7 +96,8 @@ public enum CardNumberScan {
     public static func mayHoldCardNumber(_ json: JSONText) -> Bool {
         var text = json.text
         return text.withUTF8 { bytes in
-            CardMask.mayHoldCardNumber(bytes: bytes) || bytes.contains(0x5C)
+            guard let base = bytes.baseAddress else { return false }
+            return CardMask.mayHoldCardNumber(bytes: bytes) || memchr(base, 0x5C, bytes.count) != nil
         }
     }
 }
