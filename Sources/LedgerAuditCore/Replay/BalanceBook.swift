@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 public struct AccountCurrency: Hashable, Sendable, Comparable {
     public var account: String
     public var currency: String
@@ -25,42 +19,23 @@ public struct AccountCurrency: Hashable, Sendable, Comparable {
     /// through the merge was most of the time after a reconcile's pass at 2M events); keys
     /// whose prefixes tie are compared in full.
     static func bytewiseOrder(_ keys: [AccountCurrency]) -> [Int] {
-        /// A key's prefix, where its bytes sit in `text`, and its place: sorted as plain
-        /// values, the bytes compared in place on a tie (an account's legs in several
-        /// currencies, or names alike for 16 bytes, tie often). Comparing the Strings there
-        /// retained and released four of them a comparison: most of the sort's time.
+        /// A key's prefix and place, sorted as plain values (24 bytes each); the keys are read
+        /// only on a tie. The comparator reading two arrays through its closure retained them
+        /// on every comparison.
         struct Entry {
             var high: UInt64
             var low: UInt64
-            var account: Range<Int>
-            var currency: Range<Int>
             var index: Int
         }
-        var text: [UInt8] = []
-        var entries: [Entry] = []
-        entries.reserveCapacity(keys.count)
-        for (i, key) in keys.enumerated() {
-            let (high, low) = BalanceBook.sortPrefix(key.account)
-            let accountStart = text.count
-            text.append(contentsOf: key.account.utf8)
-            let currencyStart = text.count
-            text.append(contentsOf: key.currency.utf8)
-            entries.append(Entry(high: high, low: low, account: accountStart..<currencyStart, currency: currencyStart..<text.count, index: i))
+        var entries = keys.indices.map { i in
+            let (high, low) = BalanceBook.sortPrefix(keys[i].account)
+            return Entry(high: high, low: low, index: i)
         }
-        text.withUnsafeBufferPointer { text in
-            func compare(_ a: Range<Int>, _ b: Range<Int>) -> Int {
-                let n = min(a.count, b.count)
-                if n > 0, let base = text.baseAddress {
-                    let c = memcmp(base + a.lowerBound, base + b.lowerBound, n)
-                    if c != 0 { return c < 0 ? -1 : 1 }
-                }
-                return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
-            }
+        keys.withUnsafeBufferPointer { keys in
             entries.sort { a, b in
                 if a.high != b.high { return a.high < b.high }
                 if a.low != b.low { return a.low < b.low }
-                let byAccount = compare(a.account, b.account)
-                return byAccount != 0 ? byAccount < 0 : compare(a.currency, b.currency) < 0
+                return keys[a.index] < keys[b.index]
             }
         }
         return entries.map(\.index)
