@@ -83,21 +83,12 @@ public struct PostingRules: Sendable {
     private let rules: [CompiledRule]
     private let ruleIndex: EventTypeTable
 
-    /// An event rule and each of its posting rules in a box: read in place through the
-    /// reference, where a struct read out of an array is copied (each of its arrays and
-    /// strings retained and released, ~200 instructions a rule an event).
+    /// An event rule in a box, read in place through the reference: the struct read out of a
+    /// dictionary was copied for every event (each of its arrays and strings retained and
+    /// released, ~200 instructions an event).
     private final class CompiledRule: Sendable {
         let rule: EventRule
-        let postings: [PostingRuleBox]
-        init(_ rule: EventRule) {
-            self.rule = rule
-            postings = rule.postings.map(PostingRuleBox.init)
-        }
-    }
-
-    private final class PostingRuleBox: Sendable {
-        let rule: PostingRule
-        init(_ rule: PostingRule) { self.rule = rule }
+        init(_ rule: EventRule) { self.rule = rule }
     }
 
     public init(catalog: Catalog) {
@@ -123,9 +114,9 @@ public struct PostingRules: Sendable {
     private func post(_ event: EventRecord, _ compiled: CompiledRule) -> PostingOutcome {
         guard compiled.rule.movesMoney else { return .movesNothing }
         var postings: [Posting] = []
-        postings.reserveCapacity(compiled.postings.count)
-        for (index, box) in compiled.postings.enumerated() {
-            switch posting(event, box.rule, index: index) {
+        postings.reserveCapacity(compiled.rule.postings.count)
+        for index in compiled.rule.postings.indices {
+            switch posting(event, compiled.rule.postings[index], index: index) {
             case .success(let p): postings.append(p)
             case .failure(let finding): return .quarantined(finding)
             }

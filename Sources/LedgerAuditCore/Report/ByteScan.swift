@@ -21,25 +21,23 @@ public enum ByteScan {
     /// The length of the leading run of whole 8-byte words that hold only 0x20–0x7E.
     @inline(__always)
     public static func printableASCIIPrefix(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        guard let base = bytes.baseAddress else { return 0 }
-        var at = 0
-        while at &+ 8 <= bytes.count {
-            let x = UnsafeRawPointer(base).loadUnaligned(fromByteOffset: at, as: UInt64.self)
-            if x & highs != 0 || anyBelow(x, 0x20) || anyEqual(x, 0x7F) { break }
-            at &+= 8
-        }
-        return at
+        wordPrefix(bytes) { x in x & highs != 0 || anyBelow(x, 0x20) || anyEqual(x, 0x7F) }
     }
 
     /// The length of the leading run of whole 8-byte words with no byte below 0x20 and no
     /// `,`, `"` or `'`: bytes a CSV field never quotes for.
     @inline(__always)
     public static func csvUnquotedPrefix(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        wordPrefix(bytes) { x in anyBelow(x, 0x20) || anyEqual(x, 0x2C) || anyEqual(x, 0x22) || anyEqual(x, 0x27) }
+    }
+
+    /// The length of the leading run of whole 8-byte words none of which `stops` at.
+    @inline(__always)
+    static func wordPrefix(_ bytes: UnsafeBufferPointer<UInt8>, stops: (UInt64) -> Bool) -> Int {
         guard let base = bytes.baseAddress else { return 0 }
         var at = 0
         while at &+ 8 <= bytes.count {
-            let x = UnsafeRawPointer(base).loadUnaligned(fromByteOffset: at, as: UInt64.self)
-            if anyBelow(x, 0x20) || anyEqual(x, 0x2C) || anyEqual(x, 0x22) || anyEqual(x, 0x27) { break }
+            if stops(UnsafeRawPointer(base).loadUnaligned(fromByteOffset: at, as: UInt64.self)) { break }
             at &+= 8
         }
         return at

@@ -63,8 +63,8 @@ public enum TrialBalance {
             let i = kept?[index] ?? index
             let key = sorted.rows[i].0, ending = sorted.rows[i].1
             let end = book.totals(slot: sorted.slot(i))
-            // The period's start is an earlier state of the same book, so the same account
-            // may sit in another slot only if the book were rebuilt: found by name.
+            // The period's start is a snapshot of the book taken during the pass: the account
+            // is found there by name, not assumed to sit at the same slot.
             let begin = startBook.isEmpty ? AccountTotals() : startBook.totals(key)
             let e = currencies.exponent(of: key.currency) ?? 2
             sink.ledgerText(key.account)
