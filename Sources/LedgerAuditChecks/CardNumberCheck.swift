@@ -16,7 +16,7 @@ public final class CardNumberCheck: Check {
     }
 
     func scanColumn(_ column: String, _ text: JSONText, _ event: EventRecord, _ findings: inout FindingLog) {
-        if CardNumberScan.mayHoldCardNumber(text) {
+        if CardMask.mayHoldCardNumber(text) {
             var found: [(path: String, masked: String)] = []
             CardNumberCheck.scan(text.parse(), path: "$.\(column)", into: &found)
             for f in found {

@@ -107,7 +107,7 @@ public enum CSVRenderer {
                 line.begin()
                 lines.line(i, into: &line)
                 line.end()
-                try file.append { $0.append(contentsOf: line.bytes) }
+                try file.write(bytes: line.bytes)
             }
         } else {
             for row in table.rows { try file.append { appendLine(row, into: &$0) } }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One event as a line of a JSONL extract (the shape `--source FILE.jsonl` reads), for an
 /// evidence pack's population extract: card numbers in payload and metadata are masked
 /// (first six and last four digits kept), `recorded_at` in UTC with microseconds.
@@ -71,7 +65,7 @@ public enum EventJSONLine {
     /// byte for byte.
     static func masked(_ json: JSONText) -> String {
         let text = json.text
-        guard CardNumberScan.mayHoldCardNumber(json), let value = try? JSONParser.parse(text) else { return text }
+        guard CardMask.mayHoldCardNumber(json), let value = try? JSONParser.parse(text) else { return text }
         let masked = mask(value)
         return masked == value ? text : JSONWriter.jsonbText(masked)
     }
@@ -85,19 +79,6 @@ public enum EventJSONLine {
         case .array(let items): return .array(items.map(mask))
         case .object(let members): return .object(members.map { (CardMask.masked($0.0), mask($0.1)) })
         case .null, .bool: return v
-        }
-    }
-}
-
-/// Whether a JSON document may hold a card number in a key or a value: its text holds a
-/// card-shaped run of digits, or an escape (which may spell digits: `"\u0034\u0031…"` is
-/// `"41…"`, and jsonb prints it decoded, but a json column or a file keeps the escape).
-public enum CardNumberScan {
-    public static func mayHoldCardNumber(_ json: JSONText) -> Bool {
-        var text = json.text
-        return text.withUTF8 { bytes in
-            guard let base = bytes.baseAddress else { return false }
-            return CardMask.mayHoldCardNumber(bytes: bytes) || memchr(base, 0x5C, bytes.count) != nil
         }
     }
 }

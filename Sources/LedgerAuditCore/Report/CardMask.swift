@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Card numbers (PAN) in ledger text: a Luhn-valid run of 13–19 digits, not adjacent to another
 /// digit, with single spaces or dashes allowed between digits. Every renderer masks through here.
 public enum CardMask {
@@ -116,6 +122,17 @@ public enum CardMask {
     public static func mayHoldCardNumber(_ text: String) -> Bool {
         var copy = text
         return copy.withUTF8 { mayHoldCardNumber(bytes: $0) }
+    }
+
+    /// Whether a JSON document may hold a card number in a key or a value: its text holds a
+    /// card-shaped run of digits, or an escape (which may spell digits: `"\u0034\u0031…"` is
+    /// `"41…"`; jsonb prints it decoded, but a json column or a file keeps the escape).
+    public static func mayHoldCardNumber(_ json: JSONText) -> Bool {
+        var text = json.text
+        return text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return false }
+            return mayHoldCardNumber(bytes: bytes) || memchr(base, 0x5C, bytes.count) != nil
+        }
     }
 
     /// `mayHoldCardNumber` on UTF-8 bytes. Two word-at-a-time filters clear most text before
