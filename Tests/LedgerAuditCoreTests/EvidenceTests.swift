@@ -176,4 +176,25 @@ struct EvidenceTests {
         }
         #expect(EventJSONLine.encode(plain).contains(#"{"note": "\u0041 b", "amount": 100}"#))
     }
+
+    @Test("masked keys never merge two members: distinct card numbers with the same last four take ~2, ~3 past any key the object holds; the same key twice stays one")
+    func populationMaskedKeysStayDistinct() throws {
+        var b = LedgerBuilder()
+        let e = b.add("FUNDS_DEPOSITED", aggregate: "alice", payload: #"{"amount": 100, "4111111111111111": "a", "************1111~2": "kept", "5555555500001111": "b", "4000000000061111": "c", "************1111": "d"}"#)
+        let line = EventJSONLine.encode(e)
+        let payload = try #require((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["payload"] as? [String: Any])
+        #expect(payload.count == 6)
+        #expect(payload["************1111"] as? String == "d")
+        #expect(payload["************1111~2"] as? String == "kept")
+        let masked = Set(["a", "b", "c"].compactMap { v in payload.first { $0.value as? String == v }?.key })
+        #expect(masked == ["************1111~3", "************1111~4", "************1111~5"])
+        #expect(!line.contains("4111111111111111") && !line.contains("5555555500001111"))
+
+        #expect(EventJSONLine.maskedKeys(["4111111111111111", "x", "4111111111111111"]) == ["************1111", "x", "************1111"])
+        // Thousands of distinct card numbers masking alike (a hostile document): each takes the
+        // next suffix, all distinct.
+        let many = (0..<20_000).map { "4" + String(format: "%07d", $0) + "00001111" }.filter { CardMask.luhnValid($0.utf8.map { $0 - 0x30 }) }
+        let keys = EventJSONLine.maskedKeys(many)
+        #expect(many.count > 1_000 && Set(keys).count == many.count && keys.allSatisfy { $0.hasPrefix("************1111") })
+    }
 }

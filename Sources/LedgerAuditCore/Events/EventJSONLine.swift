@@ -1,6 +1,6 @@
 /// One event as a line of a JSONL extract (the shape `--source FILE.jsonl` reads), for an
 /// evidence pack's population extract: card numbers in payload and metadata are masked
-/// (first six and last four digits kept), `recorded_at` in UTC with microseconds.
+/// (last four digits kept), `recorded_at` in UTC with microseconds.
 public enum EventJSONLine {
     /// `recordedAt` overrides the UTC rendering (the generator writes regional offsets);
     /// `masking: false` writes payload and metadata as they are.
@@ -77,8 +77,39 @@ public enum EventJSONLine {
             let m = CardMask.masked(n)
             return m == n ? v : .string(m)
         case .array(let items): return .array(items.map(mask))
-        case .object(let members): return .object(members.map { (CardMask.masked($0.0), mask($0.1)) })
+        case .object(let members): return .object(zip(maskedKeys(members.map(\.0)), members).map { ($0, mask($1.1)) })
         case .null, .bool: return v
+        }
+    }
+
+    /// An object's keys with card numbers masked, no two members merged: distinct card numbers
+    /// with the same last four digits mask alike (and jsonb keeps only the last of equal keys),
+    /// so a masked key that meets another key of the object takes the first free `~2`, `~3`, …
+    /// suffix, in the members' order. The same key written twice stays one key, as it was.
+    /// Keys compare byte for byte, as jsonb compares them.
+    public static func maskedKeys(_ keys: [String]) -> [String] {
+        let masked = keys.map(CardMask.masked)
+        guard zip(keys, masked).contains(where: { !$0.utf8.elementsEqual($1.utf8) }) else { return keys }
+        var taken = Set(zip(keys, masked).filter { $0.utf8.elementsEqual($1.utf8) }.map { Array($0.0.utf8) })
+        var assigned: [[UInt8]: String] = [:]
+        // Where each mask's search for a free suffix resumes: thousands of keys masking alike
+        // (a hostile document) cost one step each, not a search from `~2` each.
+        var nextSuffix: [[UInt8]: Int] = [:]
+        return zip(keys, masked).map { key, mask in
+            let original = Array(key.utf8)
+            if original.elementsEqual(mask.utf8) { return key }
+            if let earlier = assigned[original] { return earlier }
+            let maskBytes = Array(mask.utf8)
+            var candidate = mask
+            var suffix = nextSuffix[maskBytes] ?? 1
+            while taken.contains(Array(candidate.utf8)) {
+                suffix += 1
+                candidate = mask + "~" + String(suffix)
+            }
+            nextSuffix[maskBytes] = suffix
+            taken.insert(Array(candidate.utf8))
+            assigned[original] = candidate
+            return candidate
         }
     }
 }
