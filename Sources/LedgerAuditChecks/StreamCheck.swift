@@ -30,7 +30,11 @@ public final class StreamCheck: Check {
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
-        var s = streams[event.aggregateId] ?? StreamState(nextVersion: firstVersion, maxVersion: firstVersion - 1)
+        // Changed where it sits: one hash of the aggregate id an event, not a read and a write.
+        observe(event, stream: &streams[event.aggregateId, default: StreamState(nextVersion: firstVersion, maxVersion: firstVersion - 1)], findings: &findings)
+    }
+
+    private func observe(_ event: EventRecord, stream s: inout StreamState, findings: inout FindingLog) {
         let v = event.streamVersion
         // Global order: the HLC pair for the reference store, the sequence for others.
         let order = event.globalOrderKey
@@ -55,7 +59,6 @@ public final class StreamCheck: Check {
         } else if v > s.nextVersion {
             s.ahead[v] = event.eventId
         }
-        streams[event.aggregateId] = s
     }
 
     public func finish(_ end: CheckEnd, findings: inout FindingLog) -> CheckReport {

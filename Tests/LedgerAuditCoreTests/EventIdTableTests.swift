@@ -31,6 +31,27 @@ struct EventIdTableTests {
         #expect(table.bytesHeld <= inserted.count * 16 + 65_536 * 16 + inserted.count * 12)
     }
 
+    @Test("a table past the ids its slots tag drops the tags and keeps every index: before, at and after the switch, and through growth")
+    func untaggedPastTheLimit() {
+        var table = EventIdTable(capacity: 4, taggedIdsMax: 1_000)
+        var rng = SystemRandomNumberGenerator()
+        var inserted: [EventID] = []
+        for i in 0..<20_000 {
+            let id = i % 3 == 0 ? EventID(high: 7, low: UInt64(i)) : EventID(high: rng.next(), low: rng.next())
+            #expect(table.insert(id)?.index == inserted.count)
+            inserted.append(id)
+            if i == 999 || i == 1_000 || i == 1_001 {
+                // Every id so far is still found, with its first index, right at the switch.
+                for (n, seen) in inserted.enumerated() where n % 7 == 0 || n >= 995 { #expect(table.index(of: seen) == n) }
+            }
+        }
+        for (n, id) in inserted.enumerated() where n % 13 == 0 {
+            #expect(table.index(of: id) == n)
+            #expect(table.insert(id)?.inserted == false)
+        }
+        #expect(table.index(of: EventID(high: 8, low: 1)) == nil)
+    }
+
     @Test("a chunked array reads back what was appended and set, across chunks")
     func chunkedArray() {
         var a = ChunkedArray<UInt32>()

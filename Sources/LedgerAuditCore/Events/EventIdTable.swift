@@ -6,16 +6,26 @@
 /// prepared ahead.
 public struct EventIdTable: Sendable {
     private var ids = ChunkedArray<EventID>()
-    /// 0 is an empty slot; else the id's index + 1.
+    /// 0 is an empty slot; else the id's index + 1, with 4 bits of the id's hash above it
+    /// (`tagShift`) while every index fits below them: a probe that meets another id's slot
+    /// then reads that id only when the tags agree (1 in 16), not on every step. A table past
+    /// `taggedIdsMax` ids drops the tags and compares every id met.
     private var slots: [UInt32]
     private var mask: Int
+    private var tagged = true
+    private let taggedIdsMax: Int
+    private static let tagShift: UInt32 = 28
     private static let seed: (UInt64, UInt64) = (UInt64.random(in: .min ... .max) | 1, UInt64.random(in: .min ... .max))
 
-    public init(capacity: Int = 1024) {
+    public init(capacity: Int = 1024) { self.init(capacity: capacity, taggedIdsMax: (1 << 28) - 1) }
+
+    /// `taggedIdsMax` lower than the slots allow: tests reach the untagged table without 2^28 ids.
+    init(capacity: Int, taggedIdsMax: Int) {
         var size = 16
         while size * 7 < capacity * 10 { size <<= 1 }
         slots = [UInt32](repeating: 0, count: size)
         mask = size - 1
+        self.taggedIdsMax = min(taggedIdsMax, (1 << 28) - 1)
     }
 
     /// The id given index `index`.
@@ -25,20 +35,36 @@ public struct EventIdTable: Sendable {
     /// True when a further id cannot be given a 32-bit index.
     public var isFull: Bool { ids.count >= Limits.eventIdTableMax }
 
+    /// A keyed 128→64 bit fold (multiply high and low halves): random ids and crafted ones
+    /// alike spread. The low bits place the id, the top four are its tag.
     @inline(__always)
-    private func home(_ id: EventID) -> Int {
-        // A keyed 128→64 bit fold (multiply high and low halves): random ids and crafted ones alike spread.
-        let a = (id.high ^ Self.seed.1).multipliedFullWidth(by: Self.seed.0)
+    private static func hash(_ id: EventID) -> UInt64 {
+        let a = (id.high ^ seed.1).multipliedFullWidth(by: seed.0)
         let b = (id.low ^ a.high).multipliedFullWidth(by: 0x9E37_79B9_7F4A_7C15)
-        return Int(truncatingIfNeeded: b.high ^ b.low ^ a.low) & mask
+        return b.high ^ b.low ^ a.low
+    }
+
+    /// What a slot holding `index` stores.
+    @inline(__always)
+    private func slot(index: Int, hash: UInt64) -> UInt32 {
+        tagged ? UInt32(index + 1) | UInt32(truncatingIfNeeded: hash >> 60) << Self.tagShift : UInt32(index + 1)
+    }
+
+    /// The index in a non-empty slot when its tag agrees with `hash`'s, else nil.
+    @inline(__always)
+    private func candidate(_ s: UInt32, hash: UInt64) -> Int? {
+        guard tagged else { return Int(s) - 1 }
+        guard s >> Self.tagShift == UInt32(truncatingIfNeeded: hash >> 60) else { return nil }
+        return Int(s & ((1 << Self.tagShift) - 1)) - 1
     }
 
     public func index(of id: EventID) -> Int? {
-        var i = home(id)
+        let h = Self.hash(id)
+        var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let s = slots[i]
             if s == 0 { return nil }
-            if ids[Int(s) - 1] == id { return Int(s) - 1 }
+            if let n = candidate(s, hash: h), ids[n] == id { return n }
             i = (i + 1) & mask
         }
     }
@@ -46,28 +72,35 @@ public struct EventIdTable: Sendable {
     /// The id's index, and whether it was added now. nil when the table is full (`isFull`).
     @discardableResult
     public mutating func insert(_ id: EventID) -> (index: Int, inserted: Bool)? {
-        var i = home(id)
+        let h = Self.hash(id)
+        var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let s = slots[i]
             if s == 0 { break }
-            if ids[Int(s) - 1] == id { return (Int(s) - 1, false) }
+            if let n = candidate(s, hash: h), ids[n] == id { return (n, false) }
             i = (i + 1) & mask
         }
         guard !isFull else { return nil }
         ids.append(id)
-        slots[i] = UInt32(ids.count)
-        if ids.count * 10 > slots.count * 7 { grow() }
+        if tagged && ids.count > taggedIdsMax {
+            // The new index does not fit beside a tag: every slot is written again without one.
+            tagged = false
+            rebuild(size: slots.count)
+        } else {
+            slots[i] = slot(index: ids.count - 1, hash: h)
+        }
+        if ids.count * 10 > slots.count * 7 { rebuild(size: slots.count * 2) }
         return (ids.count - 1, true)
     }
 
-    private mutating func grow() {
-        let size = slots.count * 2
+    private mutating func rebuild(size: Int) {
         slots = [UInt32](repeating: 0, count: size)
         mask = size - 1
         for n in 0..<ids.count {
-            var i = home(ids[n])
+            let h = Self.hash(ids[n])
+            var i = Int(truncatingIfNeeded: h) & mask
             while slots[i] != 0 { i = (i + 1) & mask }
-            slots[i] = UInt32(n + 1)
+            slots[i] = slot(index: n, hash: h)
         }
     }
 

@@ -65,7 +65,11 @@ final class LaneWatchers {
     /// event (~8 an event in verify, 650 instructions).
     func observe(_ batch: [ObservedEvent]) {
         var taken = takeLogs()
-        for item in batch { observe(item.event, outcome: item.outcome, applied: item.applied, logs: &taken) }
+        // Read in place: `for item in batch` copied each event, retaining its boxes on this
+        // core and releasing them, lines the fold's core then fetched back to free them.
+        batch.withUnsafeBufferPointer { events in
+            for i in events.indices { observe(events[i].event, outcome: events[i].outcome, applied: events[i].applied, logs: &taken) }
+        }
         logs = taken
     }
 
@@ -181,7 +185,8 @@ struct BatchFeed {
     /// before the next event's is allocated, which glibc's per-thread cache then serves (a whole
     /// batch freed at once overflows that cache, and the fold's allocations go to malloc's slow
     /// paths: malloc and free took ~18% of the fold's thread in a PostgreSQL verify at 2M events, ~4% now).
-    private var recycling: [ObservedEvent] = []
+    private var recycling: [[ObservedEvent]] = []
+    private var recyclingCount = 0
 
     init(_ channel: BatchChannel, carriesCanonicalEncoding: Bool) {
         self.channel = channel
@@ -190,7 +195,13 @@ struct BatchFeed {
     }
 
     mutating func append(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting]) {
-        if !recycling.isEmpty { recycling.removeLast() }
+        if recyclingCount > 0 {
+            // Spent batches are let go from their ends, in place: copying them into one array
+            // retained and released every event once more.
+            recycling[recycling.count - 1].removeLast()
+            if recycling[recycling.count - 1].isEmpty { recycling.removeLast() }
+            recyclingCount -= 1
+        }
         var event = event
         if !carriesCanonicalEncoding && event.canonicalEncoding != nil { event.canonicalEncoding = nil }
         batch.append(ObservedEvent(event: event, outcome: outcome, applied: applied))
@@ -207,9 +218,11 @@ struct BatchFeed {
             return taken
         }
         // At most two batches wait to be let go (more only when the worker has caught up in bursts).
-        if recycling.count > 2 * BatchChannel.batchEvents { recycling.removeAll() }
-        if recycling.isEmpty, !recycled.isEmpty { recycling = recycled.removeFirst() }
-        for spentBatch in recycled { recycling.append(contentsOf: spentBatch) }
+        if recyclingCount > 2 * BatchChannel.batchEvents { recycling.removeAll(); recyclingCount = 0 }
+        for spentBatch in recycled where !spentBatch.isEmpty {
+            recyclingCount += spentBatch.count
+            recycling.append(spentBatch)
+        }
         recycled.removeAll()
         let items = batch
         batch = []
