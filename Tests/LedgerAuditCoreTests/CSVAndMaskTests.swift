@@ -44,6 +44,11 @@ struct CSVAndMaskTests {
         #expect(ConnectionString.redacted("host=db password=s3cret user=bob") == "host=db password=*** user=bob")
         #expect(ConnectionString.redacted("host=db password = 's3 cret' user=bob") == "host=db password = *** user=bob")
         #expect(!ConnectionString.redacted("postgresql://u:p%40ss@h/d").contains("p%40ss"))
+        // The TLS key's passphrase is a secret too; libpq percent-decodes a URI's parameter names.
+        #expect(ConnectionString.redacted("host=db sslpassword=k3y sslkey=/k.pem") == "host=db sslpassword=*** sslkey=/k.pem")
+        #expect(ConnectionString.redacted("postgres://db/l?sslpassword=k3y&sslmode=verify-full") == "postgres://db/l?sslpassword=***&sslmode=verify-full")
+        #expect(ConnectionString.redacted("postgresql://db/l?pass%77ord=s3cret&user=bob") == "postgresql://db/l?pass%77ord=***&user=bob")
+        #expect(!ConnectionString.redacted("postgresql://db/l?%70assword=s3cret").contains("s3cret"))
     }
 
     @Test func identifiersAreQuoted() {

@@ -5,6 +5,37 @@ import Darwin
 #endif
 /// Connection strings as the report shows them: the password removed, in URI and key=value form.
 public enum ConnectionString {
+    /// libpq's keywords whose values are secrets: the server password and the passphrase of
+    /// the client's TLS key. A URI's parameter names are percent-decoded first, as libpq
+    /// decodes them (`pass%77ord=` is a password).
+    static func isSecretKeyword(_ name: some StringProtocol) -> Bool {
+        let key = percentDecoded(name).lowercased()
+        return key == "password" || key == "sslpassword"
+    }
+
+    static func percentDecoded(_ text: some StringProtocol) -> String {
+        guard text.contains("%") else { return String(text) }
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case 0x30...0x39: return b - 0x30
+            case 0x41...0x46: return b - 0x37
+            case 0x61...0x66: return b - 0x57
+            default: return nil
+            }
+        }
+        while let b = utf8.popFirst() {
+            if b == 0x25, utf8.count >= 2, let h = hex(utf8[utf8.startIndex]), let l = hex(utf8[utf8.startIndex + 1]) {
+                bytes.append(h << 4 | l)
+                utf8 = utf8.dropFirst(2)
+            } else {
+                bytes.append(b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     public static func redacted(_ text: String) -> String {
         if text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") {
             return redactedURI(text)
@@ -35,7 +66,7 @@ public enum ConnectionString {
         if !query.isEmpty {
             let params = query.dropFirst().split(separator: "&", omittingEmptySubsequences: false).map { p -> String in
                 let name = p.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-                return name.lowercased() == "password" ? "password=***" : String(p)
+                return isSecretKeyword(name) ? name + "=***" : String(p)
             }
             redactedQuery = "?" + params.joined(separator: "&")
         }
@@ -66,7 +97,7 @@ public enum ConnectionString {
             } else {
                 while i < chars.count, !chars[i].isWhitespace { value.append(chars[i]); i += 1 }
             }
-            out += key + sep + (key.lowercased() == "password" ? "***" : value)
+            out += key + sep + (isSecretKeyword(key) ? "***" : value)
         }
         return out
     }
