@@ -125,4 +125,16 @@ struct ReadAheadTests {
             #expect(copy.withUTF8 { JSONLFormat.decimalInt64($0) } == Int64(text), "\(text)")
         }
     }
+
+    @Test("a JSONL key names its column by its exact bytes: every column name, and no near miss, prefix, longer or empty key")
+    func columnsByName() {
+        func column(_ key: String) -> EventColumn? {
+            var copy = key
+            return copy.withUTF8 { JSONLFormat.column(named: $0) }
+        }
+        for c in EventColumn.allCases { #expect(column(c.name) == c, "\(c.name)") }
+        let misses = ["event_ix", "Event_id", "event_id ", "event_i", "payloae", "payload\u{0}", "", "e", "metadatas", "hlc_logicaL",
+                      "recorded_a", String(repeating: "e", count: 40), "évent_id", "user_ie", "vector_clocks", "stream_versioN"]
+        for key in misses { #expect(column(key) == nil, "\(key)") }
+    }
 }

@@ -100,31 +100,54 @@ enum JSONBCanonical {
             }
         }
 
+        typealias Member = (key: Range<Int>, value: Range<Int>)
+        /// Members an object gathers on the stack before it moves them to the heap: an array grown
+        /// member by member was eight allocations an event on a JSONL extract.
+        static let stackMembers = 8
+
         /// Members ordered as jsonb orders keys (length, then bytes), the last of duplicates kept.
         mutating func object(into out: inout [UInt8], depth: Int) -> Bool {
             index += 1
-            var members: [(key: Range<Int>, value: Range<Int>)] = []
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == 0x7D {
-                index += 1
-            } else {
-                while true {
-                    skipWhitespace()
-                    guard index < bytes.count, bytes[index] == 0x22, let key = plainString() else { return false }
-                    skipWhitespace()
-                    guard index < bytes.count, bytes[index] == 0x3A else { return false }
+            return withUnsafeTemporaryAllocation(of: Member.self, capacity: Self.stackMembers) { stack -> Bool in
+                var heap: [Member] = []
+                var count = 0
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == 0x7D {
                     index += 1
-                    skipWhitespace()
-                    let valueStart = index
-                    guard skipValue(depth: depth + 1) else { return false }
-                    members.append((key, valueStart..<index))
-                    skipWhitespace()
-                    guard index < bytes.count else { return false }
-                    if bytes[index] == 0x2C { index += 1; continue }
-                    if bytes[index] == 0x7D { index += 1; break }
-                    return false
+                } else {
+                    while true {
+                        skipWhitespace()
+                        guard index < bytes.count, bytes[index] == 0x22, let key = plainString() else { return false }
+                        skipWhitespace()
+                        guard index < bytes.count, bytes[index] == 0x3A else { return false }
+                        index += 1
+                        skipWhitespace()
+                        let valueStart = index
+                        guard skipValue(depth: depth + 1) else { return false }
+                        let member = (key: key, value: valueStart..<index)
+                        if count < Self.stackMembers {
+                            stack.initializeElement(at: count, to: member)
+                        } else {
+                            if heap.isEmpty { heap = Array(stack) }
+                            heap.append(member)
+                        }
+                        count += 1
+                        skipWhitespace()
+                        guard index < bytes.count else { return false }
+                        if bytes[index] == 0x2C { index += 1; continue }
+                        if bytes[index] == 0x7D { index += 1; break }
+                        return false
+                    }
                 }
+                if count <= Self.stackMembers {
+                    return writeMembers(UnsafeMutableBufferPointer(rebasing: stack[0..<count]), into: &out, depth: depth)
+                }
+                return heap.withUnsafeMutableBufferPointer { writeMembers($0, into: &out, depth: depth) }
             }
+        }
+
+        /// `members` sorted in place and written as one object.
+        private func writeMembers(_ members: UnsafeMutableBufferPointer<Member>, into out: inout [UInt8], depth: Int) -> Bool {
             // Insertion sort: stable, so among equal keys the last written stays last.
             if members.count > 1 {
                 for i in 1..<members.count {
@@ -139,7 +162,8 @@ enum JSONBCanonical {
             }
             out.append(0x7B)
             var written = 0
-            for (n, m) in members.enumerated() {
+            for n in members.indices {
+                let m = members[n]
                 if n + 1 < members.count, keyOrder(m.key, members[n + 1].key) == 0 { continue }
                 if written > 0 { out.append(0x2C); out.append(0x20) }
                 written += 1
