@@ -9,4 +9,6 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/bn.h>
+/* EVP digests: SHA-512 of the bag's files (OpenSSL's AVX2 code). */
+#include <openssl/evp.h>
 #endif

@@ -159,13 +159,7 @@ public enum Bag {
         return result
     }
 
-    public static func sha512Hex(_ path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw SealError("cannot read \(path)") }
-        defer { try? handle.close() }
-        var hasher = SHA512()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        return Hex.encode(hasher.finalize())
-    }
+    public static func sha512Hex(_ path: String) throws -> String { try FileSHA512.hex(ofFileAt: path) }
 
     static func parseManifest(_ text: String) -> [(String, String)] {
         text.split(separator: "\n").compactMap { line in

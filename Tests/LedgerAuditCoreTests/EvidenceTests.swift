@@ -197,4 +197,18 @@ struct EvidenceTests {
         let keys = EventJSONLine.maskedKeys(many)
         #expect(many.count > 1_000 && Set(keys).count == many.count && keys.allSatisfy { $0.hasPrefix("************1111") })
     }
+
+    @Test("a file's SHA-512 through the system's libcrypto equals swift-crypto's, at every size around the read chunk; a missing file is an error")
+    func fileSHA512AgreesWithSwiftCrypto() throws {
+        let folder = TestPaths.temporaryDirectory("sha512")
+        var rng = SystemRandomNumberGenerator()
+        for size in [0, 1, 127, 128, 129, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 17] {
+            let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let path = folder + "/f\(size)"
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+            let expected = SHA512.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            #expect(try Bag.sha512Hex(path) == expected, "\(size) bytes")
+        }
+        #expect(throws: (any Error).self) { try Bag.sha512Hex(folder + "/none") }
+    }
 }
