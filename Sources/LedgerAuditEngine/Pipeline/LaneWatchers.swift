@@ -204,7 +204,8 @@ struct BatchFeed {
         }
         var event = event
         if !carriesCanonicalEncoding && event.canonicalEncoding != nil { event.canonicalEncoding = nil }
-        batch.append(ObservedEvent(event: event, outcome: outcome, applied: applied))
+        // Moved, not copied again: each copy of an event retains its box.
+        batch.append(ObservedEvent(event: consume event, outcome: outcome, applied: applied))
         if batch.count >= BatchChannel.batchEvents { send() }
     }
 
