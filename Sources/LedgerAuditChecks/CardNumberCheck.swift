@@ -42,10 +42,12 @@ public final class CardNumberCheck: Check {
             case .array(let elements):
                 for (i, e) in elements.enumerated().reversed() { stack.append((e, "\(path)[\(i)]")) }
             case .object(let members):
-                // A key is stored text too; paths show keys masked.
-                let paths = members.map { path + "." + CardMask.masked($0.0) }
-                for (i, member) in members.enumerated() {
-                    for m in CardMask.matches(in: member.0) { found.append((paths[i], m.masked)) }
+                // A key is stored text too; paths show keys masked. A key is searched in full
+                // only when masking changed it (the mask's pre-check clears most keys).
+                let paths = members.map { member -> String in
+                    let maskedKey = CardMask.masked(member.0)
+                    if maskedKey != member.0 { for m in CardMask.matches(in: member.0) { found.append((path + "." + maskedKey, m.masked)) } }
+                    return path + "." + maskedKey
                 }
                 for i in members.indices.reversed() { stack.append((members[i].1, paths[i])) }
             default: break

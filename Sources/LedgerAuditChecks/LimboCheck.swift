@@ -106,13 +106,12 @@ public final class LimboCheck: Check {
 
     /// The index of the transit rule an account name falls under, nil for any other account.
     func transitRule(_ account: String) -> Int? {
+        func matched() -> Int? { catalog.accounts.firstIndex { $0.pattern.matches(account) }.flatMap { catalog.accounts[$0].transit ? $0 : nil } }
         // A few patterns (the reference catalog has 6) are matched faster than a cache of
         // account names is probed: a probe hashes the name and misses the cache for every leg.
-        if catalog.accounts.count <= Limits.limboRulesMatchedDirectlyMax {
-            return catalog.accounts.firstIndex { $0.pattern.matches(account) }.flatMap { catalog.accounts[$0].transit ? $0 : nil }
-        }
+        if catalog.accounts.count <= Limits.limboRulesMatchedDirectlyMax { return matched() }
         if let cached = ruleCache[account] { return cached < 0 ? nil : Int(cached) }
-        let index = catalog.accounts.firstIndex { $0.pattern.matches(account) }.flatMap { catalog.accounts[$0].transit ? $0 : nil }
+        let index = matched()
         if ruleCache.count < Limits.limboRuleCacheAccountsMax { ruleCache[account] = index.map { Int32($0) } ?? -1 }
         return index
     }

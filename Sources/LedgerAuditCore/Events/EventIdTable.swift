@@ -15,9 +15,11 @@ public struct EventIdTable: Sendable {
     private var tagged = true
     private let taggedIdsMax: Int
     private static let tagShift: UInt32 = 28
+    /// The most ids whose index + 1 fits below the tag.
+    private static let taggedIdsLimit = (1 << Int(tagShift)) - 1
     private static let seed: (UInt64, UInt64) = (UInt64.random(in: .min ... .max) | 1, UInt64.random(in: .min ... .max))
 
-    public init(capacity: Int = 1024) { self.init(capacity: capacity, taggedIdsMax: (1 << 28) - 1) }
+    public init(capacity: Int = 1024) { self.init(capacity: capacity, taggedIdsMax: Self.taggedIdsLimit) }
 
     /// `taggedIdsMax` lower than the slots allow: tests reach the untagged table without 2^28 ids.
     init(capacity: Int, taggedIdsMax: Int) {
@@ -25,7 +27,7 @@ public struct EventIdTable: Sendable {
         while size * 7 < capacity * 10 { size <<= 1 }
         slots = [UInt32](repeating: 0, count: size)
         mask = size - 1
-        self.taggedIdsMax = min(taggedIdsMax, (1 << 28) - 1)
+        self.taggedIdsMax = min(taggedIdsMax, Self.taggedIdsLimit)
     }
 
     /// The id given index `index`.
