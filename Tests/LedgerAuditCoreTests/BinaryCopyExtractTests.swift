@@ -114,6 +114,37 @@ final class BinaryCopyExtractTests {
         #expect(reasons[2].hasPrefix("row 3"))
     }
 
+    /// A file's JSON in jsonb's form is copied into the digest after one strict pass; other valid
+    /// JSON is re-written. Both must give the server's bytes, and text shaped like jsonb's form
+    /// that is not JSON must still be refused.
+    @Test("a file's JSON: jsonb's form or not, the same canonical bytes; in that form but not JSON, quarantined")
+    func jsonFormsFromAFile() throws {
+        let e = try sampleEvents.first { $0.payload.member("amount") != nil }!
+        let canonical = Array(JSONWriter.jsonbText(e.payload.parse()).utf8)
+        // The same payload, compact and with its members reversed: valid, not in jsonb's form.
+        guard case .object(let members) = e.payload.parse() else { Issue.record("payload is not an object"); return }
+        let rewritten = Array(JSONWriter.write(.object(members.reversed())).utf8)
+        #expect(rewritten != canonical)
+        let shapedNotJSON = Array(#"{"amount": 01, "currency": "USD"}"#.utf8)
+        let notUTF8: [UInt8] = Array(#"{"amount": 1, "currency": ""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)
+        let path = write(BinaryCopyExtractTests.header
+            + BinaryCopyExtractTests.row(e, payloadBytes: [1] + canonical)
+            + BinaryCopyExtractTests.row(e, payloadBytes: [1] + rewritten)
+            + BinaryCopyExtractTests.row(e, payloadBytes: [1] + shapedNotJSON)
+            + BinaryCopyExtractTests.row(e, payloadBytes: [1] + notUTF8)
+            + BinaryCopyExtractTests.trailer)
+        let rows = try BinaryCopyExtractTests.events(path)
+        #expect(rows.count == 4)
+        guard rows.count == 4, case .event(let a) = rows[0], case .event(let b) = rows[1] else { Issue.record("rows 1 and 2 are events"); return }
+        #expect(a.payload.isJSONBOutput && !b.payload.isJSONBOutput)
+        #expect(CanonicalEvent.encode(a) == CanonicalEvent.encode(e))
+        #expect(CanonicalEvent.encode(b) == CanonicalEvent.encode(e))
+        for row in rows[2...] {
+            guard case .malformed(let m) = row else { Issue.record("not quarantined: \(row)"); continue }
+            #expect(m.reason.contains("payload is not valid JSON"))
+        }
+    }
+
     @Test("a row with the wrong field count is malformed; the rows after it are still read")
     func wrongFieldCount() throws {
         let e = try sampleEvents[0]

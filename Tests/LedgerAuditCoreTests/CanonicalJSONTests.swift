@@ -77,6 +77,53 @@ import Testing
         }
     }
 
+    /// Text from a file is checked in one pass when it is in jsonb's form: that pass must accept
+    /// exactly what validating and then checking the form accept (random documents, their jsonb
+    /// forms, byte-level mutations of both, and text in jsonb's shape that is not JSON).
+    @Test func strictCheckAcceptsExactlyValidTextInJSONBForm() {
+        func agree(_ bytes: [UInt8]) {
+            let strict = bytes.withUnsafeBufferPointer { JSONBCanonical.isValidCanonical($0) }
+            let twoPasses = bytes.withUnsafeBufferPointer { JSONParser.validate($0) == nil && JSONBCanonical.isCanonical($0) }
+            #expect(strict == twoPasses, "\(String(decoding: bytes, as: UTF8.self)) \(bytes)")
+        }
+        var rng = SplitMix(seed: 23)
+        var acceptedCount = 0
+        for _ in 0..<2000 {
+            let doc = CanonicalJSONTests.randomValue(&rng, depth: 0)
+            let canonical = CanonicalJSONTests.treePath(doc)
+            for var bytes in [Array(doc.utf8), canonical] {
+                agree(bytes)
+                guard !bytes.isEmpty else { continue }
+                let at = rng.next(bytes.count)
+                switch rng.next(3) {
+                case 0: bytes[at] = [0x30, 0x2D, 0x2E, 0x65, 0x22, 0x5C, 0x01, 0xC3, 0xFF, 0x20, 0x7D, 0x6E][rng.next(12)]
+                case 1: bytes.remove(at: at)
+                default: bytes.insert([0x30, 0x2E, 0x2B, 0x80, 0x22, 0x2C][rng.next(6)], at: at)
+                }
+                agree(bytes)
+            }
+            if canonical.withUnsafeBufferPointer({ JSONBCanonical.isValidCanonical($0) }) { acceptedCount += 1 }
+        }
+        #expect(acceptedCount > 1900)
+        let shapedButNotJSON: [[UInt8]] = [
+            #"{"a": 01}"#, #"{"a": 1.}"#, #"{"a": -}"#, #"{"a": tru}"#, #"{"a": nulll}"#, #"{"a": 1e}"#, #"{"a": +1}"#,
+            #"[NaN]"#, #"[1, 2"#, #"{"a": 1}x"#, #"["a"x]"#, #"{"a": .5}"#, #"[-01]"#, #"[1e+]"#, #"[truefalse]"#, "",
+        ].map { Array($0.utf8) } + [
+            [0x5B, 0x22, 0x01, 0x22, 0x5D],  // a control character in a string
+            [0x5B, 0x22, 0xC3, 0x28, 0x22, 0x5D],  // not UTF-8
+            [0x7B, 0x22, 0xC0, 0xAF, 0x22, 0x3A, 0x20, 0x31, 0x7D],  // an overlong key
+            [0x5B, 0x22, 0xED, 0xA0, 0x80, 0x22, 0x5D],  // a surrogate's bytes
+            [0x5B, 0x22, 0xE2, 0x82, 0x22, 0x5D],  // cut short
+        ]
+        for bytes in shapedButNotJSON {
+            agree(bytes)
+            #expect(!bytes.withUnsafeBufferPointer { JSONBCanonical.isValidCanonical($0) }, "\(bytes)")
+        }
+        for doc in [#"{"é": "中", "amount": -1.5E+3}"#, #"[true, false, null, 0, -0.0, 1e9]"#, #"{"": {}, "a": []}"#] {
+            #expect(Array(doc.utf8).withUnsafeBufferPointer { JSONBCanonical.isValidCanonical($0) }, "\(doc)")
+        }
+    }
+
     struct SplitMix {
         var state: UInt64
         init(seed: UInt64) { state = seed }

@@ -26,7 +26,16 @@ enum JSONBCanonical {
     /// copies it. One pass, no allocation; false says nothing but "rewrite it".
     static func isCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var checker = Writer(bytes: bytes)
-        return checker.canonicalValue(depth: 0) && checker.index == bytes.count
+        return checker.canonicalValue(depth: 0, strict: false) && checker.index == bytes.count
+    }
+
+    /// `isCanonical` for text nobody has validated (a file's JSON column): numbers and literals
+    /// are held to JSON's grammar and non-ASCII strings to UTF-8 too, so true also says the text
+    /// is valid JSON. One pass where validating and then checking the form were two; false says
+    /// nothing but "validate it the general way".
+    public static func isValidCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var checker = Writer(bytes: bytes)
+        return checker.canonicalValue(depth: 0, strict: true) && checker.index == bytes.count
     }
 
     struct Writer {
@@ -208,8 +217,50 @@ enum JSONBCanonical {
             }
         }
 
-        /// One value at `index` in its jsonb text form, with nothing around it.
-        mutating func canonicalValue(depth: Int) -> Bool {
+        /// A string at `index` without escapes whose bytes are UTF-8: ASCII is scanned eight
+        /// bytes at a time, and only a string holding other bytes is decoded.
+        @inline(__always) mutating func validPlainString() -> Bool {
+            guard let base = bytes.baseAddress else { return false }
+            index += 1
+            let start = index
+            index = JSONStringScan.plainEnd(base, from: index, to: bytes.count, asciiOnly: true)
+            if index < bytes.count, bytes[index] >= 0x80 {
+                index = JSONStringScan.plainEnd(base, from: index, to: bytes.count, asciiOnly: false)
+                guard index < bytes.count, bytes[index] == 0x22,
+                      String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) != nil
+                else { return false }
+            }
+            guard index < bytes.count, bytes[index] == 0x22 else { return false }
+            index += 1
+            return true
+        }
+
+        /// A number (JSON's grammar) or `true`, `false`, `null` at `index`.
+        @inline(__always) mutating func validScalar() -> Bool {
+            switch bytes[index] {
+            case 0x74: return literal("true")
+            case 0x66: return literal("false")
+            case 0x6E: return literal("null")
+            default:
+                var parser = JSONParser(bytes: bytes)
+                parser.index = index
+                guard (try? parser.parseNumberRange()) != nil else { return false }
+                index = parser.index
+                return true
+            }
+        }
+
+        @inline(__always) mutating func literal(_ word: StaticString) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return false }
+            for i in 0..<count where bytes[index + i] != word.utf8Start[i] { return false }
+            index += count
+            return true
+        }
+
+        /// One value at `index` in its jsonb text form, with nothing around it. `strict` also
+        /// holds scalars and strings to JSON's grammar and UTF-8 (text not validated before).
+        mutating func canonicalValue(depth: Int, strict: Bool) -> Bool {
             guard depth < Limits.jsonDepthMax, index < bytes.count else { return false }
             switch bytes[index] {
             case 0x7B:
@@ -217,12 +268,15 @@ enum JSONBCanonical {
                 if index < bytes.count, bytes[index] == 0x7D { index += 1; return true }
                 var previousKey: Range<Int>?
                 while true {
-                    guard index < bytes.count, bytes[index] == 0x22, let key = plainString() else { return false }
+                    guard index < bytes.count, bytes[index] == 0x22 else { return false }
+                    let keyStart = index + 1
+                    guard strict ? validPlainString() : plainString() != nil else { return false }
+                    let key = keyStart..<(index - 1)
                     if let previousKey, keyOrder(previousKey, key) >= 0 { return false }
                     previousKey = key
                     guard index + 1 < bytes.count, bytes[index] == 0x3A, bytes[index + 1] == 0x20 else { return false }
                     index += 2
-                    guard canonicalValue(depth: depth + 1), index < bytes.count else { return false }
+                    guard canonicalValue(depth: depth + 1, strict: strict), index < bytes.count else { return false }
                     if bytes[index] == 0x7D { index += 1; return true }
                     guard index + 1 < bytes.count, bytes[index] == 0x2C, bytes[index + 1] == 0x20 else { return false }
                     index += 2
@@ -231,14 +285,14 @@ enum JSONBCanonical {
                 index += 1
                 if index < bytes.count, bytes[index] == 0x5D { index += 1; return true }
                 while true {
-                    guard canonicalValue(depth: depth + 1), index < bytes.count else { return false }
+                    guard canonicalValue(depth: depth + 1, strict: strict), index < bytes.count else { return false }
                     if bytes[index] == 0x5D { index += 1; return true }
                     guard index + 1 < bytes.count, bytes[index] == 0x2C, bytes[index + 1] == 0x20 else { return false }
                     index += 2
                 }
-            case 0x22: return plainString() != nil
+            case 0x22: return strict ? validPlainString() : plainString() != nil
             case 0x20, 0x0A, 0x0D, 0x09, 0x2C, 0x3A, 0x7D, 0x5D: return false
-            default: return skipScalar()
+            default: return strict ? validScalar() : skipScalar()
             }
         }
 

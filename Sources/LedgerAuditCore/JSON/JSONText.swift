@@ -3,8 +3,10 @@
 /// Sources check the text is valid JSON before making one (jsonb from PostgreSQL always is).
 public struct JSONText: Sendable, Equatable {
     public let text: String
-    /// The text is PostgreSQL's jsonb output: keys already in jsonb order, duplicates gone,
-    /// whitespace only as `", "` and `": "`. Its canonical form is then a byte-level compaction.
+    /// The text is in the form PostgreSQL's jsonb prints: keys already in jsonb order,
+    /// duplicates gone, whitespace only as `", "` and `": "`, no escapes. The server's jsonb is;
+    /// a file's text is when `checking` found it so. The digest then copies it as it is, and
+    /// lookups stop past the longest key they want.
     public let isJSONBOutput: Bool
 
     /// Text already known to be valid JSON (checked by `validating`, or PostgreSQL's jsonb output).
@@ -20,9 +22,16 @@ public struct JSONText: Sendable, Equatable {
 
     public static func validating(_ text: String) throws(JSONParseError) -> JSONText {
         var copy = text
-        let error: JSONParseError? = copy.withUTF8 { JSONParser.validate($0) }
+        let (error, isJSONBForm) = copy.withUTF8 { checking($0) }
         if let error { throw error }
-        return JSONText(validated: text)
+        return JSONText(validated: text, isJSONBOutput: isJSONBForm)
+    }
+
+    /// Untrusted text checked: the error when it is not valid JSON, and whether it already is
+    /// in jsonb's form. Most text is (what PostgreSQL printed), and one pass then says both.
+    public static func checking(_ bytes: UnsafeBufferPointer<UInt8>) -> (error: JSONParseError?, isJSONBForm: Bool) {
+        if JSONBCanonical.isValidCanonical(bytes) { return (nil, true) }
+        return (JSONParser.validate(bytes), false)
     }
 
     public static let emptyObject = JSONText(validated: "{}")

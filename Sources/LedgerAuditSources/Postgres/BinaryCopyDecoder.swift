@@ -66,7 +66,8 @@ struct BinaryCopyDecoder {
     }
 
     /// One row typed. `jsonbTrusted`: the jsonb text comes from the server (valid, in jsonb's
-    /// form); from a file it is checked like any other JSON text and re-written for the digest.
+    /// form); from a file it is checked like any other JSON text, and re-written for the digest
+    /// unless the check found it in jsonb's form already.
     /// `location` is built only for a row that needs it: most rows never do.
     static func row(_ f: [UnsafeRawBufferPointer?], location: @autoclosure () -> String, jsonbTrusted: Bool = true) -> SourceRow {
         func uuid(_ i: Int) -> EventID? { f[i].flatMap { $0.count == 16 ? EventID(bytes: $0) : nil } }
@@ -83,12 +84,15 @@ struct BinaryCopyDecoder {
                 return .failure(MalformedRow(location: location(), reason: "column \(name) is null or not jsonb"))
             }
             let text = UnsafeBufferPointer(rebasing: b.bindMemory(to: UInt8.self)[1...])
+            var isJSONBForm = true
             if !jsonbTrusted {
-                if let error = JSONParser.validate(text) {
+                let checked = JSONText.checking(text)
+                if let error = checked.error {
                     return .failure(MalformedRow(location: location(), reason: "column \(name) is not valid JSON (\(error))"))
                 }
+                isJSONBForm = checked.isJSONBForm
             }
-            return .success(JSONText(validated: String(decoding: text, as: UTF8.self), isJSONBOutput: jsonbTrusted))
+            return .success(JSONText(validated: String(decoding: text, as: UTF8.self), isJSONBOutput: isJSONBForm))
         }
         // A 14th column names the text ids of the row that are not UUIDs (PostgresEventSource.ColumnForms).
         if f.count == 14, let bad = f[13], bad.count > 0 {
