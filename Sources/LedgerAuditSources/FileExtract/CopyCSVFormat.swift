@@ -33,46 +33,100 @@ struct CopyCSVFormat: ExtractFormat {
 
     /// Splits one record; nil if quoting is broken or the text is not UTF-8.
     static func fields(_ record: UnsafeBufferPointer<UInt8>) -> [Field]? {
+        guard isUTF8(record) else { return nil }
+        var out: [Field] = []
+        let ok = split(record) { span in
+            out.append(Field(text: span.isNull ? nil : text(span, record)))
+            return true
+        }
+        return ok ? out : nil
+    }
+
+    /// One field of a record: where its text lies (inside the quotes when quoted), and whether
+    /// it holds doubled quotes to undo.
+    struct FieldSpan {
+        var range: Range<Int>
+        var quoted: Bool
+        var doubledQuotes: Bool
+        /// COPY writes NULL as an unquoted empty field, and an empty string as `""`.
+        var isNull: Bool { !quoted && range.isEmpty }
+    }
+
+    /// A record is UTF-8 exactly when each of its fields is: fields are cut at ASCII bytes,
+    /// which never sit inside a character. One check a record instead of one a field.
+    static func isUTF8(_ record: UnsafeBufferPointer<UInt8>) -> Bool {
+        (try? UTF8Span(validating: record.span)) != nil
+    }
+
+    /// Visits each field of one record in order (RFC 4180 quoting, a final CR dropped) while
+    /// `visit` returns true; false when the quoting is broken in the fields visited.
+    @inline(__always)
+    static func split(_ record: UnsafeBufferPointer<UInt8>, _ visit: (FieldSpan) -> Bool) -> Bool {
+        guard let base = record.baseAddress else { _ = visit(FieldSpan(range: 0..<0, quoted: false, doubledQuotes: false)); return true }
         var end = record.count
         if end > 0 && record[end - 1] == 0x0D { end -= 1 }
-        var out: [Field] = []
         var i = 0
         while true {
             if i < end && record[i] == 0x22 {
                 i += 1
-                var bytes: [UInt8] = []
-                var closed = false
-                while i < end {
-                    let c = record[i]
-                    if c == 0x22 {
-                        if i + 1 < end && record[i + 1] == 0x22 { bytes.append(0x22); i += 2; continue }
-                        i += 1
-                        closed = true
-                        break
-                    }
-                    bytes.append(c)
-                    i += 1
+                let start = i
+                var doubled = false, closed = false
+                while true {
+                    i = ByteScan.firstOf(0x22, 0x22, in: base, from: i, to: end)
+                    guard i < end else { break }
+                    if i + 1 < end && record[i + 1] == 0x22 { doubled = true; i += 2; continue }
+                    closed = true
+                    break
                 }
-                guard closed, let s = String(validating: bytes, as: UTF8.self) else { return nil }
-                out.append(Field(text: s))
-                guard i == end || record[i] == UInt8(ascii: ",") else { return nil }
+                guard closed else { return false }
+                guard visit(FieldSpan(range: start..<i, quoted: true, doubledQuotes: doubled)) else { return true }
+                i += 1
+                guard i == end || record[i] == UInt8(ascii: ",") else { return false }
             } else {
                 let start = i
-                while i < end && record[i] != UInt8(ascii: ",") {
-                    if record[i] == 0x22 { return nil }
-                    i += 1
-                }
-                if i == start {
-                    out.append(Field(text: nil))
-                } else {
-                    guard let s = String(validating: UnsafeBufferPointer(rebasing: record[start..<i]), as: UTF8.self) else { return nil }
-                    out.append(Field(text: s))
-                }
+                i = ByteScan.firstOf(0x2C, 0x22, in: base, from: i, to: end)
+                if i < end && record[i] == 0x22 { return false }
+                guard visit(FieldSpan(range: start..<i, quoted: false, doubledQuotes: false)) else { return true }
             }
-            if i >= end { return out }
+            if i >= end { return true }
             i += 1
-            if i == end { out.append(Field(text: nil)); return out }
+            if i == end { _ = visit(FieldSpan(range: i..<i, quoted: false, doubledQuotes: false)); return true }
         }
+    }
+
+    /// A field's text, its doubled quotes undone.
+    static func text(_ span: FieldSpan, _ record: UnsafeBufferPointer<UInt8>) -> String {
+        let raw = UnsafeBufferPointer(rebasing: record[span.range])
+        guard span.doubledQuotes else { return String(decoding: raw, as: UTF8.self) }
+        // Written straight into the string: JSON columns are full of doubled quotes, and the
+        // split saw every quote inside one doubled.
+        return String(unsafeUninitializedCapacity: raw.count) { out in
+            var k = 0, written = 0
+            while k < raw.count {
+                let c = raw[k]
+                out[written] = c
+                written &+= 1
+                k &+= c == 0x22 ? 2 : 1
+            }
+            return written
+        }
+    }
+
+    /// A column's value: ids and the timestamp parsed from the bytes when they are in the form
+    /// COPY writes; anything else as text, which the row decoder types or words a finding for.
+    static func value(_ column: EventColumn, _ span: FieldSpan, _ record: UnsafeBufferPointer<UInt8>) -> ColumnValue {
+        if span.isNull { return .null }
+        if !span.doubledQuotes {
+            let bytes = UnsafeBufferPointer(rebasing: record[span.range])
+            switch column {
+            case .eventId, .aggregateId, .causationId, .correlationId, .userId:
+                if let id = EventID(hexText: bytes) { return .uuid(id) }
+            case .recordedAt:
+                if let us = Instant.parseTimestampUs(bytes: bytes) { return .instantUs(us) }
+            default: break
+            }
+        }
+        return .text(text(span, record))
     }
 
     /// The three key fields, found by walking the record's quoting without building a String
@@ -92,49 +146,57 @@ struct CopyCSVFormat: ExtractFormat {
         let physicalAt = columnIndex[EventColumn.hlcPhysical.rawValue], logicalAt = columnIndex[EventColumn.hlcLogical.rawValue]
         let idAt = columnIndex[EventColumn.eventId.rawValue]
         let last = max(physicalAt, logicalAt, idAt)
-        var end = record.count
-        if end > 0 && record[end - 1] == 0x0D { end -= 1 }
-        var physical: Int64?, logical: Int32?, id: EventID?
-        var i = 0
-        for field in 0...last {
-            let start = i
-            if i < end && record[i] == 0x22 {
-                // COPY never quotes the three (numbers, a uuid): a quoted one is left to the full split.
-                guard field != physicalAt, field != logicalAt, field != idAt else { return nil }
-                i += 1
-                while i < end {
-                    if record[i] == 0x22 {
-                        if i + 1 < end && record[i + 1] == 0x22 { i += 2; continue }
-                        break
-                    }
-                    i += 1
-                }
-                guard i < end else { return nil }
-                i += 1
-            } else {
-                while i < end && record[i] != UInt8(ascii: ",") { i += 1 }
-            }
-            let text = { String(validating: UnsafeBufferPointer(rebasing: record[start..<i]), as: UTF8.self) }
-            if field == physicalAt { physical = text().flatMap { Int64($0) } }
-            if field == logicalAt { logical = text().flatMap { Int32($0) } }
-            if field == idAt { id = text().flatMap { EventID($0) } }
-            guard i < end || field == last else { return nil }
-            i += 1
+        var physical: Int64?, logical: Int64?, id: EventID?
+        var field = 0
+        // The fields up to the last of the three. The plain forms COPY writes are read from the
+        // bytes; any other (quoted, a sign, 19 digits, odd text) is left to the full split,
+        // which reads it as the decode does.
+        _ = CopyCSVFormat.split(record) { span in
+            let bytes = UnsafeBufferPointer(rebasing: record[span.range])
+            if field == physicalAt { physical = span.quoted ? nil : CopyCSVFormat.plainInteger(bytes) }
+            if field == logicalAt { logical = span.quoted ? nil : CopyCSVFormat.plainInteger(bytes) }
+            if field == idAt { id = span.quoted ? nil : EventID(hexText: bytes) }
+            field += 1
+            return field <= last
         }
-        guard let physical, let logical, let id else { return nil }
-        return GlobalOrderKey(hlcPhysicalMs: physical, hlcLogical: logical, eventId: id)
+        guard let physical, let logical, let logicalValue = Int32(exactly: logical), let id else { return nil }
+        return GlobalOrderKey(hlcPhysicalMs: physical, hlcLogical: logicalValue, eventId: id)
+    }
+
+    /// `-?[0-9]{1,18}` as its value (no overflow possible); nil for anything else.
+    static func plainInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var k = 0
+        let negative = !bytes.isEmpty && bytes[0] == 0x2D
+        if negative { k = 1 }
+        guard bytes.count > k, bytes.count - k <= 18 else { return nil }
+        var v: Int64 = 0
+        while k < bytes.count {
+            let d = bytes[k] &- 0x30
+            guard d <= 9 else { return nil }
+            v = v &* 10 &+ Int64(d)
+            k += 1
+        }
+        return negative ? -v : v
     }
 
     func decode(_ record: UnsafeBufferPointer<UInt8>, location: @autoclosure () -> String) -> SourceRow {
-        guard let fields = CopyCSVFormat.fields(record) else {
-            return .malformed(MalformedRow(location: location(), reason: "not a valid CSV record (quoting or UTF-8)"))
+        let notCSV = "not a valid CSV record (quoting or UTF-8)"
+        guard CopyCSVFormat.isUTF8(record) else { return .malformed(MalformedRow(location: location(), reason: notCSV)) }
+        // The fields' spans on the stack; past the header's count they are only counted.
+        return withUnsafeTemporaryAllocation(of: FieldSpan.self, capacity: max(fieldCount, 1)) { spans in
+            var count = 0
+            let quotingHolds = CopyCSVFormat.split(record) { span in
+                if count < fieldCount { spans.initializeElement(at: count, to: span) }
+                count += 1
+                return true
+            }
+            guard quotingHolds else { return .malformed(MalformedRow(location: location(), reason: notCSV)) }
+            guard count == fieldCount else {
+                return .malformed(MalformedRow(location: location(), reason: "has \(count) fields; the header has \(fieldCount)"))
+            }
+            return RowDecoder.decode({ column in
+                CopyCSVFormat.value(column, spans[columnIndex[column.rawValue]], record)
+            }, location: location())
         }
-        guard fields.count == fieldCount else {
-            return .malformed(MalformedRow(location: location(), reason: "has \(fields.count) fields; the header has \(fieldCount)"))
-        }
-        return RowDecoder.decode({ column in
-            guard let t = fields[columnIndex[column.rawValue]].text else { return .null }
-            return .text(t)
-        }, location: location())
     }
 }
