@@ -100,15 +100,79 @@ struct CSVLineTests {
             let bytes: [UInt8] = (0..<length).map { _ in
                 Int.random(in: 0..<4, using: &generator) == 0 ? alphabet.randomElement(using: &generator)! : UInt8(0x30 + Int.random(in: 0...9, using: &generator))
             }
+            let unshadowed = CSVLineTests.withoutStandaloneUUIDs(bytes)
             var run = CardMask.DigitRun()
-            let expectedRun = bytes.contains { run.reachesCardLength(after: $0) }
+            let expectedRun = unshadowed.contains { run.reachesCardLength(after: $0) }
             var plainRun = CardMask.DigitRun()
-            let expectedPlain = bytes.allSatisfy { ($0 >= 0x20 && $0 < 0x7F || $0 == 0x0A || $0 == 0x09) && !plainRun.reachesCardLength(after: $0) }
+            let expectedPlain = bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F || $0 == 0x0A || $0 == 0x09 } && !unshadowed.contains { plainRun.reachesCardLength(after: $0) }
             bytes.withUnsafeBufferPointer { buffer in
                 #expect(CardMask.mayHoldCardNumber(bytes: buffer) == expectedRun, "\(n): \(bytes)")
                 #expect(LedgerText.isPlain(bytes: buffer) == expectedPlain, "\(n): \(bytes)")
             }
         }
+    }
+
+    /// The bytes with each UUID that has no hex digit, hyphen or space beside it replaced by
+    /// `x`s (what the card pre-check steps over), found the slow way.
+    static func withoutStandaloneUUIDs(_ bytes: [UInt8]) -> [UInt8] {
+        let hex = Set(Array("0123456789abcdefABCDEF".utf8))
+        var out = bytes
+        var i = 0
+        while i + 36 <= out.count {
+            let shaped = (0..<36).allSatisfy { k in [8, 13, 18, 23].contains(k) ? bytes[i + k] == 0x2D : hex.contains(bytes[i + k]) }
+            let alone = (i == 0 || !(hex.contains(bytes[i - 1]) || bytes[i - 1] == 0x2D || bytes[i - 1] == 0x20))
+                && (i + 36 == bytes.count || !(hex.contains(bytes[i + 36]) || bytes[i + 36] == 0x2D || bytes[i + 36] == 0x20))
+            if shaped && alone {
+                for k in 0..<36 { out[i + k] = 0x78 }
+                i += 36
+            } else {
+                i += 1
+            }
+        }
+        return out
+    }
+
+    /// The pre-check steps over standalone UUIDs: it must still say yes wherever the full
+    /// search finds a card number, on texts built of ids whose digits run long, card numbers in
+    /// their layouts, digit runs and every byte that can join or part them.
+    @Test("the card pre-check never clears a text in which the full search finds a card number")
+    func cardPreCheckIsSound() {
+        var generator = SystemRandomNumberGenerator()
+        func digits(_ n: Int) -> String { String((0..<n).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) }) }
+        func luhnCard(_ length: Int) -> String {
+            var d = (0..<(length - 1)).map { _ in UInt8(Int.random(in: 0...9, using: &generator)) }
+            for check in UInt8(0)...9 where CardMask.luhnValid(d + [check]) { d.append(check); break }
+            return String(decoding: d.map { $0 + 0x30 }, as: UTF8.self)
+        }
+        let joiners = [":", " ", "-", "", "a", "F", "x", "/", "\"", "é"]
+        var found = 0, cleared = 0
+        for _ in 0..<20_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...5, using: &generator) {
+                switch Int.random(in: 0..<6, using: &generator) {
+                case 0, 1: text += "\(digits(8))-\(digits(4))-\(digits(4))-\(digits(4))-\(digits(12))"
+                case 2: text += "\(digits(8))-\(digits(4))-4\(digits(3))-a\(digits(3))-\(digits(12))".uppercased()
+                case 3:
+                    let card = luhnCard([13, 15, 16, 19].randomElement(using: &generator)!)
+                    text += Bool.random(using: &generator) ? card : stride(from: 0, to: card.count, by: 4).map { String(Array(card)[$0..<min($0 + 4, card.count)]) }.joined(separator: ["-", " "].randomElement(using: &generator)!)
+                case 4: text += digits(Int.random(in: 1...16, using: &generator))
+                default: text += "user:"
+                }
+                text += joiners.randomElement(using: &generator)!
+            }
+            let hasCard = !CardMask.matches(in: text).isEmpty
+            let mayHold = CardMask.mayHoldCardNumber(text)
+            #expect(!hasCard || mayHold, "\(text)")
+            if hasCard { found += 1 }
+            if !mayHold && CSVLineTests.digitRunReaches(text) { cleared += 1 }
+        }
+        #expect(found > 1_000)
+        #expect(cleared > 1_000)  // texts the old pre-check sent to the full search, cleared now
+    }
+
+    static func digitRunReaches(_ text: String) -> Bool {
+        var run = CardMask.DigitRun()
+        return text.utf8.contains { run.reachesCardLength(after: $0) }
     }
 
     @Test("integers are written as String(value) writes them")

@@ -46,8 +46,10 @@ public enum Instant {
             i += n
             return v
         }
-        func expect(_ c: Character) -> Bool {
-            guard i < b.count, b[i] == c.asciiValue! else { return false }
+        // A byte, not a Character: `Character.asciiValue` goes through String's scalar
+        // machinery, which was a third of this parse on every extract row.
+        func expect(_ c: Unicode.Scalar) -> Bool {
+            guard i < b.count, b[i] == UInt8(ascii: c) else { return false }
             i += 1
             return true
         }

@@ -1,7 +1,8 @@
-/// Word-at-a-time scans over report text: every cell of every row goes through them (two
-/// files with a row per account, a journal line per posting leg), and nearly all of it is
-/// plain ASCII. Each returns where its byte-by-byte check must start, so the exact rule stays
-/// in one loop at the caller; a word is skipped only when none of its bytes can matter.
+/// Word-at-a-time scans over report text and extract bytes: every cell of every row goes
+/// through them (two files with a row per account, a journal line per posting leg), and every
+/// byte of a COPY-CSV extract. The prefix scans return where a byte-by-byte check must start,
+/// so the exact rule stays in one loop at the caller; a word is skipped only when none of its
+/// bytes can matter.
 public enum ByteScan {
     static let ones: UInt64 = 0x0101_0101_0101_0101
     static let highs: UInt64 = 0x8080_8080_8080_8080
@@ -41,5 +42,49 @@ public enum ByteScan {
             at &+= 8
         }
         return at
+    }
+
+    /// Where the next of two given bytes is in `start..<end`, or `end`. A bytewise zero test on
+    /// the word XOR each byte: borrows only run upwards from a zero byte, so the lowest flagged
+    /// byte is the first match.
+    @inline(__always)
+    public static func firstOf(_ a: UInt8, _ b: UInt8, in base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
+        let wordA = ones &* UInt64(a), wordB = ones &* UInt64(b)
+        var i = start
+        while i &+ 8 <= end {
+            let x = word(base, i)
+            let xa = x ^ wordA, xb = x ^ wordB
+            let hit = (((xa &- ones) & ~xa) | ((xb &- ones) & ~xb)) & highs
+            if hit != 0 { return i &+ hit.trailingZeroBitCount >> 3 }
+            i &+= 8
+        }
+        while i < end {
+            let c = base[i]
+            if c == a || c == b { return i }
+            i &+= 1
+        }
+        return end
+    }
+
+    /// Bit 7 of each byte of `word` equal to `byte`, and no other bit: exact per byte, since
+    /// adding 0x7F to a byte's low seven bits never carries into the next byte.
+    @inline(__always)
+    public static func matches(_ byte: UInt8, in word: UInt64) -> UInt64 {
+        let lows = ~highs
+        let x = word ^ (ones &* UInt64(byte))
+        return ~(((x & lows) &+ lows) | x) & highs
+    }
+
+    /// How many bytes `matches` flagged (the baseline x86-64 target has no popcnt): the flags
+    /// moved to each byte's bit 0 and summed into the top byte by one multiply.
+    @inline(__always)
+    public static func flaggedCount(_ flags: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((flags >> 7) &* ones) >> 56)
+    }
+
+    /// Eight bytes from `at`, the first in the lowest byte.
+    @inline(__always)
+    public static func word(_ base: UnsafePointer<UInt8>, _ at: Int) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(base + at).loadUnaligned(as: UInt64.self))
     }
 }

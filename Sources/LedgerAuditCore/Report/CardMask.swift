@@ -138,11 +138,41 @@ public enum CardMask {
     /// `mayHoldCardNumber` on UTF-8 bytes. Two word-at-a-time filters clear most text before
     /// the exact byte-by-byte scan: fewer than 13 digits in all, or no 13 bytes in a row that
     /// are all digits, spaces or hyphens (a UUID's digits are broken up by its hex letters).
+    /// The scan steps over a standalone UUID (`standaloneUUID`): an account name holding an id
+    /// whose digits run long (`…-4123-8123-1234…`) would otherwise send every line that shows
+    /// it to the full search, which never finds a card number there.
     public static func mayHoldCardNumber(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard digitCount(bytes, atLeast: 13), hasCardShapedRun(bytes) else { return false }
         var run = DigitRun()
-        for u in bytes where run.reachesCardLength(after: u) { return true }
+        var i = 0
+        while i < bytes.count {
+            if standaloneUUID(bytes, at: i) {
+                run = DigitRun()
+                i += 36
+                continue
+            }
+            if run.reachesCardLength(after: bytes[i]) { return true }
+            i += 1
+        }
         return false
+    }
+
+    /// Whether 36 bytes from `at` are a UUID (8-4-4-4-12 hex) with neither a hex digit, a
+    /// hyphen nor a space on either side. `matches` never takes digits inside a UUID
+    /// (`insideUUID` finds this very one), and no run of digits joined by spaces or hyphens can
+    /// reach into it from outside, so no card number has a digit in it.
+    @inline(__always)
+    static func standaloneUUID(_ bytes: UnsafeBufferPointer<UInt8>, at: Int) -> Bool {
+        @inline(__always) func isHex(_ u: UInt8) -> Bool { (u >= 0x30 && u <= 0x39) || (u | 0x20 >= 0x61 && u | 0x20 <= 0x66) }
+        @inline(__always) func joins(_ u: UInt8) -> Bool { isHex(u) || u == 0x2D || u == 0x20 }
+        guard at + 36 <= bytes.count, bytes[at + 8] == 0x2D, isHex(bytes[at]) else { return false }
+        if at > 0 && joins(bytes[at - 1]) { return false }
+        if at + 36 < bytes.count && joins(bytes[at + 36]) { return false }
+        for k in 0..<36 {
+            let u = bytes[at + k]
+            if k == 8 || k == 13 || k == 18 || k == 23 { guard u == 0x2D else { return false } } else { guard isHex(u) else { return false } }
+        }
+        return true
     }
 
     /// Per byte of `word`, the high bit set where the byte is a digit, a space or a hyphen (exact:
