@@ -1,5 +1,8 @@
 /// Every limit the tool applies, in one place, named with its unit.
 public enum Limits {
+    /// Account templates whose shape one line writer remembers (by number; templates are
+    /// numbered from 0 as catalogs name them): past this, names are written the general way.
+    public static let accountTemplatesRememberedMax = 4_096
     /// Findings kept with full detail in memory; past this they are counted per code only.
     public static let findingsKeptMax = 1_000_000
     /// Default clock-skew bound between `hlc_physical` and `recorded_at`.

@@ -137,7 +137,7 @@ public final class ADSWriter: ReplayObserver {
             sink.ledgerText(businessUnit)
             sink.number(effective.date)
             sink.integer(Int64(fiscal.year))
-            sink.ledgerText(leg.account)
+            sink.account(leg.account, key: leg.accountKey)
             sink.number(leg.amount)
             sink.ledgerText(leg.indicator)
             sink.ledgerText(posting.currency)

@@ -10,6 +10,8 @@ public struct CSVLineWriter: ReportCellSink {
     private var cellCount = 0
     /// A three-part cell is assembled here first.
     private var scratch: [UInt8] = []
+    /// Account names written from their templates' bytes where they are plain by construction.
+    private var accountNames = AccountNameBytes()
 
     public init() {}
 
@@ -69,15 +71,45 @@ public struct CSVLineWriter: ReportCellSink {
     public mutating func ledgerText(_ a: String, _ b: String, _ c: String) {
         separate()
         scratch.removeAll(keepingCapacity: true)
-        func add(_ part: String) {
-            var copy = part
-            copy.withUTF8 { scratch.append(contentsOf: $0) }
-        }
         add(a)
         add(b)
+        finishThreeParts(a, b, c)
+    }
+
+    /// A name plain by construction is the same bytes the general path writes: nothing in it
+    /// is masked, escaped, quoted or neutralised.
+    public mutating func account(_ name: @autoclosure () -> String, key: AccountKey?) {
+        separate()
+        if let key, accountNames.appendPlain(key, literalFirst: false, into: &bytes) { return }
+        CSVRenderer.appendCell(.ledgerText(name()), into: &bytes)
+    }
+
+    /// When the name is plain by construction and begins with a literal byte (no digit, space
+    /// or hyphen, so no run of digits crosses into it), the cell is plain exactly when its first
+    /// two parts are: only they are scanned.
+    public mutating func ledgerText(_ a: String, _ b: String, account name: @autoclosure () -> String, key: AccountKey?) {
+        separate()
+        scratch.removeAll(keepingCapacity: true)
+        add(a)
+        add(b)
+        if let key, scratch.withUnsafeBufferPointer({ LedgerText.isPlain(bytes: $0) }),
+           accountNames.appendPlain(key, literalFirst: true, into: &scratch) {
+            scratch.withUnsafeBufferPointer { CSVRenderer.appendField($0, neutralising: true, into: &bytes) }
+            return
+        }
+        finishThreeParts(a, b, name())
+    }
+
+    private mutating func add(_ part: String) {
+        var copy = part
+        copy.withUTF8 { scratch.append(contentsOf: $0) }
+    }
+
+    /// The third part added to the first two in `scratch`, and the cell written. Plain text
+    /// (the usual case) goes out as assembled; anything to mask or escape takes the one path
+    /// all ledger text takes.
+    private mutating func finishThreeParts(_ a: String, _ b: String, _ c: String) {
         add(c)
-        // Plain text (the usual case) goes out as assembled; anything to mask or escape takes
-        // the one path all ledger text takes.
         if scratch.withUnsafeBufferPointer({ LedgerText.isPlain(bytes: $0) }) {
             scratch.withUnsafeBufferPointer { CSVRenderer.appendField($0, neutralising: true, into: &bytes) }
         } else {
@@ -98,12 +130,14 @@ struct PostingLeg {
     let amount: String
 
     var account: String { debit ? posting.toAccount : posting.fromAccount }
+    var accountKey: AccountKey? { debit ? posting.toKey : posting.fromKey }
     var counterAccount: String { debit ? posting.fromAccount : posting.toAccount }
+    var counterAccountKey: AccountKey? { debit ? posting.fromKey : posting.toKey }
     var indicator: String { debit ? "D" : "C" }
 
     /// `FUNDS_DEPOSITED from external:deposits`.
     func description<Sink: ReportCellSink>(into sink: inout Sink) {
-        sink.ledgerText(event.eventType, debit ? " from " : " to ", counterAccount)
+        sink.ledgerText(event.eventType, debit ? " from " : " to ", account: counterAccount, key: counterAccountKey)
     }
 
     /// The user id, or `system` when the event has none.

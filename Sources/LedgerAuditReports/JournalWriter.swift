@@ -83,7 +83,7 @@ public final class JournalWriter: ReplayObserver {
             sink.integer(Int64(leg.lineNumber))
             leg.description(into: &sink)
             sink.number(effectiveDate)
-            sink.ledgerText(leg.account)
+            sink.account(leg.account, key: leg.accountKey)
             sink.number(leg.amount)
             sink.ledgerText(leg.indicator)
             sink.ledgerText(posting.currency)

@@ -175,6 +175,53 @@ struct CSVLineTests {
         return text.utf8.contains { run.reachesCardLength(after: $0) }
     }
 
+    /// Names written from their templates' bytes (`AccountNameBytes`) must be the bytes the
+    /// general path writes for the same name, alone and at the end of a description, on random
+    /// templates whose literals hold digits, hyphens, spaces, hex letters, quotes, commas and
+    /// formula characters beside ids of decimal digits (card-shaped runs) and hex.
+    @Test("account names from template bytes equal the general path's, on 20,000 random templates and ids")
+    func accountNamesFromTemplates() {
+        var generator = SystemRandomNumberGenerator()
+        let literalBytes = Array("user:ext_rnl/.=+@ -0123456789abcdefABCDEF,\"'!~x".utf8)
+        func digits(_ n: Int) -> String { String((0..<n).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) }) }
+        var fast = 0
+        for n in 0..<20_000 {
+            var parts: [AccountTemplateNumbers.Part] = []
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                if Bool.random(using: &generator) {
+                    parts.append(.id)
+                } else {
+                    parts.append(.literal((0..<Int.random(in: 1...6, using: &generator)).map { _ in
+                        Int.random(in: 0..<3, using: &generator) == 0 ? literalBytes.randomElement(using: &generator)! : UInt8(0x61 + Int.random(in: 6..<26, using: &generator))
+                    }))
+                }
+            }
+            guard let number = AccountTemplateNumbers.number(for: "test template \(n) \(UUID())", parts: parts) else { Issue.record("no number"); return }
+            let id = Bool.random(using: &generator) ? EventID("\(digits(8))-\(digits(4))-\(digits(4))-\(digits(4))-\(digits(12))")! : EventID(high: UInt64.random(in: 0 ... .max, using: &generator), low: UInt64.random(in: 0 ... .max, using: &generator))
+            let key = AccountKey(templateNumber: number, id: id)
+            let name = AccountTemplateNumbers.name(key)
+            var general = CSVLineWriter(), fromKey = CSVLineWriter()
+            general.begin(); fromKey.begin()
+            general.ledgerText(name)
+            fromKey.account(name, key: key)
+            general.ledgerText("FUNDS_DEPOSITED", " from ", name)
+            fromKey.ledgerText("FUNDS_DEPOSITED", " from ", account: name, key: key)
+            general.ledgerText("4111 1111 1111", " ", name)  // a run of digits that a name's first byte could continue
+            fromKey.ledgerText("4111 1111 1111", " ", account: name, key: key)
+            #expect(fromKey.bytes == general.bytes, "\(name)")
+            if AccountNameBytes.isPlainCell(parts) { fast += 1 }
+        }
+        #expect(fast > 2_000)
+        // The reference catalog's templates are plain by construction.
+        for text in ["user:{aggregate_id}", "external:deposits", "user:{aggregate_id}:reserved"] {
+            let parts: [AccountTemplateNumbers.Part] = text.split(separator: "{", omittingEmptySubsequences: false).enumerated().flatMap { i, piece -> [AccountTemplateNumbers.Part] in
+                let rest = i == 0 ? Substring(piece) : piece.drop { $0 != "}" }.dropFirst()
+                return (i == 0 ? [] : [.id]) + (rest.isEmpty ? [] : [.literal(Array(rest.utf8))])
+            }
+            #expect(AccountNameBytes.isPlainCell(parts), "\(text)")
+        }
+    }
+
     @Test("integers are written as String(value) writes them")
     func integers() {
         var writer = CSVLineWriter()

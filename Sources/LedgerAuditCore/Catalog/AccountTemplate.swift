@@ -213,11 +213,15 @@ enum AccountTemplateNumbers {
         }
     }
 
+    /// The parts of a numbered template; nil for a number no template has.
+    static func parts(_ number: UInt32) -> [Part]? {
+        table.withLock { Int(number) < $0.parts.count ? $0.parts[Int(number)] : nil }
+    }
+
     /// The name a template writes, byte by byte, with -1 where the id's characters go; nil for
     /// a number no template has.
     static func nameShape(_ number: UInt32) -> [Int16]? {
-        let parts: [Part]? = table.withLock { Int(number) < $0.parts.count ? $0.parts[Int(number)] : nil }
-        return parts.map { parts in
+        parts(number).map { parts in
             parts.flatMap { part -> [Int16] in
                 switch part {
                 case .literal(let bytes): return bytes.map { Int16($0) }
@@ -251,6 +255,75 @@ enum AccountTemplateNumbers {
             }
             return at
         }
+    }
+}
+
+/// Account names written as bytes straight from their templates, for a writer of many lines
+/// (the journal and the GL detail write two a posting leg). A template whose every name is a
+/// plain cell by construction (`isPlainCell`) needs neither a String nor the card scan; any
+/// other name is left to the general path.
+public struct AccountNameBytes {
+    private enum Shape {
+        case unknown
+        case plain(parts: [AccountTemplateNumbers.Part], literalFirst: Bool)
+        case general
+    }
+    private var shapes: [Shape] = []
+
+    public init() {}
+
+    /// Appends the name `key` stands for and returns true when its template writes only plain
+    /// cells (with `literalFirst`, also beginning with a literal byte); false, with nothing
+    /// appended, otherwise.
+    public mutating func appendPlain(_ key: AccountKey, literalFirst: Bool, into out: inout [UInt8]) -> Bool {
+        let number = Int(key.templateNumber)
+        guard number < Limits.accountTemplatesRememberedMax else { return false }
+        if number >= shapes.count { shapes.append(contentsOf: repeatElement(Shape.unknown, count: number + 1 - shapes.count)) }
+        if case .unknown = shapes[number] {
+            if let parts = AccountTemplateNumbers.parts(key.templateNumber), AccountNameBytes.isPlainCell(parts) {
+                if case .literal = parts[0] { shapes[number] = .plain(parts: parts, literalFirst: true) } else { shapes[number] = .plain(parts: parts, literalFirst: false) }
+            } else {
+                shapes[number] = .general
+            }
+        }
+        guard case .plain(let parts, let startsWithLiteral) = shapes[number], startsWithLiteral || !literalFirst else { return false }
+        for part in parts {
+            switch part {
+            case .literal(let bytes): out.append(contentsOf: bytes)
+            case .id:
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+                    key.id.writeHex(into: text)
+                    out.append(contentsOf: UnsafeBufferPointer(text))
+                }
+            }
+        }
+        return true
+    }
+
+    /// Whether every name the template writes is printable ASCII holding no card number, that
+    /// a CSV cell shows as it is: literal bytes are printable, with no digit, hyphen or space
+    /// (every digit of the name is then inside an id, and no run of digits reaches into one),
+    /// no hex letter touching an id (each id stands alone, so no card search takes its digits:
+    /// `CardMask.insideUUID`), no two ids side by side, nothing a CSV field is quoted for, and no
+    /// first byte a spreadsheet reads as a formula. The id is lower-case hex and hyphens.
+    static func isPlainCell(_ parts: [AccountTemplateNumbers.Part]) -> Bool {
+        guard !parts.isEmpty else { return false }
+        func isHexLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x66 }
+        for (i, part) in parts.enumerated() {
+            switch part {
+            case .id:
+                if i > 0, case .id = parts[i - 1] { return false }
+            case .literal(let bytes):
+                guard let first = bytes.first, let last = bytes.last else { return false }
+                for b in bytes {
+                    guard b > 0x20, b < 0x7F, !(b >= 0x30 && b <= 0x39), b != 0x2D, b != 0x2C, b != 0x22, b != 0x27 else { return false }
+                }
+                if i > 0, isHexLetter(first) { return false }
+                if i + 1 < parts.count, isHexLetter(last) { return false }
+                if i == 0, first == 0x3D || first == 0x2B || first == 0x40 { return false }
+            }
+        }
+        return true
     }
 }
 

@@ -14,6 +14,16 @@ public protocol ReportCellSink {
     mutating func ledgerText(_ text: String)
     /// One ledger-text cell made of three parts (`FUNDS_DEPOSITED from user:…`).
     mutating func ledgerText(_ a: String, _ b: String, _ c: String)
+    /// An account's name as ledger text; `key` (the posting's, when it has one) lets a sink
+    /// write it from its template without making the String.
+    mutating func account(_ name: @autoclosure () -> String, key: AccountKey?)
+    /// `ledgerText(a, b, name)` for a cell that ends in an account's name, with its key.
+    mutating func ledgerText(_ a: String, _ b: String, account name: @autoclosure () -> String, key: AccountKey?)
+}
+
+extension ReportCellSink {
+    public mutating func account(_ name: @autoclosure () -> String, key: AccountKey?) { ledgerText(name()) }
+    public mutating func ledgerText(_ a: String, _ b: String, account name: @autoclosure () -> String, key: AccountKey?) { ledgerText(a, b, name()) }
 }
 
 /// The cells, for tables, previews and tests.
