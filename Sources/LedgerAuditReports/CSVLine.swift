@@ -63,9 +63,17 @@ public struct CSVLineWriter: ReportCellSink {
         copy.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
+    /// Plain text (the usual case) is written from its bytes; anything to mask or escape takes
+    /// the one path all ledger text takes, which writes plain text the same way.
     public mutating func ledgerText(_ text: String) {
         separate()
-        CSVRenderer.appendCell(.ledgerText(text), into: &bytes)
+        var copy = text
+        let written = copy.withUTF8 { text -> Bool in
+            guard LedgerText.isPlain(bytes: text) else { return false }
+            CSVRenderer.appendField(text, neutralising: true, into: &bytes)
+            return true
+        }
+        if !written { CSVRenderer.appendCell(.ledgerText(text), into: &bytes) }
     }
 
     public mutating func ledgerText(_ a: String, _ b: String, _ c: String) {
