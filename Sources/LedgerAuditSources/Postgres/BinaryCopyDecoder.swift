@@ -47,15 +47,19 @@ struct BinaryCopyDecoder {
         return scratch
     }
 
-    /// A network-order int32 at `at` (field lengths, int4 columns).
+    /// A network-order int32 at `at` (field lengths, int4 columns): one load, inlined; every
+    /// field of every row passes here. Callers check the bytes are there; the precondition
+    /// only stands guard.
+    @inline(__always)
     static func int32(_ b: UnsafeRawBufferPointer, _ at: Int = 0) -> Int32 {
-        Int32(bitPattern: UInt32(b[at]) << 24 | UInt32(b[at + 1]) << 16 | UInt32(b[at + 2]) << 8 | UInt32(b[at + 3]))
+        precondition(at >= 0 && at + 4 <= b.count)
+        return Int32(bigEndian: b.loadUnaligned(fromByteOffset: at, as: Int32.self))
     }
 
+    @inline(__always)
     static func int64(_ b: UnsafeRawBufferPointer) -> Int64 {
-        var v: UInt64 = 0
-        for i in 0..<8 { v = v << 8 | UInt64(b[i]) }
-        return Int64(bitPattern: v)
+        precondition(b.count >= 8)
+        return Int64(bigEndian: b.loadUnaligned(fromByteOffset: 0, as: Int64.self))
     }
 
     /// µs between 1970-01-01 and PostgreSQL's epoch, 2000-01-01.
