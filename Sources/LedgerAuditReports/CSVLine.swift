@@ -77,10 +77,7 @@ public struct CSVLineWriter: ReportCellSink {
     }
 
     public mutating func ledgerText(_ a: String, _ b: String, _ c: String) {
-        separate()
-        scratch.removeAll(keepingCapacity: true)
-        add(a)
-        add(b)
+        beginThreeParts(a, b)
         finishThreeParts(a, b, c)
     }
 
@@ -96,16 +93,21 @@ public struct CSVLineWriter: ReportCellSink {
     /// or hyphen, so no run of digits crosses into it), the cell is plain exactly when its first
     /// two parts are: only they are scanned.
     public mutating func ledgerText(_ a: String, _ b: String, account name: @autoclosure () -> String, key: AccountKey?) {
-        separate()
-        scratch.removeAll(keepingCapacity: true)
-        add(a)
-        add(b)
+        beginThreeParts(a, b)
         if let key, scratch.withUnsafeBufferPointer({ LedgerText.isPlain(bytes: $0) }),
            accountNames.appendPlain(key, literalFirst: true, into: &scratch) {
             scratch.withUnsafeBufferPointer { CSVRenderer.appendField($0, neutralising: true, into: &bytes) }
             return
         }
         finishThreeParts(a, b, name())
+    }
+
+    /// A new cell, its first two parts assembled in `scratch`.
+    private mutating func beginThreeParts(_ a: String, _ b: String) {
+        separate()
+        scratch.removeAll(keepingCapacity: true)
+        add(a)
+        add(b)
     }
 
     private mutating func add(_ part: String) {

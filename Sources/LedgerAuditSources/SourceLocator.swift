@@ -45,7 +45,7 @@ public enum SourceLocator {
         defer { PQconninfoFree(options) }
         var option = options
         while let keyword = option.pointee.keyword {
-            if ["password", "sslpassword"].contains(String(cString: keyword)), let value = option.pointee.val, value.pointee != 0 { return true }
+            if ConnectionString.isSecretKeyword(String(cString: keyword)), let value = option.pointee.val, value.pointee != 0 { return true }
             option += 1
         }
         return false

@@ -281,7 +281,9 @@ public struct AccountNameBytes {
         if number >= shapes.count { shapes.append(contentsOf: repeatElement(Shape.unknown, count: number + 1 - shapes.count)) }
         if case .unknown = shapes[number] {
             if let parts = AccountTemplateNumbers.parts(key.templateNumber), AccountNameBytes.isPlainCell(parts) {
-                if case .literal = parts[0] { shapes[number] = .plain(parts: parts, literalFirst: true) } else { shapes[number] = .plain(parts: parts, literalFirst: false) }
+                var startsWithLiteral = false
+                if case .literal = parts[0] { startsWithLiteral = true }
+                shapes[number] = .plain(parts: parts, literalFirst: startsWithLiteral)
             } else {
                 shapes[number] = .general
             }

@@ -8,7 +8,7 @@ public enum ConnectionString {
     /// libpq's keywords whose values are secrets: the server password and the passphrase of
     /// the client's TLS key. A URI's parameter names are percent-decoded first, as libpq
     /// decodes them (`pass%77ord=` is a password).
-    static func isSecretKeyword(_ name: some StringProtocol) -> Bool {
+    public static func isSecretKeyword(_ name: some StringProtocol) -> Bool {
         let key = percentDecoded(name).lowercased()
         return key == "password" || key == "sslpassword"
     }

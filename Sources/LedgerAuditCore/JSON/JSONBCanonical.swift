@@ -226,9 +226,7 @@ enum JSONBCanonical {
             index = JSONStringScan.plainEnd(base, from: index, to: bytes.count, asciiOnly: true)
             if index < bytes.count, bytes[index] >= 0x80 {
                 index = JSONStringScan.plainEnd(base, from: index, to: bytes.count, asciiOnly: false)
-                guard index < bytes.count, bytes[index] == 0x22,
-                      String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) != nil
-                else { return false }
+                guard index < bytes.count, bytes[index] == 0x22, ByteScan.isUTF8(UnsafeBufferPointer(rebasing: bytes[start..<index])) else { return false }
             }
             guard index < bytes.count, bytes[index] == 0x22 else { return false }
             index += 1

@@ -324,7 +324,7 @@ extension JSONParser {
             guard index < bytes.count else { break }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
-                if !ascii, String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) == nil {
+                if !ascii, !ByteScan.isUTF8(UnsafeBufferPointer(rebasing: bytes[start..<index])) {
                     throw error("invalid UTF-8 in string")
                 }
                 index += 1

@@ -82,6 +82,13 @@ public enum ByteScan {
         Int(truncatingIfNeeded: ((flags >> 7) &* ones) >> 56)
     }
 
+    /// Whether the bytes are UTF-8, checked in place (`UTF8Span`): `String(validating:)` makes a
+    /// String and goes through generic code whose metadata look-ups cost more than the check.
+    @inline(__always)
+    public static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        (try? UTF8Span(validating: bytes.span)) != nil
+    }
+
     /// Eight bytes from `at`, the first in the lowest byte.
     @inline(__always)
     public static func word(_ base: UnsafePointer<UInt8>, _ at: Int) -> UInt64 {

@@ -182,11 +182,7 @@ public enum CardMask {
         let highBits: UInt64 = 0x8080_8080_8080_8080
         let low7 = word & 0x7F7F_7F7F_7F7F_7F7F
         let digit = (low7 &+ 0x5050_5050_5050_5050) & ~(low7 &+ 0x4646_4646_4646_4646) & highBits
-        func equal(_ byte: UInt64) -> UInt64 {
-            let t = word ^ (byte &* 0x0101_0101_0101_0101)
-            return ~(((t & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | t) & highBits
-        }
-        return (digit & ~word) | equal(0x20) | equal(0x2D)
+        return (digit & ~word) | ByteScan.matches(0x20, in: word) | ByteScan.matches(0x2D, in: word)
     }
 
     /// Whether 13 bytes in a row are digits, spaces or hyphens: a card number's 13 digits and

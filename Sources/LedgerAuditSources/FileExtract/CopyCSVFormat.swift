@@ -33,7 +33,9 @@ struct CopyCSVFormat: ExtractFormat {
 
     /// Splits one record; nil if quoting is broken or the text is not UTF-8.
     static func fields(_ record: UnsafeBufferPointer<UInt8>) -> [Field]? {
-        guard isUTF8(record) else { return nil }
+        // A record is UTF-8 exactly when each of its fields is: fields are cut at ASCII bytes,
+        // which never sit inside a character. One check a record instead of one a field.
+        guard ByteScan.isUTF8(record) else { return nil }
         var out: [Field] = []
         let ok = split(record) { span in
             out.append(Field(text: span.isNull ? nil : text(span, record)))
@@ -50,12 +52,6 @@ struct CopyCSVFormat: ExtractFormat {
         var doubledQuotes: Bool
         /// COPY writes NULL as an unquoted empty field, and an empty string as `""`.
         var isNull: Bool { !quoted && range.isEmpty }
-    }
-
-    /// A record is UTF-8 exactly when each of its fields is: fields are cut at ASCII bytes,
-    /// which never sit inside a character. One check a record instead of one a field.
-    static func isUTF8(_ record: UnsafeBufferPointer<UInt8>) -> Bool {
-        (try? UTF8Span(validating: record.span)) != nil
     }
 
     /// Visits each field of one record in order (RFC 4180 quoting, a final CR dropped) while
@@ -181,7 +177,7 @@ struct CopyCSVFormat: ExtractFormat {
 
     func decode(_ record: UnsafeBufferPointer<UInt8>, location: @autoclosure () -> String) -> SourceRow {
         let notCSV = "not a valid CSV record (quoting or UTF-8)"
-        guard CopyCSVFormat.isUTF8(record) else { return .malformed(MalformedRow(location: location(), reason: notCSV)) }
+        guard ByteScan.isUTF8(record) else { return .malformed(MalformedRow(location: location(), reason: notCSV)) }
         // The fields' spans on the stack; past the header's count they are only counted.
         return withUnsafeTemporaryAllocation(of: FieldSpan.self, capacity: max(fieldCount, 1)) { spans in
             var count = 0
