@@ -114,7 +114,7 @@ struct DuplicateEventGuard {
 /// observers that watch it. Several folds may share one pass over a source (one per scope).
 public struct Fold {
     let rules: PostingRules
-    let observers: [any ReplayObserver]
+    private(set) var observers: [any ReplayObserver]
     var duplicateGuard: DuplicateEventGuard
     public private(set) var book = BalanceBook()
     public private(set) var population = Population()
@@ -148,6 +148,19 @@ public struct Fold {
             conservation: Conservation(book: book, controlTotals: controlTotals),
             source: source, lastEvent: lastEvent, accountCount: book.accountCount
         )
+    }
+
+    /// A lane that folds the same events as this one so far rides on it: its observers watch
+    /// here, and it keeps no book of its own (`Lane`).
+    public mutating func attach(_ riders: [any ReplayObserver]) { observers += riders }
+
+    /// The rider parts at the first event only it includes: a fold of its own, this fold's state
+    /// so far (book, counts, findings, ids seen) with `observers`; this fold lets `riders` go.
+    public mutating func part(_ riders: [any ReplayObserver], observers: [any ReplayObserver]) -> Fold {
+        self.observers.removeAll { o in riders.contains { $0 === o } }
+        var own = self
+        own.observers = observers
+        return own
     }
 
     /// After `finish`, for reports that read no balance: the fold's copy of the book goes too.

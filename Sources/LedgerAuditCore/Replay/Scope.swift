@@ -52,6 +52,20 @@ public struct ReplayScope: Sendable, Equatable {
         return scope
     }
 
+    /// Every event `other` includes, this scope includes too (whatever the events are).
+    public func holds(_ other: ReplayScope) -> Bool {
+        func looser<T: Comparable>(_ mine: T?, _ theirs: T?) -> Bool {
+            guard let mine else { return true }
+            guard let theirs else { return false }
+            return theirs <= mine
+        }
+        guard looser(hlcPhysicalMaxMs, other.hlcPhysicalMaxMs), looser(recordedAtMaxUs, other.recordedAtMaxUs),
+              looser(globalOrderMax, other.globalOrderMax) else { return false }
+        guard let ids = aggregateIds else { return true }
+        guard let theirs = other.aggregateIds else { return false }
+        return theirs.allSatisfy { ids.contains($0) }
+    }
+
     public func includes(_ event: EventRecord) -> Bool {
         if let m = hlcPhysicalMaxMs, event.hlcPhysicalMs > m { return false }
         if let m = recordedAtMaxUs, event.recordedAtUs > m { return false }

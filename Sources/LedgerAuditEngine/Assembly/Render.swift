@@ -125,7 +125,7 @@ struct ReportFacts {
     /// Several sources: every finding about an event names the source that delivered it.
     func namingSources(_ log: FindingLog) -> FindingLog {
         let names = session.sourceNames
-        guard names.count > 1, let fold = work.lane.fold else { return log }
+        guard names.count > 1, let fold = work.lane.folding else { return log }
         return log.mapping { f in
             guard let id = f.eventId, !f.evidence.contains(where: { $0.0 == "source" || $0.0 == "first source" }),
                   let i = fold.sourceIndex(of: id), Int(i) < names.count else { return f }

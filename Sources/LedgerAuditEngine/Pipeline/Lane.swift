@@ -23,8 +23,18 @@ final class Lane {
 
     init(scope: ReplayScope) { self.scope = scope }
 
-    /// Made once every report has added what it needs.
-    func start(catalog: Catalog, eventIdsMayRepeat: Bool, defaultContext: CheckContext, sourceNames: [String] = []) {
+    /// Another lane whose events this one folds too, for as long as it rides on it (`start`).
+    private(set) var host: Lane?
+    /// This lane's observers, watching on the host's fold while it rides.
+    private var riders: [any ReplayObserver] = []
+
+    /// Made once every report has added what it needs. A lane whose scope holds `host`'s folds
+    /// the same rows into the same book as that lane until the first event only it includes, so
+    /// until then it rides on the host's fold: no book, fold or digest of its own (an evidence
+    /// pack's reconcile, over the whole snapshot, rides on its as-of lane). At that event it parts
+    /// with a copy of the host's state and digest. Only a lane whose watchers are the digest
+    /// alone rides, on a host whose digest runs on the fold's thread (to be copied there).
+    func start(catalog: Catalog, eventIdsMayRepeat: Bool, defaultContext: CheckContext, sourceNames: [String] = [], host: Lane? = nil) {
         let context = checkContext ?? defaultContext
         let names = Checks.all.filter { $0.input == .events && checkNames.contains($0.name) }.map { $0.name }
         let spec = WatchSpec(digest: wantsDigest || !canonicalSinks.isEmpty, checkNames: names, context: context, sourceCount: max(1, sourceNames.count))
@@ -47,15 +57,46 @@ final class Lane {
         }
         self.watch = watch
         let writing: [any ReplayObserver] = writers.isEmpty ? [] : [WriterWorker(writers)]
+        if let host, host.host == nil, host.fold != nil, scope.holds(host.scope), names.isEmpty, canonicalSinks.isEmpty,
+           !spec.digest || host.watch?.inlineDigest != nil {
+            self.host = host
+            riders = observers + writing
+            host.fold!.attach(riders)
+            return
+        }
         fold = Fold(catalog: catalog, observers: observers + writing + [watch], eventIdsMayRepeat: eventIdsMayRepeat, sourceNames: sourceNames)
     }
 
     func accept(_ row: SourceRow, posted: PostingOutcome?) {
         if case .event(let e) = row, !scope.includes(e) { return }
+        if let host {
+            // Rows the host folds are folded there for both.
+            guard case .event(let e) = row, !host.scope.includes(e) else { return }
+            part(from: host)
+        }
         fold!.accept(row, posted: posted)
     }
 
+    /// The first event this lane includes and its host does not: from here each folds its own.
+    private func part(from host: Lane) {
+        self.host = nil
+        if let digest = watch?.inlineDigest, let hostDigest = host.watch?.inlineDigest { digest.resume(from: hostDigest) }
+        fold = host.fold!.part(riders, observers: riders + [watch!])
+        riders = []
+    }
+
+    /// The fold whose state is this lane's: its own, or its host's while it never parted.
+    var folding: Fold? { host?.fold ?? fold }
+
+    /// After the host's `finish` when this lane rides on it.
     func finish(source: SourceReport) throws(AuditFailure) {
+        if let host {
+            // It never parted: the host's fold was this lane's too (its observers finished there).
+            result = host.result
+            watchResults = WatchResults(digestHex: watch?.inlineDigest == nil ? nil : host.watchResults.digestHex, checks: [],
+                                        sourceDigestsHex: watch?.inlineDigest == nil ? [] : host.watchResults.sourceDigestsHex)
+            return
+        }
         result = fold!.finish(source: source)
         do { watchResults = try watch!.results() } catch { throw .source("a check failed: \(error)") }
     }

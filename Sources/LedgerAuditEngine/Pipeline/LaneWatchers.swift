@@ -104,6 +104,12 @@ final class CanonicalToCheck: CanonicalEventSink {
 protocol LaneWatch: ReplayObserver {
     /// After the fold has finished.
     func results() throws -> WatchResults
+    /// The events digest when it runs on the fold's thread (a lane riding on this one copies it).
+    var inlineDigest: EventsDigest? { get }
+}
+
+extension LaneWatch {
+    var inlineDigest: EventsDigest? { nil }
 }
 
 /// Inline: the digest alone costs less than handing events to another core, which the
@@ -116,6 +122,8 @@ final class InlineWatch: LaneWatch {
         watchers = LaneWatchers(spec)
         watchers.digest?.sinks += extraSinks
     }
+
+    var inlineDigest: EventsDigest? { watchers.digest }
 
     func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         watchers.observe(event, outcome: outcome, applied: applied)
@@ -291,6 +299,8 @@ final class SplitWatch: LaneWatch {
         self.inline = inline
         self.worker = worker
     }
+
+    var inlineDigest: EventsDigest? { inline.inlineDigest }
 
     func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         worker.observe(event, outcome: outcome, applied: applied, findings: &findings)

@@ -135,7 +135,16 @@ final class RunWork {
         }
         readScope = lanes.dropFirst().reduce(lanes.first?.scope ?? ReplayScope()) { $0.union($1.scope) }
         let defaultContext = CheckContext(catalog: catalog, measuredAtUs: nowUs)
-        for l in lanes { l.start(catalog: catalog, eventIdsMayRepeat: session.eventIdsMayRepeat, defaultContext: defaultContext, sourceNames: session.sourceNames) }
+        // Narrower scopes first, so that a lane holding another's scope may ride on it (`Lane.start`).
+        // The host is the widest of the started lanes it holds.
+        var pending = lanes, started: [Lane] = []
+        while !pending.isEmpty {
+            let i = pending.firstIndex { p in !pending.contains { $0 !== p && p.scope.holds($0.scope) } } ?? 0
+            let l = pending.remove(at: i)
+            let host = started.last { $0.host == nil && $0.fold != nil && l.scope.holds($0.scope) }
+            started.append(l)
+            l.start(catalog: catalog, eventIdsMayRepeat: session.eventIdsMayRepeat, defaultContext: defaultContext, sourceNames: session.sourceNames, host: host)
+        }
     }
 
     /// After `finish`: a lane whose reports read no balance after the pass (`verify` and
@@ -157,7 +166,9 @@ final class RunWork {
     /// End of the pass: lanes finish (observers, watchers); store checks read the catalogs.
     /// `stores`: one database, or each PostgreSQL cell of a merged run (named in its findings).
     func finish(source: SourceReport, stores: [(name: String?, store: any StoreCatalog)]) throws(AuditFailure) {
-        for l in lanes { try l.finish(source: source) }
+        // A lane still riding reads its host's result.
+        for l in lanes where l.host == nil { try l.finish(source: source) }
+        for l in lanes where l.host != nil { try l.finish(source: source) }
         try extract?.commit()
         if let extract { streamedFiles.append(extract.file.finalPath) }
         for work in reports {
