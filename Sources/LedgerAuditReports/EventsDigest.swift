@@ -39,8 +39,11 @@ public final class EventsDigest: ReplayObserver {
     }
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
-        state.add(event, sinks: sinks)
+        add(event)
     }
+
+    /// One event, for callers with no finding log to lend (the digest never adds a finding).
+    public func add(_ event: EventRecord) { state.add(event, sinks: sinks) }
 
     /// Goes on from `other`'s events so far (a lane that parts from the lane it rode on).
     public func resume(from other: EventsDigest) {
