@@ -34,7 +34,7 @@ public struct CSVLineWriter: ReportCellSink {
         separate()
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
             id.writeHex(into: text)
-            bytes.append(contentsOf: UnsafeBufferPointer(text))
+            bytes.appendBytes(UnsafeBufferPointer(text))
         }
     }
 
@@ -53,14 +53,13 @@ public struct CSVLineWriter: ReportCellSink {
                 magnitude /= 10
             } while magnitude > 0
             if value < 0 { bytes.append(0x2D) }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[at..<20]))
+            bytes.appendBytes(UnsafeBufferPointer(rebasing: digits[at..<20]))
         }
     }
 
     public mutating func number(_ text: String) {
         separate()
-        var copy = text
-        copy.withUTF8 { bytes.append(contentsOf: $0) }
+        bytes.appendBytes(of: text)
     }
 
     /// Plain text (the usual case) is written from its bytes; anything to mask or escape takes
@@ -111,8 +110,7 @@ public struct CSVLineWriter: ReportCellSink {
     }
 
     private mutating func add(_ part: String) {
-        var copy = part
-        copy.withUTF8 { scratch.append(contentsOf: $0) }
+        scratch.appendBytes(of: part)
     }
 
     /// The third part added to the first two in `scratch`, and the cell written. Plain text

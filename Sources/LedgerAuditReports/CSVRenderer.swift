@@ -37,7 +37,7 @@ public enum CSVRenderer {
     static func appendCell(_ c: ReportCell, into out: inout [UInt8]) {
         var text = c.displayText
         text.withUTF8 { bytes in
-            if c.isNumber { out.append(contentsOf: bytes); return }
+            if c.isNumber { out.appendBytes(bytes); return }
             appendField(bytes, neutralising: true, into: &out)
         }
     }
@@ -61,7 +61,7 @@ public enum CSVRenderer {
                 break
             }
         }
-        guard needsQuotes else { out.append(contentsOf: bytes); return }
+        guard needsQuotes else { out.appendBytes(bytes); return }
         out.append(0x22)
         if neutralise { out.append(0x27) }
         for u in bytes {

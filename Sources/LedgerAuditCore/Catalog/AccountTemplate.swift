@@ -291,11 +291,11 @@ public struct AccountNameBytes {
         guard case .plain(let parts, let startsWithLiteral) = shapes[number], startsWithLiteral || !literalFirst else { return false }
         for part in parts {
             switch part {
-            case .literal(let bytes): out.append(contentsOf: bytes)
+            case .literal(let bytes): bytes.withUnsafeBufferPointer { out.appendBytes($0) }
             case .id:
                 withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
                     key.id.writeHex(into: text)
-                    out.append(contentsOf: UnsafeBufferPointer(text))
+                    out.appendBytes(UnsafeBufferPointer(text))
                 }
             }
         }

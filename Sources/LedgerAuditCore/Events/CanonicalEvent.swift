@@ -24,7 +24,7 @@ public enum CanonicalEvent {
             var n = 0
             put(0x5B, scratch, &n)
             putUUID(e.eventId, scratch, &n); put(0x2C, scratch, &n)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<n]))
+            out.appendBytes(UnsafeBufferPointer(rebasing: scratch[0..<n]))
             string(e.eventType, &out)
             n = 0
             put(0x2C, scratch, &n)
@@ -34,7 +34,7 @@ public enum CanonicalEvent {
             putUUID(e.correlationId, scratch, &n); put(0x2C, scratch, &n)
             putInteger(e.hlcPhysicalMs, scratch, &n); put(0x2C, scratch, &n)
             putInteger(Int64(e.hlcLogical), scratch, &n); put(0x2C, scratch, &n)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<n]))
+            out.appendBytes(UnsafeBufferPointer(rebasing: scratch[0..<n]))
             json(e.vectorClock, &out); out.append(0x2C)
             json(e.payload, &out); out.append(0x2C)
             json(e.metadata, &out)
@@ -43,7 +43,7 @@ public enum CanonicalEvent {
             putOptionalUUID(e.userId, scratch, &n); put(0x2C, scratch, &n)
             putInteger(e.recordedAtUs, scratch, &n)
             put(0x5D, scratch, &n)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<n]))
+            out.appendBytes(UnsafeBufferPointer(rebasing: scratch[0..<n]))
         }
     }
 
@@ -98,7 +98,7 @@ public enum CanonicalEvent {
     static func json(_ t: JSONText, _ out: inout [UInt8]) {
         var text = t.text
         if t.isJSONBOutput {
-            text.withUTF8 { out.append(contentsOf: $0) }
+            text.withUTF8 { out.appendBytes($0) }
             return
         }
         let written = text.withUTF8 { JSONBCanonical.write($0, into: &out) }

@@ -13,16 +13,15 @@ public enum EventJSONLine {
 
     /// The same line appended to `out` as bytes: the population extract writes one an event.
     public static func encode(_ e: EventRecord, recordedAt: String? = nil, masking: Bool = true, into out: inout [UInt8]) {
-        func text(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+        func text(_ s: StaticString) { out.appendBytes(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
         func string(_ s: String) {
-            var copy = s
-            copy.withUTF8 { out.append(contentsOf: $0) }
+            out.appendBytes(of: s)
         }
         func quotedId(_ id: EventID) {
             out.append(0x22)
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { hex in
                 id.writeHex(into: hex)
-                out.append(contentsOf: UnsafeBufferPointer(hex))
+                out.appendBytes(UnsafeBufferPointer(hex))
             }
             out.append(0x22)
         }

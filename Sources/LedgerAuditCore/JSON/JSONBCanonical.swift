@@ -7,7 +7,7 @@ enum JSONBCanonical {
     /// string holds an escape or the text is not valid JSON.
     static func write(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
         if isCanonical(bytes) {
-            out.append(contentsOf: bytes)
+            out.appendBytes(bytes)
             return true
         }
         let mark = out.count
@@ -98,13 +98,13 @@ enum JSONBCanonical {
             case 0x22:
                 let start = index
                 guard plainString() != nil else { return false }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                out.appendBytes(UnsafeBufferPointer(rebasing: bytes[start..<index]))
                 return true
             default:
                 // Numbers and literals, copied as written (validated by the source).
                 let start = index
                 guard skipScalar() else { return false }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                out.appendBytes(UnsafeBufferPointer(rebasing: bytes[start..<index]))
                 return true
             }
         }
@@ -177,7 +177,7 @@ enum JSONBCanonical {
                 if written > 0 { out.append(0x2C); out.append(0x20) }
                 written += 1
                 out.append(0x22)
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[m.key]))
+                out.appendBytes(UnsafeBufferPointer(rebasing: bytes[m.key]))
                 out.append(0x22); out.append(0x3A); out.append(0x20)
                 var inner = Writer(bytes: bytes)
                 inner.index = m.value.lowerBound

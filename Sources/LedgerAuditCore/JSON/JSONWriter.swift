@@ -125,7 +125,7 @@ extension JSONWriter {
         let plain = text.withUTF8 { bytes -> Bool in
             guard JSONStringScan.isPlain(bytes) else { return false }
             out.append(0x22)
-            out.append(contentsOf: bytes)
+            out.appendBytes(bytes)
             out.append(0x22)
             return true
         }
