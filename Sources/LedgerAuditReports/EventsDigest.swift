@@ -46,11 +46,7 @@ public final class EventsDigest: ReplayObserver {
     public func add(_ event: EventRecord) { state.add(event, sinks: sinks) }
 
     /// Goes on from `other`'s events so far (a lane that parts from the lane it rode on).
-    public func resume(from other: EventsDigest) {
-        state.hasher = other.state.hasher
-        state.perSource = other.state.perSource
-        state.eventCount = other.state.eventCount
-    }
+    public func resume(from other: EventsDigest) { state = other.state }
 
     public func hexDigest() -> String { SHA256Hex.hex(state.hasher.finalize()) }
     /// Each source's own digest, in the run's source order (empty for one source).

@@ -310,7 +310,6 @@ public struct AccountNameBytes {
     /// first byte a spreadsheet reads as a formula. The id is lower-case hex and hyphens.
     static func isPlainCell(_ parts: [AccountTemplateNumbers.Part]) -> Bool {
         guard !parts.isEmpty else { return false }
-        func isHexLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x66 }
         for (i, part) in parts.enumerated() {
             switch part {
             case .id:
@@ -320,8 +319,8 @@ public struct AccountNameBytes {
                 for b in bytes {
                     guard b > 0x20, b < 0x7F, !(b >= 0x30 && b <= 0x39), b != 0x2D, b != 0x2C, b != 0x22, b != 0x27 else { return false }
                 }
-                if i > 0, isHexLetter(first) { return false }
-                if i + 1 < parts.count, isHexLetter(last) { return false }
+                if i > 0, ByteScan.isHexLetter(first) { return false }
+                if i + 1 < parts.count, ByteScan.isHexLetter(last) { return false }
                 if i == 0, first == 0x3D || first == 0x2B || first == 0x40 { return false }
             }
         }

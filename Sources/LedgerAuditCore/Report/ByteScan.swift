@@ -14,10 +14,24 @@ public enum ByteScan {
 
     /// Whether some byte of `x` equals `b`, exact as a whole.
     @inline(__always)
-    static func anyEqual(_ x: UInt64, _ b: UInt64) -> Bool {
-        let t = x ^ (ones &* b)
-        return (t &- ones) & ~t & highs != 0
+    static func anyEqual(_ x: UInt64, _ b: UInt64) -> Bool { equalFlags(x, ones &* b) != 0 }
+
+    /// The high bit of the bytes of `x` equal to the byte repeated in `pattern`, and possibly of
+    /// bytes above such a byte (borrows run upwards from a zero byte only): the lowest flag and
+    /// "any flag" are exact.
+    @inline(__always)
+    static func equalFlags(_ x: UInt64, _ pattern: UInt64) -> UInt64 {
+        let t = x ^ pattern
+        return (t &- ones) & ~t & highs
     }
+
+    /// `a`–`f` in either case.
+    @inline(__always)
+    public static func isHexLetter(_ b: UInt8) -> Bool { b | 0x20 >= 0x61 && b | 0x20 <= 0x66 }
+
+    /// `0`–`9`, `a`–`f` or `A`–`F`.
+    @inline(__always)
+    public static func isHexDigit(_ b: UInt8) -> Bool { (b >= 0x30 && b <= 0x39) || isHexLetter(b) }
 
     /// The length of the leading run of whole 8-byte words that hold only 0x20–0x7E.
     @inline(__always)
@@ -44,17 +58,15 @@ public enum ByteScan {
         return at
     }
 
-    /// Where the next of two given bytes is in `start..<end`, or `end`. A bytewise zero test on
-    /// the word XOR each byte: borrows only run upwards from a zero byte, so the lowest flagged
-    /// byte is the first match.
+    /// Where the next of two given bytes is in `start..<end`, or `end` (`equalFlags`: the lowest
+    /// flagged byte is the first match).
     @inline(__always)
     public static func firstOf(_ a: UInt8, _ b: UInt8, in base: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int {
         let wordA = ones &* UInt64(a), wordB = ones &* UInt64(b)
         var i = start
         while i &+ 8 <= end {
             let x = word(base, i)
-            let xa = x ^ wordA, xb = x ^ wordB
-            let hit = (((xa &- ones) & ~xa) | ((xb &- ones) & ~xb)) & highs
+            let hit = equalFlags(x, wordA) | equalFlags(x, wordB)
             if hit != 0 { return i &+ hit.trailingZeroBitCount >> 3 }
             i &+= 8
         }

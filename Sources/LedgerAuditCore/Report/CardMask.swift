@@ -163,14 +163,13 @@ public enum CardMask {
     /// reach into it from outside, so no card number has a digit in it.
     @inline(__always)
     static func standaloneUUID(_ bytes: UnsafeBufferPointer<UInt8>, at: Int) -> Bool {
-        @inline(__always) func isHex(_ u: UInt8) -> Bool { (u >= 0x30 && u <= 0x39) || (u | 0x20 >= 0x61 && u | 0x20 <= 0x66) }
-        @inline(__always) func joins(_ u: UInt8) -> Bool { isHex(u) || u == 0x2D || u == 0x20 }
-        guard at + 36 <= bytes.count, bytes[at + 8] == 0x2D, isHex(bytes[at]) else { return false }
+        @inline(__always) func joins(_ u: UInt8) -> Bool { ByteScan.isHexDigit(u) || u == 0x2D || u == 0x20 }
+        guard at + 36 <= bytes.count, bytes[at + 8] == 0x2D, ByteScan.isHexDigit(bytes[at]) else { return false }
         if at > 0 && joins(bytes[at - 1]) { return false }
         if at + 36 < bytes.count && joins(bytes[at + 36]) { return false }
         for k in 0..<36 {
             let u = bytes[at + k]
-            if k == 8 || k == 13 || k == 18 || k == 23 { guard u == 0x2D else { return false } } else { guard isHex(u) else { return false } }
+            if k == 8 || k == 13 || k == 18 || k == 23 { guard u == 0x2D else { return false } } else { guard ByteScan.isHexDigit(u) else { return false } }
         }
         return true
     }

@@ -27,6 +27,8 @@ final class Lane {
     private(set) var host: Lane?
     /// This lane's observers, watching on the host's fold while it rides.
     private var riders: [any ReplayObserver] = []
+    /// Folds for itself (another lane may ride on it).
+    var canHost: Bool { host == nil && fold != nil }
 
     /// Made once every report has added what it needs. A lane whose scope holds `host`'s folds
     /// the same rows into the same book as that lane until the first event only it includes, so
@@ -57,7 +59,7 @@ final class Lane {
         }
         self.watch = watch
         let writing: [any ReplayObserver] = writers.isEmpty ? [] : [WriterWorker(writers)]
-        if let host, host.host == nil, host.fold != nil, scope.holds(host.scope), names.isEmpty, canonicalSinks.isEmpty,
+        if let host, host.canHost, scope.holds(host.scope), names.isEmpty, canonicalSinks.isEmpty,
            !spec.digest || host.watch?.inlineDigest != nil {
             self.host = host
             riders = observers + writing
@@ -93,8 +95,9 @@ final class Lane {
         if let host {
             // It never parted: the host's fold was this lane's too (its observers finished there).
             result = host.result
-            watchResults = WatchResults(digestHex: watch?.inlineDigest == nil ? nil : host.watchResults.digestHex, checks: [],
-                                        sourceDigestsHex: watch?.inlineDigest == nil ? [] : host.watchResults.sourceDigestsHex)
+            let digests = watch?.inlineDigest != nil
+            watchResults = WatchResults(digestHex: digests ? host.watchResults.digestHex : nil, checks: [],
+                                        sourceDigestsHex: digests ? host.watchResults.sourceDigestsHex : [])
             return
         }
         result = fold!.finish(source: source)

@@ -141,7 +141,7 @@ final class RunWork {
         while !pending.isEmpty {
             let i = pending.firstIndex { p in !pending.contains { $0 !== p && p.scope.holds($0.scope) } } ?? 0
             let l = pending.remove(at: i)
-            let host = started.last { $0.host == nil && $0.fold != nil && l.scope.holds($0.scope) }
+            let host = started.last { $0.canHost && l.scope.holds($0.scope) }
             started.append(l)
             l.start(catalog: catalog, eventIdsMayRepeat: session.eventIdsMayRepeat, defaultContext: defaultContext, sourceNames: session.sourceNames, host: host)
         }
