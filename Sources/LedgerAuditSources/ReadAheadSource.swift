@@ -33,7 +33,9 @@ public struct ReadAheadSource: EventSource {
                 // (batches wait for it): this core then has time to spare. The bytes are the same
                 // either way.
                 var encodes = false
+                var spentRows = SpentRows()
                 let report = try source.stream(scope: scope) { row in
+                    spentRows.releaseOne()
                     if encodes, case .event(var e) = row {
                         e.canonicalEncoding = CanonicalEvent.encode(e)
                         batch.append(.event(e))
@@ -44,6 +46,7 @@ public struct ReadAheadSource: EventSource {
                         try channel.send(batch)
                         batch.removeAll(keepingCapacity: true)
                         encodes = channel.queuedCount >= Limits.readAheadBacklogToEncode
+                        spentRows.collect(from: channel)
                     }
                 }
                 if !batch.isEmpty { try channel.send(batch) }
@@ -60,6 +63,7 @@ public struct ReadAheadSource: EventSource {
             switch channel.receive() {
             case .rows(let rows):
                 for row in rows { try body(row) }
+                channel.giveBack(rows)
             case .end(let result):
                 do {
                     return try result.get().report

@@ -207,10 +207,9 @@ struct BatchFeed {
             recycling[recycling.count - 1].removeLast()
             if recycling[recycling.count - 1].isEmpty { recycling.removeLast() }
         }
-        var event = event
-        if !carriesCanonicalEncoding && event.canonicalEncoding != nil { event.canonicalEncoding = nil }
-        // Moved, not copied again: each copy of an event retains its box.
-        batch.append(ObservedEvent(event: consume event, outcome: outcome, applied: applied))
+        var observed = ObservedEvent(event: event, outcome: outcome, applied: applied)
+        if !carriesCanonicalEncoding && observed.event.canonicalEncoding != nil { observed.event.canonicalEncoding = nil }
+        batch.append(observed)
         if batch.count >= BatchChannel.batchEvents { send() }
     }
 
