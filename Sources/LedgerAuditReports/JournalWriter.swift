@@ -23,6 +23,7 @@ public final class JournalWriter: ReplayObserver {
     public private(set) var preview: [[ReportCell]] = []
     /// Each line is assembled here, then appended to the file's buffer.
     var line = CSVLineWriter()
+    var effectiveDay = UTCDayParts(), enteredDay = UTCDayParts()
     var failure: OutputError?
     /// Several sources merged: the ADS `Source` of each line is the source (cell) it came from.
     let sourceNames: [String]
@@ -39,8 +40,9 @@ public final class JournalWriter: ReplayObserver {
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         guard !applied.isEmpty, failure == nil else { return }
         guard basis.isAfter(event, fromUs) else { return }
-        let effective = JournalWriter.dateTime(us: event.hlcPhysicalMs * 1000)
-        let entered = JournalWriter.dateTime(us: event.recordedAtUs)
+        let effectiveParts = effectiveDay.parts(us: event.hlcPhysicalMs * 1000), enteredParts = enteredDay.parts(us: event.recordedAtUs)
+        let effective = (date: effectiveParts.compact, time: effectiveParts.compactTime)
+        let entered = (date: enteredParts.compact, time: enteredParts.compactTime)
         let source = Int(event.sourceIndex) < sourceNames.count ? sourceNames[Int(event.sourceIndex)] : "event_store"
         var lineNumber = 0
         for a in applied {
@@ -110,12 +112,5 @@ public final class JournalWriter: ReplayObserver {
 
     public func table() -> ReportTable {
         ReportTable(csvName: "journal.csv", xmlRow: nil, title: "Journal (ADS GL detail)", columns: JournalWriter.columns, rows: preview, streamedRowCount: lineCount)
-    }
-
-    /// `YYYYMMDD` and `HHMMSS`, UTC.
-    static func dateTime(us: Int64) -> (date: String, time: String) {
-        let c = Array(Instant.iso8601(us: us).utf8)  // 2026-05-03T14:23:00.000000Z (ASCII)
-        return (String(decoding: c[0..<4] + c[5..<7] + c[8..<10], as: UTF8.self),
-                String(decoding: c[11..<13] + c[14..<16] + c[17..<19], as: UTF8.self))
     }
 }

@@ -50,6 +50,35 @@ struct CSVLineTests {
         }
     }
 
+    @Test("a day's date texts made once: every instant's parts equal its ISO 8601 text cut up, across days, years and back in time")
+    func dayCachedParts() {
+        func cut(_ us: Int64) -> [String] {
+            let c = Array(Instant.iso8601(us: us).utf8)
+            func t(_ r: Range<Int>) -> String { String(decoding: c[r], as: UTF8.self) }
+            return [t(0..<10), t(11..<19), t(0..<4) + t(5..<7) + t(8..<10), t(11..<13) + t(14..<16) + t(17..<19), t(0..<4), t(5..<7)]
+        }
+        func texts(_ p: AuditDataStandard.DateParts) -> [String] {
+            [p.date, p.time, p.compact, p.compactTime, String(format: "%04d", p.year), String(format: "%02d", p.month)]
+        }
+        let day: Int64 = 86_400_000_000
+        // Midnight, the last µs of a day, leap days, year ends, before 1970 and year 1; then
+        // instants that go back to an earlier day, as a second time column does.
+        var instants: [Int64] = [0, -1, day - 1, day, 1_777_593_600_000_000, 1_777_593_600_000_000 + day - 1, 951_782_400_000_000,
+                                 946_684_799_999_999, 946_684_800_000_000, -62_135_596_800_000_000, 253_402_300_799_999_999, -86_400_000_001]
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 { instants.append(Int64.random(in: -62_135_596_800_000_000...253_402_300_799_999_999, using: &g)) }
+        var cached = UTCDayParts()
+        for us in instants + instants.reversed() {
+            #expect(texts(cached.parts(us: us)) == cut(us), "\(us)")
+            #expect(texts(AuditDataStandard.parts(us: us)) == cut(us), "\(us)")
+        }
+        // Many instants of one day, in and out of order.
+        for s in stride(from: Int64(86_399), through: 0, by: -7) {
+            let us = 1_777_593_600_000_000 + s * 1_000_000 + 999_999
+            #expect(texts(cached.parts(us: us)) == cut(us))
+        }
+    }
+
     @Test("a GL detail line: the bytes written equal appendLine of the same cells")
     func glDetailLines() {
         var writer = CSVLineWriter()
