@@ -158,8 +158,9 @@ public struct FileExtractSource: EventSource, Sendable {
         }
         // Stable on ties: equal keys keep write order, so the first written copy of an event comes first.
         index.sort { $0.key != $1.key ? $0.key < $1.key : $0.offset < $1.offset }
+        var bytes: [UInt8] = []
         for entry in index {
-            let bytes = try file.read(offset: entry.offset, length: Int(entry.length))
+            try file.read(offset: entry.offset, length: Int(entry.length), into: &bytes)
             try bytes.withUnsafeBufferPointer { try emit(format.decode($0, location: location(Int(entry.lineNumber), Int(entry.line)))) }
         }
         return report

@@ -20,7 +20,17 @@ final class ExtractFile {
 
     /// Reads `length` bytes at `offset` (for replay in sorted order).
     func read(offset: Int, length: Int) throws(SourceError) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: length)
+        var out: [UInt8] = []
+        try read(offset: offset, length: length, into: &out)
+        return out
+    }
+
+    /// Reads `length` bytes at `offset` into `out`, replacing what it held: one buffer serves a
+    /// whole sorted replay, where an array an event was allocated and zeroed for each.
+    func read(offset: Int, length: Int, into out: inout [UInt8]) throws(SourceError) {
+        if out.count != length {
+            if out.count > length { out.removeLast(out.count - length) } else { out.append(contentsOf: repeatElement(0, count: length - out.count)) }
+        }
         var done = 0
         while done < length {
             let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, length - done, off_t(offset + done)) }
@@ -28,7 +38,6 @@ final class ExtractFile {
             guard n > 0 else { throw SourceError("cannot read extract \(path) at byte \(offset + done)") }
             done += n
         }
-        return out
     }
 
     /// One record as the reader finds it.
