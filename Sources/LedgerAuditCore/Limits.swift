@@ -37,6 +37,17 @@ public enum Limits {
     public static let payloadPostingsMax = 1000
     /// Read buffer for file extracts.
     public static let extractReadBufferBytes = 1 << 20
+    /// The stretch of an out-of-order extract read at once during its sorted replay, where the
+    /// next records in order lie close together in the file (an extract in write order is
+    /// nearly in global order); elsewhere each record is read by itself.
+    public static let sortedReplayWindowBytes = 1 << 20
+    /// How far before the record that starts a window the window begins: records a few places
+    /// out of order then fall inside it.
+    public static let sortedReplayWindowBackBytes = 64 * 1024
+    /// The next records in sorted order looked at to decide whether a window pays, and how
+    /// many of them must fall inside it.
+    public static let sortedReplayLookahead = 16
+    public static let sortedReplayLookaheadHitsMin = 8
     /// Batches a file extract's reader has decoded that wait for the fold: this many show the
     /// fold is the slower side, and the reader then also makes the canonical encoding the
     /// digest hashes.

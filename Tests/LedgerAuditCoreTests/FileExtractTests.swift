@@ -1,7 +1,7 @@
 import Foundation
 import LedgerAuditConfig
 import LedgerAuditCore
-import LedgerAuditSources
+@testable import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
 
@@ -36,6 +36,60 @@ struct FileExtractTests {
         #expect(r.source.reorderedFromWriteOrder)
         #expect(r.book.balance("user:\(u1):available", "USD") == 7)
         #expect(r.lastEvent?.eventId == EventID(b))
+    }
+
+    @Test("a sorted replay hands each record its exact bytes: windows where the next records lie close (nearly in order), a read a record where they do not (shuffled)")
+    func sortedReplayWindows() throws {
+        // 6,000 records of 200 to 1,199 bytes (~4 MiB, several windows), each line its own
+        // number repeated, so a record read from the wrong place cannot pass.
+        var g = CanonicalJSONTests.SplitMix(seed: 11)
+        var text = "", spans: [(offset: Int, length: Int)] = []
+        for n in 0..<6_000 {
+            let length = 200 + g.next(1_000)
+            let unit = String(n) + ","
+            let line = String(String(repeating: unit, count: length / unit.count + 1).prefix(length))
+            spans.append((text.utf8.count, length))
+            text += line + "\n"
+        }
+        let path = write("records.jsonl", text)
+        let file = try ExtractFile(path: path)
+        let bytes = Array(text.utf8)
+        func entries(_ order: [Int]) -> [FileExtractSource.IndexEntry] {
+            order.map { FileExtractSource.IndexEntry(key: GlobalOrderKey(hlcPhysicalMs: 0, hlcLogical: 0, eventId: EventID(high: 0, low: UInt64($0))),
+                                                     offset: spans[$0].offset, length: Int32(spans[$0].length), lineNumber: Int32($0 + 1), line: Int32($0 + 1)) }
+        }
+        func replay(_ order: [Int]) throws -> Int {
+            let index = entries(order)
+            var reads = FileExtractSource.SortedReplayReads()
+            for i in index.indices {
+                let span = spans[order[i]]
+                try reads.withRecord(at: i, of: index, in: file) { record in
+                    #expect(Array(record) == Array(bytes[span.offset..<span.offset + span.length]), "record \(order[i])")
+                }
+            }
+            return reads.reads
+        }
+        // Write order a few places off global order, as an extract from a live store is.
+        var nearly = Array(0..<6_000)
+        for i in stride(from: 0, to: 5_990, by: 7) { nearly.swapAt(i, i + 1 + g.next(5)) }
+        let nearlyReads = try replay(nearly)
+        #expect(nearlyReads < 40, "\(nearlyReads) reads for 6,000 records about 4 MiB long")
+        // Shuffled: windows do not pay, each record is read by itself.
+        var shuffled = Array(0..<6_000)
+        for i in shuffled.indices.reversed() { shuffled.swapAt(i, g.next(i + 1)) }
+        #expect(try replay(shuffled) >= 5_900)
+        // Backwards: a window reaches 64 KiB before the record that starts it, so the file is
+        // read about 64 KiB at a time.
+        let backwards = try replay(Array((0..<6_000).reversed()))
+        #expect(backwards > nearlyReads && backwards < 200, "\(backwards)")
+        // A file cut short after it was indexed: a clear error, never bytes from elsewhere.
+        let cut = write("cut.jsonl", String(text.prefix(spans[3_000].offset)))
+        let cutFile = try ExtractFile(path: cut)
+        let index = entries(Array(0..<6_000))
+        var reads = FileExtractSource.SortedReplayReads()
+        #expect(throws: SourceError.self) {
+            for i in index.indices { try reads.withRecord(at: i, of: index, in: cutFile) { _ in } }
+        }
     }
 
     @Test("an extract in order streams without sorting")

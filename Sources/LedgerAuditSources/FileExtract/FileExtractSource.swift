@@ -158,12 +158,54 @@ public struct FileExtractSource: EventSource, Sendable {
         }
         // Stable on ties: equal keys keep write order, so the first written copy of an event comes first.
         index.sort { $0.key != $1.key ? $0.key < $1.key : $0.offset < $1.offset }
-        var bytes: [UInt8] = []
-        for entry in index {
-            try file.read(offset: entry.offset, length: Int(entry.length), into: &bytes)
-            try bytes.withUnsafeBufferPointer { try emit(format.decode($0, location: location(Int(entry.lineNumber), Int(entry.line)))) }
+        var reads = SortedReplayReads()
+        for i in index.indices {
+            let entry = index[i]
+            try reads.withRecord(at: i, of: index, in: file) { try emit(format.decode($0, location: location(Int(entry.lineNumber), Int(entry.line)))) }
         }
         return report
+    }
+
+    /// The sorted replay's reads. Where the next records in order lie close together in the
+    /// file (an extract in write order is nearly in global order), a window of the file is read
+    /// once and they are taken from it; elsewhere (a shuffled file) each record is read by
+    /// itself, into one buffer. Measured at 200k events in write order: one read an event was
+    /// ~0.2 s of system time, a window ~0.01 s.
+    struct SortedReplayReads {
+        private var window: [UInt8] = []
+        /// The file offsets `window` holds: [windowStart, windowStart + windowCount).
+        private var windowStart = 0
+        private var windowCount = 0
+        private(set) var reads = 0
+
+        mutating func withRecord(at i: Int, of index: [IndexEntry], in file: ExtractFile, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+            let entry = index[i]
+            let length = Int(entry.length)
+            if entry.offset < windowStart || entry.offset + length > windowStart + windowCount {
+                reads += 1
+                let start = max(0, entry.offset - Limits.sortedReplayWindowBackBytes)
+                let span = Limits.sortedReplayWindowBytes
+                if length <= span - (entry.offset - start), Self.windowPays(after: i, of: index, start: start, span: span) {
+                    windowCount = try file.read(offset: start, atLeast: entry.offset - start + length, atMost: span, into: &window)
+                    windowStart = start
+                } else {
+                    windowCount = try file.read(offset: entry.offset, atLeast: length, atMost: length, into: &window)
+                    windowStart = entry.offset
+                }
+            }
+            let from = entry.offset - windowStart
+            try window.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[from..<from + length])) }
+        }
+
+        /// Whether enough of the records that come next in order lie in [start, start + span).
+        static func windowPays(after i: Int, of index: [IndexEntry], start: Int, span: Int) -> Bool {
+            var hits = 0
+            for j in (i + 1)..<min(index.count, i + 1 + Limits.sortedReplayLookahead) {
+                let e = index[j]
+                if e.offset >= start && e.offset + Int(e.length) <= start + span { hits += 1 }
+            }
+            return hits >= min(Limits.sortedReplayLookaheadHitsMin, index.count - i - 1) && hits > 0
+        }
     }
 }
 

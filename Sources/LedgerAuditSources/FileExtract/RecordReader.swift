@@ -28,16 +28,26 @@ final class ExtractFile {
     /// Reads `length` bytes at `offset` into `out`, replacing what it held: one buffer serves a
     /// whole sorted replay, where an array an event was allocated and zeroed for each.
     func read(offset: Int, length: Int, into out: inout [UInt8]) throws(SourceError) {
-        if out.count != length {
-            if out.count > length { out.removeLast(out.count - length) } else { out.append(contentsOf: repeatElement(0, count: length - out.count)) }
+        let n = try read(offset: offset, atLeast: length, atMost: length, into: &out)
+        precondition(n == length)
+    }
+
+    /// Reads from `offset` into `out` (replacing what it held) at least `atLeast` bytes and as
+    /// many as `atMost` or the end of the file allows; returns how many. Fewer than `atLeast`
+    /// (the file shrank since it was indexed) is an error.
+    func read(offset: Int, atLeast: Int, atMost: Int, into out: inout [UInt8]) throws(SourceError) -> Int {
+        if out.count != atMost {
+            if out.count > atMost { out.removeLast(out.count - atMost) } else { out.append(contentsOf: repeatElement(0, count: atMost - out.count)) }
         }
         var done = 0
-        while done < length {
-            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, length - done, off_t(offset + done)) }
+        while done < atMost {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, atMost - done, off_t(offset + done)) }
             if n < 0 && errno == EINTR { continue }
+            if n == 0 && done >= atLeast { break }  // the end of the file, past what was needed
             guard n > 0 else { throw SourceError("cannot read extract \(path) at byte \(offset + done)") }
             done += n
         }
+        return done
     }
 
     /// One record as the reader finds it.
