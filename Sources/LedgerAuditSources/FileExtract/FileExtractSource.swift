@@ -169,8 +169,8 @@ public struct FileExtractSource: EventSource, Sendable {
     /// The sorted replay's reads. Where the next records in order lie close together in the
     /// file (an extract in write order is nearly in global order), a window of the file is read
     /// once and they are taken from it; elsewhere (a shuffled file) each record is read by
-    /// itself, into one buffer. Measured at 200k events in write order: one read an event was
-    /// ~0.2 s of system time, a window ~0.01 s.
+    /// itself, into one buffer. At 2M events in write order the run's system time fell from
+    /// 1.7 s (a read an event) to 0.5 s.
     struct SortedReplayReads {
         private var window: [UInt8] = []
         /// The file offsets `window` holds: [windowStart, windowStart + windowCount).

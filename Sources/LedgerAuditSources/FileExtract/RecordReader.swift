@@ -18,23 +18,9 @@ final class ExtractFile {
 
     deinit { close(fd) }
 
-    /// Reads `length` bytes at `offset` (for replay in sorted order).
-    func read(offset: Int, length: Int) throws(SourceError) -> [UInt8] {
-        var out: [UInt8] = []
-        try read(offset: offset, length: length, into: &out)
-        return out
-    }
-
-    /// Reads `length` bytes at `offset` into `out`, replacing what it held: one buffer serves a
-    /// whole sorted replay, where an array an event was allocated and zeroed for each.
-    func read(offset: Int, length: Int, into out: inout [UInt8]) throws(SourceError) {
-        let n = try read(offset: offset, atLeast: length, atMost: length, into: &out)
-        precondition(n == length)
-    }
-
-    /// Reads from `offset` into `out` (replacing what it held) at least `atLeast` bytes and as
-    /// many as `atMost` or the end of the file allows; returns how many. Fewer than `atLeast`
-    /// (the file shrank since it was indexed) is an error.
+    /// Reads from `offset` into `out` (replacing what it held; one buffer serves a whole sorted
+    /// replay) at least `atLeast` bytes and as many as `atMost` or the end of the file allows;
+    /// returns how many. Fewer than `atLeast` (the file shrank since it was indexed) is an error.
     func read(offset: Int, atLeast: Int, atMost: Int, into out: inout [UInt8]) throws(SourceError) -> Int {
         if out.count != atMost {
             if out.count > atMost { out.removeLast(out.count - atMost) } else { out.append(contentsOf: repeatElement(0, count: atMost - out.count)) }
