@@ -37,6 +37,8 @@ public enum Limits {
     public static let payloadPostingsMax = 1000
     /// Read buffer for file extracts.
     public static let extractReadBufferBytes = 1 << 20
+    /// A JSONL extract at least this long has its order checked in two halves at once.
+    public static let orderCheckSplitBytesMin = 32 << 20
     /// The stretch of an out-of-order extract read at once during its sorted replay, where the
     /// next records in order lie close together in the file (an extract in write order is
     /// nearly in global order); elsewhere each record is read by itself.

@@ -92,6 +92,61 @@ struct FileExtractTests {
         }
     }
 
+    @Test("a JSONL file's order checked in two halves at once gives the rows and report of one piece: in order, out of order at the half-way line, inside either half, with blank, malformed and byte-order-marked lines")
+    func orderCheckedInHalves() throws {
+        func line(_ n: Int, _ hlc: Int64) -> String {
+            jsonl(String(format: "00000000-0000-4000-8000-%012d", n), hlc, amount: String(n % 97 + 1))
+        }
+        func rows(_ path: String, splitAt bytes: Int) throws -> ([String], SourceReport) {
+            var source = try FileExtractSource(path: path)
+            source.orderCheckSplitBytesMin = bytes
+            var out: [String] = []
+            let report = try source.stream(scope: ReplayScope()) { row in
+                switch row {
+                case .event(let e): out.append(e.eventId.description)
+                case .malformed(let m): out.append("malformed \(m.location): \(m.reason)")
+                }
+            }
+            return (out, report)
+        }
+        let n = 400
+        var cases: [(name: String, lines: [String])] = []
+        let inOrder = (0..<n).map { line($0, 1_000 + Int64($0)) }
+        cases.append(("in order", inOrder))
+        // The only disorder is across the line the split falls on (found by trying each).
+        for k in [n / 2 - 2, n / 2 - 1, n / 2, n / 2 + 1] {
+            var lines = inOrder
+            lines.swapAt(k, k + 1)
+            cases.append(("swapped at \(k)", lines))
+        }
+        var early = inOrder; early.swapAt(10, 11); cases.append(("swapped in the first half", early))
+        var late = inOrder; late.swapAt(n - 20, n - 19); cases.append(("swapped in the second half", late))
+        var messy = inOrder
+        messy.insert("", at: n / 2); messy.insert("{not json", at: n / 2 + 1); messy.insert("   ", at: 3); messy.insert(#"{"event_id":"x"}"#, at: n - 5)
+        cases.append(("blank and malformed lines", messy))
+        cases.append(("byte-order mark", ["\u{FEFF}" + inOrder[0]] + inOrder.dropFirst()))
+        cases.append(("one line", [inOrder[0]]))
+        cases.append(("backwards", inOrder.reversed()))
+        for c in cases {
+            for ending in ["\n", ""] {
+                let path = write("halves.jsonl", c.lines.joined(separator: "\n") + ending)
+                let whole = try rows(path, splitAt: .max)
+                let halves = try rows(path, splitAt: 1)
+                #expect(halves.0 == whole.0, "\(c.name)")
+                #expect(halves.1 == whole.1, "\(c.name)")
+                #expect(whole.0.count >= c.lines.count - 4, "\(c.name)")
+            }
+        }
+        // The swaps at the half-way line are found out of order, and sorted.
+        let swapped = cases.filter { $0.name.hasPrefix("swapped") }
+        for c in swapped {
+            let path = write("halves.jsonl", c.lines.joined(separator: "\n") + "\n")
+            let (ids, report) = try rows(path, splitAt: 1)
+            #expect(report.reorderedFromWriteOrder, "\(c.name)")
+            #expect(ids == ids.sorted(), "\(c.name)")
+        }
+    }
+
     @Test("an extract in order streams without sorting")
     func inOrder() throws {
         let r = try replay(write("e.jsonl", jsonl(u2, 1, amount: "1") + "\n\n" + jsonl(corr, 2, amount: "2") + "\n"))

@@ -379,7 +379,7 @@ public enum ReaderCount: Equatable, Sendable {
         serverSharesThisMachine ? 1 : max(1, min(cores, Limits.parallelReadersMax))
     }
 
-    public static var coresOnline: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    public static var coresOnline: Int { ReadAheadSource.coresOnline }
 }
 
 /// Whole small text files (catalogs, registries, keys): nil when unreadable or not UTF-8.

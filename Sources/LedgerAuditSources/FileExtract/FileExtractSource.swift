@@ -1,3 +1,4 @@
+import Foundation
 import LedgerAuditCore
 
 /// How one extract format finds records, their global-order key, and the events in them.
@@ -38,6 +39,9 @@ public struct FileExtractSource: EventSource, Sendable {
     public enum Kind: String, Sendable { case jsonl, csv, pgcopy = "binary COPY" }
     public let path: String
     public let kind: Kind
+    /// A JSONL file at least this long has its order checked in two halves at once (where
+    /// there is a second core); tests lower it.
+    var orderCheckSplitBytesMin = ReadAheadSource.pays(cores: ReadAheadSource.coresOnline) ? Limits.orderCheckSplitBytesMin : .max
 
     public init(path: String) throws(SourceError) {
         self.path = path
@@ -88,24 +92,35 @@ public struct FileExtractSource: EventSource, Sendable {
         }
 
         // Pass 1: is the extract in global order? Constant memory. Also: the header, and
-        // whether the extract holds any record at all.
-        var inOrder = true
-        var previous: GlobalOrderKey?
-        var records = 0
+        // whether the extract holds any record at all. Lines (JSONL) of a large file are
+        // checked in two halves at once, the second on a thread of its own: the fold waits for
+        // this pass, and a line cannot hold a raw line end, so the half-way line start is
+        // certain (a CSV record can, and is checked in one piece).
         var headerDone = !format.framing.hasHeaderRecord
-        try file.forEachRecord(format.framing) { piece in
-            guard case .record(_, _, let record) = piece else { records += 1; return }
-            if !headerDone {
-                headerDone = true
-                _ = try format.readHeader(record)
-                return
-            }
-            guard !isBlank(record) else { return }
-            records += 1
-            guard inOrder, let key = format.orderKey(record) else { return }
-            if let p = previous, key < p { inOrder = false }
-            previous = key
+        var secondHalf: OrderCheck.Parallel<F>?
+        var firstHalfEnd = Int.max
+        if case .lines = format.framing, let size = file.size, size >= orderCheckSplitBytesMin,
+           let middle = try file.lineStart(after: size / 2), middle < size {
+            firstHalfEnd = middle
+            secondHalf = OrderCheck.Parallel(file: file, format: initial, from: middle, to: size)
         }
+        var check = OrderCheck()
+        do {
+            try file.forEachRecord(format.framing, from: 0, to: firstHalfEnd) { piece in
+                guard case .record(_, _, let record) = piece else { check.records += 1; return }
+                if !headerDone {
+                    headerDone = true
+                    _ = try format.readHeader(record)
+                    return
+                }
+                check.add(record, format)
+            }
+        } catch {
+            _ = try? secondHalf?.result()  // the thread ends before the file it reads is closed
+            throw error
+        }
+        if let secondHalf { check.append(try secondHalf.result()) }
+        let inOrder = check.inOrder, records = check.records
         if file.hadByteOrderMark {
             report.byteOrderMarkSkipped = true
             report.notes.append("the extract began with a UTF-8 byte-order mark, which was skipped")
@@ -164,6 +179,73 @@ public struct FileExtractSource: EventSource, Sendable {
             try reads.withRecord(at: i, of: index, in: file) { try emit(format.decode($0, location: location(Int(entry.lineNumber), Int(entry.line)))) }
         }
         return report
+    }
+
+    /// Pass 1's findings over a stretch of records: the count, whether the keys ascend, and the
+    /// first and last keys (so two stretches can be joined).
+    struct OrderCheck {
+        var records = 0
+        var inOrder = true
+        var first: GlobalOrderKey?
+        var last: GlobalOrderKey?
+
+        mutating func add<F: ExtractFormat>(_ record: UnsafeBufferPointer<UInt8>, _ format: F) {
+            guard !isBlank(record) else { return }
+            records += 1
+            guard inOrder, let key = format.orderKey(record) else { return }
+            if let p = last, key < p { inOrder = false }
+            if first == nil { first = key }
+            last = key
+        }
+
+        /// The stretch that follows this one.
+        mutating func append(_ next: OrderCheck) {
+            records += next.records
+            if let l = last, let f = next.first, f < l { inOrder = false }
+            inOrder = inOrder && next.inOrder
+            if first == nil { first = next.first }
+            last = next.last ?? last
+        }
+
+        /// One stretch of a file's lines checked on a thread of its own. The thread only reads
+        /// the file by positioned reads and its format's order keys, and touches nothing else;
+        /// `result` waits for it.
+        final class Parallel<F: ExtractFormat>: @unchecked Sendable {
+            private let done = DispatchSemaphore(value: 0)
+            private var outcome: Result<OrderCheck, Error>?
+            private let file: ExtractFile
+            private let format: F
+            private let from: Int, to: Int
+
+            init(file: ExtractFile, format: F, from: Int, to: Int) {
+                self.file = file
+                self.format = format
+                self.from = from
+                self.to = to
+                let thread = Thread { [self] in
+                    outcome = Result { try check() }
+                    done.signal()
+                }
+                thread.name = "ledger-audit order check"
+                thread.start()
+            }
+
+            private func check() throws -> OrderCheck {
+                var check = OrderCheck()
+                try file.forEachRecord(quoted: false, from: from, to: to) { piece in
+                    guard case .record(_, _, let record) = piece else { check.records += 1; return }
+                    check.add(record, format)
+                }
+                return check
+            }
+
+            /// Waits for the thread; its result, or the error that stopped it.
+            func result() throws -> OrderCheck {
+                done.wait()
+                done.signal()  // a second call returns at once
+                return try outcome!.get()
+            }
+        }
     }
 
     /// The sorted replay's reads. Where the next records in order lie close together in the

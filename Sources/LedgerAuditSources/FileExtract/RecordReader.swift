@@ -47,11 +47,33 @@ final class ExtractFile {
     /// Whether the file starts with a UTF-8 byte-order mark (spreadsheet exports carry one).
     private(set) var hadByteOrderMark = false
 
-    func forEachRecord(_ framing: RecordFraming, _ body: (Piece) throws -> Void) throws {
+    /// The file's size in bytes, or nil when it cannot be told.
+    var size: Int? {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? Int(st.st_size) : nil
+    }
+
+    /// The offset just past the first `\n` at or after `offset`, or nil when none follows.
+    func lineStart(after offset: Int) throws(SourceError) -> Int? {
+        var chunk: [UInt8] = []
+        var at = offset
+        while true {
+            let n = try read(offset: at, atLeast: 0, atMost: 64 * 1024, into: &chunk)
+            if n == 0 { return nil }
+            if let i = chunk[0..<n].firstIndex(of: 0x0A) { return at + i + 1 }
+            at += n
+        }
+    }
+
+    /// `from` and `to` bound the bytes read for lines and CSV; binary COPY rows are always read
+    /// whole (their framing is known only from the start).
+    func forEachRecord(_ framing: RecordFraming, from: Int = 0, to: Int = .max, _ body: (Piece) throws -> Void) throws {
         switch framing {
-        case .lines: try forEachRecord(quoted: false, body)
-        case .csv: try forEachRecord(quoted: true, body)
-        case .binaryCopy: try forEachCopyRow(body)
+        case .lines: try forEachRecord(quoted: false, from: from, to: to, body)
+        case .csv: try forEachRecord(quoted: true, from: from, to: to, body)
+        case .binaryCopy:
+            precondition(from == 0 && to == .max, "binary COPY rows are read from the start")
+            try forEachCopyRow(body)
         }
     }
 
@@ -122,12 +144,13 @@ final class ExtractFile {
     /// Calls `body` for every record. With `quoted` (CSV), a `\n` inside double quotes does not
     /// end a record, and a file that ends inside quotes is an error (as PostgreSQL's COPY says:
     /// unterminated CSV quoted field), never a silent swallow of what follows. Scanning state
-    /// survives buffer refills, so a record is scanned once.
-    func forEachRecord(quoted: Bool, _ body: (Piece) throws -> Void) throws {
-        guard lseek(fd, 0, SEEK_SET) == 0 else { throw SourceError("cannot rewind extract \(path)") }
+    /// survives buffer refills, so a record is scanned once. `from` and `to` bound the bytes
+    /// read (`from` at a record's start); the file is read by positioned reads, so two threads
+    /// may scan two stretches of one file at once (the byte-order mark is looked for only at 0).
+    func forEachRecord(quoted: Bool, from: Int = 0, to: Int = .max, _ body: (Piece) throws -> Void) throws {
         var buffer = [UInt8](repeating: 0, count: Limits.extractReadBufferBytes)
-        var filled = 0, start = 0, scan = 0, fileOffsetOfBuffer = 0
-        var inQuotes = false, eof = false, first = true
+        var filled = 0, start = 0, scan = 0, fileOffsetOfBuffer = from
+        var inQuotes = false, eof = false, first = from == 0
         var line = 1, linesInRecord = 0
         // Skipping an over-long record: where it began, how long it is so far.
         var skipping: (offset: Int, line: Int, length: Int)?
@@ -205,7 +228,9 @@ final class ExtractFile {
                 start = 0
             }
             if filled == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            let position = fileOffsetOfBuffer + filled
+            let wanted = Swift.min(buffer.count - filled, to - position)
+            let n = wanted <= 0 ? 0 : buffer.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress! + filled, wanted, off_t(position)) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw SourceError("cannot read extract \(path): \(String(cString: strerror(errno)))")
