@@ -102,7 +102,9 @@ public struct FileExtractSource: EventSource, Sendable {
         if case .lines = format.framing, let size = file.size, size >= orderCheckSplitBytesMin,
            let middle = try file.lineStart(after: size / 2), middle < size {
             firstHalfEnd = middle
-            secondHalf = OrderCheck.Parallel(file: file, format: initial, from: middle, to: size)
+            // To the file's end, not its size when measured: a file that grows meanwhile is
+            // checked as far as the one-piece pass would check it.
+            secondHalf = OrderCheck.Parallel(file: file, format: initial, from: middle, to: .max)
         }
         var check = OrderCheck()
         do {
@@ -116,7 +118,7 @@ public struct FileExtractSource: EventSource, Sendable {
                 check.add(record, format)
             }
         } catch {
-            _ = try? secondHalf?.result()  // the thread ends before the file it reads is closed
+            _ = try? secondHalf?.result()  // the second half's thread never outlives the pass
             throw error
         }
         if let secondHalf { check.append(try secondHalf.result()) }
