@@ -18,13 +18,12 @@ final class ExtractFile {
 
     deinit { close(fd) }
 
-    /// Reads from `offset` into `out` (replacing what it held; one buffer serves a whole sorted
-    /// replay) at least `atLeast` bytes and as many as `atMost` or the end of the file allows;
+    /// Reads from `offset` into the start of `out` (one buffer serves a whole sorted replay; it
+    /// grows to `atMost` and never shrinks, so alternating long and short reads zero nothing
+    /// again) at least `atLeast` bytes and as many as `atMost` or the end of the file allows;
     /// returns how many. Fewer than `atLeast` (the file shrank since it was indexed) is an error.
     func read(offset: Int, atLeast: Int, atMost: Int, into out: inout [UInt8]) throws(SourceError) -> Int {
-        if out.count != atMost {
-            if out.count > atMost { out.removeLast(out.count - atMost) } else { out.append(contentsOf: repeatElement(0, count: atMost - out.count)) }
-        }
+        if out.count < atMost { out.append(contentsOf: repeatElement(0, count: atMost - out.count)) }
         var done = 0
         while done < atMost {
             let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, atMost - done, off_t(offset + done)) }
