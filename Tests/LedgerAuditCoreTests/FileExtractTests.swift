@@ -60,7 +60,7 @@ struct FileExtractTests {
         }
         func replay(_ order: [Int]) throws -> Int {
             let index = entries(order)
-            var reads = FileExtractSource.SortedReplayReads()
+            var reads = FileExtractSource.SortedReplayReads(fileBytes: bytes.count)
             for i in index.indices {
                 let span = spans[order[i]]
                 try reads.withRecord(at: i, of: index, in: file) { record in
@@ -86,7 +86,7 @@ struct FileExtractTests {
         let cut = write("cut.jsonl", String(text.prefix(spans[3_000].offset)))
         let cutFile = try ExtractFile(path: cut)
         let index = entries(Array(0..<6_000))
-        var reads = FileExtractSource.SortedReplayReads()
+        var reads = FileExtractSource.SortedReplayReads(fileBytes: bytes.count)
         #expect(throws: SourceError.self) {
             for i in index.indices { try reads.withRecord(at: i, of: index, in: cutFile) { _ in } }
         }

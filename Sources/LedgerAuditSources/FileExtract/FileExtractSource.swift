@@ -175,7 +175,7 @@ public struct FileExtractSource: EventSource, Sendable {
         }
         // Stable on ties: equal keys keep write order, so the first written copy of an event comes first.
         index.sort { $0.key != $1.key ? $0.key < $1.key : $0.offset < $1.offset }
-        var reads = SortedReplayReads()
+        var reads = SortedReplayReads(fileBytes: file.size)
         for i in index.indices {
             let entry = index[i]
             try reads.withRecord(at: i, of: index, in: file) { try emit(format.decode($0, location: location(Int(entry.lineNumber), Int(entry.line)))) }
@@ -261,6 +261,11 @@ public struct FileExtractSource: EventSource, Sendable {
         private var windowStart = 0
         private var windowCount = 0
         private(set) var reads = 0
+        /// The file's size when the replay began: a window never reaches past it (a small
+        /// file is read whole, not into a 1 MiB buffer zeroed for it).
+        private let fileBytes: Int
+
+        init(fileBytes: Int?) { self.fileBytes = fileBytes ?? .max }
 
         mutating func withRecord(at i: Int, of index: [IndexEntry], in file: ExtractFile, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
             let entry = index[i]
@@ -268,7 +273,7 @@ public struct FileExtractSource: EventSource, Sendable {
             if entry.offset < windowStart || entry.offset + length > windowStart + windowCount {
                 reads += 1
                 let start = max(0, entry.offset - Limits.sortedReplayWindowBackBytes)
-                let span = Limits.sortedReplayWindowBytes
+                let span = min(Limits.sortedReplayWindowBytes, max(fileBytes - start, entry.offset - start + length))
                 if length <= span - (entry.offset - start), Self.windowPays(after: i, of: index, start: start, span: span) {
                     windowCount = try file.read(offset: start, atLeast: entry.offset - start + length, atMost: span, into: &window)
                     windowStart = start
