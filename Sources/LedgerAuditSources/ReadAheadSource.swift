@@ -21,8 +21,9 @@ public struct ReadAheadSource: EventSource {
     /// handed between three threads cost more than the overlap gains on two cores).
     public static func pays(cores: Int) -> Bool { cores > 1 }
 
-    /// The cores online (at least 1).
-    public static var coresOnline: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    /// The cores online (at least 1), asked once a process: glibc reads a file of the kernel's
+    /// to answer, and every extract source asks.
+    public static let coresOnline: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     public func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
         let channel = MemberChannel()
