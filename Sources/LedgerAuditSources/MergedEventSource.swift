@@ -101,7 +101,7 @@ public struct MergedEventSource: EventSource {
                     let source = try spec.open()
                     var batch: [SourceRow] = []
                     batch.reserveCapacity(MemberChannel.batchRows)
-                    var spentRows = SpentRows()
+                    var spentRows = SpentBatches<SourceRow>.Recycler(waitingMax: 2 * MemberChannel.batchRows)
                     // An extract is read whole anyway: read it unbounded and filter here, so the
                     // cut knows how far the file reaches; a database takes the bounds in its query.
                     var isFile = false
@@ -124,7 +124,7 @@ public struct MergedEventSource: EventSource {
                         if batch.count >= MemberChannel.batchRows {
                             try channel.send(batch)
                             batch.removeAll(keepingCapacity: true)
-                            spentRows.collect(from: channel)
+                            spentRows.collect(from: channel.spent)
                         }
                     }
                     if !batch.isEmpty { try channel.send(batch) }
@@ -150,7 +150,7 @@ public struct MergedEventSource: EventSource {
                 if ended[i] { return nil }
                 switch channels[i].receive() {
                 case .rows(let rows):
-                    channels[i].giveBack(batches[i])
+                    channels[i].spent.giveBack(batches[i])
                     batches[i] = rows
                     positions[i] = 0
                 case .end(let result):
@@ -229,8 +229,8 @@ final class MemberChannel: Sendable {
 
     let items = Mutex<[Item]>([])
     /// Batches the consumer is done with, handed back so their rows are freed on the reader's
-    /// thread, which allocated them (`SpentRows`).
-    let spent = Mutex<[[SourceRow]]>([])
+    /// thread, which allocated them.
+    let spent = SpentBatches<SourceRow>()
     let cancelled = Atomic<Bool>(false)
     let ready = DispatchSemaphore(value: 0)
     let room = DispatchSemaphore(value: MemberChannel.batchesMax)
@@ -240,11 +240,6 @@ final class MemberChannel: Sendable {
         if cancelled.load(ordering: .acquiring) { throw MemberFailure(description: "the merge stopped") }
         items.withLock { $0.append(.rows(rows)) }
         ready.signal()
-    }
-
-    /// The consumer is done with these rows.
-    func giveBack(_ rows: [SourceRow]) {
-        if !rows.isEmpty { spent.withLock { $0.append(rows) } }
     }
 
     /// Batches sent and not yet received.
@@ -266,31 +261,5 @@ final class MemberChannel: Sendable {
     func cancel() {
         cancelled.store(true, ordering: .releasing)
         for _ in 0..<MemberChannel.batchesMax { room.signal() }
-    }
-}
-
-/// A reader's rows the consumer handed back, let go one for each row the reader makes. Freed by
-/// the consumer, the rows' memory went back to the reader's malloc arena through its slow paths,
-/// and the reader's allocations never found glibc's per-thread cache filled: malloc and free
-/// took ~27% of a read-ahead reader's thread, and the frees ~10% of the consumer's. Freed here,
-/// each row's memory is freed just before the next row's is allocated, from that cache.
-struct SpentRows {
-    private var batches: [[SourceRow]] = []
-
-    /// Lets go of one row, when there is one.
-    mutating func releaseOne() {
-        guard !batches.isEmpty else { return }
-        batches[batches.count - 1].removeLast()
-        if batches[batches.count - 1].isEmpty { batches.removeLast() }
-    }
-
-    /// Takes the batches the consumer gave back since last asked.
-    mutating func collect(from channel: MemberChannel) {
-        let taken = channel.spent.withLock { spent -> [[SourceRow]] in
-            let taken = spent
-            spent.removeAll()
-            return taken
-        }
-        batches.append(contentsOf: taken)
     }
 }

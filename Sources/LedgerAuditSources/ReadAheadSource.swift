@@ -37,7 +37,7 @@ public struct ReadAheadSource: EventSource {
                 // (batches wait for it): this core then has time to spare. The bytes are the same
                 // either way.
                 var encodes = false
-                var spentRows = SpentRows()
+                var spentRows = SpentBatches<SourceRow>.Recycler(waitingMax: 2 * MemberChannel.batchRows)
                 let report = try source.stream(scope: scope) { row in
                     spentRows.releaseOne()
                     if encodes, case .event(var e) = row {
@@ -50,7 +50,7 @@ public struct ReadAheadSource: EventSource {
                         try channel.send(batch)
                         batch.removeAll(keepingCapacity: true)
                         encodes = channel.queuedCount >= Limits.readAheadBacklogToEncode
-                        spentRows.collect(from: channel)
+                        spentRows.collect(from: channel.spent)
                     }
                 }
                 if !batch.isEmpty { try channel.send(batch) }
@@ -67,7 +67,7 @@ public struct ReadAheadSource: EventSource {
             switch channel.receive() {
             case .rows(let rows):
                 for row in rows { try body(row) }
-                channel.giveBack(rows)
+                channel.spent.giveBack(rows)
             case .end(let result):
                 do {
                     return try result.get().report

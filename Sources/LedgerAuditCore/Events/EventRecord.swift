@@ -63,7 +63,7 @@ public struct EventRecord: Sendable {
     }
 
     private mutating func dropCanonicalEncoding() {
-        if canonicalEncoding != nil { canonicalEncoding = nil }
+        canonicalEncoding = nil
     }
 
     /// The box, copied first if another record shares it.

@@ -156,9 +156,8 @@ final class BatchChannel: Sendable {
 
     let batches = Mutex<[[ObservedEvent]]>([])
     /// Batches the worker is done with, handed back so their events are freed on the fold's
-    /// thread, which allocated them: freed on the worker, glibc's per-thread caches never
-    /// refilled and the fold's allocations took malloc's slow paths.
-    let spent = Mutex<[[ObservedEvent]]>([])
+    /// thread, which allocated them.
+    let spent = SpentBatches<ObservedEvent>()
     let closingBook = Mutex<BalanceBook?>(nil)
     let outcome = Mutex<Result<WatchResults, WorkerFailure>?>(nil)
     let ready = DispatchSemaphore(value: 0)
@@ -174,7 +173,7 @@ extension BatchChannel {
             guard let items = batches.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return }
             room.signal()
             body(items)
-            spent.withLock { $0.append(items) }
+            spent.giveBack(items)
         }
     }
 }
@@ -188,11 +187,9 @@ struct BatchFeed {
     /// hold ~600 bytes more each (measured: 34 MiB more in an evidence pack at 2M events).
     let carriesCanonicalEncoding: Bool
     private var batch: [ObservedEvent] = []
-    /// Events the worker is done with, let go one an append: each event's memory is freed just
-    /// before the next event's is allocated, which glibc's per-thread cache then serves (a whole
-    /// batch freed at once overflows that cache, and the fold's allocations go to malloc's slow
-    /// paths: malloc and free took ~18% of the fold's thread in a PostgreSQL verify at 2M events, ~4% now).
-    private var recycling: [[ObservedEvent]] = []
+    /// Events the worker is done with, let go one an append (a whole batch freed at once
+    /// overflows glibc's per-thread cache). At most two batches wait.
+    private var recycling = SpentBatches<ObservedEvent>.Recycler(waitingMax: 2 * BatchChannel.batchEvents)
 
     init(_ channel: BatchChannel, carriesCanonicalEncoding: Bool) {
         self.channel = channel
@@ -201,14 +198,9 @@ struct BatchFeed {
     }
 
     mutating func append(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting]) {
-        if !recycling.isEmpty {
-            // Spent batches are let go from their ends, in place (none is kept empty): copying
-            // them into one array retained and released every event once more.
-            recycling[recycling.count - 1].removeLast()
-            if recycling[recycling.count - 1].isEmpty { recycling.removeLast() }
-        }
+        recycling.releaseOne()
         var observed = ObservedEvent(event: event, outcome: outcome, applied: applied)
-        if !carriesCanonicalEncoding && observed.event.canonicalEncoding != nil { observed.event.canonicalEncoding = nil }
+        if !carriesCanonicalEncoding { observed.event.canonicalEncoding = nil }
         batch.append(observed)
         if batch.count >= BatchChannel.batchEvents { send() }
     }
@@ -217,15 +209,7 @@ struct BatchFeed {
 
     private mutating func send() {
         // The worker's spent batches come back to the thread that made their events.
-        var recycled = channel.spent.withLock { spent -> [[ObservedEvent]] in
-            let taken = spent
-            spent.removeAll()
-            return taken
-        }
-        // At most two batches wait to be let go (more only when the worker has caught up in bursts).
-        if recycling.reduce(0, { $0 + $1.count }) > 2 * BatchChannel.batchEvents { recycling.removeAll() }
-        for spentBatch in recycled where !spentBatch.isEmpty { recycling.append(spentBatch) }
-        recycled.removeAll()
+        recycling.collect(from: channel.spent)
         let items = batch
         batch = []
         batch.reserveCapacity(BatchChannel.batchEvents)

@@ -1,4 +1,3 @@
-import Foundation
 import LedgerAuditCore
 
 /// How one extract format finds records, their global-order key, and the events in them.
@@ -93,22 +92,30 @@ public struct FileExtractSource: EventSource, Sendable {
 
         // Pass 1: is the extract in global order? Constant memory. Also: the header, and
         // whether the extract holds any record at all. Lines (JSONL) of a large file are
-        // checked in two halves at once, the second on a thread of its own: the fold waits for
-        // this pass, and a line cannot hold a raw line end, so the half-way line start is
-        // certain (a CSV record can, and is checked in one piece).
-        var headerDone = !format.framing.hasHeaderRecord
-        var secondHalf: OrderCheck.Parallel<F>?
-        var firstHalfEnd = Int.max
+        // checked in two halves at once (`Concurrently`): the fold waits for this pass, and a
+        // line cannot hold a raw line end, so the half-way line start is certain (a CSV record
+        // can, and is checked in one piece).
+        var check = OrderCheck()
         if case .lines = format.framing, let size = file.size, size >= orderCheckSplitBytesMin,
            let middle = try file.lineStart(after: size / 2), middle < size {
-            firstHalfEnd = middle
-            // To the file's end, not its size when measured: a file that grows meanwhile is
-            // checked as far as the one-piece pass would check it.
-            secondHalf = OrderCheck.Parallel(file: file, format: initial, from: middle, to: .max)
-        }
-        var check = OrderCheck()
-        do {
-            try file.forEachRecord(format.framing, from: 0, to: firstHalfEnd) { piece in
+            // Lines have no header. The second half reads to the file's end, not to its size
+            // when measured: a file that grows meanwhile is checked as far as in one piece.
+            let lines = format
+            let halves = Concurrently.map(2) { half in
+                Result { () throws -> OrderCheck in
+                    var part = OrderCheck()
+                    try file.forEachRecord(quoted: false, from: half == 0 ? 0 : middle, to: half == 0 ? middle : .max) { piece in
+                        guard case .record(_, _, let record) = piece else { part.records += 1; return }
+                        part.add(record, lines)
+                    }
+                    return part
+                }
+            }
+            check = try halves[0].get()
+            check.append(try halves[1].get())
+        } else {
+            var headerDone = !format.framing.hasHeaderRecord
+            try file.forEachRecord(format.framing) { piece in
                 guard case .record(_, _, let record) = piece else { check.records += 1; return }
                 if !headerDone {
                     headerDone = true
@@ -117,11 +124,7 @@ public struct FileExtractSource: EventSource, Sendable {
                 }
                 check.add(record, format)
             }
-        } catch {
-            _ = try? secondHalf?.result()  // the second half's thread never outlives the pass
-            throw error
         }
-        if let secondHalf { check.append(try secondHalf.result()) }
         let inOrder = check.inOrder, records = check.records
         if file.hadByteOrderMark {
             report.byteOrderMarkSkipped = true
@@ -207,46 +210,6 @@ public struct FileExtractSource: EventSource, Sendable {
             inOrder = inOrder && next.inOrder
             if first == nil { first = next.first }
             last = next.last ?? last
-        }
-
-        /// One stretch of a file's lines checked on a thread of its own. The thread only reads
-        /// the file by positioned reads and its format's order keys, and touches nothing else;
-        /// `result` waits for it.
-        final class Parallel<F: ExtractFormat>: @unchecked Sendable {
-            private let done = DispatchSemaphore(value: 0)
-            private var outcome: Result<OrderCheck, Error>?
-            private let file: ExtractFile
-            private let format: F
-            private let from: Int, to: Int
-
-            init(file: ExtractFile, format: F, from: Int, to: Int) {
-                self.file = file
-                self.format = format
-                self.from = from
-                self.to = to
-                let thread = Thread { [self] in
-                    outcome = Result { try check() }
-                    done.signal()
-                }
-                thread.name = "ledger-audit order check"
-                thread.start()
-            }
-
-            private func check() throws -> OrderCheck {
-                var check = OrderCheck()
-                try file.forEachRecord(quoted: false, from: from, to: to) { piece in
-                    guard case .record(_, _, let record) = piece else { check.records += 1; return }
-                    check.add(record, format)
-                }
-                return check
-            }
-
-            /// Waits for the thread; its result, or the error that stopped it.
-            func result() throws -> OrderCheck {
-                done.wait()
-                done.signal()  // a second call returns at once
-                return try outcome!.get()
-            }
         }
     }
 
