@@ -69,6 +69,9 @@ public enum Limits {
     /// Up to this many account rules, the limbo check matches each leg's account against the
     /// patterns instead of caching rules by account name.
     public static let limboRulesMatchedDirectlyMax = 16
+    /// A PostgreSQL read whose plan sorts at least this many rows before the first (no index in
+    /// the order) says so in its notes, with the index to create; smaller sorts take moments.
+    public static let serverSortNoteRowsMin: Int64 = 100_000
     /// Ids an `EventIdTable` indexes (32-bit slots; 0 marks an empty slot, two values are sentinels).
     public static let eventIdTableMax = Int(UInt32.max) - 2
 }

@@ -79,6 +79,42 @@ struct PostgresSourceTests {
         #expect(try !AuditSession.eventIdIsUnique(in: StoreLocation(), session: PostgresSession(conninfo: db.conninfo)))
     }
 
+    @Test("a read whose server sorts a large table first says so, with the index to create, in the summary and the report's notes; an index in the order, or a small table, says nothing")
+    func serverSortNote() throws {
+        let db = try ScratchDatabase("sortnote")
+        try db.load(folder: TestPaths.sample)
+        func notes(_ environment: [String: String] = [:]) throws -> (summary: [String], header: String) {
+            let out = TestPaths.temporaryDirectory("sortnote")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let r = try runTool(["verify", "--source", db.conninfo, "--out", out, "--format", "csv"], environment: environment)
+            #expect(r.status == 0 || r.status == 1, "\(r.stderr)")
+            return (r.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("note: the server sorts") }, TestPaths.read(out + "/run.json"))
+        }
+        // 3,039 rows: a sort of moments, not worth a note.
+        var seen = try notes()
+        #expect(seen.summary.isEmpty)
+        #expect(!seen.header.contains("the server sorts"))
+        // The planner told the table holds a million rows (its estimate is all the note reads).
+        try db.exec("UPDATE pg_class SET reltuples = 1000000 WHERE oid = 'event_store'::regclass")
+        seen = try notes()
+        #expect(seen.summary == ["note: the server sorts every row (some 1,000,000 by its planner's estimate) before it sends the first: its plan has no index in the order hlc_physical, hlc_logical, event_id; an index on (hlc_physical, hlc_logical, event_id) lets rows stream from the start"])
+        #expect(seen.header.contains("the server sorts every row (some 1,000,000"))
+        // With the index the README advises (and sorting made dear, as it is for a large table), rows stream: no note.
+        try db.exec("CREATE INDEX event_store_order ON event_store (hlc_physical, hlc_logical, event_id)")
+        try db.exec("UPDATE pg_class SET reltuples = 1000000 WHERE oid = 'event_store'::regclass")
+        seen = try notes(["PGOPTIONS": "-c enable_sort=off"])
+        #expect(seen.summary.isEmpty)
+        #expect(!seen.header.contains("the server sorts"))
+        // A read of one stream sorts only that stream's events.
+        try db.exec("DROP INDEX event_store_order")
+        try db.exec("UPDATE pg_class SET reltuples = 1000000 WHERE oid = 'event_store'::regclass")
+        let session = try PostgresSession(conninfo: db.conninfo)
+        let stream = try db.scalar("SELECT aggregate_id FROM event_store LIMIT 1")
+        let report = try PostgresEventSource(session: session, store: StoreLocation())
+            .stream(scope: ReplayScope(aggregateIds: [try #require(EventID(stream))])) { _ in }
+        #expect(report.serverSortNote == nil)
+    }
+
     @Test("the run is one READ ONLY REPEATABLE READ transaction: writes are refused")
     func readOnly() throws {
         let db = try ScratchDatabase("ro")

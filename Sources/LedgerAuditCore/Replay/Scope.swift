@@ -83,6 +83,9 @@ public struct SourceReport: Sendable, Equatable {
     public var reorderedFromWriteOrder = false
     /// Human description of the snapshot or file (e.g. transaction isolation).
     public var notes: [String] = []
+    /// A PostgreSQL read whose server sorts every row before the first (`ServerSortNote`): the
+    /// note, also printed under the summary.
+    public var serverSortNote: String?
     /// An extract that began with a UTF-8 byte-order mark (skipped).
     public var byteOrderMarkSkipped = false
     /// An extract with no record at all (empty, or a header only): never a clean night.

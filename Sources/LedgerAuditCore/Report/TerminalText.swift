@@ -70,3 +70,14 @@ extension Report {
         return r
     }
 }
+
+/// 1234567 → "1,234,567" for people (CSV keeps plain integers).
+public func grouped<N: BinaryInteger>(_ n: N) -> String {
+    let s = String(n.magnitude)
+    var out = ""
+    for (i, c) in s.enumerated() {
+        if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return (n < 0 ? "-" : "") + out
+}

@@ -199,6 +199,7 @@ struct ReportFacts {
             "conservation " + (result.conservation.holds ? "holds" : "BROKEN") + (net.isEmpty ? "" : " (sum per currency: \(net))"),
         ]
         if result.source.reorderedFromWriteOrder { lines.append("note: the extract was not in global order; it was sorted before replay") }
+        if let note = result.source.serverSortNote { lines.append("note: " + note) }
         if result.source.byteOrderMarkSkipped { lines.append("note: the extract began with a UTF-8 byte-order mark, which was skipped") }
         let bySeverity = Severity.allCases.compactMap { s in findings.countBySeverity[s].map { "\(s.rawValue) \($0)" } }
         lines.append("findings " + (bySeverity.isEmpty ? "none" : bySeverity.joined(separator: ", ")))
@@ -240,17 +241,6 @@ struct ReportFacts {
         }
         return (sections + [VerifyReport.checksSection(runs)], files)
     }
-}
-
-/// 1234567 → "1,234,567" for people (CSV keeps plain integers).
-public func grouped(_ n: Int) -> String {
-    let s = String(n.magnitude)
-    var out = ""
-    for (i, c) in s.enumerated() {
-        if i > 0 && (s.count - i) % 3 == 0 { out.append(",") }
-        out.append(c)
-    }
-    return (n < 0 ? "-" : "") + out
 }
 
 #if os(Linux)
