@@ -2,7 +2,7 @@ import Foundation
 import LedgerAuditConfig
 import LedgerAuditCore
 import LedgerAuditEngine
-import LedgerAuditSources
+@testable import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
 
@@ -113,6 +113,10 @@ struct PostgresSourceTests {
         let report = try PostgresEventSource(session: session, store: StoreLocation())
             .stream(scope: ReplayScope(aggregateIds: [try #require(EventID(stream))])) { _ in }
         #expect(report.serverSortNote == nil)
+        // A plan refused leaves the note out, and the run's transaction goes on (a savepoint).
+        #expect(ServerSortNote.note(for: "SELECT no_such_column FROM event_store ORDER BY 1", orderColumns: "x", session: session, rowsMin: 1) == nil)
+        #expect(try session.query("SELECT count(*) FROM event_store").first?.first == "3039")
+        #expect(ServerSortNote.note(for: "SELECT * FROM event_store ORDER BY hlc_physical", orderColumns: "hlc_physical", session: session, rowsMin: 1) != nil)
     }
 
     @Test("the run is one READ ONLY REPEATABLE READ transaction: writes are refused")

@@ -9,8 +9,11 @@ enum ServerSortNote {
     /// sort is small (`Limits.serverSortNoteRowsMin`), or the plan cannot be had (the note is
     /// advice: a refused `EXPLAIN` never stops the run).
     static func note(for sql: String, orderColumns: String, session: PostgresSession, rowsMin: Int64 = Limits.serverSortNoteRowsMin) -> String? {
-        guard let lines = try? session.query("EXPLAIN " + sql).compactMap({ $0.first ?? nil }),
-              let rows = sortedRowsEstimate(planLines: lines), rows >= rowsMin else { return nil }
+        // Within a savepoint: an error would otherwise abort the run's one transaction.
+        guard (try? session.query("SAVEPOINT ledger_audit_plan")) != nil else { return nil }
+        let lines = try? session.query("EXPLAIN " + sql).compactMap { $0.first ?? nil }
+        _ = try? session.query(lines == nil ? "ROLLBACK TO SAVEPOINT ledger_audit_plan" : "RELEASE SAVEPOINT ledger_audit_plan")
+        guard let lines, let rows = sortedRowsEstimate(planLines: lines), rows >= rowsMin else { return nil }
         return "the server sorts every row (some \(grouped(roughly(rows))) by its planner's estimate) before it sends the first: its plan has no index in the order \(orderColumns); an index on (\(orderColumns)) lets rows stream from the start"
     }
 
