@@ -73,7 +73,7 @@ public enum PostingOutcome: Sendable {
     /// The catalog does not know this type: it moves nothing and is reported.
     case unknownType
     /// Bad money or an unreadable field: the event moves nothing and is reported.
-    case quarantined(Finding)
+    indirect case quarantined(Finding)
 }
 
 /// The post stage: catalog rules applied to one event. Pure.
