@@ -357,11 +357,15 @@ struct BalanceBookKeyTests {
         let availableAgain = try AccountTemplate(parsing: "user:{aggregate_id}:available")
         let byUser = try AccountTemplate(parsing: "user:{user_id}:available")
         let external = try AccountTemplate(parsing: "external:deposits")
+        // A field that holds an aggregate's id names the same account as that aggregate's template.
+        let byField = try AccountTemplate(parsing: "user:{payload.owner}:available")
         var out: [[Posting]] = []
         var generator = SystemRandomNumberGenerator()
         for n in 0..<3_000 {
             let i = Int.random(in: 0..<ids.count, using: &generator)
-            let e = b.add("T", aggregate: ids[i].description, user: "agg\(Int.random(in: 0..<ids.count, using: &generator))")
+            let owner = ids[Int.random(in: 0..<ids.count, using: &generator)].description
+            let e = b.add("T", aggregate: ids[i].description, payload: "{\"owner\": \"\(n % 3 == 0 ? owner.uppercased() : owner)\"}",
+                          user: "agg\(Int.random(in: 0..<ids.count, using: &generator))")
             let currency = ["USD", "EUR", "JPY"][Int.random(in: 0..<3, using: &generator)]
             // As the posting stage makes them: by key alone (the name written when read).
             func keyed(_ from: AccountTemplate, _ to: AccountTemplate, _ amount: Int64) -> Posting {
@@ -375,6 +379,10 @@ struct BalanceBookKeyTests {
             case 3: out.append([Posting(fromAccount: "user:\(ids[i]):available", toAccount: "escrow:x", currency: currency, amountMinor: amount)])
             case 4: out.append([keyed(external, available, amount), keyed(available, byUser, amount), Posting(fromAccount: "escrow:x", toAccount: "user:\(ids[i]):available", currency: currency, amountMinor: 1)])
             case 5: out.append([keyed(available, available, amount)])
+            case 6 where n % 2 == 0:
+                // Upper case: named as text, a different account from the lower-case key's.
+                let to = try byField.compactKey(for: e).map { AccountRef(key: $0) } ?? AccountRef(name: byField.render(for: e).get())
+                out.append([Posting(from: AccountRef(key: available.compactKey(for: e)!), to: to, currency: currency, amountMinor: amount, index: 0)])
             default: out.append([keyed(external, available, n % 2 == 0 ? Int64.max : Int64.min)])
             }
         }
@@ -420,6 +428,40 @@ struct BalanceBookKeyTests {
             p.fromAccount = "renamed"
             #expect(p.fromKey == nil && p.fromAccount == "renamed")
         }
+    }
+
+    @Test("a payload or metadata field holding a UUID in its canonical text keys its account, and the key writes back the name the field makes; any other value is named as text")
+    func keysFromFields() throws {
+        var b = LedgerBuilder()
+        let uuid = "0f0f0f0f-0000-4000-8000-0000000000ab"
+        let escrow = try AccountTemplate(parsing: "escrow:{payload.escrow_id}")
+        let bySeller = try AccountTemplate(parsing: "seller:{metadata.seller}:{metadata.seller}")
+        let e = b.add("T", aggregate: "a", payload: "{\"escrow_id\": \"\(uuid)\"}", metadata: "{\"seller\": \"\(uuid)\"}")
+        for (template, name) in [(escrow, "escrow:\(uuid)"), (bySeller, "seller:\(uuid):\(uuid)")] {
+            let key = try #require(template.compactKey(for: e))
+            #expect(key.id == EventID(uuid))
+            #expect(try template.render(for: e).get() == name)
+            #expect(Posting(from: AccountRef(key: key), to: AccountRef(name: "x"), currency: "USD", amountMinor: 1, index: 0).fromAccount == name)
+        }
+        // The same field in another event gives the same key; the name path agrees.
+        #expect(escrow.compactKey(for: b.add("T", aggregate: "b", payload: "{\"escrow_id\": \"\(uuid)\", \"x\": 1}")) == escrow.compactKey(for: e))
+        let upper = uuid.uppercased(), escaped = "\\u0030" + uuid.dropFirst()
+        for payload in ["{\"escrow_id\": \"\(upper)\"}", "{\"escrow_id\": \"\(escaped)\"}", "{\"escrow_id\": 12345}", "{\"escrow_id\": \"ESC-1\"}",
+                        "{\"escrow_id\": \"\(uuid.dropLast())\"}", "{\"escrow_id\": \"\(uuid)0\"}", "{}", "{\"escrow_id\": \"\(uuid.replacingOccurrences(of: "-", with: "_"))\"}"] {
+            let other = b.add("T", aggregate: "c", payload: payload)
+            #expect(escrow.compactKey(for: other) == nil, "\(payload)")
+        }
+        // The last of repeated fields is the one named, by key as by text.
+        let twice = b.add("T", aggregate: "d", payload: "{\"escrow_id\": \"ESC-1\", \"escrow_id\": \"\(uuid)\"}")
+        if let key = escrow.compactKey(for: twice) {
+            #expect(AccountTemplateNumbers.name(key) == (try escrow.render(for: twice).get()))
+        } else {
+            #expect(try escrow.render(for: twice).get() == "escrow:ESC-1")
+        }
+        // Two placeholders, or {stream}, give no key.
+        #expect(try AccountTemplate(parsing: "x:{payload.a}:{payload.b}").compactKey(for: e) == nil)
+        #expect(try AccountTemplate(parsing: "x:{aggregate_id}:{payload.escrow_id}").compactKey(for: e) == nil)
+        #expect(try AccountTemplate(parsing: "x:{stream}").compactKey(for: e) == nil)
     }
 
     @Test("an account an overflowing event would open is not opened")

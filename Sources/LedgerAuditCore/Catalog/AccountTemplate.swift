@@ -34,10 +34,21 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
 
     public var segments: [Segment] { didSet { compact = nil } }
     public let text: String
-    /// Set when the name is a function of one id column (or of nothing: a literal name), so
-    /// the account has a compact key, (template number, id), that the balance book finds it by
-    /// without building, hashing or comparing the name.
-    var compact: (number: UInt32, column: EventColumn?)?
+    /// Set when the name is a function of one id column, of one payload or metadata field (when
+    /// it holds a UUID, below), or of nothing (a literal name), so the account has a compact
+    /// key, (template number, id), that the balance book finds it by without building, hashing
+    /// or comparing the name.
+    var compact: (number: UInt32, source: KeySource)?
+
+    /// Where a compact key's id comes from.
+    enum KeySource: Sendable, Equatable {
+        case literal
+        case column(EventColumn)
+        /// A field whose value is a UUID in its canonical text (36 lowercase characters, as the
+        /// key writes it back): `escrow:{payload.escrow_id}`. Any other value is named as text.
+        case payloadField(String)
+        case metadataField(String)
+    }
 
     public var description: String { text }
 
@@ -85,13 +96,23 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
         }
         if !literal.isEmpty { segments.append(.literal(literal)) }
         self.segments = segments
-        let columns = Set(segments.compactMap { if case .column(let c) = $0 { return c } else { return nil } })
-        let onlyLiteralsAndColumns = segments.allSatisfy { if case .literal = $0 { return true } else if case .column = $0 { return true } else { return false } }
-        if onlyLiteralsAndColumns && columns.count <= 1 {
+        // One placeholder (written once or more) besides literals; `{stream}` is not an id.
+        var sources: [KeySource] = []
+        var keyable = true
+        for segment in segments {
+            switch segment {
+            case .literal: continue
+            case .column(let c): sources.append(.column(c))
+            case .payloadField(let f): sources.append(.payloadField(f))
+            case .metadataField(let f): sources.append(.metadataField(f))
+            case .stream: keyable = false
+            }
+        }
+        if keyable, sources.allSatisfy({ $0 == sources.first }) {
             let parts: [AccountTemplateNumbers.Part] = segments.map {
                 if case .literal(let l) = $0 { return .literal(Array(l.utf8)) } else { return .id }
             }
-            if let number = AccountTemplateNumbers.number(for: text, parts: parts) { compact = (number, columns.first) }
+            if let number = AccountTemplateNumbers.number(for: text, parts: parts) { compact = (number, sources.first ?? .literal) }
         }
     }
 
@@ -102,8 +123,29 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
     @inline(__always)
     func compactKey(for event: EventRecord) -> AccountKey? {
         guard let compact else { return nil }
-        guard let column = compact.column else { return AccountKey(templateNumber: compact.number, id: EventID(high: 0, low: 0)) }
-        return column.value(in: event).map { AccountKey(templateNumber: compact.number, id: $0) }
+        let id: EventID?
+        switch compact.source {
+        case .literal: id = EventID(high: 0, low: 0)
+        case .column(let column): id = column.value(in: event)
+        case .payloadField(let name): id = Self.canonicalUUID(event.payload, name)
+        case .metadataField(let name): id = Self.canonicalUUID(event.metadata, name)
+        }
+        return id.map { AccountKey(templateNumber: compact.number, id: $0) }
+    }
+
+    /// The UUID a top-level field holds when its JSON text is exactly the UUID's canonical form
+    /// (a string of 36 lowercase characters, no escape): then the key writes back the very
+    /// name `render` makes from the field. Any other value (upper case, escapes, a number, no
+    /// field) is nil, and the account is named as text.
+    static func canonicalUUID(_ json: JSONText, _ name: String) -> EventID? {
+        var text = json.text
+        return text.withUTF8 { bytes -> EventID? in
+            guard let range = json.members(name, nil, in: bytes).first.range, range.count == 38,
+                  bytes[range.lowerBound] == 0x22, bytes[range.upperBound - 1] == 0x22 else { return nil }
+            let inner = UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
+            guard !inner.contains(where: { $0 >= 0x41 && $0 <= 0x46 }) else { return nil }  // A–F: not as the key writes it
+            return EventID(hexText: inner)
+        }
     }
 
     /// The aggregate alone decides this account when its only placeholder is `{aggregate_id}`.
