@@ -36,17 +36,22 @@ final class Lane {
     /// pack's reconcile, over the whole snapshot, rides on its as-of lane). At that event it parts
     /// with a copy of the host's state and digest. Only a lane whose watchers are the digest
     /// alone rides, on a host whose digest runs on the fold's thread (to be copied there).
-    func start(catalog: Catalog, eventIdsMayRepeat: Bool, defaultContext: CheckContext, sourceNames: [String] = [], host: Lane? = nil) {
+    /// `writersInRun`: some lane of the run has writers, on a thread of their own (`WriterWorker`).
+    func start(catalog: Catalog, eventIdsMayRepeat: Bool, defaultContext: CheckContext, sourceNames: [String] = [], host: Lane? = nil, writersInRun: Bool = false) {
         let context = checkContext ?? defaultContext
         let names = Checks.all.filter { $0.input == .events && checkNames.contains($0.name) }.map { $0.name }
         let spec = WatchSpec(digest: wantsDigest || !canonicalSinks.isEmpty, checkNames: names, context: context, sourceCount: max(1, sourceNames.count))
         let watch: any LaneWatch
         if names.isEmpty {
             watch = InlineWatch(spec, extraSinks: canonicalSinks)
-        } else if !spec.checksReadEncoding {
-            // The checks on the worker, the digest on the fold's thread: the worker is the busier
-            // of the two (PostgreSQL verify at 2M events: 95% against 55% of a core), and its
-            // queue then carries no encoding.
+        } else if !spec.checksReadEncoding && (writersInRun || !canonicalSinks.isEmpty) {
+            // The checks on the worker, the digest on the fold's thread, when writers take a
+            // core's share too (an evidence pack at 2M events from PostgreSQL: 23.8 and 24.5 s
+            // against 27.6 and 26.4 s with the digest on the worker, whose queue then carries
+            // each encoding: 70 MB more), or a seal reads the encoding here. Without writers
+            // the digest goes with the checks (below): the fold's thread, which also decodes
+            // the server's rows, was the slower side (PostgreSQL verify, six pairs: median 11.8
+            // against 10.9 s; reconcile 12.1 against 11.5 s; from an extract, even).
             var digestOnly = spec
             digestOnly.checkNames = []
             var checksOnly = spec

@@ -138,12 +138,13 @@ final class RunWork {
         // Narrower scopes first, so that a lane holding another's scope may ride on it (`Lane.start`).
         // The host is the widest of the started lanes it holds.
         var pending = lanes, started: [Lane] = []
+        let writersInRun = lanes.contains { !$0.writers.isEmpty }
         while !pending.isEmpty {
             let i = pending.firstIndex { p in !pending.contains { $0 !== p && p.scope.holds($0.scope) } } ?? 0
             let l = pending.remove(at: i)
             let host = started.last { $0.canHost && l.scope.holds($0.scope) }
             started.append(l)
-            l.start(catalog: catalog, eventIdsMayRepeat: session.eventIdsMayRepeat, defaultContext: defaultContext, sourceNames: session.sourceNames, host: host)
+            l.start(catalog: catalog, eventIdsMayRepeat: session.eventIdsMayRepeat, defaultContext: defaultContext, sourceNames: session.sourceNames, host: host, writersInRun: writersInRun)
         }
     }
 
