@@ -43,5 +43,11 @@ struct ServerSortNoteTests {
         #expect(ServerSortNote.roughly(99) == 99)
         #expect(ServerSortNote.roughly(100_000) == 100_000)
         #expect(ServerSortNote.roughly(995) == 1_000)
+        #expect(ServerSortNote.roughly(0) == 0)
+        // Near 2^63: adding half a step first (as rounding is often written) would trap.
+        #expect(ServerSortNote.roughly(Int64.max) == 9_200_000_000_000_000_000)
+        #expect(ServerSortNote.roughly(9_199_999_999_999_999_999) == 9_200_000_000_000_000_000)
+        // A plan's count past 64 bits is no estimate at all.
+        #expect(ServerSortNote.sortedRowsEstimate(planLines: ["Sort  (cost=1.00..2.00 rows=99999999999999999999 width=8)"]) == nil)
     }
 }

@@ -17,11 +17,13 @@ enum ServerSortNote {
         return "the server sorts every row (some \(grouped(roughly(rows))) by its planner's estimate) before it sends the first: its plan has no index in the order \(orderColumns); an index on (\(orderColumns)) lets rows stream from the start"
     }
 
-    /// Two significant digits: the planner's count is an estimate (169,042 → 170,000).
+    /// Two significant digits: the planner's count is an estimate (169,042 → 170,000). A count
+    /// a server could print near 2^63 is kept as it is rather than rounded past it.
     static func roughly(_ n: Int64) -> Int64 {
         var scale: Int64 = 1
         while n / scale >= 100 { scale *= 10 }
-        return (n + scale / 2) / scale * scale
+        let (rounded, overflow) = (n / scale * scale).addingReportingOverflow(n % scale >= (scale + 1) / 2 ? scale : 0)
+        return overflow ? n : rounded
     }
 
     /// The rows the planner expects the read to return, when its plan holds a full `Sort` node
