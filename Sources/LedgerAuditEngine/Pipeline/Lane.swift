@@ -37,7 +37,7 @@ final class Lane {
     /// with a copy of the host's state and digest. Only a lane whose watchers are the digest
     /// alone rides, on a host whose digest runs on the fold's thread (to be copied there).
     /// `writersInRun`: some lane of the run has writers, on a thread of their own (`WriterWorker`).
-    func start(catalog: Catalog, eventIdsMayRepeat: Bool, defaultContext: CheckContext, sourceNames: [String] = [], host: Lane? = nil, writersInRun: Bool = false) {
+    func start(catalog: Catalog, eventIdsMayRepeat: Bool, defaultContext: CheckContext, sourceNames: [String] = [], host: Lane? = nil, writersInRun: Bool) {
         let context = checkContext ?? defaultContext
         let names = Checks.all.filter { $0.input == .events && checkNames.contains($0.name) }.map { $0.name }
         let spec = WatchSpec(digest: wantsDigest || !canonicalSinks.isEmpty, checkNames: names, context: context, sourceCount: max(1, sourceNames.count))

@@ -64,15 +64,11 @@ final class ExtractFile {
         }
     }
 
-    /// `from` and `to` bound the bytes read for lines and CSV; binary COPY rows are always read
-    /// whole (their framing is known only from the start).
-    func forEachRecord(_ framing: RecordFraming, from: Int = 0, to: Int = .max, _ body: (Piece) throws -> Void) throws {
+    func forEachRecord(_ framing: RecordFraming, _ body: (Piece) throws -> Void) throws {
         switch framing {
-        case .lines: try forEachRecord(quoted: false, from: from, to: to, body)
-        case .csv: try forEachRecord(quoted: true, from: from, to: to, body)
-        case .binaryCopy:
-            precondition(from == 0 && to == .max, "binary COPY rows are read from the start")
-            try forEachCopyRow(body)
+        case .lines: try forEachRecord(quoted: false, body)
+        case .csv: try forEachRecord(quoted: true, body)
+        case .binaryCopy: try forEachCopyRow(body)
         }
     }
 

@@ -54,10 +54,7 @@ public struct MappedStoreSource: EventSource {
         report.notes.append("one READ ONLY transaction at REPEATABLE READ")
         report.notes.append("store layout from the catalog: order by \(mapping.orderDescription)")
         if mapping.timeWithoutZone { report.notes.append("time column \(mapping.source(.time)) has no zone: read as UTC") }
-        if let note = ServerSortNote.note(for: eventQuery, orderColumns: mapping.order.map { ConnectionString.quoteIdentifier($0.name) }.joined(separator: ", "), session: session) {
-            report.notes.append(note)
-            report.serverSortNote = note
-        }
+        ServerSortNote.add(to: &report, for: eventQuery, orderColumns: mapping.order.map { ConnectionString.quoteIdentifier($0.name) }.joined(separator: ", "), session: session)
         var decoder = BinaryCopyDecoder(fieldCount: selectedColumns.count)
         var rows = MappedRowDecoder(mapping: mapping, columns: selectedColumns)
         try session.copyOut("COPY (\(eventQuery)) TO STDOUT (FORMAT binary)") { message in

@@ -168,10 +168,8 @@ public struct PostgresEventSource: EventSource {
             report.notes.append("ids kept as text (" + forms.textIdColumns.joined(separator: ", ") + ") read as the UUIDs they hold; a row whose id is not one is quarantined")
         }
         // A read of some streams or of one range (parallel readers) sorts only what it reads.
-        if scope.aggregateIds == nil && hlcPhysicalRange == nil,
-           let note = ServerSortNote.note(for: sql, orderColumns: "hlc_physical, hlc_logical, event_id", session: session) {
-            report.notes.append(note)
-            report.serverSortNote = note
+        if scope.aggregateIds == nil && hlcPhysicalRange == nil {
+            ServerSortNote.add(to: &report, for: sql, orderColumns: "hlc_physical, hlc_logical, event_id", session: session)
         }
         var decoder = BinaryCopyDecoder(fieldCount: forms.textIds.isEmpty ? 13 : 14)
         var rowNumber = 0

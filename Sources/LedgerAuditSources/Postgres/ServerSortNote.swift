@@ -8,6 +8,13 @@ enum ServerSortNote {
     /// The note for the report headers and the summary, or nil when the plan reads in order, the
     /// sort is small (`Limits.serverSortNoteRowsMin`), or the plan cannot be had (the note is
     /// advice: a refused `EXPLAIN` never stops the run).
+    /// Adds the note, if any, to the report's notes and as the summary's (`SourceReport.serverSortNote`).
+    static func add(to report: inout SourceReport, for sql: String, orderColumns: String, session: PostgresSession) {
+        guard let note = note(for: sql, orderColumns: orderColumns, session: session) else { return }
+        report.notes.append(note)
+        report.serverSortNote = note
+    }
+
     static func note(for sql: String, orderColumns: String, session: PostgresSession, rowsMin: Int64 = Limits.serverSortNoteRowsMin) -> String? {
         // Within a savepoint: an error would otherwise abort the run's one transaction.
         guard (try? session.query("SAVEPOINT ledger_audit_plan")) != nil else { return nil }
