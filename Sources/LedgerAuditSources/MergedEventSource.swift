@@ -218,8 +218,10 @@ struct MemberFailure: Error, Sendable, CustomStringConvertible {
 
 /// Rows from one member's reader thread to the merge: bounded (`batchesMax` × `batchRows` rows),
 /// so memory does not grow with events. Sendable by construction: a mutex and semaphores.
+/// Small batches for the same reason as `BatchChannel`'s: a spent row reaches its reader again
+/// while still in cache.
 final class MemberChannel: Sendable {
-    static let batchRows = 1024
+    static let batchRows = 256
     static let batchesMax = 4
 
     enum Item: Sendable {
