@@ -45,8 +45,7 @@ struct EventTypeTable: Sendable {
     }
 
     func index(of type: String) -> Int? {
-        var copy = type
-        return copy.withUTF8 { bytes -> Int? in
+        return type.withUTF8InPlace { bytes -> Int? in
             var at = EventTypeTable.hash(bytes) & mask
             while true {
                 let slot = slots[at]

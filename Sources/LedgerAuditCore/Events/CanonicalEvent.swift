@@ -107,12 +107,11 @@ public enum CanonicalEvent {
     }
 
     static func json(_ t: JSONText, _ out: inout [UInt8]) {
-        var text = t.text
         if t.isJSONBOutput {
-            text.withUTF8 { out.appendBytes($0) }
+            t.text.withUTF8InPlace { out.appendBytes($0) }
             return
         }
-        let written = text.withUTF8 { JSONBCanonical.write($0, into: &out) }
+        let written = t.text.withUTF8InPlace { JSONBCanonical.write($0, into: &out) }
         if !written { JSONWriter.jsonbBytes(t.parse(), into: &out) }
     }
 }

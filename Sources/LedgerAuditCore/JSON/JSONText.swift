@@ -48,8 +48,7 @@ public struct JSONText: Sendable, Equatable {
 
     /// One scan: the last member with this key, and how many members have it.
     public func memberAndCount(_ key: String) -> (value: JSONValue?, count: Int) {
-        var copy = text
-        return copy.withUTF8 { bytes -> (JSONValue?, Int) in
+        return text.withUTF8InPlace { bytes -> (JSONValue?, Int) in
             let found = members(key, nil, in: bytes).first
             return (found.range.flatMap { try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[$0])) }, found.count)
         }
@@ -76,8 +75,7 @@ extension JSONText {
     /// Two top-level members in one scan (a posting's amount and currency): each the last
     /// member with its key, and how many members have it.
     public func membersAndCounts(_ first: String, _ second: String) -> (first: (value: JSONValue?, count: Int), second: (value: JSONValue?, count: Int)) {
-        var copy = text
-        return copy.withUTF8 { bytes in
+        return text.withUTF8InPlace { bytes in
             let found = members(first, second, in: bytes)
             func parsed(_ r: Range<Int>?) -> JSONValue? { r.flatMap { try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[$0])) } }
             return ((parsed(found.first.range), found.first.count), (parsed(found.second.range), found.second.count))
@@ -90,8 +88,7 @@ extension JSONText {
     /// escapes. nil for anything else: the caller then reads the fields the general way, which
     /// words any finding. What this returns is what that way would give.
     public func plainAmountAndCurrency(_ amountKey: String, _ currencyKey: String) -> (amountMinor: Int64, currency: String?)? {
-        var copy = text
-        return copy.withUTF8 { bytes -> (amountMinor: Int64, currency: String?)? in
+        return text.withUTF8InPlace { bytes -> (amountMinor: Int64, currency: String?)? in
             let found = members(amountKey, currencyKey, in: bytes)
             guard found.first.count == 1, found.second.count <= 1, let amount = found.first.range, !amount.isEmpty else { return nil }
             let currency = found.second.range

@@ -46,8 +46,7 @@ public enum JSONWriter {
     }
 
     public static func writeString(_ s: String, into out: inout String) {
-        var text = s
-        let clean = text.withUTF8 { JSONStringScan.isPlain($0) }
+        let clean = s.withUTF8InPlace { JSONStringScan.isPlain($0) }
         if clean {
             out += "\""
             out += s
@@ -121,8 +120,7 @@ extension JSONWriter {
     /// A JSON string as `writeString` writes it, into bytes.
     static func stringBytes(_ s: String, into out: inout [UInt8]) {
         // Text with nothing to escape (event types, most keys and values) in one append.
-        var text = s
-        let plain = text.withUTF8 { bytes -> Bool in
+        let plain = s.withUTF8InPlace { bytes -> Bool in
             guard JSONStringScan.isPlain(bytes) else { return false }
             out.append(0x22)
             out.appendBytes(bytes)

@@ -50,8 +50,7 @@ public enum ISO4217 {
     /// A three-letter upper-case code's place in `exponentByCode`; nil for anything else.
     @inline(__always)
     static func tableIndex(_ code: String) -> Int? {
-        var copy = code
-        return copy.withUTF8 { b -> Int? in
+        return code.withUTF8InPlace { b -> Int? in
             guard b.count == 3 else { return nil }
             var i = 0
             for u in b {

@@ -250,8 +250,7 @@ public struct BalanceBook: Sendable {
     /// bytewise order of the names, or a tie (a shorter name padded with zeros ties with one
     /// that has NUL bytes there, so ties always fall back to the full comparison).
     static func sortPrefix(_ name: String) -> (UInt64, UInt64) {
-        var copy = name
-        return copy.withUTF8 { bytes in
+        return name.withUTF8InPlace { bytes in
             var high: UInt64 = 0, low: UInt64 = 0
             for i in 0..<16 {
                 let b = i < bytes.count ? UInt64(bytes[i]) : 0
@@ -348,8 +347,7 @@ struct KeyedSlots: Sendable {
     @inline(__always)
     private func home(_ id: EventID, _ templateNumber: UInt32, _ currency: String) -> Int {
         var code: UInt64 = 0
-        var copy = currency
-        copy.withUTF8 { bytes in
+        currency.withUTF8InPlace { bytes in
             for (i, b) in bytes.prefix(8).enumerated() { code |= UInt64(b) << (8 * UInt64(i)) }
         }
         let a = (id.high ^ Self.seed.1 ^ UInt64(templateNumber)).multipliedFullWidth(by: Self.seed.0)

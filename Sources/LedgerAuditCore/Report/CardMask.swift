@@ -120,16 +120,14 @@ public enum CardMask {
 
     /// Fast pre-check: a card number needs 13 digits in one run joined by single separators.
     public static func mayHoldCardNumber(_ text: String) -> Bool {
-        var copy = text
-        return copy.withUTF8 { mayHoldCardNumber(bytes: $0) }
+        return text.withUTF8InPlace { mayHoldCardNumber(bytes: $0) }
     }
 
     /// Whether a JSON document may hold a card number in a key or a value: its text holds a
     /// card-shaped run of digits, or an escape (which may spell digits: `"\u0034\u0031…"` is
     /// `"41…"`; jsonb prints it decoded, but a json column or a file keeps the escape).
     public static func mayHoldCardNumber(_ json: JSONText) -> Bool {
-        var text = json.text
-        return text.withUTF8 { bytes in
+        return json.text.withUTF8InPlace { bytes in
             guard let base = bytes.baseAddress else { return false }
             return mayHoldCardNumber(bytes: bytes) || memchr(base, 0x5C, bytes.count) != nil
         }

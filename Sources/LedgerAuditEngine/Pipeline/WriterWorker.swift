@@ -29,12 +29,11 @@ final class WriterWorker: ReplayObserver {
                 box.observers = nil
                 // Writers add no findings (their failures are their own, reported at commit).
                 var unused = FindingLog()
-                // Each event handed to every writer from one borrowed copy (a copy retains its boxes).
-                func deliver(_ event: EventRecord, _ outcome: PostingOutcome, _ applied: [AppliedPosting]) {
-                    for writer in writers { writer.observe(event, outcome: outcome, applied: applied, findings: &unused) }
-                }
+                // Each event handed to every writer borrowed, never copied (a copy retains its boxes).
                 channel.drain { items in
-                    for i in items.indices { deliver(items[i].event, items[i].outcome, items[i].applied) }
+                    items.forEachInPlace { item in
+                        for writer in writers { writer.observe(item.event, outcome: item.outcome, applied: item.applied, findings: &unused) }
+                    }
                 }
             }
             channel.done.signal()
