@@ -138,7 +138,9 @@ public struct ChunkedArray<Element>: Sendable where Element: Sendable {
     @inlinable
     public subscript(index: Int) -> Element {
         get { chunks[index >> Self.chunkShift][index & (Self.chunkSize - 1)] }
-        set { chunks[index >> Self.chunkShift][index & (Self.chunkSize - 1)] = newValue }
+        // In place: an element holding a reference (a dictionary) stays uniquely referenced
+        // while the caller changes it, where get-then-set copied it first.
+        _modify { yield &chunks[index >> Self.chunkShift][index & (Self.chunkSize - 1)] }
     }
 
     public var bytesHeld: Int { chunks.count * Self.chunkSize * MemoryLayout<Element>.stride }
