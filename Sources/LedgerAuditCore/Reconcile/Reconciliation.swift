@@ -77,6 +77,13 @@ public enum Reconciliation {
         return sortedByAccount(rows)
     }
 
+    /// The positions of the rows that do not match, in order. By index: a `filter` over the
+    /// rows themselves copied every row it kept (three strings retained each), and counting
+    /// the matched ones that way copied ~200,000 rows at 2M events, several times a run.
+    public static func notMatching(_ rows: [ReconciliationRow]) -> [Int] {
+        rows.indices.filter { rows[$0].status != .match }
+    }
+
     /// Rows in C collation (bytewise by account, then currency).
     static func sortedByAccount(_ rows: [ReconciliationRow]) -> [ReconciliationRow] {
         AccountCurrency.bytewiseOrder(rows.map { AccountCurrency(account: $0.account, currency: $0.currency) }).map { rows[$0] }
@@ -91,7 +98,7 @@ public enum Reconciliation {
 
     /// reconciliation.csv's rows, mismatched ones first, each made when a renderer reads it.
     public static func madeRows(_ rows: [ReconciliationRow]) -> ReportRows {
-        let order = rows.indices.filter { rows[$0].status != .match } + rows.indices.filter { rows[$0].status == .match }
+        let order = notMatching(rows) + rows.indices.filter { rows[$0].status == .match }
         // As held cells would say: a column is numeric when some row has a number in it.
         let numeric = [false, false, rows.contains { $0.replayedMinor != nil }, rows.contains { $0.projectedMinor != nil }, true, false, false, false]
         return ReportRows(count: order.count, numericColumns: numeric) { cells(rows[order[$0]]) }

@@ -7,7 +7,8 @@ import LedgerAuditSources
 enum ReconcileAssembly {
     static func assemble(_ f: ReportFacts, options: ReconcileOptions, projections: [ProjectionWatch], second: SecondPassResults, startedMs: Int64) -> Assembled {
         let rows = second.reconciliation
-        var extra: [Finding] = rows.filter { $0.status != .match }.map(Reconciliation.finding)
+        let notMatching = Reconciliation.notMatching(rows)
+        var extra: [Finding] = notMatching.map { Reconciliation.finding(rows[$0]) }
         for p in projections {
             for problem in p.input.problems {
                 extra.append(Finding(code: .projectionMismatch, severity: .high, message: "\(problem.origin): \(problem.message)", location: ProjectionReader.name(p.input.mapping)))
@@ -20,7 +21,7 @@ enum ReconcileAssembly {
         let report = Report(kind: "reconcile", title: "Reconciliation of projections against the event store",
                             header: f.header("reconcile", findings: findings),
                             sections: [section, FindingsTable.section(findings)] + checks.sections)
-        let mismatched = rows.contains { $0.status != .match }
+        let mismatched = !notMatching.isEmpty
         // A cut not yet complete for T is not a clean night, unless the job says it expects that.
         let incomplete = !(f.cut?.incomplete.isEmpty ?? true) && !options.allowIncomplete
         let failed = f.failed(findings) || mismatched || incomplete
@@ -52,8 +53,8 @@ enum ReconcileAssembly {
     static func reconciliationSection(_ rows: [ReconciliationRow], projected: [(ProjectionMapping, GlobalOrderKey?)], snapshots: [CheckpointSnapshot], finder: SuspectFinder?, catalog: Catalog) -> ReportSection {
         var figures: [(label: String, value: String)] = [
             ("Accounts compared", String(rows.count)),
-            ("Matched", String(rows.filter { $0.status == .match }.count)),
-            ("Mismatched", String(rows.filter { $0.status != .match }.count)),
+            ("Matched", String(rows.count - Reconciliation.notMatching(rows).count)),
+            ("Mismatched", String(Reconciliation.notMatching(rows).count)),
         ]
         for (currency, total) in ReconcileSummary.absoluteDifference(rows) {
             figures.append(("Total |difference| \(currency)", MoneyFormat.decimal(total, exponent: catalog.currencies.exponent(of: currency) ?? 2)))
@@ -96,11 +97,11 @@ struct ReconcileSummary {
 
     static func absoluteDifference(_ rows: [ReconciliationRow]) -> [(String, Int128)] {
         var totals: [String: Int128] = [:]
-        for r in rows where r.status != .match { totals[r.currency, default: 0] += Int128(r.differenceMinor.magnitude) }
+        for i in Reconciliation.notMatching(rows) { totals[rows[i].currency, default: 0] += Int128(rows[i].differenceMinor.magnitude) }
         return totals.sorted { $0.key < $1.key }
     }
 
-    var mismatched: Int { rows.filter { $0.status != .match }.count }
+    var mismatched: Int { Reconciliation.notMatching(rows).count }
 
     func line() -> String {
         let diff = ReconcileSummary.absoluteDifference(rows).map { "\($0.0) \(MoneyFormat.decimal($0.1, exponent: catalog.currencies.exponent(of: $0.0) ?? 2))" }

@@ -40,7 +40,7 @@ enum SecondPass {
             rows += Reconciliation.compare(projected: p.input.balances, book: p.snapshot.book, mapping: p.input.mapping, projectionName: ProjectionReader.name(p.input.mapping))
             p.input.releaseBalances()
         }
-        let targets = Dictionary(rows.filter { $0.status != .match && $0.differenceMinor != 0 && $0.differenceMinor.magnitude <= UInt128(Int64.max) }
+        let targets = Dictionary(Reconciliation.notMatching(rows).map { rows[$0] }.filter { $0.differenceMinor != 0 && $0.differenceMinor.magnitude <= UInt128(Int64.max) }
             .map { (AccountCurrency(account: $0.account, currency: $0.currency), Int64($0.differenceMinor.magnitude)) }, uniquingKeysWith: { a, _ in a })
         if !targets.isEmpty {
             let finder = SuspectFinder(targets: targets, limit: projections.compactMap(\.snapshot.position).max())
