@@ -23,6 +23,41 @@ struct StreamCheckTests {
         #expect(try check(StreamCheck.self, l.events).isEmpty)
     }
 
+    @Test("many streams: past one chunk of states (70,000 aggregates) and several growths of the id table, each gap and each reused version is reported at its own event, and no other")
+    func manyStreams() throws {
+        let check = StreamCheck(context: CheckContext(catalog: CatalogLoader.reference(), measuredAtUs: 0))
+        var log = FindingLog()
+        var expectedGaps: Set<EventID> = [], expectedOrder: Set<EventID> = []
+        var aggregateOf: [EventID: EventID] = [:]
+        var serial: UInt64 = 0
+        func observe(_ aggregate: Int, version: Int64) -> EventID {
+            serial += 1
+            let id = EventID(high: 0xE0, low: serial)
+            let e = EventRecord(eventId: id, eventType: "FUNDS_DEPOSITED", aggregateId: EventID(high: 0xA0, low: UInt64(aggregate)), streamVersion: version,
+                                causationId: nil, correlationId: id, hlcPhysicalMs: 1_700_000_000_000 + Int64(serial), hlcLogical: 0,
+                                vectorClock: .emptyObject, payload: .emptyObject, metadata: .emptyObject, userId: nil, recordedAtUs: 0)
+            check.observe(e, outcome: .movesNothing, applied: [], findings: &log)
+            aggregateOf[id] = e.aggregateId
+            return id
+        }
+        // Round-robin over the streams, so each stream's state is revisited after the table grew.
+        for version in 1...3 as ClosedRange<Int64> {
+            for aggregate in 0..<70_000 {
+                if aggregate % 500 == 0 && version == 2 { continue }  // a gap: version 3 follows 1
+                let id = observe(aggregate, version: version)
+                if aggregate % 500 == 0 && version == 3 { expectedGaps.insert(id) }
+            }
+        }
+        for aggregate in stride(from: 1, to: 70_000, by: 777) { expectedOrder.insert(observe(aggregate, version: 2)) }
+        _ = check.finish(CheckEnd(book: BalanceBook()), findings: &log)
+        let found = log.sorted()
+        #expect(Set(found.filter { $0.code == .streamGap }.compactMap(\.eventId)) == expectedGaps)
+        #expect(Set(found.filter { $0.code == .streamOrder }.compactMap(\.eventId)) == expectedOrder)
+        #expect(found.count == expectedGaps.count + expectedOrder.count)
+        // Each finding names its own stream (the end-of-run gaps come from the table's ids).
+        #expect(found.allSatisfy { $0.eventId.flatMap { aggregateOf[$0] } == $0.aggregateId })
+    }
+
     @Test("a missing version is reported at the event after the gap")
     func gap() throws {
         var l = L()

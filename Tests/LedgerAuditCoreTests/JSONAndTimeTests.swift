@@ -1,3 +1,4 @@
+import Foundation
 @testable import LedgerAuditCore
 import Testing
 
@@ -80,6 +81,25 @@ struct JSONParserTests {
         let v = try JSONParser.parse(#"{"b": [1, "x"], "aa": {"d": null, "c": true}, "b": 2}"#)
         #expect(JSONWriter.write(v, canonical: true) == #"{"b":2,"aa":{"c":true,"d":null}}"#)
         #expect(JSONWriter.jsonbText(try JSONParser.parse(#"{"amount":1,"a":2,"currency":"USD"}"#)) == #"{"a": 2, "amount": 1, "currency": "USD"}"#)
+    }
+}
+
+@Suite("text read in place: String.withUTF8InPlace gives the very bytes withUTF8 gives", .removesTemporaryFolders)
+struct UTF8InPlaceTests {
+    @Test("empty, small (inline), large, non-ASCII, from a substring, from Foundation, and with a NUL")
+    func sameBytes() {
+        let large = String(repeating: "payload é 💶 ", count: 40)
+        let texts: [String] = [
+            "", "USD", "FUNDS_DEPOSITED", "a string of more than fifteen bytes", "é", "💶€", large,
+            String(large.dropFirst(3).prefix(100)), String(Substring("escrow:123")), String(describing: NSString(string: large)),
+            "nul\u{0}inside",
+        ]
+        for text in texts {
+            var copy = text
+            let expected = copy.withUTF8 { Array($0) }
+            #expect(text.withUTF8InPlace { Array($0) } == expected, "\(text.prefix(20))")
+            #expect(text.withUTF8InPlace { $0.count } == text.utf8.count)
+        }
     }
 }
 
