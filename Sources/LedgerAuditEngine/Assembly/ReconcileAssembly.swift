@@ -32,7 +32,7 @@ enum ReconcileAssembly {
         let folder = f.work.request.output.folder
         // What the scheduler reads, naming the written report (HTML first).
         let summary = { (written: [String]) in
-            ReconcileSummary(rows: rows, findings: findings, eventsReplayed: eventsInScope, report: written.first { $0.hasSuffix(".html") } ?? written.first ?? folder,
+            ReconcileSummary(rows: rows, mismatched: notMatching.count, findings: findings, eventsReplayed: eventsInScope, report: written.first { $0.hasSuffix(".html") } ?? written.first ?? folder,
                              durationMs: monotonicMs() - startedMs, success: !failed, catalog: catalog)
         }
         assembled.afterWrite = { written throws(AuditFailure) in
@@ -51,10 +51,11 @@ enum ReconcileAssembly {
     }
 
     static func reconciliationSection(_ rows: [ReconciliationRow], projected: [(ProjectionMapping, GlobalOrderKey?)], snapshots: [CheckpointSnapshot], finder: SuspectFinder?, catalog: Catalog) -> ReportSection {
+        let mismatched = Reconciliation.notMatching(rows).count
         var figures: [(label: String, value: String)] = [
             ("Accounts compared", String(rows.count)),
-            ("Matched", String(rows.count - Reconciliation.notMatching(rows).count)),
-            ("Mismatched", String(Reconciliation.notMatching(rows).count)),
+            ("Matched", String(rows.count - mismatched)),
+            ("Mismatched", String(mismatched)),
         ]
         for (currency, total) in ReconcileSummary.absoluteDifference(rows) {
             figures.append(("Total |difference| \(currency)", MoneyFormat.decimal(total, exponent: catalog.currencies.exponent(of: currency) ?? 2)))
@@ -88,6 +89,8 @@ enum ReconcileAssembly {
 /// What the scheduler gets: one line on stdout, Prometheus metrics, a JSON summary.
 struct ReconcileSummary {
     var rows: [ReconciliationRow]
+    /// Rows that do not match, counted once by the assembly that has them.
+    var mismatched: Int
     var findings: FindingLog
     var eventsReplayed: Int
     var report: String
@@ -100,8 +103,6 @@ struct ReconcileSummary {
         for i in Reconciliation.notMatching(rows) { totals[rows[i].currency, default: 0] += Int128(rows[i].differenceMinor.magnitude) }
         return totals.sorted { $0.key < $1.key }
     }
-
-    var mismatched: Int { Reconciliation.notMatching(rows).count }
 
     func line() -> String {
         let diff = ReconcileSummary.absoluteDifference(rows).map { "\($0.0) \(MoneyFormat.decimal($0.1, exponent: catalog.currencies.exponent(of: $0.0) ?? 2))" }

@@ -164,7 +164,8 @@ extension [ObservedEvent] {
 /// The queue between the fold and the worker: bounded (`batchesMax` × `batchEvents` events),
 /// so memory does not grow with events. Sendable by construction: a mutex and semaphores.
 /// An event queued holds ~1 KB (its texts and canonical encoding): with the fold faster than
-/// the checks, a full queue of 8 batches was ~16 MB of `verify`'s peak; 4 keep the worker fed.
+/// the checks, a full queue of 8 batches of 2,048 was ~16 MB of `verify`'s peak; 4 keep the
+/// worker fed.
 /// Batches are small so that a spent event comes back to the fold while its lines are still in
 /// cache: with 2,048 an event, letting go of spent events (their texts' last releases and frees)
 /// took ~16% of the fold's thread, with 256 ~6% (PostgreSQL `verify` at 2M events).
