@@ -145,9 +145,10 @@ public struct MergedEventSource: EventSource {
         var ended = Array(repeating: false, count: n)
         var ends = Array(repeating: MemberEnd(report: SourceReport(), highestInFileMs: nil), count: n)
         var highest = Array(repeating: GlobalOrderKey?.none, count: n)
-        func head(_ i: Int) throws -> SourceRow? {
+        /// Whether member `i` has a row at its position, waiting for its next batch if need be.
+        func hasRow(_ i: Int) throws -> Bool {
             while positions[i] >= batches[i].count {
-                if ended[i] { return nil }
+                if ended[i] { return false }
                 switch channels[i].receive() {
                 case .rows(let rows):
                     channels[i].spent.giveBack(batches[i])
@@ -160,27 +161,40 @@ public struct MergedEventSource: EventSource {
                     ends[i] = try result.get()
                 }
             }
-            return batches[i][positions[i]]
+            return true
         }
+        /// Brings member `i` to its next event, handing on the unreadable rows before it (they
+        /// have no place in global order): that event's key, nil once the member has ended.
+        /// Rows are read where they lie and handed on in place: a copy here retained each
+        /// row's boxes on this core, and the reader's final release pulled them back.
+        func settle(_ i: Int) throws -> GlobalOrderKey? {
+            while try hasRow(i) {
+                let p = positions[i]
+                if let key = batches[i].withElementInPlace(at: p, { $0.globalOrderKey }) { return key }
+                positions[i] += 1
+                try batches[i].withElementInPlace(at: p, body)
+            }
+            return nil
+        }
+        // Each member's head key, kept until that member moves on.
+        var headKeys = [GlobalOrderKey?]()
+        headKeys.reserveCapacity(n)
+        for i in 0..<n { headKeys.append(try settle(i)) }
         while true {
             var best = -1
             var bestKey: GlobalOrderKey?
             for i in 0..<n {
-                while let row = try head(i), case .malformed = row {
-                    positions[i] += 1
-                    try body(row)
-                }
-                guard let row = try head(i), case .event(let e) = row else { continue }
-                let key = e.globalOrderKey
+                guard let key = headKeys[i] else { continue }
                 if let b = bestKey, !(key < b) { continue }
                 best = i
                 bestKey = key
             }
             guard best >= 0 else { break }
-            let row = batches[best][positions[best]]
+            let p = positions[best]
             positions[best] += 1
             highest[best] = bestKey
-            try body(row)
+            try batches[best].withElementInPlace(at: p, body)
+            headKeys[best] = try settle(best)
         }
 
         let reports = ends.map(\.report)

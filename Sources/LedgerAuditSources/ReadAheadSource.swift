@@ -65,8 +65,10 @@ public struct ReadAheadSource: EventSource {
         thread.start()
         while true {
             switch channel.receive() {
-            case .rows(let rows):
-                for row in rows { try body(row) }
+            case .rows(var rows):
+                // Borrowed, not copied: a copy's retain here and the reader's final release
+                // moved each box's reference count between the cores.
+                try rows.forEachInPlace(body)
                 channel.spent.giveBack(rows)
             case .end(let result):
                 do {

@@ -189,4 +189,10 @@ public struct MalformedRow: Sendable, Error {
 public enum SourceRow: Sendable {
     case event(EventRecord)
     case malformed(MalformedRow)
+
+    /// An event's place in the global order; nil for a row that could not be read.
+    @inlinable public var globalOrderKey: GlobalOrderKey? {
+        if case .event(let e) = self { return e.globalOrderKey }
+        return nil
+    }
 }

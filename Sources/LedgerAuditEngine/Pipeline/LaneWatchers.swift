@@ -143,24 +143,6 @@ struct ObservedEvent: Sendable {
     var applied: [AppliedPosting]
 }
 
-extension [ObservedEvent] {
-    /// Each item in order, moved out of the batch for `body` and moved back. `for item in
-    /// batch`, `batch[i].event` or a buffer pointer's element all copied it, retaining its
-    /// boxes on the worker's core: that moved each reference count's cache line from the
-    /// fold's core and back again when the fold let go of the event (~10% of both threads in a
-    /// PostgreSQL `verify`).
-    mutating func forEachInPlace(_ body: (ObservedEvent) -> Void) {
-        withUnsafeMutableBufferPointer { items in
-            guard let base = items.baseAddress else { return }
-            for i in items.indices {
-                let item = (base + i).move()
-                body(item)
-                (base + i).initialize(to: consume item)
-            }
-        }
-    }
-}
-
 /// The queue between the fold and the worker: bounded (`batchesMax` × `batchEvents` events),
 /// so memory does not grow with events. Sendable by construction: a mutex and semaphores.
 /// An event queued holds ~1 KB (its texts and canonical encoding): with the fold faster than
