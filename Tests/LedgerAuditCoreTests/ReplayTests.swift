@@ -307,13 +307,19 @@ struct CollationTests {
                 state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 name += pieces[Int(state >> 33) % pieces.count]
             }
-            let currency = ["USD", "EUR", "JPY"][Int(state >> 40) % 3]
-            _ = book.apply([Posting(fromAccount: "external:x", toAccount: name, currency: currency, amountMinor: 1)])
+            // Currencies of several lengths: a name's rows are ordered by them in full too.
+            let currency = ["USD", "EUR", "JPY", "US", "USDC", "\u{0}"][Int(state >> 40) % 6]
+            _ = book.apply([Posting(fromAccount: "external:x", toAccount: name, currency: currency, amountMinor: Int64(state >> 50))])
         }
         let expected = book.accounts.keys.sorted { a, b in
             let c = bytewiseCompare(a.account, b.account)
             return c != 0 ? c < 0 : bytewiseCompare(a.currency, b.currency) < 0
         }
         #expect(book.sortedRows().map(\.0) == expected)
+        // Each row keeps its own balance (rows are moved into place by the order found).
+        #expect(book.sortedRows().allSatisfy { $0.1 == book.balance($0.0.account, $0.0.currency) })
+        var net: [String: Int128] = [:]
+        for (key, totals) in book.accounts { net[key.currency, default: 0] += Int128(totals.balanceMinor) }
+        #expect(book.netByCurrency() == net)
     }
 }

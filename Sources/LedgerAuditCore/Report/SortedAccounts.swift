@@ -12,7 +12,6 @@ public struct SortedAccounts: Sendable {
     public let kindNames: [String]
 
     public init(book: BalanceBook, catalog: Catalog) {
-        (rows, slots) = book.sortedRowsAndSlots()
         var names: [String] = []
         var indexByName: [String: UInt32] = [:]
         func index(_ name: String) -> UInt32 {
@@ -25,10 +24,27 @@ public struct SortedAccounts: Sendable {
         // A rule's position gives its kind's index (first rule that names the kind wins).
         let ruleKinds = catalog.accounts.map { index($0.kind) }
         let unclassified = index(TrialBalance.unclassified)
-        kindIndexes = rows.map { row in
-            guard let r = catalog.accounts.firstIndex(where: { $0.pattern.matches(row.0.account) }) else { return unclassified }
-            return ruleKinds[r]
+        // The order and each account's kind on two cores at once: each reads every name (a
+        // cache miss each, ~0.1 s at 237k accounts), and after the pass the server is done and
+        // the second core idle.
+        enum Part { case order(rows: [(AccountCurrency, Int64)], slots: [Int32]), kinds([UInt32]) }
+        let accounts = catalog.accounts
+        var parts = Concurrently.map(2) { part -> Part in
+            if part == 0 {
+                let (rows, slots) = book.sortedRowsAndSlots()
+                return .order(rows: rows, slots: slots)
+            }
+            return .kinds(book.mapNamesBySlot { account in
+                guard let r = accounts.firstIndex(where: { $0.pattern.matches(account) }) else { return unclassified }
+                return ruleKinds[r]
+            })
         }
+        guard case .kinds(let kindBySlot) = parts.removeLast(), case .order(let rows, let slots) = parts.removeLast() else {
+            preconditionFailure("Concurrently.map returns its parts in order")
+        }
+        self.rows = rows
+        self.slots = slots
+        kindIndexes = slots.map { kindBySlot[Int($0)] }
         kindNames = names
     }
 

@@ -22,16 +22,20 @@ struct Assembled {
 enum Render {
     static func reports(_ work: RunWork, session: AuditSession, failOn: Severity) throws(AuditFailure) -> AuditOutcome {
         var produced: [ProducedReport] = []
-        for report in work.reports {
+        var lastAssembled: Assembled?
+        for (n, report) in work.reports.enumerated() {
             returnFreedMemory()
             let assembled = try assemble(report, session: session, failOn: failOn)
+            // Only the last report's rows outlive their report: each earlier one goes before
+            // the next is built, so the peak is the largest report, not their sum.
+            if n == work.reports.count - 1 { lastAssembled = assembled }
             var files = try write(assembled, output: report.request.output, catalog: session.catalog.catalog)
             if let after = assembled.afterWrite { files += try after(files) }
             produced.append(ProducedReport(kind: report.request.kind.name, header: assembled.report.header, result: report.lane.result!,
                                            findings: assembled.findings, files: files, summaryLines: assembled.summaryAfterWrite?(files) ?? assembled.summaryLines,
                                            failed: assembled.failed))
         }
-        return AuditOutcome(reports: produced, extractPath: work.extract?.file.finalPath)
+        return AuditOutcome(reports: produced, extractPath: work.extract?.file.finalPath, memory: RunMemory([work, lastAssembled as Any]))
     }
 
     /// The pass's tables (ids, checks' state, batches) and each written report's rows are freed

@@ -160,6 +160,8 @@ func execute(_ plan: AuditPlan, in session: AuditSession, source: SourceOptions,
         defer { progress.finish() }
         outcome = try AuditEngine.run(plan, in: session, progress: progress.update)
     }
+    // The process exits after this command: its memory goes back whole then (`RunMemory`).
+    ExitKeeps.outcome = outcome
     if !quiet {
         for report in outcome.reports {
             for line in report.summaryLines { print(TerminalText.safe(line)) }
@@ -167,4 +169,10 @@ func execute(_ plan: AuditPlan, in session: AuditSession, source: SourceOptions,
         }
     }
     if outcome.failed { throw ExitCode(ExitStatus.findings.rawValue) }
+}
+
+/// What the process keeps until it exits, never freed piece by piece (`RunMemory`).
+enum ExitKeeps {
+    // Set once, on the main thread, just before the command returns to `main`, which exits.
+    nonisolated(unsafe) static var outcome: AuditOutcome?
 }
