@@ -110,17 +110,17 @@ public enum ConnectionString {
 
 /// memcmp order of the UTF-8 bytes (C collation): -1, 0 or 1.
 public func bytewiseCompare(_ a: String, _ b: String) -> Int {
-    var a = a, b = b
-    return a.withUTF8 { x in
-        b.withUTF8 { y in
-            let n = min(x.count, y.count)
-            if n > 0 {
-                let c = memcmp(x.baseAddress!, y.baseAddress!, n)
-                if c != 0 { return c < 0 ? -1 : 1 }
-            }
-            return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
-        }
+    a.withUTF8InPlace { x in b.withUTF8InPlace { y in bytewiseCompare(x, y) } }
+}
+
+/// `bytewiseCompare` on the bytes themselves.
+public func bytewiseCompare(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Int {
+    let n = min(x.count, y.count)
+    if n > 0 {
+        let c = memcmp(x.baseAddress!, y.baseAddress!, n)
+        if c != 0 { return c < 0 ? -1 : 1 }
     }
+    return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
 }
 
 extension String {

@@ -1,5 +1,3 @@
-import Foundation
-
 public struct AccountCurrency: Hashable, Sendable, Comparable {
     public var account: String
     public var currency: String
@@ -38,52 +36,29 @@ public struct AccountCurrency: Hashable, Sendable, Comparable {
                 return a.index < b.index
             }
         }
-        // Every key's bytes read once, into one buffer where keys whose prefixes tie are put in
-        // order (a user's accounts share their first 16 bytes): comparing the keys themselves
-        // copied both, retaining and releasing their strings (cache misses).
-        var bytes: [UInt8] = []
-        var accountEnds: [Int] = [], currencyEnds: [Int] = []
-        accountEnds.reserveCapacity(keys.count)
-        currencyEnds.reserveCapacity(keys.count)
         var entries: [Entry] = []
         entries.reserveCapacity(keys.count)
         for i in keys.indices {
-            let (high, low) = keys[i].account.withUTF8InPlace { account in
-                bytes.append(contentsOf: account)
-                return BalanceBook.sortPrefix(account)
-            }
-            accountEnds.append(bytes.count)
-            keys[i].currency.withUTF8InPlace { bytes.append(contentsOf: $0) }
-            currencyEnds.append(bytes.count)
+            let (high, low) = BalanceBook.sortPrefix(keys[i].account)
             entries.append(Entry(high: high, low: low, index: i))
         }
         entries.withUnsafeMutableBufferPointer { $0.sort() }
-        bytes.withUnsafeBufferPointer { buffer in
-            let base = buffer.baseAddress
-            /// memcmp, then the shorter first: `bytewiseCompare` on the bytes.
-            func compare(_ a: Range<Int>, _ b: Range<Int>) -> Int {
-                let n = min(a.count, b.count)
-                if n > 0, let base {
-                    let c = memcmp(base + a.lowerBound, base + b.lowerBound, n)
-                    if c != 0 { return c < 0 ? -1 : 1 }
+        // Each run of tied prefixes (a user's several accounts share their first 16 bytes) put
+        // in full order, its names read in place: copying a key to compare it retained and
+        // released both its strings, and a buffer of every name's bytes cost ~20 MB of peak
+        // at 237k accounts.
+        var start = 0
+        while start < entries.count {
+            var end = start + 1
+            while end < entries.count && entries[end].high == entries[start].high && entries[end].low == entries[start].low { end += 1 }
+            if end - start > 1 {
+                entries[start..<end].sort { a, b in
+                    let byAccount = keys[a.index].account.withUTF8InPlace { x in keys[b.index].account.withUTF8InPlace { y in bytewiseCompare(x, y) } }
+                    if byAccount != 0 { return byAccount < 0 }
+                    return keys[a.index].currency.withUTF8InPlace { x in keys[b.index].currency.withUTF8InPlace { y in bytewiseCompare(x, y) } } < 0
                 }
-                return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
             }
-            func account(_ i: Int) -> Range<Int> { (i == 0 ? 0 : currencyEnds[i - 1])..<accountEnds[i] }
-            func currency(_ i: Int) -> Range<Int> { accountEnds[i]..<currencyEnds[i] }
-            // Each run of tied prefixes put in full order.
-            var start = 0
-            while start < entries.count {
-                var end = start + 1
-                while end < entries.count && entries[end].high == entries[start].high && entries[end].low == entries[start].low { end += 1 }
-                if end - start > 1 {
-                    entries[start..<end].sort { a, b in
-                        let byAccount = compare(account(a.index), account(b.index))
-                        return byAccount != 0 ? byAccount < 0 : compare(currency(a.index), currency(b.index)) < 0
-                    }
-                }
-                start = end
-            }
+            start = end
         }
         return entries.map(\.index)
     }
@@ -276,11 +251,11 @@ public struct BalanceBook: Sendable {
         return net.dictionary
     }
 
-    /// `body` on each account's name, by slot: the slot's result at its index.
-    func mapNamesBySlot<T>(_ body: (String) -> T) -> [T] {
-        var out = [T?](repeating: nil, count: records.count)
+    /// `body` on each account's name, by slot: the slot's number at its index.
+    func mapNamesBySlot(_ body: (String) -> UInt32) -> [UInt32] {
+        var out = [UInt32](repeating: 0, count: records.count)
         for (key, slot) in slotByName { out[Int(slot)] = body(key.account) }
-        return out.map { $0! }
+        return out
     }
 
     /// Rows in C collation (bytewise by account, then currency).
