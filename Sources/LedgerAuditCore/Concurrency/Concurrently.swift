@@ -21,4 +21,21 @@ public enum Concurrently {
         _ = slots.deinitialize()
         return results
     }
+
+    /// `first()` and `second()`, possibly at once on two threads: two jobs of different results.
+    /// Each must touch only what it is given and values it only reads.
+    public static func both<A, B>(_ first: () -> A, _ second: () -> B) -> (A, B) {
+        // Each job writes only its own result.
+        nonisolated(unsafe) var a: A?
+        nonisolated(unsafe) var b: B?
+        withoutActuallyEscaping(first) { first in
+            withoutActuallyEscaping(second) { second in
+                nonisolated(unsafe) let first = first, second = second
+                DispatchQueue.concurrentPerform(iterations: 2) { i in
+                    if i == 0 { a = first() } else { b = second() }
+                }
+            }
+        }
+        return (a!, b!)
+    }
 }

@@ -8,34 +8,27 @@ extension Array {
     @inlinable public mutating func forEachInPlace<E: Error>(_ body: (Element) throws(E) -> Void) throws(E) {
         try withUnsafeMutableBufferPointer { (items) throws(E) in
             guard let base = items.baseAddress else { return }
-            for i in items.indices {
-                let item = (base + i).move()
-                do throws(E) {
-                    try body(item)
-                } catch {
-                    (base + i).initialize(to: consume item)
-                    throw error
-                }
-                (base + i).initialize(to: consume item)
-            }
+            for i in items.indices { try Array.inPlace(base + i, body) }
         }
     }
 
     /// `body` on the element at `index`, moved out and moved back (see `forEachInPlace`).
     @inlinable public mutating func withElementInPlace<R, E: Error>(at index: Int, _ body: (Element) throws(E) -> R) throws(E) -> R {
         precondition(indices.contains(index), "withElementInPlace: index out of range")
-        return try withUnsafeMutableBufferPointer { (items) throws(E) -> R in
-            let slot = items.baseAddress! + index
-            let item = slot.move()
-            let result: R
-            do throws(E) {
-                result = try body(item)
-            } catch {
-                slot.initialize(to: consume item)
-                throw error
-            }
+        return try withUnsafeMutableBufferPointer { (items) throws(E) -> R in try Array.inPlace(items.baseAddress! + index, body) }
+    }
+
+    /// `body` on the element at `slot`, moved out and moved back, even when `body` throws.
+    @inlinable static func inPlace<R, E: Error>(_ slot: UnsafeMutablePointer<Element>, _ body: (Element) throws(E) -> R) throws(E) -> R {
+        let item = slot.move()
+        let result: R
+        do throws(E) {
+            result = try body(item)
+        } catch {
             slot.initialize(to: consume item)
-            return result
+            throw error
         }
+        slot.initialize(to: consume item)
+        return result
     }
 }

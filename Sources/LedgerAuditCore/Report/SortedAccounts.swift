@@ -27,23 +27,14 @@ public struct SortedAccounts: Sendable {
         // The order and each account's kind on two cores at once: each reads every name (a
         // cache miss each, ~0.1 s at 237k accounts), and after the pass the server is done and
         // the second core idle.
-        enum Part { case order(rows: [(AccountCurrency, Int64)], slots: [Int32]), kinds([UInt32]) }
         let accounts = catalog.accounts
-        var parts = Concurrently.map(2) { part -> Part in
-            if part == 0 {
-                let (rows, slots) = book.sortedRowsAndSlots()
-                return .order(rows: rows, slots: slots)
-            }
-            return .kinds(book.mapNamesBySlot { account in
+        let (order, kindBySlot) = Concurrently.both({ book.sortedRowsAndSlots() }, {
+            book.mapNamesBySlot { account in
                 guard let r = accounts.firstIndex(where: { $0.pattern.matches(account) }) else { return unclassified }
                 return ruleKinds[r]
-            })
-        }
-        guard case .kinds(let kindBySlot) = parts.removeLast(), case .order(let rows, let slots) = parts.removeLast() else {
-            preconditionFailure("Concurrently.map returns its parts in order")
-        }
-        self.rows = rows
-        self.slots = slots
+            }
+        })
+        (rows, slots) = order
         kindIndexes = slots.map { kindBySlot[Int($0)] }
         kindNames = names
     }
