@@ -30,14 +30,13 @@ public enum AuditEngine {
             throw .source("no events: \(session.source.redactedDescription) holds no record (an empty or header-only extract); give --allow-empty to report it as an EMPTY_SOURCE finding instead")
         }
         try work.finish(source: sourceReport, stores: session.storeCatalogs)
-        let digests = plan.digestsStreamedFiles ? StreamedFileDigests(paths: work.streamedFiles) : nil
         // Books no report reads any more go, and with the checks' tables (which died with their
         // worker) their pages go back before the second pass reads projections or folds a book.
         work.releaseBooksNoReportReads()
         Render.returnFreedMemory()
         try SecondPass.explain(work, session: session)
         var outcome = try Render.reports(work, session: session, failOn: plan.failOn)
-        outcome.streamedFileDigests = digests
+        outcome.streamedFileDigests = work.streamedFileDigests()
         return outcome
     }
 

@@ -21,8 +21,9 @@ public struct ProducedReport: Sendable {
 public struct AuditOutcome: Sendable {
     public var reports: [ProducedReport]
     public var extractPath: String?
-    /// With `AuditPlan.digestsStreamedFiles`: the streamed files' SHA-512, being computed.
-    public var streamedFileDigests: StreamedFileDigests?
+    /// With `AuditPlan.digestsStreamedFiles`: the SHA-512 (lower-case hex) of each file
+    /// streamed during the pass, by the path it was committed to.
+    public var streamedFileDigests: [String: String] = [:]
     /// The run's books and tables and the last report's rows, still held: a process about to
     /// exit leaves them to the kernel instead of freeing them object by object (see
     /// `RunMemory`). Nothing reads it.

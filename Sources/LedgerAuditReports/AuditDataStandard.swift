@@ -91,7 +91,8 @@ public final class ADSWriter: ReplayObserver {
     let fromUs: Int64?
     let asOfUs: Int64?
     let basis: TimeBasis
-    let glDetail: AtomicFile
+    /// GL_Detail, streamed during the pass (its final name is given at `finish`).
+    public let glDetail: AtomicFile
     /// Each GL_Detail line is assembled here, then appended to the file's buffer.
     var line = CSVLineWriter()
     var effectiveDay = UTCDayParts(), enteredDay = UTCDayParts()
@@ -144,7 +145,8 @@ public final class ADSWriter: ReplayObserver {
         let source = Int(event.sourceIndex) < sourceNames.count ? sourceNames[Int(event.sourceIndex)] : catalog.store.table
         var number = 0
         for a in applied {
-            let p = a.posting.withNames()  // two lines a posting read both names
+            // Names are made only where a sink cannot write one from its key (rare).
+            let p = a.posting
             let amount = MoneyFormat.decimal(p.amountMinor, exponent: catalog.currencies.exponent(of: p.currency) ?? 2)
             for legIndex in 0..<2 {
                 number += 1
@@ -212,37 +214,94 @@ public final class ADSWriter: ReplayObserver {
         let (first, last) = period
         let suffix = "_\(first.compact)_\(last.compact).csv"
         var written: [String] = []
-        // Trial balance: every account of the end or the beginning, signed, debit positive.
         let fiscal = AuditDataStandard.fiscal(year: last.year, month: last.month, startMonth: startMonth)
-        var keys = Set(book.accountNames)
-        keys.formUnion(beginning.accountNames)
+        // Trial balance: every account of the end or the beginning, signed, debit positive. The
+        // beginning is an earlier state of the same book, which never drops an account, so its
+        // accounts are the end's; any that were not would still be listed, in order.
+        let sorted = SortedAccounts(book: book, catalog: catalog)
+        var onlyAtBeginning: [AccountCurrency] = []
+        if !beginning.isEmpty {
+            for key in beginning.accountNames where book.slot(of: key) == nil { onlyAtBeginning.append(key) }
+            onlyAtBeginning.sort()
+        }
         // Each file is streamed to its temporary name (a String of every line was ~100 MB at
-        // 237k accounts), then all are renamed into place together with GL_Detail.
+        // 237k accounts), then all are renamed into place together with GL_Detail. Lines are
+        // assembled by `CSVLineWriter` (the bytes `CSVRenderer.appendLine` writes), with no
+        // array of cells a line: this all runs after the pass, on one core.
+        var line = CSVLineWriter()
         let tb = try AtomicFile(path: folder + "/Trial_Balance" + suffix)
         try tb.write(CSVRenderer.headerLine(AuditDataStandard.trialBalanceColumns + AuditDataStandard.trialBalanceExtraColumns))
-        for key in keys.sorted() {
-            let end = book.totals(key)
-            let start = beginning.totals(key)
+        func trialBalanceLine(_ key: AccountCurrency, end: AccountTotals) throws(OutputError) {
+            let start = beginning.isEmpty ? AccountTotals() : beginning.totals(key)
             let begin = start.balanceMinor
             let exponent = catalog.currencies.exponent(of: key.currency) ?? 2
-            try tb.append { CSVRenderer.appendLine([
-                .ledgerText(key.account), .ledgerText(businessUnit), .integer(Int64(fiscal.year)), .integer(Int64(fiscal.period)), .number(last.date),
-                .number(MoneyFormat.decimal(begin, exponent: exponent)), .number(MoneyFormat.decimal(end.balanceMinor, exponent: exponent)), .ledgerText(key.currency),
-                .integer(begin), .integer(end.balanceMinor), .number(String(end.debitsMinor - start.debitsMinor)), .number(String(end.creditsMinor - start.creditsMinor)),
-            ], into: &$0) }
+            line.begin()
+            line.ledgerText(key.account)
+            line.ledgerText(businessUnit)
+            line.integer(Int64(fiscal.year))
+            line.integer(Int64(fiscal.period))
+            line.number(last.date)
+            line.number(MoneyFormat.decimal(begin, exponent: exponent))
+            line.number(MoneyFormat.decimal(end.balanceMinor, exponent: exponent))
+            line.ledgerText(key.currency)
+            line.integer(begin)
+            line.integer(end.balanceMinor)
+            line.number(String(end.debitsMinor - start.debitsMinor))
+            line.number(String(end.creditsMinor - start.creditsMinor))
+            line.end()
+            try tb.write(bytes: line.bytes)
         }
-        // Chart of accounts: each account once, with the catalog rule that names it.
+        var extra = onlyAtBeginning.makeIterator(), nextExtra = extra.next()
+        for i in 0..<sorted.count {
+            let key = sorted.rows[i].0
+            while let e = nextExtra, e < key {
+                try trialBalanceLine(e, end: AccountTotals())
+                nextExtra = extra.next()
+            }
+            try trialBalanceLine(key, end: sorted.totals(i, in: book))
+        }
+        while let e = nextExtra {
+            try trialBalanceLine(e, end: AccountTotals())
+            nextExtra = extra.next()
+        }
+        // Chart of accounts: each account once (as Strings compare: canonically equal names
+        // are one), in order, with the catalog rule that names it. Names all ASCII (the usual
+        // case) compare as bytes, so the trial balance's order, without repeats, is this order
+        // and each row already knows its rule; otherwise the names are sorted as Strings.
         let coa = try AtomicFile(path: folder + "/Chart_Of_Accounts" + suffix)
         try coa.write(CSVRenderer.headerLine(AuditDataStandard.chartOfAccountsColumns))
-        for account in Set(keys.map(\.account)).sorted() {
-            let rule = catalog.accountRule(for: account)
-            let subtype = rule.map { [$0.transit ? "transit" : nil, $0.mayGoNegative ? "may go negative" : nil].compactMap { $0 }.joined(separator: "; ") } ?? "no catalog rule: may not go negative"
-            try coa.append { CSVRenderer.appendLine([
-                .ledgerText(account), .ledgerText(account), .ledgerText(rule?.kind ?? "unclassified"), .ledgerText(subtype), .ledgerText(businessUnit),
-                .ledgerText(rule.map { "catalog pattern \($0.pattern.text)" } ?? ""),
-            ], into: &$0) }
+        let rules = catalog.accounts.map { rule in
+            (kind: rule.kind, subtype: [rule.transit ? "transit" : nil, rule.mayGoNegative ? "may go negative" : nil].compactMap { $0 }.joined(separator: "; "),
+             source: "catalog pattern \(rule.pattern.text)")
         }
-        keys = []
+        let unruled = (kind: "unclassified", subtype: "no catalog rule: may not go negative", source: "")
+        func chartLine(_ account: String, rule: Int?) throws(OutputError) {
+            let r = rule.map { rules[$0] } ?? unruled
+            line.begin()
+            line.ledgerText(account)
+            line.ledgerText(account)
+            line.ledgerText(r.kind)
+            line.ledgerText(r.subtype)
+            line.ledgerText(businessUnit)
+            line.ledgerText(r.source)
+            line.end()
+            try coa.write(bytes: line.bytes)
+        }
+        let allASCII = onlyAtBeginning.isEmpty && sorted.rows.allSatisfy { $0.0.account.utf8.allSatisfy { $0 < 0x80 } }
+        if allASCII {
+            var previous: String?
+            for i in 0..<sorted.count {
+                let account = sorted.rows[i].0.account
+                if let previous, previous.utf8.elementsEqual(account.utf8) { continue }
+                previous = account
+                try chartLine(account, rule: sorted.ruleIndex(i))
+            }
+        } else {
+            let names = Set(sorted.rows.map(\.0.account) + onlyAtBeginning.map(\.account))
+            for account in names.sorted() {
+                try chartLine(account, rule: catalog.accounts.firstIndex { $0.pattern.matches(account) })
+            }
+        }
         let users = try AtomicFile(path: folder + "/User_Listing" + suffix)
         try users.write(CSVRenderer.headerLine(AuditDataStandard.userListingColumns + AuditDataStandard.userListingExtraColumns))
         for (id, a) in actors.map({ ($0.key?.description ?? "system", $0.value) }).sorted(by: { $0.0 < $1.0 }) {

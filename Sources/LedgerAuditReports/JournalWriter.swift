@@ -46,7 +46,8 @@ public final class JournalWriter: ReplayObserver {
         let source = Int(event.sourceIndex) < sourceNames.count ? sourceNames[Int(event.sourceIndex)] : "event_store"
         var lineNumber = 0
         for a in applied {
-            let p = a.posting.withNames()  // two lines a posting read both names
+            // Names are made only where a sink cannot write one from its key (rare).
+            let p = a.posting
             let amount = MoneyFormat.decimal(p.amountMinor, exponent: catalog.currencies.exponent(of: p.currency) ?? 2)
             for legIndex in 0..<2 {
                 let debit = legIndex == 0

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import LedgerAuditCore
 import LedgerAuditEvidence
+import LedgerAuditReports
 import LedgerAuditTestSupport
 import Testing
 
@@ -211,4 +212,28 @@ struct EvidenceTests {
         }
         #expect(throws: (any Error).self) { try Bag.sha512Hex(folder + "/none") }
     }
+
+    @Test("a file's SHA-512 fed as it is written (header, lines, pieces larger than a flush, the last bytes at commit) equals swift-crypto's over the committed file, under the name it was committed to")
+    func digestWhileWriting() throws {
+        let folder = TestPaths.temporaryDirectory("sha512w")
+        var rng = SystemRandomNumberGenerator()
+        for pieces in [[0], [5], [70_000, 3], [1, 65_535, 1, 200_000, 17, 0, 65_536]] {
+            let file = try AtomicFile(path: folder + "/streamed.csv")
+            let digest = try #require(SHA512Stream())
+            try file.write("header\n")
+            file.contentDigest = digest
+            var all = Array("header\n".utf8)
+            for size in pieces {
+                let bytes = (0..<size).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                all += bytes
+                try file.append { $0 += bytes }
+            }
+            let renamed = folder + "/named_\(pieces.count).csv"
+            try file.commit(renamingTo: renamed)
+            #expect(file.committedPath == renamed)
+            #expect(Array(FileManager.default.contents(atPath: renamed) ?? Data()) == all)
+            #expect(digest.finalHex() == SHA512.hash(data: all).map { String(format: "%02x", $0) }.joined(), "\(pieces)")
+        }
+    }
 }
+

@@ -25,15 +25,6 @@ public struct Posting: Sendable, Equatable {
         set { toName = newValue; toKey = nil }
     }
 
-    /// The same posting with both names written out (its keys kept): for a reader that reads
-    /// them several times.
-    public func withNames() -> Posting {
-        var named = self
-        named.fromName = fromAccount
-        named.toName = toAccount
-        return named
-    }
-
     /// Keys are a way to find the accounts, not part of the posting.
     public static func == (a: Posting, b: Posting) -> Bool {
         a.fromAccount == b.fromAccount && a.toAccount == b.toAccount && a.currency == b.currency && a.amountMinor == b.amountMinor && a.index == b.index

@@ -6,7 +6,12 @@ public struct SortedAccounts: Sendable {
     /// Account and currency, and the balance: what `BalanceBook.sortedRows()` returns.
     public let rows: [(AccountCurrency, Int64)]
     private let slots: [Int32]
-    private let kindIndexes: [UInt32]
+    /// Each row's account rule: its index in `catalog.accounts`, or `noRule`.
+    private let ruleIndexes: [UInt32]
+    /// Each rule's kind, as an index into `kindNames`.
+    private let ruleKinds: [UInt32]
+    private let unclassified: UInt32
+    static let noRule = UInt32.max
     /// Each kind once: the catalog's kinds in the order its account rules name them, then
     /// `unclassified` for accounts no rule names.
     public let kindNames: [String]
@@ -22,27 +27,37 @@ public struct SortedAccounts: Sendable {
             return i
         }
         // A rule's position gives its kind's index (first rule that names the kind wins).
-        let ruleKinds = catalog.accounts.map { index($0.kind) }
-        let unclassified = index(TrialBalance.unclassified)
-        // The order and each account's kind on two cores at once: each reads every name (a
+        ruleKinds = catalog.accounts.map { index($0.kind) }
+        unclassified = index(TrialBalance.unclassified)
+        // The order and each account's rule on two cores at once: each reads every name (a
         // cache miss each, ~0.1 s at 237k accounts), and after the pass the server is done and
         // the second core idle.
         let accounts = catalog.accounts
-        let (order, kindBySlot) = Concurrently.both({ book.sortedRowsAndSlots() }, {
+        let (order, ruleBySlot) = Concurrently.both({ book.sortedRowsAndSlots() }, {
             book.mapNamesBySlot { account in
-                guard let r = accounts.firstIndex(where: { $0.pattern.matches(account) }) else { return unclassified }
-                return ruleKinds[r]
+                accounts.firstIndex(where: { $0.pattern.matches(account) }).map(UInt32.init) ?? SortedAccounts.noRule
             }
         })
         (rows, slots) = order
-        kindIndexes = slots.map { kindBySlot[Int($0)] }
+        ruleIndexes = slots.map { ruleBySlot[Int($0)] }
         kindNames = names
     }
 
     public var count: Int { rows.count }
     func slot(_ i: Int) -> Int { Int(slots[i]) }
-    func kindIndex(_ i: Int) -> Int { Int(kindIndexes[i]) }
-    func kind(_ i: Int) -> String { kindNames[Int(kindIndexes[i])] }
+    func kindIndex(_ i: Int) -> Int {
+        let rule = ruleIndexes[i]
+        return Int(rule == SortedAccounts.noRule ? unclassified : ruleKinds[Int(rule)])
+    }
+    func kind(_ i: Int) -> String { kindNames[kindIndex(i)] }
+    /// The row's account rule (the first of the catalog's rules whose pattern its name
+    /// matches, as `Catalog.accountRule(for:)` finds it), by its index in `catalog.accounts`.
+    public func ruleIndex(_ i: Int) -> Int? {
+        let rule = ruleIndexes[i]
+        return rule == SortedAccounts.noRule ? nil : Int(rule)
+    }
+    /// The row's totals in `book`, the book the rows were sorted from.
+    public func totals(_ i: Int, in book: BalanceBook) -> AccountTotals { book.totals(slot: slot(i)) }
 
     /// The rows `--account` filters keep, by index; nil when there are no filters (all rows).
     func kept(_ filters: [String]) -> [Int]? {

@@ -113,7 +113,7 @@ public enum EvidencePack {
                     }
                 }
                 let info = bagInfo(r, run: run, session: session)
-                try Bag.finish(temporary, info: info, signingKey: signingKey, knownDigests: run.streamedFileDigests?.wait() ?? [:], tagFiles: [
+                try Bag.finish(temporary, info: info, signingKey: signingKey, knownDigests: run.streamedFileDigests, tagFiles: [
                     (EvidenceProfile.fileName, EvidenceProfile.json + "\n"),
                     ("index.html", PackIndex.html(r, run: run, session: session, info: info, signedBy: signingKey?.publicKey.fingerprint, bag: temporary)),
                 ])

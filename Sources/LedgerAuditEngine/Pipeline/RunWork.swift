@@ -53,6 +53,9 @@ final class RunWork {
     var extract: PopulationExtractWriter?
     /// Files written during the pass and complete after `finish` (extract, journals, ADS files).
     var streamedFiles: [String] = []
+    /// With `AuditPlan.digestsStreamedFiles`: the SHA-512 of each file streamed during the
+    /// pass, fed as it is written (in the 64 KiB the file hands the kernel, still in cache).
+    private var fileDigests: [(file: AtomicFile, digest: SHA512Stream)] = []
     private(set) var readScope = ReplayScope()
 
     init(plan: AuditPlan, inputs: RunInputs, session: AuditSession) throws(AuditFailure) {
@@ -85,6 +88,10 @@ final class RunWork {
                 } catch { throw .output(error.description) }
                 reportLane.observers.append(start)
                 reportLane.writers += (writer.map { [$0] } ?? []) + (ads.map { [$0] } ?? [])
+                if plan.digestsStreamedFiles {
+                    try digest(writer?.file)
+                    try digest(ads?.glDetail)
+                }
                 watch = .balances(start, writer, ads)
             case .verify(let checks):
                 selection = checks
@@ -132,6 +139,7 @@ final class RunWork {
             do { writer = try PopulationExtractWriter(path: request.path) } catch { throw .output(error.description) }
             lane(request.scope.replayScope).writers.append(writer)
             extract = writer
+            if plan.digestsStreamedFiles { try digest(writer.file) }
         }
         readScope = lanes.dropFirst().reduce(lanes.first?.scope ?? ReplayScope()) { $0.union($1.scope) }
         let defaultContext = CheckContext(catalog: catalog, measuredAtUs: nowUs)
@@ -146,6 +154,23 @@ final class RunWork {
             started.append(l)
             l.start(catalog: catalog, eventIdsMayRepeat: session.eventIdsMayRepeat, defaultContext: defaultContext, sourceNames: session.sourceNames, host: host, writersInRun: writersInRun)
         }
+    }
+
+    private func digest(_ file: AtomicFile?) throws(AuditFailure) {
+        guard let file else { return }
+        guard let digest = SHA512Stream() else { throw .output("cannot hash \(file.finalPath): SHA-512 unavailable") }
+        file.contentDigest = digest
+        fileDigests.append((file, digest))
+    }
+
+    /// After `finish`: each hashed file's SHA-512 by the path it was committed to.
+    func streamedFileDigests() -> [String: String] {
+        var digests: [String: String] = [:]
+        for (file, digest) in fileDigests {
+            if let path = file.committedPath, let hex = digest.finalHex() { digests[path] = hex }
+        }
+        fileDigests = []
+        return digests
     }
 
     /// After `finish`: a lane whose reports read no balance after the pass (`verify` and

@@ -147,8 +147,8 @@ public struct AuditPlan: Sendable {
     public var failOn: Severity
     /// An extract with no event is exit 3 ("no events"); with this, an EMPTY_SOURCE finding.
     public var allowEmpty: Bool
-    /// Hash the files streamed during the pass (SHA-512) on a thread of their own while the
-    /// reports render: an evidence pack's manifest then need not read them again.
+    /// Hash the files streamed during the pass (SHA-512) as they are written: an evidence
+    /// pack's manifest then need not read them again (3.6 GB at 2M events).
     public var digestsStreamedFiles = false
 
     public init(reports: [ReportRequest], populationExtract: ExtractRequest? = nil, failOn: Severity = .high, allowEmpty: Bool = false) {
