@@ -34,7 +34,18 @@ public enum AuditEngine {
         // worker) their pages go back before the second pass reads projections or folds a book.
         work.releaseBooksNoReportReads()
         Render.returnFreedMemory()
-        try SecondPass.explain(work, session: session)
+        // The ADS files (from the balances' book) and the second pass (projections and the
+        // source read again) share nothing, and after the pass the cores are free: both at
+        // once (~0.5 s each in an evidence pack at 2M events).
+        let (ads, second) = Concurrently.both({ () -> Result<Void, AuditFailure> in
+            do throws(AuditFailure) { try work.finishADS() } catch { return .failure(error) }
+            return .success(())
+        }, { () -> Result<Void, AuditFailure> in
+            do throws(AuditFailure) { try SecondPass.explain(work, session: session) } catch { return .failure(error) }
+            return .success(())
+        })
+        try ads.get()
+        try second.get()
         var outcome = try Render.reports(work, session: session, failOn: plan.failOn)
         outcome.streamedFileDigests = work.streamedFileDigests()
         return outcome

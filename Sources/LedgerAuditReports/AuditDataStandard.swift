@@ -128,13 +128,15 @@ public final class ADSWriter: ReplayObserver {
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         guard failure == nil, basis.isAfter(event, fromUs) else { return }
         if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
-        let actor = event.userId
-        var a = actors[actor] ?? Actor(firstUs: event.recordedAtUs, lastUs: event.recordedAtUs)
-        a.events += 1
-        if !applied.isEmpty { a.moneyEvents += 1 }
-        a.firstUs = min(a.firstUs, event.recordedAtUs)
-        a.lastUs = max(a.lastUs, event.recordedAtUs)
-        actors[actor] = a
+        // Changed in place: one hash of the user id an event, not a lookup and a store.
+        let recordedAtUs = event.recordedAtUs, isMoney = !applied.isEmpty
+        func count(_ a: inout Actor) {
+            a.events += 1
+            if isMoney { a.moneyEvents += 1 }
+            a.firstUs = min(a.firstUs, recordedAtUs)
+            a.lastUs = max(a.lastUs, recordedAtUs)
+        }
+        count(&actors[event.userId, default: Actor(firstUs: recordedAtUs, lastUs: recordedAtUs)])
         guard !applied.isEmpty else { return }
         let effectiveUs = effectiveUs(event)
         firstEffectiveUs = min(firstEffectiveUs ?? effectiveUs, effectiveUs)

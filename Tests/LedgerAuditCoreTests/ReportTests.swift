@@ -62,6 +62,31 @@ struct ReportGoldenTests {
         expectGolden(xml, "balances.xml")
     }
 
+    /// The validator reads the document while it is written (on Linux): a document it rejects
+    /// early, far larger than the socket between them, still ends (no writer left waiting), is
+    /// an error and leaves no file; the same rows under a name the schema knows are written and
+    /// validate from the file too.
+    @Test("XML validated while written: an invalid document of megabytes is an error and leaves no file; a valid one is written whole")
+    func xmlValidatedWhileWritten() throws {
+        let dir = TestPaths.temporaryDirectory("xml-validate")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var report = try fixedBalancesReport(path: TestPaths.sample + "/events.jsonl", asOfUs: 1_777_818_180_000_000)
+        let rows = ReportRows(count: 200_000, numericColumns: [false, false, false]) { i in
+            [.ledgerText("user:\(i):available"), .ledgerText("USD"), .ledgerText(String(repeating: "x", count: 40))]
+        }
+        let valid = report.sections[0].tables.first { $0.xmlRow != nil }!
+        report.sections[0].tables.insert(ReportTable(csvName: nil, xmlRow: "notInTheSchema", title: "t", columns: ["account", "currency", "note"], rows: rows), at: 0)
+        #expect(throws: OutputError.self) { try XMLRenderer.write(report, to: dir + "/bad.xml", exponentOf: exponent) }
+        #expect((try FileManager.default.contentsOfDirectory(atPath: dir)).isEmpty)
+        report.sections[0].tables[0] = ReportTable(csvName: nil, xmlRow: valid.xmlRow, title: "t", columns: valid.columns, rows: ReportRows(count: 200_000, numericColumns: valid.columns.map { _ in false }) { i in
+            valid.columns.indices.map { $0 == 0 ? .ledgerText("user:\(i):available") : (valid.rows.first?[$0] ?? .empty) }
+        })
+        try XMLRenderer.write(report, to: dir + "/good.xml", exponentOf: exponent)
+        #expect(LibXML.validateFile(dir + "/good.xml") == nil)
+        #expect((try FileManager.default.attributesOfItem(atPath: dir + "/good.xml")[.size] as? Int ?? 0) > 10_000_000)
+        #expect((try FileManager.default.contentsOfDirectory(atPath: dir)) == ["good.xml"])
+    }
+
     /// Pins the CSV contracts of outputs.md and the trial balance columns.
     @Test func csv() throws {
         let report = try fixedBalancesReport(path: TestPaths.sample + "/events.jsonl", asOfUs: 1_777_818_180_000_000)

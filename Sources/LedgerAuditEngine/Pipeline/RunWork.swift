@@ -51,8 +51,6 @@ final class RunWork {
     var lanes: [Lane] = []
     var reports: [ReportWork] = []
     var extract: PopulationExtractWriter?
-    /// Files written during the pass and complete after `finish` (extract, journals, ADS files).
-    var streamedFiles: [String] = []
     /// With `AuditPlan.digestsStreamedFiles`: the SHA-512 of each file streamed during the
     /// pass, fed as it is written (in the 64 KiB the file hands the kernel, still in cache).
     private var fileDigests: [(file: AtomicFile, digest: SHA512Stream)] = []
@@ -196,7 +194,6 @@ final class RunWork {
         for l in lanes where l.host == nil { try l.finish(source: source) }
         for l in lanes where l.host != nil { try l.finish(source: source) }
         try extract?.commit()
-        if let extract { streamedFiles.append(extract.file.finalPath) }
         for work in reports {
             guard let selection = work.checks else { continue }
             for type in Checks.all where type.input == .storeCatalog && selection.names.contains(type.name) && type.notApplicable(work.checkContext) == nil {
@@ -228,15 +225,19 @@ final class RunWork {
             }
         }
         for work in reports {
-            if case .balances(let start, let writer, let ads) = work.watch {
-                do {
-                    try writer?.commit()
-                    if let writer { streamedFiles.append(writer.file.finalPath) }
-                    if let ads {
-                        work.adsFiles = try ads.finish(book: work.lane.result!.book, beginning: start.snapshot)
-                        streamedFiles += work.adsFiles
-                    }
-                } catch { throw .output(error.description) }
+            if case .balances(_, let writer, _) = work.watch {
+                do { try writer?.commit() } catch { throw .output(error.description) }
+            }
+        }
+    }
+
+    /// After `finish`: the ADS files of each balances report that asks for them (GL_Detail,
+    /// streamed during the pass, renamed; the trial balance, chart of accounts and user listing
+    /// written from the book). Reads only the report's own book and writers.
+    func finishADS() throws(AuditFailure) {
+        for work in reports {
+            if case .balances(let start, _, let ads?) = work.watch {
+                do { work.adsFiles = try ads.finish(book: work.lane.result!.book, beginning: start.snapshot) } catch { throw .output(error.description) }
             }
         }
     }
