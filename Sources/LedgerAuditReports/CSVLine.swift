@@ -44,17 +44,7 @@ public struct CSVLineWriter: ReportCellSink {
 
     public mutating func integer(_ value: Int64) {
         separate()
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var magnitude = value.magnitude
-            var at = 20
-            repeat {
-                at -= 1
-                digits[at] = 0x30 + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            if value < 0 { bytes.append(0x2D) }
-            bytes.appendBytes(UnsafeBufferPointer(rebasing: digits[at..<20]))
-        }
+        bytes.appendDecimal(value)
     }
 
     public mutating func number(_ text: String) {

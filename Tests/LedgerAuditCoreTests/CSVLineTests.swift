@@ -50,6 +50,26 @@ struct CSVLineTests {
         }
     }
 
+    @Test("an integer's digits appended to bytes equal String(value): the extremes, zero, each power of ten either side and 10,000 random values")
+    func decimalDigits() {
+        var values: [Int64] = [0, 1, -1, 9, 10, -10, Int64.max, Int64.min, Int64.max - 1, Int64.min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, power + 1, -(power - 1), -power, -(power + 1)]
+        }
+        var state: UInt64 = 3
+        for _ in 0..<10_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            values.append(Int64(bitPattern: state) >> Int64(state % 63))
+        }
+        for v in values {
+            var bytes: [UInt8] = [0x41]
+            bytes.appendDecimal(v)
+            #expect(bytes == [0x41] + Array(String(v).utf8), "\(v)")
+        }
+    }
+
     @Test("a day's date texts made once: every instant's parts equal its ISO 8601 text cut up, across days, years and back in time")
     func dayCachedParts() {
         func cut(_ us: Int64) -> [String] {

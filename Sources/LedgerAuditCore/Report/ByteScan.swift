@@ -131,4 +131,21 @@ extension Array where Element == UInt8 {
         var copy = text
         copy.withUTF8 { appendBytes($0) }
     }
+
+    /// An integer's decimal digits, minus sign first, as `String(value)` writes them, with no
+    /// String made (the journal, GL detail and population extract write several an event).
+    @inlinable
+    public mutating func appendDecimal(_ value: Int64) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var magnitude = value.magnitude
+            var at = 20
+            repeat {
+                at -= 1
+                digits[at] = 0x30 + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 { append(0x2D) }
+            appendBytes(UnsafeBufferPointer(rebasing: digits[at..<20]))
+        }
+    }
 }

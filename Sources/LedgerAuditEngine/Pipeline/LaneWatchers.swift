@@ -154,6 +154,10 @@ struct ObservedEvent: Sendable {
 final class BatchChannel: Sendable {
     static let batchEvents = 256
     static let batchesMax = 4
+    /// The report writers' queue is deeper: a writer waits now and then in the kernel (a file's
+    /// pages, its write-back), and each wait with 4 batches queued stopped the fold, then the
+    /// server. Their events carry no canonical encoding (~400 bytes each): 16 batches are ~2 MB.
+    static let writerBatchesMax = 16
 
     let batches = Mutex<[[ObservedEvent]]>([])
     /// Batches the worker is done with, handed back so their events are freed on the fold's
@@ -162,8 +166,10 @@ final class BatchChannel: Sendable {
     let closingBook = Mutex<BalanceBook?>(nil)
     let outcome = Mutex<Result<WatchResults, WorkerFailure>?>(nil)
     let ready = DispatchSemaphore(value: 0)
-    let room = DispatchSemaphore(value: BatchChannel.batchesMax)
+    let room: DispatchSemaphore
     let done = DispatchSemaphore(value: 0)
+
+    init(batchesMax: Int = BatchChannel.batchesMax) { room = DispatchSemaphore(value: batchesMax) }
 }
 
 extension BatchChannel {

@@ -16,7 +16,7 @@ final class WriterWorker: ReplayObserver {
         init(_ observers: [any ReplayObserver]) { self.observers = observers }
     }
 
-    let channel = BatchChannel()
+    let channel = BatchChannel(batchesMax: BatchChannel.writerBatchesMax)
     var feed: BatchFeed
     var closed = false
 
