@@ -145,19 +145,16 @@ struct ObservedEvent: Sendable {
 
 /// The queue between the fold and the worker: bounded (`batchesMax` × `batchEvents` events),
 /// so memory does not grow with events. Sendable by construction: a mutex and semaphores.
-/// An event queued holds ~1 KB (its texts and canonical encoding): with the fold faster than
-/// the checks, a full queue of 8 batches of 2,048 was ~16 MB of `verify`'s peak; 4 keep the
-/// worker fed.
+/// An event queued holds ~1 KB (its texts and canonical encoding): 16 batches of 256 are ~4 MB.
+/// With 4, a worker's short waits (a table growing, a page fault, a writer in the kernel)
+/// stopped the fold and then the server: PostgreSQL `verify` at 10M events took 49.5–52.3 s
+/// with 4 batches, 46.5–47.0 s with 16 and 46.5–47.6 s with 32 (interleaved; ~4 MB more peak).
 /// Batches are small so that a spent event comes back to the fold while its lines are still in
 /// cache: with 2,048 an event, letting go of spent events (their texts' last releases and frees)
 /// took ~16% of the fold's thread, with 256 ~6% (PostgreSQL `verify` at 2M events).
 final class BatchChannel: Sendable {
     static let batchEvents = 256
-    static let batchesMax = 4
-    /// The report writers' queue is deeper: a writer waits now and then in the kernel (a file's
-    /// pages, its write-back), and each wait with 4 batches queued stopped the fold, then the
-    /// server. Their events carry no canonical encoding (~400 bytes each): 16 batches are ~2 MB.
-    static let writerBatchesMax = 16
+    static let batchesMax = 16
 
     let batches = Mutex<[[ObservedEvent]]>([])
     /// Batches the worker is done with, handed back so their events are freed on the fold's
@@ -166,10 +163,8 @@ final class BatchChannel: Sendable {
     let closingBook = Mutex<BalanceBook?>(nil)
     let outcome = Mutex<Result<WatchResults, WorkerFailure>?>(nil)
     let ready = DispatchSemaphore(value: 0)
-    let room: DispatchSemaphore
+    let room = DispatchSemaphore(value: BatchChannel.batchesMax)
     let done = DispatchSemaphore(value: 0)
-
-    init(batchesMax: Int = BatchChannel.batchesMax) { room = DispatchSemaphore(value: batchesMax) }
 }
 
 extension BatchChannel {

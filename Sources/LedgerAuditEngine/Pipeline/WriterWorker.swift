@@ -16,7 +16,7 @@ final class WriterWorker: ReplayObserver {
         init(_ observers: [any ReplayObserver]) { self.observers = observers }
     }
 
-    let channel = BatchChannel(batchesMax: BatchChannel.writerBatchesMax)
+    let channel = BatchChannel()
     var feed: BatchFeed
     var closed = false
 
