@@ -96,7 +96,7 @@ public enum XMLRenderer {
         try outcome.get()
         if let failure = tee.failure { throw OutputError("cannot write \(path): \(failure)") }
         guard closed else { throw OutputError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        if let problem { throw OutputError("BUG: the XML report does not validate against \(schemaName): \(problem). No XML file was written.") }
+        if let problem { throw invalid(problem) }
     }
     #endif
 
@@ -241,10 +241,12 @@ public enum XMLRenderer {
 
     /// Streaming (SAX) validation of a written file against the built-in schema.
     public static func validate(file path: String) throws(OutputError) {
-        let problem = schemaProblem { xmlSchemaValidateFile($0, path, 0) }
-        if let problem {
-            throw OutputError("BUG: the XML report does not validate against \(schemaName): \(problem). No XML file was written.")
-        }
+        if let problem = schemaProblem({ xmlSchemaValidateFile($0, path, 0) }) { throw invalid(problem) }
+    }
+
+    /// An invalid document is the tool's bug, never an output.
+    static func invalid(_ problem: String) -> OutputError {
+        OutputError("BUG: the XML report does not validate against \(schemaName): \(problem). No XML file was written.")
     }
 
     /// What is wrong with the document `validate` reads with the built-in schema's context; nil

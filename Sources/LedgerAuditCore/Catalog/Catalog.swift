@@ -46,7 +46,12 @@ public struct Catalog: Sendable {
 
     /// The first account rule whose pattern matches, if any.
     public func accountRule(for account: String) -> AccountRule? {
-        accounts.first { $0.pattern.matches(account) }
+        accountRuleIndex(for: account).map { accounts[$0] }
+    }
+
+    /// The position in `accounts` of `accountRule(for:)`.
+    public func accountRuleIndex(for account: String) -> Int? {
+        accounts.firstIndex { $0.pattern.matches(account) }
     }
 
     /// Accounts no rule names may not go negative: the safe default for money.

@@ -32,11 +32,8 @@ public struct SortedAccounts: Sendable {
         // The order and each account's rule on two cores at once: each reads every name (a
         // cache miss each, ~0.1 s at 237k accounts), and after the pass the server is done and
         // the second core idle.
-        let accounts = catalog.accounts
         let (order, ruleBySlot) = Concurrently.both({ book.sortedRowsAndSlots() }, {
-            book.mapNamesBySlot { account in
-                accounts.firstIndex(where: { $0.pattern.matches(account) }).map(UInt32.init) ?? SortedAccounts.noRule
-            }
+            book.mapNamesBySlot { catalog.accountRuleIndex(for: $0).map(UInt32.init) ?? SortedAccounts.noRule }
         })
         (rows, slots) = order
         ruleIndexes = slots.map { ruleBySlot[Int($0)] }
@@ -50,8 +47,7 @@ public struct SortedAccounts: Sendable {
         return Int(rule == SortedAccounts.noRule ? unclassified : ruleKinds[Int(rule)])
     }
     func kind(_ i: Int) -> String { kindNames[kindIndex(i)] }
-    /// The row's account rule (the first of the catalog's rules whose pattern its name
-    /// matches, as `Catalog.accountRule(for:)` finds it), by its index in `catalog.accounts`.
+    /// The row's account rule, by its index in `catalog.accounts` (`Catalog.accountRuleIndex`).
     public func ruleIndex(_ i: Int) -> Int? {
         let rule = ruleIndexes[i]
         return rule == SortedAccounts.noRule ? nil : Int(rule)

@@ -6,7 +6,9 @@ import LedgerAuditReports
 enum BalancesAssembly {
     static func assemble(_ f: ReportFacts, filters: [String], fromUs: Int64?, start: PeriodStart, journal: JournalWriter?, adsFiles: [String]) -> Assembled {
         let findings = f.findings()
-        let sorted = SortedAccounts(book: f.result.book, catalog: f.catalog)
+        // Taken, not kept: the report's rows go before the next report is built.
+        let sorted = f.work.sortedAccounts ?? SortedAccounts(book: f.result.book, catalog: f.catalog)
+        f.work.sortedAccounts = nil
         var trialBalance = BalancesReport.trialBalanceSection(f.result, start: start, catalog: f.catalog, filters: filters, sorted: sorted)
         if let journal { trialBalance.tables.append(journal.table()) }
         let report = Report(kind: "balances", title: "Balances and trial balance", header: f.header("balances", findings: findings, fromUs: fromUs), sections: [

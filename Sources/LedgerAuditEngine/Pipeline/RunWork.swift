@@ -36,6 +36,9 @@ final class ReportWork {
     var second = SecondPassResults()
     /// The ADS files written at the end of the pass (`balances --ads`, evidence packs).
     var adsFiles: [String] = []
+    /// The lane's accounts in order, made for the ADS files and taken by the report's
+    /// assembly, so the book is sorted once.
+    var sortedAccounts: SortedAccounts?
 
     init(request: ReportRequest, lane: Lane, watch: ReportWatch, checks: CheckSelection?, checkContext: CheckContext) {
         self.request = request
@@ -234,10 +237,13 @@ final class RunWork {
     /// After `finish`: the ADS files of each balances report that asks for them (GL_Detail,
     /// streamed during the pass, renamed; the trial balance, chart of accounts and user listing
     /// written from the book). Reads only the report's own book and writers.
-    func finishADS() throws(AuditFailure) {
+    func finishADS(catalog: Catalog) throws(AuditFailure) {
         for work in reports {
             if case .balances(let start, _, let ads?) = work.watch {
-                do { work.adsFiles = try ads.finish(book: work.lane.result!.book, beginning: start.snapshot) } catch { throw .output(error.description) }
+                let book = work.lane.result!.book
+                let sorted = SortedAccounts(book: book, catalog: catalog)
+                work.sortedAccounts = sorted
+                do { work.adsFiles = try ads.finish(book: book, beginning: start.snapshot, sorted: sorted) } catch { throw .output(error.description) }
             }
         }
     }
