@@ -33,6 +33,40 @@ struct ReportCommandLineTests {
         #expect(run["asOf"] as? String == "2026-05-03T14:23:00.000000Z")
     }
 
+    @Test("the header's git revision: the HEAD of the checkout holding the binary (-dirty for local changes), 'unknown' outside a checkout, the packaged value when set")
+    func gitRevision() throws {
+        func revision(_ binaryRun: RunResult, _ out: String) throws -> String? {
+            #expect(binaryRun.status == 0, "\(binaryRun.stderr)")
+            let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as! [String: Any]
+            return run["gitRevision"] as? String
+        }
+        let binaryDir = URL(fileURLWithPath: TestPaths.binary).resolvingSymlinksInPath().deletingLastPathComponent().path
+        let head = try runProgram(["git", "-C", binaryDir, "rev-parse", "HEAD"])
+        let (inCheckout, out) = try run(["--format", "csv"])
+        let found = try revision(inCheckout, out)
+        if head.status == 0 {
+            let hash = head.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(found == hash || found == hash + "-dirty")
+        } else {
+            #expect(found == "unknown")
+        }
+        // The same binary linked into a folder no checkout holds: git fails, the header says so.
+        let elsewhere = TestPaths.temporaryDirectory("git-revision")
+        let copy = elsewhere + "/ledger-audit"
+        do { try FileManager.default.linkItem(atPath: TestPaths.binary, toPath: copy) } catch { try FileManager.default.copyItem(atPath: TestPaths.binary, toPath: copy) }
+        let outside = Process()
+        outside.executableURL = URL(fileURLWithPath: copy)
+        outside.arguments = ["balances", "--source", TestPaths.sample + "/events.jsonl", "--out", elsewhere + "/out", "-q", "--format", "csv"]
+        try outside.run()
+        outside.waitUntilExit()
+        #expect(outside.terminationStatus == 0)
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: elsewhere + "/out/run.json"))) as! [String: Any]
+        #expect(run["gitRevision"] as? String == "unknown")
+        let packagedOut = TestPaths.temporaryDirectory("git-revision-packaged")
+        let packaged = try runTool(["balances", "--source", TestPaths.sample + "/events.jsonl", "--out", packagedOut, "-q", "--format", "csv"], environment: ["LEDGER_AUDIT_GIT_REVISION": "v1.2.3"])
+        #expect(try revision(packaged, packagedOut) == "v1.2.3")
+    }
+
     @Test("--format picks a subset")
     func subset() throws {
         let (r, out) = try run(["--format", "xml"])
