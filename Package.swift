@@ -39,8 +39,11 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // One inline C function: the CPU's prefetch hint, which Swift cannot spell (the checks'
+        // tables ask for an event's slots a few events before they read them).
+        .systemLibrary(name: "CPrefetch"),
         // Pure value types and functions: money, events, catalog model, replay, findings, report model.
-        .target(name: "LedgerAuditCore"),
+        .target(name: "LedgerAuditCore", dependencies: ["CPrefetch"]),
         // Reads the YAML catalog into the core's Catalog.
         .target(
             name: "LedgerAuditConfig",

@@ -77,6 +77,27 @@ public final class CausationCheck: Check, EventIdIndex {
             return out
         }
 
+        // `mutating` only so the check's call reaches the graph in place: a non-mutating call
+        // on the stored struct copied it first (a retain of each of its arrays). Changes nothing.
+        mutating func prefetch(_ events: UnsafeBufferPointer<PrefetchKeys>, stage: PrefetchStage) {
+            switch stage {
+            case .slots:
+                for keys in events {
+                    table.prefetchSlot(keys.eventId)
+                    if let cause = keys.causationId { table.prefetchSlot(cause) }
+                }
+            case .entries:
+                // A cause is usually an earlier event: its id is compared and its own cause read.
+                for keys in events {
+                    if let cause = keys.causationId, let n = table.likelyIndex(cause) {
+                        table.prefetchId(at: n)
+                        causeOf.prefetch(at: n)
+                    }
+                    if let n = table.likelyIndex(keys.eventId) { table.prefetchId(at: n) }
+                }
+            }
+        }
+
         mutating func observe(_ event: EventRecord, outcome: PostingOutcome, findings: inout FindingLog) {
             if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
             guard let (index, inserted) = table.insert(event.eventId) else { tableFull = true; return }
@@ -122,6 +143,9 @@ public final class CausationCheck: Check, EventIdIndex {
     }
 
     public static func notApplicable(_ context: CheckContext) -> String? { context.catalog.store.notRecorded([.causation]) }
+
+    public static var prefetchesMemory: Bool { true }
+    public func prefetch(_ events: UnsafeBufferPointer<PrefetchKeys>, stage: PrefetchStage) { graph.prefetch(events, stage: stage) }
 
     public func eventIndex(of id: EventID) -> Int? { graph.table.index(of: id) }
     public func eventId(at index: Int) -> EventID { graph.table.id(at: index) }

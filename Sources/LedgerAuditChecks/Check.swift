@@ -39,6 +39,27 @@ public struct CheckEnd {
     }
 }
 
+/// The ids a prefetch hint locates an event's entries by (`Check.prefetch`).
+public struct PrefetchKeys: Sendable {
+    public var eventId: EventID
+    public var causationId: EventID?
+    public var aggregateId: EventID
+
+    public init(eventId: EventID, causationId: EventID?, aggregateId: EventID) {
+        self.eventId = eventId
+        self.causationId = causationId
+        self.aggregateId = aggregateId
+    }
+}
+
+/// See `Check.prefetch`.
+public enum PrefetchStage: Sendable {
+    /// The slots the events' ids hash to.
+    case slots
+    /// The entries those slots name.
+    case entries
+}
+
 /// What a check hands back at the end of the run: its findings, the report sections it owns,
 /// a note for the checks table, and any file it wants beside the report (`seal-proof.json`).
 public struct CheckResult: Sendable {
@@ -90,7 +111,16 @@ public protocol Check: AnyObject {
     /// events digest then hands it, so an event is encoded once.
     static var readsCanonicalEncoding: Bool { get }
 
+    /// Whether `prefetch` does anything: the worker asks only the checks that say so.
+    static var prefetchesMemory: Bool { get }
+
     init(context: CheckContext)
+    /// Hints for a few events about to be observed (`LaneWatchers` asks 16 and 32 events
+    /// ahead): at `.slots` the check asks the CPU for the table lines their ids hash to, at
+    /// `.entries` (once those lines are in) for the entries they name. The misses then overlap
+    /// one another and the work on earlier events instead of stalling one event at a time.
+    /// Changes no state and no result.
+    func prefetch(_ events: UnsafeBufferPointer<PrefetchKeys>, stage: PrefetchStage)
     func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog)
     func canonical(_ bytes: UnsafeRawBufferPointer, event: EventRecord)
     /// End of run: add end-of-run findings, return the note and sections.
@@ -116,6 +146,8 @@ extension Check {
     public static func isRequested(_ context: CheckContext) -> Bool { true }
     public static func note(_ context: CheckContext) -> String { "" }
     public static var readsCanonicalEncoding: Bool { false }
+    public static var prefetchesMemory: Bool { false }
+    public func prefetch(_ events: UnsafeBufferPointer<PrefetchKeys>, stage: PrefetchStage) {}
     public func canonical(_ bytes: UnsafeRawBufferPointer, event: EventRecord) {}
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {}
     public func finish(_ end: CheckEnd, findings: inout FindingLog) throws -> CheckReport { CheckReport() }

@@ -34,6 +34,21 @@ public final class StreamCheck: Check {
         return base == 1 ? "" : "the store's streams start at version \(base)"
     }
 
+    public static var prefetchesMemory: Bool { true }
+
+    public func prefetch(_ events: UnsafeBufferPointer<PrefetchKeys>, stage: PrefetchStage) {
+        switch stage {
+        case .slots:
+            for keys in events { streamIndexes.prefetchSlot(keys.aggregateId) }
+        case .entries:
+            for keys in events {
+                guard let n = streamIndexes.likelyIndex(keys.aggregateId) else { continue }
+                streamIndexes.prefetchId(at: n)
+                streams.prefetch(at: n)
+            }
+        }
+    }
+
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
         let fresh = StreamState(nextVersion: firstVersion, maxVersion: firstVersion - 1)

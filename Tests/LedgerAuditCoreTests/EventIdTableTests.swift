@@ -52,6 +52,41 @@ struct EventIdTableTests {
         #expect(table.index(of: EventID(high: 8, low: 1)) == nil)
     }
 
+    /// The checks' worker asks for a batch's table lines before observing it (`Check.prefetch`):
+    /// the hints read a slot at most, never change the table, and name only real indexes.
+    @Test("prefetch hints change nothing: likely indexes are real ones, out-of-range asks are ignored")
+    func prefetchHints() {
+        var table = EventIdTable(capacity: 4)
+        var rng = SystemRandomNumberGenerator()
+        var ids: [EventID] = []
+        for _ in 0..<5_000 { ids.append(EventID(high: rng.next(), low: rng.next())) }
+        for id in ids { table.prefetchSlot(id); _ = table.likelyIndex(id); table.insert(id) }
+        var likelyRight = 0
+        for (i, id) in ids.enumerated() {
+            table.prefetchSlot(id)
+            if let n = table.likelyIndex(id) {
+                #expect(n >= 0 && n < table.count)
+                table.prefetchId(at: n)
+                if n == i { likelyRight += 1 }
+            }
+            #expect(table.index(of: id) == i)
+        }
+        // Linear probing at a load of at most 0.7 puts most ids in the slot their probe starts at.
+        #expect(likelyRight > ids.count / 2)
+        for _ in 0..<1_000 {
+            let stranger = EventID(high: rng.next(), low: rng.next())
+            if let n = table.likelyIndex(stranger) { #expect(n < table.count && table.id(at: n) != stranger) }
+        }
+        table.prefetchId(at: -1)
+        table.prefetchId(at: table.count)
+        #expect(table.count == ids.count)
+        var empty = ChunkedArray<UInt64>()
+        empty.prefetch(at: 0)
+        empty.append(1)
+        empty.prefetch(at: 1)
+        #expect(empty[0] == 1)
+    }
+
     @Test("a chunked array reads back what was appended and set, across chunks")
     func chunkedArray() {
         var a = ChunkedArray<UInt32>()

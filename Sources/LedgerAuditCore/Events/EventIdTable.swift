@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// Event ids → dense indexes 0, 1, 2, … in insertion order, for checks that must remember every
 /// event. Open addressing (linear probing) over one array of 32-bit slots, the ids in chunks:
 /// 16 bytes an id plus 5.7–11.4 bytes of slots (load kept between 0.35 and 0.7), no heap object
@@ -5,19 +7,19 @@
 /// starts at a hash keyed per process, so ids chosen to collide (hostile input) cannot be
 /// prepared ahead.
 public struct EventIdTable: Sendable {
-    private var ids = ChunkedArray<EventID>()
+    @usableFromInline var ids = ChunkedArray<EventID>()
     /// 0 is an empty slot; else the id's index + 1, with 4 bits of the id's hash above it
     /// (`tagShift`) while every index fits below them: a probe that meets another id's slot
     /// then reads that id only when the tags agree (1 in 16), not on every step. A table past
     /// `taggedIdsMax` ids drops the tags and compares every id met.
-    private var slots: [UInt32]
-    private var mask: Int
-    private var tagged = true
+    @usableFromInline var slots: [UInt32]
+    @usableFromInline var mask: Int
+    @usableFromInline var tagged = true
     private let taggedIdsMax: Int
-    private static let tagShift: UInt32 = 28
+    @usableFromInline static let tagShift: UInt32 = 28
     /// The most ids whose index + 1 fits below the tag.
     private static let taggedIdsLimit = (1 << Int(tagShift)) - 1
-    private static let seed: (UInt64, UInt64) = (UInt64.random(in: .min ... .max) | 1, UInt64.random(in: .min ... .max))
+    @usableFromInline static let seed: (UInt64, UInt64) = (UInt64.random(in: .min ... .max) | 1, UInt64.random(in: .min ... .max))
 
     public init(capacity: Int = 1024) { self.init(capacity: capacity, taggedIdsMax: Self.taggedIdsLimit) }
 
@@ -39,8 +41,8 @@ public struct EventIdTable: Sendable {
 
     /// A keyed 128→64 bit fold (multiply high and low halves): random ids and crafted ones
     /// alike spread. The low bits place the id, the top four are its tag.
-    @inline(__always)
-    private static func hash(_ id: EventID) -> UInt64 {
+    @inlinable @inline(__always)
+    static func hash(_ id: EventID) -> UInt64 {
         let a = (id.high ^ seed.1).multipliedFullWidth(by: seed.0)
         let b = (id.low ^ a.high).multipliedFullWidth(by: 0x9E37_79B9_7F4A_7C15)
         return b.high ^ b.low ^ a.low
@@ -53,8 +55,8 @@ public struct EventIdTable: Sendable {
     }
 
     /// The index in a non-empty slot when its tag agrees with `hash`'s, else nil.
-    @inline(__always)
-    private func candidate(_ s: UInt32, hash: UInt64) -> Int? {
+    @inlinable @inline(__always)
+    func candidate(_ s: UInt32, hash: UInt64) -> Int? {
         guard tagged else { return Int(s) - 1 }
         guard s >> Self.tagShift == UInt32(truncatingIfNeeded: hash >> 60) else { return nil }
         return Int(s & ((1 << Self.tagShift) - 1)) - 1
@@ -70,6 +72,33 @@ public struct EventIdTable: Sendable {
             i = (i + 1) & mask
         }
     }
+
+    // Prefetch hints. A check's table is far larger than the caches (2M ids: 16 MB of slots,
+    // 32 MB of ids), and its slot and the id it names are two cache misses an event on the
+    // checks' thread. The worker asks for them a few events ahead (`Check.prefetch`): first the
+    // slot an id's probe starts at, then, once that line is in, the id its index names. Hints
+    // change nothing but timing.
+
+    /// Asks for the slot `id`'s probe starts at.
+    @inlinable
+    public func prefetchSlot(_ id: EventID) {
+        let i = Int(truncatingIfNeeded: Self.hash(id)) & mask
+        slots.withUnsafeBufferPointer { prefetchMemory($0.baseAddress! + i) }
+    }
+
+    /// The index the first slot of `id`'s probe names when its tag agrees (a probable match,
+    /// not a certain one): read after `prefetchSlot`, to ask for what that index locates.
+    @inlinable
+    public func likelyIndex(_ id: EventID) -> Int? {
+        let h = Self.hash(id)
+        let s = slots[Int(truncatingIfNeeded: h) & mask]
+        guard s != 0, let n = candidate(s, hash: h), n < ids.count else { return nil }
+        return n
+    }
+
+    /// Asks for the id at `index` (the compare a found id makes).
+    @inlinable
+    public func prefetchId(at index: Int) { ids.prefetch(at: index) }
 
     /// The id's index, and whether it was added now. nil when the table is full (`isFull`).
     @discardableResult
@@ -144,4 +173,14 @@ public struct ChunkedArray<Element>: Sendable where Element: Sendable {
     }
 
     public var bytesHeld: Int { chunks.count * Self.chunkSize * MemoryLayout<Element>.stride }
+
+    /// Asks the CPU for the element at `index` (a hint; nothing when out of range).
+    @inlinable
+    public func prefetch(at index: Int) {
+        guard index >= 0, index < storedCount else { return }
+        chunks[index >> Self.chunkShift].withUnsafeBufferPointer { prefetchMemory($0.baseAddress! + (index & (Self.chunkSize - 1))) }
+    }
 }
+
+/// The CPU's prefetch hint, for inlinable code in other modules.
+public func prefetchMemory(_ address: UnsafeRawPointer) { ledger_audit_prefetch(address) }

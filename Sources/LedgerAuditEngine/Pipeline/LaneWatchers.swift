@@ -49,7 +49,12 @@ final class LaneWatchers {
             order.insert(c, at: 0)
         }
         observeOrder = order
+        prefetchers = checks.indices.filter { type(of: checks[$0]).prefetchesMemory }
     }
+
+    /// The checks that give prefetch hints (`Check.prefetch`).
+    let prefetchers: [Int]
+    static let prefetchRunEvents = 16
 
     /// The order checks see each event in (registry order, but the causation check first).
     let observeOrder: [Int]
@@ -65,7 +70,41 @@ final class LaneWatchers {
     /// event (~8 an event in verify, 650 instructions).
     func observe(_ batch: inout [ObservedEvent]) {
         var taken = takeLogs()
-        batch.forEachInPlace { item in observe(item.event, outcome: item.outcome, applied: item.applied, logs: &taken) }
+        guard !prefetchers.isEmpty else {
+            batch.forEachInPlace { item in observe(item.event, outcome: item.outcome, applied: item.applied, logs: &taken) }
+            logs = taken
+            return
+        }
+        // The ids read in place (copying an event out would retain its texts).
+        let keys = batch.withUnsafeBufferPointer { items in
+            (0..<items.count).map { j in
+                PrefetchKeys(eventId: items[j].event.eventId, causationId: items[j].event.causationId, aggregateId: items[j].event.aggregateId)
+            }
+        }
+        // In runs of 16 events: while run r is observed, run r + 1's entries and run r + 2's
+        // slots are asked for. Close enough ahead that the lines are still in cache when used,
+        // far enough that they have arrived.
+        let run = Self.prefetchRunEvents
+        keys.withUnsafeBufferPointer { keys in
+            func hint(_ r: Int, _ stage: PrefetchStage) {
+                let start = r * run
+                guard start < keys.count else { return }
+                let events = UnsafeBufferPointer(rebasing: keys[start..<min(start + run, keys.count)])
+                for i in prefetchers { checks[i].prefetch(events, stage: stage) }
+            }
+            hint(0, .slots)
+            hint(1, .slots)
+            hint(0, .entries)
+            var next = 0
+            batch.forEachInPlace { item in
+                if next % run == 0 {
+                    hint(next / run + 2, .slots)
+                    hint(next / run + 1, .entries)
+                }
+                next += 1
+                observe(item.event, outcome: item.outcome, applied: item.applied, logs: &taken)
+            }
+        }
         logs = taken
     }
 
