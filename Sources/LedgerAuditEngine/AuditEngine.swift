@@ -38,7 +38,7 @@ public enum AuditEngine {
         // source read again) share nothing, and after the pass the cores are free: both at
         // once (~0.5 s each in an evidence pack at 2M events).
         let (ads, second) = Concurrently.both({ () -> Result<Void, AuditFailure> in
-            do throws(AuditFailure) { try work.finishADS(catalog: session.catalog.catalog) } catch { return .failure(error) }
+            do throws(AuditFailure) { try work.finishADS() } catch { return .failure(error) }
             return .success(())
         }, { () -> Result<Void, AuditFailure> in
             do throws(AuditFailure) { try SecondPass.explain(work, session: session) } catch { return .failure(error) }

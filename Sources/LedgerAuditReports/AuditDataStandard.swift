@@ -210,10 +210,10 @@ public final class ADSWriter: ReplayObserver {
     }
 
     /// Renames GL_Detail into place and writes the trial balance, chart of accounts and user
-    /// listing for the book at the end and at the period start. Returns the files written.
-    /// `sorted`: the end book's accounts in order, when the run has them (the balances report
-    /// of the same book reads them too).
-    public func finish(book: BalanceBook, beginning: BalanceBook, sorted: SortedAccounts? = nil) throws(OutputError) -> [String] {
+    /// listing for the book at the end and at the period start. Returns the files written, and
+    /// the end book's accounts in order, which the balances report of the same book takes
+    /// instead of sorting them again.
+    public func finish(book: BalanceBook, beginning: BalanceBook) throws(OutputError) -> (files: [String], sorted: SortedAccounts) {
         if let failure { throw failure }
         let (first, last) = period
         let suffix = "_\(first.compact)_\(last.compact).csv"
@@ -222,7 +222,7 @@ public final class ADSWriter: ReplayObserver {
         // Trial balance: every account of the end or the beginning, signed, debit positive. The
         // beginning is an earlier state of the same book, which never drops an account, so its
         // accounts are the end's; any that were not would still be listed, in order.
-        let sorted = sorted ?? SortedAccounts(book: book, catalog: catalog)
+        let sorted = SortedAccounts(book: book, catalog: catalog)
         var onlyAtBeginning: [AccountCurrency] = []
         if !beginning.isEmpty {
             for key in beginning.accountNames where book.slot(of: key) == nil { onlyAtBeginning.append(key) }
@@ -321,6 +321,6 @@ public final class ADSWriter: ReplayObserver {
             try file.commit()
             written.append(file.finalPath)
         }
-        return written
+        return (written, sorted)
     }
 }

@@ -41,7 +41,7 @@ struct ADSFinishTests {
         let folder = TestPaths.temporaryDirectory("adsorder")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let ads = try ADSWriter(folder: folder + "/ads", catalog: catalog, fromUs: 1_777_593_600_000_000, asOfUs: 1_780_000_000_000_000, basis: .hlc)
-        let files = try ads.finish(book: book, beginning: beginning)
+        let files = try ads.finish(book: book, beginning: beginning).files
         let tb = try #require(files.first { $0.contains("/Trial_Balance_") }), coa = try #require(files.first { $0.contains("/Chart_Of_Accounts_") })
 
         let keys = Set(book.accountNames).union(beginning.accountNames).sorted()

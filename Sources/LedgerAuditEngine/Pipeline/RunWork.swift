@@ -237,13 +237,12 @@ final class RunWork {
     /// After `finish`: the ADS files of each balances report that asks for them (GL_Detail,
     /// streamed during the pass, renamed; the trial balance, chart of accounts and user listing
     /// written from the book). Reads only the report's own book and writers.
-    func finishADS(catalog: Catalog) throws(AuditFailure) {
+    func finishADS() throws(AuditFailure) {
         for work in reports {
             if case .balances(let start, _, let ads?) = work.watch {
-                let book = work.lane.result!.book
-                let sorted = SortedAccounts(book: book, catalog: catalog)
-                work.sortedAccounts = sorted
-                do { work.adsFiles = try ads.finish(book: book, beginning: start.snapshot, sorted: sorted) } catch { throw .output(error.description) }
+                do {
+                    (work.adsFiles, work.sortedAccounts) = try ads.finish(book: work.lane.result!.book, beginning: start.snapshot)
+                } catch { throw .output(error.description) }
             }
         }
     }
