@@ -11,6 +11,28 @@ enum ColumnValue {
     case uuid(EventID)
     /// A timestamp column already parsed where it was read: µs since the epoch.
     case instantUs(Int64)
+    /// An integer column already parsed where it was read, from text that is exactly this
+    /// value's decimal form (`ColumnValue.integer(exactText:)`): words naming it quote that text.
+    case integer(Int64)
+
+    /// An integer column's bytes as a value when they are its plain decimal form (no sign but
+    /// `-`, no leading zero, not `-0`, within 64 bits), so that `String(value)` gives the text
+    /// back; nil for anything else, which goes the general way. A line's three integer columns
+    /// boxed as JSON numbers were three allocations an event.
+    static func integer(exactText bytes: UnsafeBufferPointer<UInt8>) -> ColumnValue? {
+        guard let first = bytes.first else { return nil }
+        let digits = first == 0x2D ? 1 : 0
+        guard digits < bytes.count, bytes.count - digits <= 18 else { return nil }
+        let lead = bytes[digits]
+        guard lead >= 0x31 && lead <= 0x39 || (lead == 0x30 && bytes.count == 1) else { return nil }
+        var value: Int64 = 0
+        for i in digits..<bytes.count {
+            let b = bytes[i]
+            guard b >= 0x30 && b <= 0x39 else { return nil }
+            value = value &* 10 &+ Int64(b &- 0x30)  // at most 18 digits: no overflow
+        }
+        return .integer(digits == 1 ? -value : value)
+    }
 }
 
 /// The event_store columns, in the order every source reads them.
@@ -97,6 +119,7 @@ struct RowDecoder {
         case .json(let j): throw Problem(message: "column \(column.name) is a JSON \(j.kindName), not a UUID")
         case .jsonText: throw Problem(message: "column \(column.name) is JSON, not a UUID")
         case .instantUs: throw Problem(message: "column \(column.name) is a timestamp, not a UUID")
+        case .integer: throw Problem(message: "column \(column.name) is a JSON number, not a UUID")
         }
     }
 
@@ -112,17 +135,20 @@ struct RowDecoder {
     static func integerText(_ value: (EventColumn) -> ColumnValue?, _ column: EventColumn) throws -> String {
         switch try present(value, column) {
         case .text(let s), .json(.string(let s)), .json(.number(let s)): return s
+        case .integer(let v): return String(v)
         default: throw Problem(message: "column \(column.name) is not an integer")
         }
     }
 
     static func int64(_ value: (EventColumn) -> ColumnValue?, _ column: EventColumn) throws -> Int64 {
+        if case .integer(let v)? = value(column) { return v }
         let s = try integerText(value, column)
         guard let v = Int64(s) else { throw Problem(message: "column \(column.name) is not a 64-bit integer: '\(clip(s))'") }
         return v
     }
 
     static func int32(_ value: (EventColumn) -> ColumnValue?, _ column: EventColumn) throws -> Int32 {
+        if case .integer(let v)? = value(column), let narrow = Int32(exactly: v) { return narrow }
         let s = try integerText(value, column)
         guard let v = Int32(s) else { throw Problem(message: "column \(column.name) is not a 32-bit integer: '\(clip(s))'") }
         return v
@@ -135,6 +161,7 @@ struct RowDecoder {
         case .json(let j): return JSONText(j)
         case .uuid: throw Problem(message: "column \(column.name) is a UUID, not JSON")
         case .instantUs: throw Problem(message: "column \(column.name) is a timestamp, not JSON")
+        case .integer(let v): return JSONText(.number(String(v)))
         case .text(let s):
             do {
                 return try JSONText.validating(s)

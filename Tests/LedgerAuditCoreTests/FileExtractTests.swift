@@ -232,3 +232,65 @@ struct JSONLKeyTests {
         #expect(r.book.balance("user:22222222-2222-4222-8222-222222222222:available", "USD") == 5)
     }
 }
+
+@Suite("Integer columns read from their bytes", .removesTemporaryFolders)
+struct IntegerColumnTests {
+    @Test("an integer column's bytes become a value only in their plain decimal form, which the value prints back")
+    func exactText() {
+        let texts = ["0", "7", "-7", "-0", "007", "+5", "1.5", "1e3", "", "-", "123456789012345678", "-123456789012345678",
+                     "1234567890123456789", "9223372036854775807", "99999999999999999999", "12a", " 1"]
+        var taken: [String] = []
+        for text in texts {
+            let value = Array(text.utf8).withUnsafeBufferPointer { ColumnValue.integer(exactText: $0) }
+            guard case .integer(let v)? = value else { continue }
+            #expect(String(v) == text, "\(text) read as \(v)")
+            #expect(Int64(text) == v)
+            taken.append(text)
+        }
+        // The rest (signs, leading zeros, 19 digits and more, non-digits) go the general way.
+        #expect(taken == ["0", "7", "-7", "123456789012345678", "-123456789012345678"])
+    }
+
+    @Test("integer columns of JSONL and COPY-CSV lines read and are refused with the same words as before the fast path")
+    func sameWords() throws {
+        let u1 = "11111111-1111-4111-8111-111111111111", corr = "33333333-3333-4333-8333-333333333333"
+        func line(_ n: Int, version: String = "1", physical: String, logical: String = "0") -> String {
+            let id = String(format: "%08d-1111-4111-8111-111111111111", n)
+            return #"{"event_id":"\#(id)","event_type":"FUNDS_DEPOSITED","aggregate_id":"\#(u1)","stream_version":\#(version),"causation_id":null,"correlation_id":"\#(corr)","hlc_physical":\#(physical),"hlc_logical":\#(logical),"vector_clock":{},"payload":{"amount":1},"metadata":{},"user_id":"\#(u1)","recorded_at":"2026-05-01T00:00:00Z"}"#
+        }
+        let lines = [
+            line(1, physical: "1000"),
+            line(2, version: "\"2\"", physical: "1001"),               // a string holding digits: read
+            line(3, version: "-0", physical: "1002"),                  // not the plain form: read the general way
+            line(4, physical: "1003", logical: "2147483648"),           // past 32 bits
+            line(5, physical: "99999999999999999999"),                 // past 64 bits
+            line(6, physical: "1.5"),
+            line(7, physical: "9223372036854775807"),                  // 19 digits: the general way, read, then out of range
+        ]
+        let dir = TestPaths.temporaryDirectory("integers")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/e.jsonl", atomically: true, encoding: .utf8)
+        let r = try Replay(catalog: CatalogLoader.reference()).run(source: try FileExtractSource(path: dir + "/e.jsonl"), scope: ReplayScope(), eventIdsMayRepeat: true)
+        #expect(r.population.rowsMalformed == 4)
+        let reasons = r.findings.sorted().map(\.message)
+        #expect(reasons.contains { $0.contains("column hlc_physical is 9223372036854775807") })
+        #expect(reasons.contains { $0.contains("column hlc_logical is not a 32-bit integer: '2147483648'") })
+        #expect(reasons.contains { $0.contains("column hlc_physical is not a 64-bit integer: '99999999999999999999'") })
+        #expect(reasons.contains { $0.contains("column hlc_physical is not a 64-bit integer: '1.5'") })
+        #expect(r.book.balance("user:\(u1):available", "USD") == 3)
+
+        let header = "event_id,event_type,aggregate_id,stream_version,causation_id,correlation_id,hlc_physical,hlc_logical,vector_clock,payload,metadata,user_id,recorded_at\n"
+        func row(_ n: Int, version: String, physical: String, logical: String = "0") -> String {
+            String(format: "%08d-1111-4111-8111-111111111111", n) + ",FUNDS_DEPOSITED,\(u1),\(version),,\(corr),\(physical),\(logical),{},\"{\"\"amount\"\": 1}\",{},\(u1),2026-05-01 00:00:00+00\n"
+        }
+        let csv = header + row(1, version: "007", physical: "1000") + row(2, version: "+5", physical: "1001")
+            + row(3, version: "1", physical: "1002", logical: "-2147483649") + row(4, version: "1", physical: "12x")
+        try csv.write(toFile: dir + "/e.csv", atomically: true, encoding: .utf8)
+        let c = try Replay(catalog: CatalogLoader.reference()).run(source: try FileExtractSource(path: dir + "/e.csv"), scope: ReplayScope(), eventIdsMayRepeat: true)
+        #expect(c.population.rowsMalformed == 2)
+        let csvReasons = c.findings.sorted().map(\.message)
+        #expect(csvReasons.contains { $0.contains("column hlc_logical is not a 32-bit integer: '-2147483649'") })
+        #expect(csvReasons.contains { $0.contains("column hlc_physical is not a 64-bit integer: '12x'") })
+        #expect(c.book.balance("user:\(u1):available", "USD") == 2)
+    }
+}

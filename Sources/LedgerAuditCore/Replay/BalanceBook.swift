@@ -149,11 +149,17 @@ public struct BalanceBook: Sendable {
 
     /// The slot of a posting's account, nil when the account has none yet. An account found by
     /// name is remembered under its key, so the next posting finds it by key.
+    /// `madeName` is the name written for the lookup, which a new account then takes: written
+    /// twice, it was two allocations for each account a replay opens.
     @inline(__always)
-    private mutating func slot(_ name: @autoclosure () -> String, _ key: AccountKey?, _ currency: String) -> Int32? {
+    private mutating func slot(_ name: @autoclosure () -> String, _ key: AccountKey?, _ currency: String, madeName: inout String?) -> Int32? {
         if let key, let slot = slotByKey.slot(key, currency, in: records) { return slot }
         // A posting named by its key writes its name only here, and when the account opens.
-        guard let slot = slotByName[AccountCurrency(account: name(), currency: currency)] else { return nil }
+        let written = name()
+        guard let slot = slotByName[AccountCurrency(account: written, currency: currency)] else {
+            madeName = written
+            return nil
+        }
         if let key { remember(key, slot: slot) }
         return slot
     }
@@ -187,7 +193,9 @@ public struct BalanceBook: Sendable {
         var applied: [AppliedPosting] = []
         applied.reserveCapacity(postings.count)
         func leg(_ name: @autoclosure () -> String, _ key: AccountKey?, _ currency: String) -> Leg {
-            slot(name(), key, currency).map(Leg.slot) ?? .opened(AccountCurrency(account: name(), currency: currency))
+            var made: String?
+            if let s = slot(name(), key, currency, madeName: &made) { return .slot(s) }
+            return .opened(AccountCurrency(account: made ?? name(), currency: currency))
         }
         func current(_ leg: Leg) -> AccountTotals {
             if let t = trial[leg] { return t }
@@ -218,10 +226,11 @@ public struct BalanceBook: Sendable {
 
     /// The common case, one posting: no trial copy, checked before written, each account found once.
     mutating func applyOne(_ p: Posting) -> Result<[AppliedPosting], Overflow> {
-        let fromSlot = slot(p.fromAccount, p.fromKey, p.currency)
-        let toSlot = slot(p.toAccount, p.toKey, p.currency)
+        var fromName: String?, toName: String?
+        let fromSlot = slot(p.fromAccount, p.fromKey, p.currency, madeName: &fromName)
+        let toSlot = slot(p.toAccount, p.toKey, p.currency, madeName: &toName)
         // Both held: the same slot. Both new: the same name. One held and one new: two accounts.
-        let sameAccount = fromSlot != nil ? fromSlot == toSlot : (toSlot == nil && p.fromAccount == p.toAccount)
+        let sameAccount = fromSlot != nil ? fromSlot == toSlot : (toSlot == nil && fromName == toName)
         var from = fromSlot.map { records[Int($0)].totals } ?? AccountTotals()
         let fromBefore = from.balanceMinor
         guard from.payOut(p.amountMinor) else { return .failure(Overflow(account: p.fromAccount, balanceMinor: fromBefore)) }
@@ -229,10 +238,10 @@ public struct BalanceBook: Sendable {
         let toBefore = to.balanceMinor
         guard to.receive(p.amountMinor) else { return .failure(Overflow(account: p.toAccount, balanceMinor: toBefore)) }
         if sameAccount {
-            if let fromSlot { records[Int(fromSlot)].totals = to } else { newAccount(p.fromAccount, p.fromKey, p.currency, to) }
+            if let fromSlot { records[Int(fromSlot)].totals = to } else { newAccount(fromName ?? p.fromAccount, p.fromKey, p.currency, to) }
         } else {
-            if let fromSlot { records[Int(fromSlot)].totals = from } else { newAccount(p.fromAccount, p.fromKey, p.currency, from) }
-            if let toSlot { records[Int(toSlot)].totals = to } else { newAccount(p.toAccount, p.toKey, p.currency, to) }
+            if let fromSlot { records[Int(fromSlot)].totals = from } else { newAccount(fromName ?? p.fromAccount, p.fromKey, p.currency, from) }
+            if let toSlot { records[Int(toSlot)].totals = to } else { newAccount(toName ?? p.toAccount, p.toKey, p.currency, to) }
         }
         return .success([AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore)])
     }

@@ -183,12 +183,15 @@ public struct PostingRules: Sendable {
         // Minor units are read before the currency (a bad currency's finding still shows the
         // amount); major units need the currency's exponent first.
         var minor: Int64?
+        // The plain path's currency as read (nil inside: the field is absent or null): kept a
+        // String, since a `JSONValue.string` is a heap box (the enum is indirect), one an event.
+        var plainCurrency: String??
         let usual = rule.amountPath.count == 1 && rule.currencyFrom == .payload && rule.currencyPath.count == 1 && rule.amountPath != rule.currencyPath
         if usual, rule.amountUnit == .minor, let plain = event.payload.plainAmountAndCurrency(rule.amountPath[0], rule.currencyPath[0]) {
             // The plainest payloads, read from their bytes: the same values the general path
             // below finds, without JSON values made for them; anything else takes that path.
             minor = plain.amountMinor
-            currencyValue = .some(plain.currency.map(JSONValue.string))
+            plainCurrency = .some(plain.currency)
         } else {
             if usual {
                 // The usual rule: both fields at the payload's top level, read in one scan.
@@ -209,7 +212,9 @@ public struct PostingRules: Sendable {
             }
         }
         let currency: String
-        switch currencyOf(event, rule, payloadValue: currencyValue) {
+        let currencyRead = plainCurrency.map { code in code.map(checkedCurrency) ?? .success(catalog.defaultCurrency) }
+            ?? currencyOf(event, rule, payloadValue: currencyValue)
+        switch currencyRead {
         case .success(let c): currency = c
         case .failure(let why): return .failure(badAmount(event, why.message, amountMinor: minor))
         }
@@ -251,15 +256,19 @@ public struct PostingRules: Sendable {
         }
         switch value {
         case nil, .null?: return .success(catalog.defaultCurrency)
-        case .string(let code)?:
-            guard CurrencyTable.isWellFormed(code) else { return .failure(CurrencyProblem("currency \(AmountParser.echo(code)) is not an ISO 4217 code")) }
-            guard catalog.currencies.exponent(of: code) != nil else {
-                return .failure(CurrencyProblem("currency \(code) is not in ISO 4217; name its exponent under currencies: in the catalog"))
-            }
-            return .success(code)
+        case .string(let code)?: return checkedCurrency(code)
         case let other?:
             return .failure(CurrencyProblem("currency is a JSON \(other.kindName), not an ISO 4217 code"))
         }
+    }
+
+    /// A currency code as written: well formed, and one the catalog knows the exponent of.
+    func checkedCurrency(_ code: String) -> Result<String, CurrencyProblem> {
+        guard CurrencyTable.isWellFormed(code) else { return .failure(CurrencyProblem("currency \(AmountParser.echo(code)) is not an ISO 4217 code")) }
+        guard catalog.currencies.exponent(of: code) != nil else {
+            return .failure(CurrencyProblem("currency \(code) is not in ISO 4217; name its exponent under currencies: in the catalog"))
+        }
+        return .success(code)
     }
 
     func badAmount(_ event: EventRecord, _ why: String, amountMinor: Int64? = nil) -> Finding {

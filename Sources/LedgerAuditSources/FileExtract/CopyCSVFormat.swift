@@ -119,6 +119,8 @@ struct CopyCSVFormat: ExtractFormat {
                 if let id = EventID(hexText: bytes) { return .uuid(id) }
             case .recordedAt:
                 if let us = Instant.parseTimestampUs(bytes: bytes) { return .instantUs(us) }
+            case .streamVersion, .hlcPhysical, .hlcLogical:
+                if let value = ColumnValue.integer(exactText: bytes) { return value }
             default: break
             }
         }

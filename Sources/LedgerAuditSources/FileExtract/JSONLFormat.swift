@@ -91,6 +91,7 @@ struct JSONLFormat: ExtractFormat {
             return generic(slice)
         case .streamVersion, .hlcPhysical, .hlcLogical:
             // The line was validated: text starting with a digit or '-' is a JSON number.
+            if let value = ColumnValue.integer(exactText: slice) { return value }
             if let b = slice.first, b == 0x2D || (b >= 0x30 && b <= 0x39) { return .json(.number(String(decoding: slice, as: UTF8.self))) }
             return generic(slice)
         }
