@@ -82,6 +82,33 @@ struct JSONParserTests {
         #expect(JSONWriter.write(v, canonical: true) == #"{"b":2,"aa":{"c":true,"d":null}}"#)
         #expect(JSONWriter.jsonbText(try JSONParser.parse(#"{"amount":1,"a":2,"currency":"USD"}"#)) == #"{"a": 2, "amount": 1, "currency": "USD"}"#)
     }
+
+    @Test("a member's scalar text read from the bytes is what the parsed member gives: plain and escaped strings, numbers, other kinds, duplicates, nesting, jsonb form")
+    func memberScalarText() throws {
+        let documents = [
+            #"{"reservation_id": "r-1", "amount": 5}"#,
+            #"{"reservation_id":"a\"b\u0041é"}"#,
+            #"{"reservation_id": "", "x": 1}"#,
+            #"{"reservation_id": 42}"#,
+            #"{"reservation_id": -1.50e3}"#,
+            #"{"reservation_id": null}"#,
+            #"{"reservation_id": true}"#,
+            #"{"reservation_id": {"reservation_id": "inner"}}"#,
+            #"{"reservation_id": ["r"]}"#,
+            #"{"reservation_id": "first", "reservation_id": "last"}"#,
+            #"{"reservation_id": "first", "reservation_id": 7}"#,
+            #"{"other": "r-1"}"#,
+            #"{}"#,
+            #"{"a": 1, "reservation_id": "jsonb ordered, ünïcode"}"#,
+        ]
+        for text in documents {
+            for json in [JSONText(validated: text), try JSONText.validating(text)] {
+                #expect(json.memberScalarText("reservation_id") == json.member("reservation_id")?.scalarText, "\(text)")
+            }
+        }
+        #expect(JSONText(validated: #"{"reservation_id": "first", "reservation_id": "last"}"#).memberScalarText("reservation_id") == "last")
+        #expect(JSONText(validated: #"{"reservation_id":"a\"b\u0041é"}"#).memberScalarText("reservation_id") == "a\"bAé")
+    }
 }
 
 @Suite("text read in place: String.withUTF8InPlace gives the very bytes withUTF8 gives", .removesTemporaryFolders)

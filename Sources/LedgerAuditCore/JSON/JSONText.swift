@@ -44,6 +44,19 @@ public struct JSONText: Sendable, Equatable {
     /// The last top-level member with this key (jsonb keeps the last of duplicates).
     public func member(_ key: String) -> JSONValue? { memberAndCount(key).value }
 
+    /// `member(key)?.scalarText`, with a string that holds no escape read straight from the
+    /// bytes: no JSON value is made (a hold key read this way for every transit leg).
+    public func memberScalarText(_ key: String) -> String? {
+        return text.withUTF8InPlace { bytes -> String? in
+            guard let range = members(key, nil, in: bytes).first.range else { return nil }
+            if range.count >= 2, bytes[range.lowerBound] == 0x22 {
+                let inner = UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
+                if !inner.contains(0x5C) { return String(decoding: inner, as: UTF8.self) }
+            }
+            return (try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[range])))?.scalarText
+        }
+    }
+
     public func memberCount(_ key: String) -> Int { memberAndCount(key).count }
 
     /// One scan: the last member with this key, and how many members have it.
