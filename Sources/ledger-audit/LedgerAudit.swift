@@ -4,6 +4,9 @@ import LedgerAuditEngine
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(CMimalloc)
+import CMimalloc
+#endif
 
 @main
 struct LedgerAudit: ParsableCommand {
@@ -19,6 +22,11 @@ struct LedgerAudit: ParsableCommand {
     /// ArgumentParser exits 64 on bad usage; our contract says 2. Tool failures carry their own
     /// status (3 source, 4 output).
     static func main() {
+        #if canImport(CMimalloc)
+        // The process's malloc is mimalloc's (Package.swift says why); a call into it keeps a
+        // linker that drops unused libraries from dropping it.
+        _ = mi_version()
+        #endif
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -67,6 +67,22 @@ struct ReportCommandLineTests {
         #expect(try revision(packaged, packagedOut) == "v1.2.3")
     }
 
+    #if os(Linux)
+    @Test("the tool's malloc is mimalloc's: linked ahead of libc, and the process's heap is mimalloc's (its statistics at exit)")
+    func allocator() throws {
+        // Linked ahead of libc, mimalloc's malloc and free are the ones every library resolves to.
+        let needed = try runProgram(["readelf", "-d", TestPaths.binary])
+        let libraries = needed.output.split(separator: "\n").filter { $0.contains("(NEEDED)") }
+        let mimalloc = libraries.firstIndex { $0.contains("libmimalloc.so") }, libc = libraries.firstIndex { $0.contains("libc.so.6") }
+        #expect(mimalloc != nil && libc != nil && mimalloc! < libc!, "\(libraries)")
+        // And in use: asked to, mimalloc reports the process's heap when it exits.
+        let out = TestPaths.temporaryDirectory("allocator")
+        let r = try runTool(["balances", "--source", TestPaths.sample + "/events.jsonl", "--out", out, "-q", "--format", "csv"], environment: ["MIMALLOC_SHOW_STATS": "1"])
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("heap stats") && r.stderr.contains("process: user:"), "\(r.stderr)")
+    }
+    #endif
+
     @Test("--format picks a subset")
     func subset() throws {
         let (r, out) = try run(["--format", "xml"])
