@@ -20,18 +20,13 @@ enum ColumnValue {
     /// back; nil for anything else, which goes the general way. A line's three integer columns
     /// boxed as JSON numbers were three allocations an event.
     static func integer(exactText bytes: UnsafeBufferPointer<UInt8>) -> ColumnValue? {
+        // The plain form's shape; the digits are then read as `Int64(text)` reads them.
         guard let first = bytes.first else { return nil }
         let digits = first == 0x2D ? 1 : 0
         guard digits < bytes.count, bytes.count - digits <= 18 else { return nil }
         let lead = bytes[digits]
         guard lead >= 0x31 && lead <= 0x39 || (lead == 0x30 && bytes.count == 1) else { return nil }
-        var value: Int64 = 0
-        for i in digits..<bytes.count {
-            let b = bytes[i]
-            guard b >= 0x30 && b <= 0x39 else { return nil }
-            value = value &* 10 &+ Int64(b &- 0x30)  // at most 18 digits: no overflow
-        }
-        return .integer(digits == 1 ? -value : value)
+        return JSONLFormat.decimalInt64(bytes).map(ColumnValue.integer)
     }
 }
 
