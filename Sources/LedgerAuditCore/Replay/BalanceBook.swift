@@ -183,15 +183,29 @@ public struct BalanceBook: Sendable {
 
     /// Applies all of an event's postings, or none: every leg is checked before any is applied.
     public mutating func apply(_ postings: [Posting]) -> Result<[AppliedPosting], Overflow> {
-        if postings.count == 1 { return applyOne(postings[0]) }
+        var applied: [AppliedPosting] = []
+        if let overflow = apply(postings, into: &applied) { return .failure(overflow) }
+        return .success(applied)
+    }
+
+    /// The same, the applied postings appended to `applied` (the fold's array, reused from one
+    /// event to the next: one allocation a money event fewer); nil when all were applied.
+    public mutating func apply(_ postings: [Posting], into applied: inout [AppliedPosting]) -> Overflow? {
+        if postings.count == 1 {
+            switch applyOne(postings[0]) {
+            case .success(let one): applied.append(one)
+            case .failure(let overflow): return overflow
+            }
+            return nil
+        }
         /// An account the book holds, or one this event opens (by name, however its legs found it).
         enum Leg: Hashable {
             case slot(Int32)
             case opened(AccountCurrency)
         }
         var trial: [Leg: AccountTotals] = [:]
-        var applied: [AppliedPosting] = []
-        applied.reserveCapacity(postings.count)
+        var legs: [AppliedPosting] = []
+        legs.reserveCapacity(postings.count)
         func leg(_ name: @autoclosure () -> String, _ key: AccountKey?, _ currency: String) -> Leg {
             var made: String?
             if let s = slot(name(), key, currency, madeName: &made) { return .slot(s) }
@@ -206,14 +220,14 @@ public struct BalanceBook: Sendable {
             let fromLeg = leg(p.fromAccount, p.fromKey, p.currency)
             var from = current(fromLeg)
             let fromBefore = from.balanceMinor
-            guard from.payOut(p.amountMinor) else { return .failure(Overflow(account: p.fromAccount, balanceMinor: fromBefore)) }
+            guard from.payOut(p.amountMinor) else { return Overflow(account: p.fromAccount, balanceMinor: fromBefore) }
             trial[fromLeg] = from
             let toLeg = leg(p.toAccount, p.toKey, p.currency)
             var to = current(toLeg)
             let toBefore = to.balanceMinor
-            guard to.receive(p.amountMinor) else { return .failure(Overflow(account: p.toAccount, balanceMinor: toBefore)) }
+            guard to.receive(p.amountMinor) else { return Overflow(account: p.toAccount, balanceMinor: toBefore) }
             trial[toLeg] = to
-            applied.append(AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore))
+            legs.append(AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore))
         }
         for (leg, totals) in trial {
             switch leg {
@@ -221,11 +235,12 @@ public struct BalanceBook: Sendable {
             case .opened(let name): newAccount(name.account, nil, name.currency, totals)
             }
         }
-        return .success(applied)
+        applied += legs
+        return nil
     }
 
     /// The common case, one posting: no trial copy, checked before written, each account found once.
-    mutating func applyOne(_ p: Posting) -> Result<[AppliedPosting], Overflow> {
+    mutating func applyOne(_ p: Posting) -> Result<AppliedPosting, Overflow> {
         var fromName: String?, toName: String?
         let fromSlot = slot(p.fromAccount, p.fromKey, p.currency, madeName: &fromName)
         let toSlot = slot(p.toAccount, p.toKey, p.currency, madeName: &toName)
@@ -243,7 +258,7 @@ public struct BalanceBook: Sendable {
             if let fromSlot { records[Int(fromSlot)].totals = from } else { newAccount(fromName ?? p.fromAccount, p.fromKey, p.currency, from) }
             if let toSlot { records[Int(toSlot)].totals = to } else { newAccount(toName ?? p.toAccount, p.toKey, p.currency, to) }
         }
-        return .success([AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore)])
+        return .success(AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore))
     }
 
     /// Per currency, the sum over all accounts (external included): zero when money is conserved.

@@ -90,8 +90,15 @@ public struct PostingRules: Sendable {
     }
 
     public func post(_ event: EventRecord) -> PostingOutcome {
+        var fresh: [Posting] = []
+        return post(event, reusing: &fresh)
+    }
+
+    /// The same verdict, its postings in `buffer`'s storage when no one else holds it (the
+    /// fold hands back the array of the event before: one allocation a money event fewer).
+    public func post(_ event: EventRecord, reusing buffer: inout [Posting]) -> PostingOutcome {
         guard let i = ruleIndex.index(of: event.eventType) ?? canonicallyEquivalentRule(event.eventType) else { return .unknownType }
-        return post(event, rules[i])
+        return post(event, rules[i], reusing: &buffer)
     }
 
     /// The catalog's types are matched as Swift matches String keys (canonical equivalence):
@@ -102,9 +109,13 @@ public struct PostingRules: Sendable {
         return ruleIndex.index(of: catalog.events[entry].key)
     }
 
-    private func post(_ event: EventRecord, _ compiled: CompiledRule) -> PostingOutcome {
+    private func post(_ event: EventRecord, _ compiled: CompiledRule, reusing buffer: inout [Posting]) -> PostingOutcome {
         guard compiled.rule.movesMoney else { return .movesNothing }
-        var postings: [Posting] = []
+        // Taken out of `buffer`, so that the only reference is this one when no outcome of an
+        // earlier event still holds it.
+        var postings = buffer
+        buffer = []
+        postings.removeAll(keepingCapacity: true)
         postings.reserveCapacity(compiled.rule.postings.count)
         for index in compiled.rule.postings.indices {
             switch posting(event, compiled.rule.postings[index], index: index) {
@@ -212,8 +223,14 @@ public struct PostingRules: Sendable {
             }
         }
         let currency: String
-        let currencyRead = plainCurrency.map { code in code.map(checkedCurrency) ?? .success(catalog.defaultCurrency) }
-            ?? currencyOf(event, rule, payloadValue: currencyValue)
+        // Spelled out: `code.map(checkedCurrency)` made a closure holding a copy of the rules
+        // (a retain and a release of each of its references, every money event).
+        let currencyRead: Result<String, CurrencyProblem>
+        switch plainCurrency {
+        case .some(.some(let code)): currencyRead = checkedCurrency(code)
+        case .some(.none): currencyRead = .success(catalog.defaultCurrency)
+        case .none: currencyRead = currencyOf(event, rule, payloadValue: currencyValue)
+        }
         switch currencyRead {
         case .success(let c): currency = c
         case .failure(let why): return .failure(badAmount(event, why.message, amountMinor: minor))

@@ -122,6 +122,10 @@ public struct Fold {
     /// By a scan of a run's few currencies: hashing the currency a posting cost ~4% of the fold's thread.
     var controlTotals = PerCurrency<ControlTotal>()
     var lastEvent: GlobalOrderKey?
+    /// The arrays of the event before, handed to the next event's posting and book: unless an
+    /// observer kept them (the checks' worker does), no allocation a money event for either.
+    private var postingBuffer: [Posting] = []
+    private var appliedBuffer: [AppliedPosting] = []
 
     /// With several sources merged: their names, for findings that involve two of them.
     let sourceNames: [String]
@@ -201,23 +205,30 @@ public struct Fold {
 
     mutating func fold(_ event: EventRecord, posted: PostingOutcome?) {
         for observer in observers { observer.willFold(event, book: book) }
-        var outcome = posted ?? rules.post(event)
-        var applied: [AppliedPosting] = []
+        var outcome = posted ?? rules.post(event, reusing: &postingBuffer)
+        // Taken out of the buffer: this is then its only reference, unless an observer of the
+        // event before kept it.
+        var applied = appliedBuffer
+        appliedBuffer = []
+        applied.removeAll(keepingCapacity: true)
+        defer {
+            appliedBuffer = applied
+            if posted == nil, case .moves(let postings) = outcome { postingBuffer = postings }
+        }
         switch outcome {
         case .moves(let postings):
-            switch book.apply(postings) {
-            case .success(let a):
-                applied = a
+            if let overflow = book.apply(postings, into: &applied) {
+                applied.removeAll(keepingCapacity: true)
+                let finding = Finding.about(event, .badAmount, account: overflow.account,
+                    amountMinor: postings.first?.amountMinor, currency: postings.first?.currency,
+                    message: "\(event.eventType): applying it would take \(overflow.account) past a signed 64-bit balance (now \(overflow.balanceMinor)); the event is quarantined and moves nothing")
+                outcome = .quarantined(finding)
+            } else {
                 population.moneyEvents += 1
                 population.postings += postings.count
                 for p in postings {
                     controlTotals.update(p.currency, default: ControlTotal()) { $0.add(p.amountMinor) }
                 }
-            case .failure(let overflow):
-                let finding = Finding.about(event, .badAmount, account: overflow.account,
-                    amountMinor: postings.first?.amountMinor, currency: postings.first?.currency,
-                    message: "\(event.eventType): applying it would take \(overflow.account) past a signed 64-bit balance (now \(overflow.balanceMinor)); the event is quarantined and moves nothing")
-                outcome = .quarantined(finding)
             }
         case .unknownType:
             population.eventsUnknownType += 1
