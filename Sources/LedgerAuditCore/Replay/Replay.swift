@@ -206,17 +206,18 @@ public struct Fold {
     mutating func fold(_ event: EventRecord, posted: PostingOutcome?) {
         for observer in observers { observer.willFold(event, book: book) }
         var outcome = posted ?? rules.post(event, reusing: &postingBuffer)
-        // Taken out of the buffer: this is then its only reference, unless an observer of the
-        // event before kept it.
-        var applied = appliedBuffer
-        appliedBuffer = []
-        applied.removeAll(keepingCapacity: true)
+        var applied: [AppliedPosting] = []
         defer {
-            appliedBuffer = applied
+            if applied.capacity > 0 { appliedBuffer = applied }
             if posted == nil, case .moves(let postings) = outcome { postingBuffer = postings }
         }
         switch outcome {
         case .moves(let postings):
+            // Taken out of the buffer: this is then its only reference, unless an observer of
+            // the event before kept it (an event that moves nothing takes the empty array, free).
+            applied = appliedBuffer
+            appliedBuffer = []
+            applied.removeAll(keepingCapacity: true)
             if let overflow = book.apply(postings, into: &applied) {
                 applied.removeAll(keepingCapacity: true)
                 let finding = Finding.about(event, .badAmount, account: overflow.account,
