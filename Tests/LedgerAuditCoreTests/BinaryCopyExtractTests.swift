@@ -1,7 +1,7 @@
 import Foundation
 import LedgerAuditConfig
 import LedgerAuditCore
-import LedgerAuditSources
+@testable import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
 
@@ -112,6 +112,35 @@ final class BinaryCopyExtractTests {
         #expect(reasons[0].hasPrefix("row 1") && reasons[0].contains("payload is not valid JSON"))
         #expect(reasons[1].contains("not jsonb"))
         #expect(reasons[2].hasPrefix("row 3"))
+    }
+
+    /// A row's three JSON columns share one buffer when they are UTF-8. From the server, a column
+    /// that is not is read as before (a String, its bad bytes replaced); from a file it is refused.
+    @Test("JSON columns: UTF-8 ones share one buffer and read as the server's text; bytes that are not UTF-8 are read as before")
+    func sharedJSONBytes() throws {
+        let e = try sampleEvents[0]
+        let plain = BinaryCopyExtractTests.row(e)
+        let notUTF8Payload: [UInt8] = [1] + Array(#"{"amount": 5, "note": ""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)
+        let notUTF8 = BinaryCopyExtractTests.row(e, payloadBytes: notUTF8Payload)
+        let path = write(BinaryCopyExtractTests.header + plain + notUTF8 + BinaryCopyExtractTests.trailer)
+        let rows = try BinaryCopyExtractTests.events(path)
+        #expect(rows.count == 2)
+        guard case .event(let first)? = rows.first else { Issue.record("row 1 is not an event"); return }
+        #expect(first.payload == JSONText(validated: JSONWriter.jsonbText(e.payload.parse()), isJSONBOutput: true))
+        #expect(first.metadata.text == JSONWriter.jsonbText(e.metadata.parse()))
+        #expect(first.vectorClock.text == JSONWriter.jsonbText(e.vectorClock.parse()))
+        #expect(CanonicalEvent.encode(first) == CanonicalEvent.encode(e))
+        // The server's own rows (trusted) and the file's (checked) give the same texts.
+        var decoder = BinaryCopyDecoder(headerSeen: true)
+        for (bytes, expectedPayload) in [(plain, JSONWriter.jsonbText(e.payload.parse())), (notUTF8, String(decoding: notUTF8Payload.dropFirst(), as: UTF8.self))] {
+            let fields = try #require(try bytes.withUnsafeBytes { try decoder.fields(of: $0) })
+            guard case .event(let trusted) = BinaryCopyDecoder.row(fields, rowNumber: 1) else { Issue.record("not an event"); continue }
+            #expect(trusted.payload.text == expectedPayload)
+            #expect(trusted.payload.text.unicodeScalars.contains("\u{FFFD}") == (expectedPayload != JSONWriter.jsonbText(e.payload.parse())))
+        }
+        // From a file, JSON that is not UTF-8 is quarantined (the strict check refuses it).
+        guard case .malformed(let second) = rows[1] else { Issue.record("row 2 is not malformed"); return }
+        #expect(second.reason.contains("payload is not valid JSON"))
     }
 
     /// A file's JSON in jsonb's form is copied into the digest after one strict pass; other valid

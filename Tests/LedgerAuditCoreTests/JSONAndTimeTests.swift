@@ -1,5 +1,6 @@
 import Foundation
 @testable import LedgerAuditCore
+import LedgerAuditTestSupport
 import Testing
 
 @Suite("JSON parser keeps number text and refuses bad JSON", .removesTemporaryFolders)
@@ -317,6 +318,82 @@ struct InstantTests {
             }
             guard !b.isEmpty else { continue }
             for asciiOnly in [false, true] { #expect(scanned(b, 0, asciiOnly) == plain(b, 0, asciiOnly)) }
+        }
+    }
+}
+
+/// An event's three JSON columns from PostgreSQL share one allocation (`JSONRowBytes`); every
+/// reader must see in such a slice exactly what it sees in the same text held as a String.
+@Suite("JSON texts in a row's shared bytes read as the same texts held as strings", .removesTemporaryFolders)
+struct JSONRowBytesTests {
+    static let documents: [String] = [
+        "{}", "[]", "null", #"{"a": 1}"#,
+        #"{"amount": 1250, "currency": "USD", "auction_id": "0b6c1f6e-8a0d-4b8e-9d7f-1c2b3a4d5e6f"}"#,
+        #"{"amount": "0042", "currency": "EUR", "amount": 7}"#,
+        #"{"note": "café 💶", "hold": "h\"1", "card": "4111 1111 1111 1111"}"#,
+        #"{"nested": {"amount": 3}, "list": [1, 2, {"x": null}], "flag": true}"#,
+    ]
+
+    /// Three texts put in one buffer, as the binary COPY decoder does.
+    static func shared(_ a: String, _ b: String, _ c: String, jsonb: Bool) -> [JSONText] {
+        var (x, y, z) = (a, b, c)
+        return x.withUTF8 { xa in y.withUTF8 { yb in z.withUTF8 { zc in
+            let row = JSONRowBytes.make(xa, yb, zc)
+            return [JSONText(row: row, start: 0, count: xa.count, isJSONBOutput: jsonb),
+                    JSONText(row: row, start: xa.count, count: yb.count, isJSONBOutput: jsonb),
+                    JSONText(row: row, start: xa.count + yb.count, count: zc.count, isJSONBOutput: jsonb)]
+        } } }
+    }
+
+    @Test("equality, text, length, member look-ups, the plain amount path, parsing, card-number pre-check and the canonical encoding")
+    func sameReadings() {
+        let docs = JSONRowBytesTests.documents
+        for i in docs.indices {
+            let trio = [docs[i], docs[(i + 1) % docs.count], docs[(i + 2) % docs.count]]
+            for jsonb in [false, true] {
+                let sliced = JSONRowBytesTests.shared(trio[0], trio[1], trio[2], jsonb: jsonb)
+                for (k, text) in trio.enumerated() {
+                    let held = JSONText(validated: text, isJSONBOutput: jsonb)
+                    let s = sliced[k]
+                    #expect(s == held && held == s, "\(text)")
+                    #expect(s.text == text && s.byteCount == text.utf8.count)
+                    #expect(s.withBytes { Array($0) } == Array(text.utf8))
+                    #expect(s.parse() == held.parse())
+                    for key in ["amount", "currency", "hold", "note", "missing"] {
+                        #expect(s.memberAndCount(key).value == held.memberAndCount(key).value)
+                        #expect(s.memberAndCount(key).count == held.memberAndCount(key).count)
+                        #expect(s.memberScalarText(key) == held.memberScalarText(key))
+                    }
+                    #expect(s.plainAmountAndCurrency("amount", "currency")?.amountMinor == held.plainAmountAndCurrency("amount", "currency")?.amountMinor)
+                    #expect(s.plainAmountAndCurrency("amount", "currency")?.currency == held.plainAmountAndCurrency("amount", "currency")?.currency)
+                    #expect(s.value(at: ["nested", "amount"]).value == held.value(at: ["nested", "amount"]).value)
+                    #expect(CardMask.mayHoldCardNumber(s) == CardMask.mayHoldCardNumber(held))
+                }
+                // Different texts, or the same text in another form, are not equal.
+                #expect(sliced[0] != JSONText(validated: trio[0] + " ", isJSONBOutput: jsonb))
+                #expect(sliced[0] != JSONText(validated: trio[0], isJSONBOutput: !jsonb))
+            }
+        }
+        // A whole event: its canonical bytes and its JSONL line are the same either way.
+        var builder = LedgerBuilder()
+        let event = builder.add("FUNDS_DEPOSITED", aggregate: "u1", payload: #"{"currency":"USD","amount":1250,"card":"4111 1111 1111 1111"}"#,
+                                metadata: #"{"ip": "10.0.0.1", "note": "é"}"#)
+        var sliced = event
+        let trio = JSONRowBytesTests.shared(event.vectorClock.text, event.payload.text, event.metadata.text, jsonb: false)
+        sliced.vectorClock = trio[0]
+        sliced.payload = trio[1]
+        sliced.metadata = trio[2]
+        #expect(CanonicalEvent.encode(sliced) == CanonicalEvent.encode(event))
+        #expect(EventJSONLine.encode(sliced) == EventJSONLine.encode(event))
+        #expect(EventJSONLine.encode(sliced, masking: false) == EventJSONLine.encode(event, masking: false))
+    }
+
+    @Test("empty texts and a buffer of nothing")
+    func empty() {
+        let sliced = JSONRowBytesTests.shared("", "", "", jsonb: false)
+        for s in sliced {
+            #expect(s.byteCount == 0 && s.text == "" && s.withBytes { $0.count } == 0)
+            #expect(s == JSONText(validated: ""))
         }
     }
 }

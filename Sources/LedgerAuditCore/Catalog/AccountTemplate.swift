@@ -138,7 +138,7 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
     /// name `render` makes from the field. Any other value (upper case, escapes, a number, no
     /// field) is nil, and the account is named as text.
     static func canonicalUUID(_ json: JSONText, _ name: String) -> EventID? {
-        return json.text.withUTF8InPlace { bytes -> EventID? in
+        return json.withBytes { bytes -> EventID? in
             guard let range = json.members(name, nil, in: bytes).first.range, range.count == 38,
                   bytes[range.lowerBound] == 0x22, bytes[range.upperBound - 1] == 0x22 else { return nil }
             let inner = UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])

@@ -60,7 +60,7 @@ public enum CanonicalEvent {
     /// The fixed-width columns' most, the texts' bytes, and a quarter more for a file's JSON
     /// re-written in jsonb's form (its `", "` and `": "`).
     static func capacityEstimate(_ e: EventRecord) -> Int {
-        let texts = e.vectorClock.text.utf8.count + e.payload.text.utf8.count + e.metadata.text.utf8.count
+        let texts = e.vectorClock.byteCount + e.payload.byteCount + e.metadata.byteCount
         return headBytesMax + e.eventType.utf8.count + 8 + texts + texts / 4
     }
 
@@ -108,10 +108,10 @@ public enum CanonicalEvent {
 
     static func json(_ t: JSONText, _ out: inout [UInt8]) {
         if t.isJSONBOutput {
-            t.text.withUTF8InPlace { out.appendBytes($0) }
+            t.withBytes { out.appendBytes($0) }
             return
         }
-        let written = t.text.withUTF8InPlace { JSONBCanonical.write($0, into: &out) }
+        let written = t.withBytes { JSONBCanonical.write($0, into: &out) }
         if !written { JSONWriter.jsonbBytes(t.parse(), into: &out) }
     }
 }

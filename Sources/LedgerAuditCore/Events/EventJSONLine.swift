@@ -26,7 +26,8 @@ public enum EventJSONLine {
             out.append(0x22)
         }
         func json(_ column: JSONText) {
-            if masking { string(masked(column)) } else { string(column.text) }
+            // Text with nothing to mask is copied as its bytes (no String made for it).
+            if masking && CardMask.mayHoldCardNumber(column) { string(masked(column)) } else { column.withBytes { out.appendBytes($0) } }
         }
         text("{\"event_id\":")
         quotedId(e.eventId)

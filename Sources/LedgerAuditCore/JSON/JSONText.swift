@@ -2,21 +2,65 @@
 /// a payload's `amount` and `currency` without building a tree, and never parses metadata.
 /// Sources check the text is valid JSON before making one (jsonb from PostgreSQL always is).
 public struct JSONText: Sendable, Equatable {
-    public let text: String
+    /// The text: a string, or a slice of the bytes one row's JSON columns share (`JSONRowBytes`).
+    @usableFromInline let storage: Storage
     /// The text is in the form PostgreSQL's jsonb prints: keys already in jsonb order,
     /// duplicates gone, whitespace only as `", "` and `": "`, no escapes. The server's jsonb is;
     /// a file's text is when `checking` found it so. The digest then copies it as it is, and
     /// lookups stop past the longest key they want.
     public let isJSONBOutput: Bool
 
+    @usableFromInline enum Storage: @unchecked Sendable {  // JSONRowBytes is immutable once made
+        case string(String)
+        /// Bytes `start ..< start + count` of a row's shared bytes (UTF-8, checked when made).
+        case row(JSONRowBytes, start: Int32, count: Int32)
+    }
+
     /// Text already known to be valid JSON (checked by `validating`, or PostgreSQL's jsonb output).
     public init(validated text: String, isJSONBOutput: Bool = false) {
-        self.text = text
+        storage = .string(text)
         self.isJSONBOutput = isJSONBOutput
     }
 
+    /// A slice of a row's bytes, already known to be valid JSON in UTF-8.
+    public init(row: JSONRowBytes, start: Int, count: Int, isJSONBOutput: Bool) {
+        storage = .row(row, start: Int32(start), count: Int32(count))
+        self.isJSONBOutput = isJSONBOutput
+    }
+
+    /// The text as a String (made anew for a slice of a row's bytes: for reports, not the pass).
+    public var text: String {
+        switch storage {
+        case .string(let s): return s
+        case .row: return withBytes { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    /// The text's UTF-8 bytes, read in place (no copy, no retain of the storage).
+    @inlinable
+    public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        switch storage {
+        case .string(let s): return try s.withUTF8InPlace(body)
+        case .row(let bytes, let start, let count): return try bytes.withSlice(start: Int(start), count: Int(count), body)
+        }
+    }
+
+    /// The text's length in UTF-8 bytes.
+    public var byteCount: Int {
+        switch storage {
+        case .string(let s): return s.utf8.count
+        case .row(_, _, let count): return Int(count)
+        }
+    }
+
+    /// Equal texts (and forms), however each is stored.
+    public static func == (a: JSONText, b: JSONText) -> Bool {
+        guard a.isJSONBOutput == b.isJSONBOutput, a.byteCount == b.byteCount else { return false }
+        return a.withBytes { x in b.withBytes { y in x.elementsEqual(y) } }
+    }
+
     public init(_ value: JSONValue) {
-        text = JSONWriter.write(value)
+        storage = .string(JSONWriter.write(value))
         isJSONBOutput = false
     }
 
@@ -38,7 +82,7 @@ public struct JSONText: Sendable, Equatable {
 
     /// The whole document as a tree.
     public func parse() -> JSONValue {
-        (try? JSONParser.parse(text)) ?? .null
+        withBytes { (try? JSONParser.parse($0)) ?? .null }
     }
 
     /// The last top-level member with this key (jsonb keeps the last of duplicates).
@@ -47,7 +91,7 @@ public struct JSONText: Sendable, Equatable {
     /// `member(key)?.scalarText`, with a string that holds no escape read straight from the
     /// bytes: no JSON value is made (a hold key read this way for every transit leg).
     public func memberScalarText(_ key: String) -> String? {
-        return text.withUTF8InPlace { bytes -> String? in
+        return withBytes { bytes -> String? in
             guard let range = members(key, nil, in: bytes).first.range else { return nil }
             if range.count >= 2, bytes[range.lowerBound] == 0x22 {
                 let inner = UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
@@ -61,7 +105,7 @@ public struct JSONText: Sendable, Equatable {
 
     /// One scan: the last member with this key, and how many members have it.
     public func memberAndCount(_ key: String) -> (value: JSONValue?, count: Int) {
-        return text.withUTF8InPlace { bytes -> (JSONValue?, Int) in
+        return withBytes { bytes -> (JSONValue?, Int) in
             let found = members(key, nil, in: bytes).first
             return (found.range.flatMap { try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[$0])) }, found.count)
         }
@@ -92,7 +136,7 @@ extension JSONText {
     /// Two top-level members in one scan (a posting's amount and currency): each the last
     /// member with its key, and how many members have it.
     public func membersAndCounts(_ first: String, _ second: String) -> (first: (value: JSONValue?, count: Int), second: (value: JSONValue?, count: Int)) {
-        return text.withUTF8InPlace { bytes in
+        return withBytes { bytes in
             let found = members(first, second, in: bytes)
             func parsed(_ r: Range<Int>?) -> JSONValue? { r.flatMap { try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[$0])) } }
             return ((parsed(found.first.range), found.first.count), (parsed(found.second.range), found.second.count))
@@ -105,7 +149,7 @@ extension JSONText {
     /// escapes. nil for anything else: the caller then reads the fields the general way, which
     /// words any finding. What this returns is what that way would give.
     public func plainAmountAndCurrency(_ amountKey: String, _ currencyKey: String) -> (amountMinor: Int64, currency: String?)? {
-        return text.withUTF8InPlace { bytes -> (amountMinor: Int64, currency: String?)? in
+        return withBytes { bytes -> (amountMinor: Int64, currency: String?)? in
             let found = members(amountKey, currencyKey, in: bytes)
             guard found.first.count == 1, found.second.count <= 1, let amount = found.first.range, !amount.isEmpty else { return nil }
             let currency = found.second.range
@@ -370,5 +414,34 @@ extension JSONParser {
             }
         }
         throw error("unterminated string")
+    }
+}
+
+/// The bytes of one row's JSON columns in one allocation (PostgreSQL's binary COPY): an event's
+/// three texts were three strings, each a malloc and a free and a reference count. Immutable
+/// once made.
+public final class JSONRowBytes: ManagedBuffer<Int, UInt8>, @unchecked Sendable {
+    /// A buffer holding three texts one after another (an event's vector clock, payload and
+    /// metadata): they start at 0, `a.count` and `a.count + b.count`.
+    public static func make(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, _ c: UnsafeBufferPointer<UInt8>) -> JSONRowBytes {
+        let total = a.count + b.count + c.count
+        let made = unsafeDowncast(JSONRowBytes.create(minimumCapacity: max(total, 1)) { _ in total }, to: JSONRowBytes.self)
+        made.withUnsafeMutablePointerToElements { base in
+            var at = 0
+            func put(_ p: UnsafeBufferPointer<UInt8>) {
+                guard let from = p.baseAddress, p.count > 0 else { return }
+                (base + at).update(from: from, count: p.count)
+                at += p.count
+            }
+            put(a)
+            put(b)
+            put(c)
+        }
+        return made
+    }
+
+    @inlinable @usableFromInline
+    func withSlice<R>(start: Int, count: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withUnsafeMutablePointerToElements { try body(UnsafeBufferPointer(start: $0 + start, count: count)) }
     }
 }

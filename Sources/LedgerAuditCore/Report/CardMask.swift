@@ -127,7 +127,7 @@ public enum CardMask {
     /// card-shaped run of digits, or an escape (which may spell digits: `"\u0034\u0031…"` is
     /// `"41…"`; jsonb prints it decoded, but a json column or a file keeps the escape).
     public static func mayHoldCardNumber(_ json: JSONText) -> Bool {
-        return json.text.withUTF8InPlace { bytes in
+        return json.withBytes { bytes in
             guard let base = bytes.baseAddress else { return false }
             return mayHoldCardNumber(bytes: bytes) || memchr(base, 0x5C, bytes.count) != nil
         }

@@ -31,11 +31,24 @@ struct JSONLFormat: ExtractFormat {
             defer { columns.deinitialize() }
             var escapedKeys = false
             var repeated: EventColumn?
+            // Where the JSON documents of vector_clock, payload and metadata sit in the line:
+            // the three are copied into one buffer once the line is known good (three strings
+            // were three allocations an event).
+            var documents: (Range<Int>?, Range<Int>?, Range<Int>?) = (nil, nil, nil)
             // One pass validates the line and collects its columns.
             let invalid = JSONParser.validateObject(record) { key, range in
                 guard let key else { escapedKeys = true; return }
                 guard let c = JSONLFormat.column(named: key) else { return }
                 if columns[c.rawValue] != nil { repeated = repeated ?? c }
+                if let first = range.first.map({ record[$0] }), first == 0x7B || first == 0x5B {
+                    // An object or an array (a string holding JSON, or null, goes the general way).
+                    switch c {
+                    case .vectorClock: documents.0 = range; columns[c.rawValue] = .null; return
+                    case .payload: documents.1 = range; columns[c.rawValue] = .null; return
+                    case .metadata: documents.2 = range; columns[c.rawValue] = .null; return
+                    default: break
+                    }
+                }
                 columns[c.rawValue] = JSONLFormat.columnValue(c, UnsafeBufferPointer(rebasing: record[range]))
             }
             if let invalid {
@@ -46,6 +59,7 @@ struct JSONLFormat: ExtractFormat {
                 // A column name written with escapes (`"event\u005fid"`) still names its column.
                 return decodeSlow(record, location: location())
             }
+            JSONLFormat.placeDocuments(documents, of: record, in: columns)
             return RowDecoder.decode({ columns[$0.rawValue] }, location: location())
         }
     }
@@ -60,6 +74,22 @@ struct JSONLFormat: ExtractFormat {
             columns[c.rawValue] = JSONLFormat.columnValue(c, slice)
         }
         return RowDecoder.decode({ columns[$0.rawValue] }, location: location)
+    }
+
+    /// The line's JSON documents as the columns' texts: all three in one shared buffer, or
+    /// (some column missing or not a document) each that is one as a string of its own.
+    static func placeDocuments(_ d: (Range<Int>?, Range<Int>?, Range<Int>?), of record: UnsafeBufferPointer<UInt8>, in columns: UnsafeMutableBufferPointer<ColumnValue?>) {
+        func slice(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: record[r]) }
+        if let v = d.0, let p = d.1, let m = d.2 {
+            let shared = JSONRowBytes.make(slice(v), slice(p), slice(m))
+            columns[EventColumn.vectorClock.rawValue] = .jsonText(JSONText(row: shared, start: 0, count: v.count, isJSONBOutput: false))
+            columns[EventColumn.payload.rawValue] = .jsonText(JSONText(row: shared, start: v.count, count: p.count, isJSONBOutput: false))
+            columns[EventColumn.metadata.rawValue] = .jsonText(JSONText(row: shared, start: v.count + p.count, count: m.count, isJSONBOutput: false))
+            return
+        }
+        for (column, range) in [(EventColumn.vectorClock, d.0), (.payload, d.1), (.metadata, d.2)] {
+            if let range { columns[column.rawValue] = columnValue(column, slice(range)) }
+        }
     }
 
     /// Which copy of a repeated column is meant is a guess; a guess is never made about money.

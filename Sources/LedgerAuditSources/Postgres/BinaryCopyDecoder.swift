@@ -82,7 +82,8 @@ struct BinaryCopyDecoder {
                 return jsonbTrusted ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
             }
         }
-        func json(_ i: Int, _ name: String) -> Result<JSONText, MalformedRow> {
+        /// A jsonb column's text, checked (from a file), and whether it is in jsonb's form.
+        func json(_ i: Int, _ name: String) -> Result<(text: UnsafeBufferPointer<UInt8>, isJSONBForm: Bool), MalformedRow> {
             // jsonb binary: a version byte (1), then text that PostgreSQL has already validated.
             guard let b = f[i], b.count >= 1, b[0] == 1 else {
                 return .failure(MalformedRow(location: location(), reason: "column \(name) is null or not jsonb"))
@@ -96,7 +97,7 @@ struct BinaryCopyDecoder {
                 }
                 isJSONBForm = checked.isJSONBForm
             }
-            return .success(JSONText(validated: String(decoding: text, as: UTF8.self), isJSONBOutput: isJSONBForm))
+            return .success((text, isJSONBForm))
         }
         // A 14th column names the text ids of the row that are not UUIDs (PostgresEventSource.ColumnForms).
         if f.count == 14, let bad = f[13], bad.count > 0 {
@@ -112,9 +113,19 @@ struct BinaryCopyDecoder {
         let vectorClock: JSONText, payload: JSONText, metadata: JSONText
         switch (json(8, "vector_clock"), json(9, "payload"), json(10, "metadata")) {
         case let (.success(v), .success(p), .success(m)):
-            vectorClock = v
-            payload = p
-            metadata = m
+            if ByteScan.isUTF8(v.text) && ByteScan.isUTF8(p.text) && ByteScan.isUTF8(m.text) {
+                // The three texts in one allocation: three strings were three mallocs, frees
+                // and reference counts an event.
+                let shared = JSONRowBytes.make(v.text, p.text, m.text)
+                vectorClock = JSONText(row: shared, start: 0, count: v.text.count, isJSONBOutput: v.isJSONBForm)
+                payload = JSONText(row: shared, start: v.text.count, count: p.text.count, isJSONBOutput: p.isJSONBForm)
+                metadata = JSONText(row: shared, start: v.text.count + p.text.count, count: m.text.count, isJSONBOutput: m.isJSONBForm)
+            } else {
+                // Not UTF-8 (a server whose encoding is not): made strings, as before.
+                vectorClock = JSONText(validated: String(decoding: v.text, as: UTF8.self), isJSONBOutput: v.isJSONBForm)
+                payload = JSONText(validated: String(decoding: p.text, as: UTF8.self), isJSONBOutput: p.isJSONBForm)
+                metadata = JSONText(validated: String(decoding: m.text, as: UTF8.self), isJSONBOutput: m.isJSONBForm)
+            }
         case (.failure(var m), _, _), (_, .failure(var m), _), (_, _, .failure(var m)):
             m.eventId = eventId
             m.aggregateId = aggregateId
