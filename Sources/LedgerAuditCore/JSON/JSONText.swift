@@ -419,8 +419,9 @@ extension JSONParser {
 
 /// The bytes of one row's JSON columns in one allocation (PostgreSQL's binary COPY): an event's
 /// three texts were three strings, each a malloc and a free and a reference count. Immutable
-/// once made.
-public final class JSONRowBytes: ManagedBuffer<Int, UInt8>, @unchecked Sendable {
+/// once made, so a `JSONText` holding one crosses threads (`ManagedBuffer` itself cannot be
+/// declared `Sendable`; `JSONText.Storage` says it for it).
+public final class JSONRowBytes: ManagedBuffer<Int, UInt8> {
     /// A buffer holding three texts one after another (an event's vector clock, payload and
     /// metadata): they start at 0, `a.count` and `a.count + b.count`.
     public static func make(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, _ c: UnsafeBufferPointer<UInt8>) -> JSONRowBytes {
@@ -440,7 +441,7 @@ public final class JSONRowBytes: ManagedBuffer<Int, UInt8>, @unchecked Sendable 
         return made
     }
 
-    @inlinable @usableFromInline
+    @inlinable
     func withSlice<R>(start: Int, count: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         try withUnsafeMutablePointerToElements { try body(UnsafeBufferPointer(start: $0 + start, count: count)) }
     }
