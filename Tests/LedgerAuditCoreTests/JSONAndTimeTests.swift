@@ -338,10 +338,8 @@ struct JSONRowBytesTests {
     static func shared(_ a: String, _ b: String, _ c: String, jsonb: Bool) -> [JSONText] {
         var (x, y, z) = (a, b, c)
         return x.withUTF8 { xa in y.withUTF8 { yb in z.withUTF8 { zc in
-            let row = JSONRowBytes.make(xa, yb, zc)
-            return [JSONText(row: row, start: 0, count: xa.count, isJSONBOutput: jsonb),
-                    JSONText(row: row, start: xa.count, count: yb.count, isJSONBOutput: jsonb),
-                    JSONText(row: row, start: xa.count + yb.count, count: zc.count, isJSONBOutput: jsonb)]
+            let texts = JSONText.sharingOneBuffer(xa, yb, zc, jsonbForm: (jsonb, jsonb, jsonb))
+            return [texts.0, texts.1, texts.2]
         } } }
     }
 

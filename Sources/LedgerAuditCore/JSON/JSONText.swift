@@ -23,9 +23,19 @@ public struct JSONText: Sendable, Equatable {
     }
 
     /// A slice of a row's bytes, already known to be valid JSON in UTF-8.
-    public init(row: JSONRowBytes, start: Int, count: Int, isJSONBOutput: Bool) {
+    init(row: JSONRowBytes, start: Int, count: Int, isJSONBOutput: Bool) {
         storage = .row(row, start: Int32(start), count: Int32(count))
         self.isJSONBOutput = isJSONBOutput
+    }
+
+    /// A row's three JSON texts (vector clock, payload, metadata), each valid JSON in UTF-8,
+    /// copied into one shared allocation (`JSONRowBytes`), with whether each is in jsonb's form.
+    public static func sharingOneBuffer(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, _ c: UnsafeBufferPointer<UInt8>,
+                                        jsonbForm: (Bool, Bool, Bool)) -> (JSONText, JSONText, JSONText) {
+        let row = JSONRowBytes.make(a, b, c)
+        return (JSONText(row: row, start: 0, count: a.count, isJSONBOutput: jsonbForm.0),
+                JSONText(row: row, start: a.count, count: b.count, isJSONBOutput: jsonbForm.1),
+                JSONText(row: row, start: a.count + b.count, count: c.count, isJSONBOutput: jsonbForm.2))
     }
 
     /// The text as a String (made anew for a slice of a row's bytes: for reports, not the pass).
@@ -424,7 +434,7 @@ extension JSONParser {
 public final class JSONRowBytes: ManagedBuffer<Int, UInt8> {
     /// A buffer holding three texts one after another (an event's vector clock, payload and
     /// metadata): they start at 0, `a.count` and `a.count + b.count`.
-    public static func make(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, _ c: UnsafeBufferPointer<UInt8>) -> JSONRowBytes {
+    static func make(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, _ c: UnsafeBufferPointer<UInt8>) -> JSONRowBytes {
         let total = a.count + b.count + c.count
         let made = unsafeDowncast(JSONRowBytes.create(minimumCapacity: max(total, 1)) { _ in total }, to: JSONRowBytes.self)
         made.withUnsafeMutablePointerToElements { base in

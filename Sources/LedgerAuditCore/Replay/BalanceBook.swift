@@ -189,7 +189,8 @@ public struct BalanceBook: Sendable {
     }
 
     /// The same, the applied postings appended to `applied` (the fold's array, reused from one
-    /// event to the next: one allocation a money event fewer); nil when all were applied.
+    /// event to the next: one allocation a money event fewer); nil when all were applied, the
+    /// overflow (and nothing appended, nothing applied) when one leg would overflow.
     public mutating func apply(_ postings: [Posting], into applied: inout [AppliedPosting]) -> Overflow? {
         if postings.count == 1 {
             switch applyOne(postings[0]) {

@@ -219,7 +219,6 @@ public struct Fold {
             appliedBuffer = []
             applied.removeAll(keepingCapacity: true)
             if let overflow = book.apply(postings, into: &applied) {
-                applied.removeAll(keepingCapacity: true)
                 let finding = Finding.about(event, .badAmount, account: overflow.account,
                     amountMinor: postings.first?.amountMinor, currency: postings.first?.currency,
                     message: "\(event.eventType): applying it would take \(overflow.account) past a signed 64-bit balance (now \(overflow.balanceMinor)); the event is quarantined and moves nothing")

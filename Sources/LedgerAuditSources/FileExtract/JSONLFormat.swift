@@ -81,10 +81,10 @@ struct JSONLFormat: ExtractFormat {
     static func placeDocuments(_ d: (Range<Int>?, Range<Int>?, Range<Int>?), of record: UnsafeBufferPointer<UInt8>, in columns: UnsafeMutableBufferPointer<ColumnValue?>) {
         func slice(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: record[r]) }
         if let v = d.0, let p = d.1, let m = d.2 {
-            let shared = JSONRowBytes.make(slice(v), slice(p), slice(m))
-            columns[EventColumn.vectorClock.rawValue] = .jsonText(JSONText(row: shared, start: 0, count: v.count, isJSONBOutput: false))
-            columns[EventColumn.payload.rawValue] = .jsonText(JSONText(row: shared, start: v.count, count: p.count, isJSONBOutput: false))
-            columns[EventColumn.metadata.rawValue] = .jsonText(JSONText(row: shared, start: v.count + p.count, count: m.count, isJSONBOutput: false))
+            let texts = JSONText.sharingOneBuffer(slice(v), slice(p), slice(m), jsonbForm: (false, false, false))
+            columns[EventColumn.vectorClock.rawValue] = .jsonText(texts.0)
+            columns[EventColumn.payload.rawValue] = .jsonText(texts.1)
+            columns[EventColumn.metadata.rawValue] = .jsonText(texts.2)
             return
         }
         for (column, range) in [(EventColumn.vectorClock, d.0), (.payload, d.1), (.metadata, d.2)] {

@@ -116,10 +116,7 @@ struct BinaryCopyDecoder {
             if ByteScan.isUTF8(v.text) && ByteScan.isUTF8(p.text) && ByteScan.isUTF8(m.text) {
                 // The three texts in one allocation: three strings were three mallocs, frees
                 // and reference counts an event.
-                let shared = JSONRowBytes.make(v.text, p.text, m.text)
-                vectorClock = JSONText(row: shared, start: 0, count: v.text.count, isJSONBOutput: v.isJSONBForm)
-                payload = JSONText(row: shared, start: v.text.count, count: p.text.count, isJSONBOutput: p.isJSONBForm)
-                metadata = JSONText(row: shared, start: v.text.count + p.text.count, count: m.text.count, isJSONBOutput: m.isJSONBForm)
+                (vectorClock, payload, metadata) = JSONText.sharingOneBuffer(v.text, p.text, m.text, jsonbForm: (v.isJSONBForm, p.isJSONBForm, m.isJSONBForm))
             } else {
                 // Not UTF-8 (a server whose encoding is not): made strings, as before.
                 vectorClock = JSONText(validated: String(decoding: v.text, as: UTF8.self), isJSONBOutput: v.isJSONBForm)
