@@ -42,6 +42,8 @@ public struct CSVLineWriter: ReportCellSink {
         if let id { self.id(id) } else { separate() }
     }
 
+    public mutating func empty() { separate() }
+
     public mutating func integer(_ value: Int64) {
         separate()
         bytes.appendDecimal(value)

@@ -497,23 +497,37 @@ struct BalanceBookKeyTests {
 
 @Suite("reconciliation rows in C collation", .removesTemporaryFolders)
 struct ReconciliationOrderTests {
-    @Test("the prefix-keyed sort gives the bytewise order of (account, currency), ties past 16 bytes and non-ASCII included")
-    func prefixSortEqualsFullSort() {
+    @Test("compare's rows come in the bytewise order of (account, currency): the book's accounts and the projection's untouched ones merged, ties past 16 bytes and non-ASCII included")
+    func mergedOrderEqualsFullSort() throws {
         let stems = ["user:", "user:0000000000000000", "user:00000000000000001", "escrow:", "é", "e", "", "user:\u{0}", "platform:fees"]
-        var rows: [ReconciliationRow] = []
+        var book = BalanceBook()
+        var projected: [ProjectedBalance] = []
+        var expected = Set<String>()
+        var k = 0
         for (i, stem) in stems.enumerated() {
             for n in 0..<40 {
                 let account = stem + (n % 3 == 0 ? "" : String(n * 7919 % 97))
                 for currency in ["USD", "EUR", "JPY"] where (n + i) % 2 == 0 || currency == "USD" {
-                    rows.append(ReconciliationRow(account: account, currency: currency, replayedMinor: Int64(n), projectedMinor: nil,
-                                                  status: .match, projection: "p"))
+                    k += 1
+                    expected.insert("\(account)|\(currency)")
+                    // Every other account only in the projection: the replay never touched it.
+                    if k % 2 == 0 {
+                        _ = try book.apply([Posting(fromAccount: "external:x", toAccount: account, currency: currency, amountMinor: 1)]).get()
+                        expected.insert("external:x|\(currency)")
+                    } else {
+                        projected.append(ProjectedBalance(account: account, currency: currency, amountMinor: Int64(k % 5), origin: "t"))
+                    }
                 }
             }
         }
-        rows.shuffle()
-        let expected = rows.sorted { AccountCurrency(account: $0.account, currency: $0.currency) < AccountCurrency(account: $1.account, currency: $1.currency) }
-        let got = Reconciliation.sortedByAccount(rows)
-        #expect(got.map { "\($0.account)|\($0.currency)" } == expected.map { "\($0.account)|\($0.currency)" })
+        projected.shuffle()
+        // `{key}` alone: every account of the book is of the projected kind.
+        let mapping = ProjectionMapping(table: "t", keyColumn: "k", currencyColumn: nil, columns: [(column: "c", account: "{key}")])
+        let rows = Reconciliation.compare(projected: projected, book: book, mapping: mapping, projectionName: "p")
+        let got = rows.map { AccountCurrency(account: $0.account, currency: $0.currency) }
+        #expect(got == got.sorted())
+        #expect(Set(got.map { "\($0.account)|\($0.currency)" }) == expected)
+        #expect(got.count == expected.count)
     }
 }
 

@@ -1,5 +1,5 @@
 import Foundation
-import LedgerAuditCore
+@testable import LedgerAuditCore
 @testable import LedgerAuditSources
 import LedgerAuditTestSupport
 import Testing
@@ -98,5 +98,41 @@ struct InPlaceTests {
         let expected = InPlaceTests.referenceMerge(direct, names: names)
         #expect(merged.count == lines.count + 15)
         #expect(merged == expected)
+    }
+}
+
+/// `Concurrently.both` runs its second job on a thread of its own (libdispatch's
+/// `concurrentPerform` ran both on the caller right after a pass), and hands back both results.
+@Suite("two jobs at once: Concurrently.both")
+struct ConcurrentlyBothTests {
+    @Test("both results come back, the second job ran on another thread, and nested calls work")
+    func bothOnTwoThreads() {
+        let caller = pthread_self()
+        let (a, b) = Concurrently.both({ () -> (Int, Bool) in (21 * 2, pthread_equal(pthread_self(), caller) != 0) },
+                                       { () -> (String, Bool) in ("second", pthread_equal(pthread_self(), caller) != 0) })
+        #expect(a.0 == 42 && a.1)
+        #expect(b.0 == "second" && !b.1)
+        let ((x, y), z) = Concurrently.both({ Concurrently.both({ 1 }, { 2 }) }, { Array(0..<1000).reduce(0, +) })
+        #expect(x == 1 && y == 2 && z == 499_500)
+    }
+}
+
+/// The book's names in C collation are moved out to whoever makes rows of them; never taken,
+/// they are freed with the storage.
+@Suite("the book's sorted names: SortedAccountKeys")
+struct SortedAccountKeysTests {
+    @Test("taken: every account once, in C collation, with its slot; not taken: freed")
+    func takenOrNot() throws {
+        var book = BalanceBook()
+        for (n, name) in ["user:b:available", "user:a:available", "Z", "user:a:available"].enumerated() {
+            _ = try book.apply([Posting(fromAccount: "external:x", toAccount: name, currency: n == 3 ? "EUR" : "USD", amountMinor: Int64(n + 1))]).get()
+        }
+        var seen: [(String, String, Int64)] = []
+        book.sortedAccountKeys().take { key, slot in seen.append((key.account, key.currency, book.totals(slot: Int(slot)).balanceMinor)) }
+        #expect(seen.map(\.0) == ["Z", "external:x", "external:x", "user:a:available", "user:a:available", "user:b:available"])
+        #expect(seen.map(\.1) == ["USD", "EUR", "USD", "EUR", "USD", "USD"])
+        #expect(seen[3].2 == 4 && seen[4].2 == 2 && seen[2].2 == -6)
+        _ = book.sortedAccountKeys()  // never taken: freed by its deinit (ASan and leaks would say otherwise)
+        #expect(book.sortedRows().map(\.0.account) == seen.map(\.0))
     }
 }

@@ -81,6 +81,11 @@ struct ReportRowsTests {
         projected.append(ProjectedBalance(account: touched[3].0.account, currency: touched[3].0.currency, amountMinor: touched[3].1, origin: "t"))  // last wins: match
         projected.append(ProjectedBalance(account: "user:never:available", currency: "USD", amountMinor: 500, origin: "t"))  // missing in events
         projected.append(ProjectedBalance(account: "user:zero:available", currency: "USD", amountMinor: 0, origin: "t"))  // a bucket at 0: match
+        // Accounts the replay never touched are merged into the book's in C collation: before
+        // every account, after every one, and beside a touched account in another currency.
+        projected.append(ProjectedBalance(account: "a:first", currency: "USD", amountMinor: 0, origin: "t"))
+        projected.append(ProjectedBalance(account: "~last", currency: "USD", amountMinor: 3, origin: "t"))
+        projected.append(ProjectedBalance(account: touched[4].0.account, currency: "AAA", amountMinor: 0, origin: "t"))
         let rows = Reconciliation.compare(projected: projected, book: result.book, mapping: mapping, projectionName: "public.user_balances")
         func status(_ account: String) -> ReconciliationStatus? { rows.first { $0.account == account }?.status }
         #expect(status(touched[0].0.account) == .missingInProjection)
@@ -88,7 +93,10 @@ struct ReportRowsTests {
         #expect(status(touched[3].0.account) == .match)
         #expect(status("user:never:available") == .missingInEvents)
         #expect(status("user:zero:available") == .match)
-        #expect(rows.count == touched.count + 2)
+        #expect(status("~last") == .missingInEvents && status("a:first") == .match)
+        #expect(rows.first?.account == "a:first" && rows.last?.account == "~last")
+        #expect(rows.contains { $0.account == touched[4].0.account && $0.currency == "AAA" && $0.status == .match })
+        #expect(rows.count == touched.count + 5)
         #expect(rows.map { $0.account + "\u{0}" + $0.currency } == rows.map { $0.account + "\u{0}" + $0.currency }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
 
         let made = Reconciliation.madeRows(rows)

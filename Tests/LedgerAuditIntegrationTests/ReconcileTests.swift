@@ -106,6 +106,32 @@ struct ReconcileTests {
         #expect(summary["mismatched"] as? Int == 1 && summary["success"] as? Bool == false)
     }
 
+    @Test("the projection is read during the pass on a second connection in the run's snapshot; a role allowed one connection reads it after the pass, with the same rows")
+    func projectionReadOnASecondConnection() throws {
+        let db = try ScratchDatabase("recon2nd")
+        try db.load(folder: TestPaths.sample)
+        let role = "one_" + db.name.suffix(8)
+        try db.exec("""
+            CREATE ROLE \(role) LOGIN CONNECTION LIMIT 1;
+            GRANT CONNECT ON DATABASE \(db.name) TO \(role);
+            GRANT USAGE ON SCHEMA public TO \(role);
+            GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(role);
+            """)
+        defer { try? db.exec("DROP OWNED BY \(role); DROP ROLE \(role)") }
+        let limited = db.conninfo.replacingOccurrences(of: "user=postgres", with: "user=\(role)")
+        #expect(limited != db.conninfo)
+        var csv: [String] = []
+        for conninfo in [db.conninfo, limited] {
+            let out = TestPaths.temporaryDirectory("recon-2nd")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let r = try runTool(["reconcile", "--source", conninfo, "--out", out, "--skip", "append-only", "-q"])
+            #expect(r.status == 1, "\(r.stderr)")
+            csv.append(TestPaths.read(out + "/reconciliation.csv"))
+        }
+        #expect(csv[0] == csv[1])
+        #expect(csv[0].split(separator: "\n").filter { !$0.contains(",match,") }.count == 2)  // header + the sample's one drift
+    }
+
     @Test("concurrency: events and projections written during the run cause no false mismatch; counts are the snapshot's")
     func concurrentWriters() throws {
         let ledger = try generate([], events: 40_000)

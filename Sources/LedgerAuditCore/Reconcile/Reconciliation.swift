@@ -46,21 +46,32 @@ public struct ReconciliationRow: Sendable {
 public enum Reconciliation {
     public static func compare(projected: [ProjectedBalance], book: BalanceBook, mapping: ProjectionMapping, projectionName: String) -> [ReconciliationRow] {
         let patterns = mapping.columns.map { AccountPattern($0.account.replacingAll("{key}", with: "*")) }
-        // Each projected balance by the book's slot of its account (the last one wins when a
-        // projection repeats an account); only those the replay never touched need a table of
-        // their own. 4 bytes an account instead of a dictionary and a set of every account.
-        var projectedAtSlot = [Int32](repeating: -1, count: book.accountCount)
-        var untouched: [AccountCurrency: Int64] = [:]
-        for (i, p) in projected.enumerated() {
-            let key = AccountCurrency(account: p.account, currency: p.currency)
-            if let slot = book.slot(of: key) { projectedAtSlot[slot] = Int32(i) } else { untouched[key] = p.amountMinor }
-        }
+        // The book's names sorted on one core while the projection is looked up in the book on
+        // the other: after the pass the second core is idle, and each job reads every name of
+        // its side once (a cache miss each: ~0.15 s each at 2M events, 237k accounts).
+        let (sorted, (projectedAtSlot, untouched)) = Concurrently.both({ book.sortedAccountKeys() }, { lookUp(projected, in: book) })
+        // Rows come out in C collation as they are made: the book's compared accounts in order,
+        // the projected accounts it never touched (sorted apart; never one of the book's)
+        // merged in. Sorting the finished rows and copying them into place retained each
+        // row's three strings again (~0.13 s after the pass at 2M events).
+        var next = 0
         var rows: [ReconciliationRow] = []
-        book.forEachAccountSlot { key, slot, totals in
-            let projectedIndex = Int(projectedAtSlot[slot])
+        rows.reserveCapacity(projected.count + untouched.count)
+        func appendUntouched(upTo key: AccountCurrency?) {
+            while next < untouched.count {
+                let (k, amount) = untouched[next]
+                if let key, !(k < key) { return }
+                rows.append(ReconciliationRow(account: k.account, currency: k.currency, replayedMinor: nil, projectedMinor: amount,
+                                              status: amount == 0 ? .match : .missingInEvents, projection: projectionName))
+                next += 1
+            }
+        }
+        sorted.take { key, slot in
+            let projectedIndex = Int(projectedAtSlot[Int(slot)])
             // An account the projection names is compared whatever its kind.
             guard projectedIndex >= 0 || patterns.contains(where: { $0.matches(key.account) }) else { return }
-            let replayed = totals.balanceMinor
+            appendUntouched(upTo: key)
+            let replayed = book.totals(slot: Int(slot)).balanceMinor
             if projectedIndex >= 0 {
                 let amount = projected[projectedIndex].amountMinor
                 rows.append(ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: replayed, projectedMinor: amount,
@@ -70,11 +81,22 @@ public enum Reconciliation {
                                               status: .missingInProjection, projection: projectionName))
             }
         }
-        for (key, amount) in untouched {
-            rows.append(ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: nil, projectedMinor: amount,
-                                          status: amount == 0 ? .match : .missingInEvents, projection: projectionName))
+        appendUntouched(upTo: nil)
+        return rows
+    }
+
+    /// Each projected balance by the book's slot of its account (the last one wins when a
+    /// projection repeats an account): 4 bytes an account instead of a dictionary and a set of
+    /// every account. Those the replay never touched, in C collation, with their amounts.
+    static func lookUp(_ projected: [ProjectedBalance], in book: BalanceBook) -> ([Int32], [(AccountCurrency, Int64)]) {
+        var projectedAtSlot = [Int32](repeating: -1, count: book.accountCount)
+        var untouched: [AccountCurrency: Int64] = [:]
+        for (i, p) in projected.enumerated() {
+            let key = AccountCurrency(account: p.account, currency: p.currency)
+            if let slot = book.slot(of: key) { projectedAtSlot[slot] = Int32(i) } else { untouched[key] = p.amountMinor }
         }
-        return sortedByAccount(rows)
+        let keys = Array(untouched.keys)
+        return (projectedAtSlot, AccountCurrency.bytewiseOrder(keys).map { (keys[$0], untouched[keys[$0]]!) })
     }
 
     /// The positions of the rows that do not match, in order. By index: a `filter` over the
@@ -84,24 +106,52 @@ public enum Reconciliation {
         rows.indices.filter { rows[$0].status != .match }
     }
 
-    /// Rows in C collation (bytewise by account, then currency).
-    static func sortedByAccount(_ rows: [ReconciliationRow]) -> [ReconciliationRow] {
-        AccountCurrency.bytewiseOrder(rows.map { AccountCurrency(account: $0.account, currency: $0.currency) }).map { rows[$0] }
-    }
-
     public static let columns = ["account", "currency", "replayed_minor", "projected_minor", "difference_minor", "status", "suspect_event_id", "projection"]
 
     public static func cells(_ r: ReconciliationRow) -> [ReportCell] {
-        [.ledgerText(r.account), .ledgerText(r.currency), r.replayedMinor.map { .integer($0) } ?? .empty, r.projectedMinor.map { .integer($0) } ?? .empty,
-         .number(String(r.differenceMinor)), .ledgerText(r.status.rawValue), .optional(r.suspectEventId?.description), .ledgerText(r.projection)]
+        var row = ReportCellRow(capacity: columns.count)
+        Lines.line(r, into: &row)
+        return row.cells
     }
 
-    /// reconciliation.csv's rows, mismatched ones first, each made when a renderer reads it.
+    /// reconciliation.csv's rows, mismatched ones first, each said when a renderer reads it.
     public static func madeRows(_ rows: [ReconciliationRow]) -> ReportRows {
         let order = notMatching(rows) + rows.indices.filter { rows[$0].status == .match }
         // As held cells would say: a column is numeric when some row has a number in it.
         let numeric = [false, false, rows.contains { $0.replayedMinor != nil }, rows.contains { $0.projectedMinor != nil }, true, false, false, false]
-        return ReportRows(count: order.count, numericColumns: numeric) { cells(rows[order[$0]]) }
+        return ReportRows(lines: Lines(rows: rows, order: order), numericColumns: numeric)
+    }
+
+    /// Line by line, so the CSV renderer writes each row's bytes with no cell array and no
+    /// String per amount (a row per account: ~200,000 at 2M events, after the pass).
+    struct Lines: ReportLineSource {
+        let rows: [ReconciliationRow]
+        let order: [Int]
+        var count: Int { order.count }
+        var columnCount: Int { Reconciliation.columns.count }
+
+        func line<Sink: ReportCellSink>(_ index: Int, into sink: inout Sink) {
+            rows.withUnsafeBufferPointer { Lines.line(at: $0.baseAddress! + order[index], into: &sink) }
+        }
+
+        static func line<Sink: ReportCellSink>(_ r: ReconciliationRow, into sink: inout Sink) {
+            withUnsafePointer(to: r) { line(at: $0, into: &sink) }
+        }
+
+        /// From the row where it lies: read through a pointer, a row's fields are read one by
+        /// one; handed over as a value, the whole row was copied (its three strings retained).
+        static func line<Sink: ReportCellSink>(at row: UnsafePointer<ReconciliationRow>, into sink: inout Sink) {
+            sink.ledgerText(row.pointee.account)
+            sink.ledgerText(row.pointee.currency)
+            if let v = row.pointee.replayedMinor { sink.integer(v) } else { sink.empty() }
+            if let v = row.pointee.projectedMinor { sink.integer(v) } else { sink.empty() }
+            // The difference of two Int64 fits an Int64 unless one side is near a bound.
+            let difference = row.pointee.differenceMinor
+            if let small = Int64(exactly: difference) { sink.integer(small) } else { sink.number(String(difference)) }
+            sink.ledgerText(row.pointee.status.rawValue)
+            sink.optionalId(row.pointee.suspectEventId)
+            sink.ledgerText(row.pointee.projection)
+        }
     }
 
     public static func finding(_ r: ReconciliationRow) -> Finding {

@@ -12,6 +12,8 @@ public protocol ReportCellSink {
     /// Text the tool formatted (a date, an amount): `.number`.
     mutating func number(_ text: String)
     mutating func ledgerText(_ text: String)
+    /// A cell with nothing in it (`.empty`).
+    mutating func empty()
     /// One ledger-text cell made of three parts (`FUNDS_DEPOSITED from user:…`).
     mutating func ledgerText(_ a: String, _ b: String, _ c: String)
     /// An account's name as ledger text; `key` (the posting's, when it has one) lets a sink
@@ -36,6 +38,7 @@ public struct ReportCellRow: ReportCellSink {
     public mutating func number(_ text: String) { cells.append(.number(text)) }
     public mutating func ledgerText(_ text: String) { cells.append(.ledgerText(text)) }
     public mutating func ledgerText(_ a: String, _ b: String, _ c: String) { cells.append(.ledgerText(a + b + c)) }
+    public mutating func empty() { cells.append(.empty) }
 }
 
 /// A table's rows said line by line (`ReportRows(lines:)`): the CSV renderer writes each line's

@@ -37,7 +37,9 @@ enum SecondPass {
                 throw .usage("--checkpoint \(id) is not an event of the source")
             }
             try p.input.read()
-            rows += Reconciliation.compare(projected: p.input.balances, book: p.snapshot.book, mapping: p.input.mapping, projectionName: ProjectionReader.name(p.input.mapping))
+            let compared = Reconciliation.compare(projected: p.input.balances, book: p.snapshot.book, mapping: p.input.mapping, projectionName: ProjectionReader.name(p.input.mapping))
+            // The first projection's rows taken whole: appended, each row was copied.
+            if rows.isEmpty { rows = compared } else { rows += compared }
             p.input.releaseBalances()
         }
         let targets = Dictionary(Reconciliation.notMatching(rows).map { rows[$0] }.filter { $0.differenceMinor != 0 && $0.differenceMinor.magnitude <= UInt128(Int64.max) }

@@ -10,6 +10,8 @@ public final class PostgresSession: StoreCatalog {
     let connection: OpaquePointer
     public let redactedConnection: String
     let password: String?
+    /// Kept to open a sibling in the same snapshot (`openSibling`); never shown.
+    private let conninfo: String
 
     /// `conninfo` may be a `postgresql://` URI, a key=value string, or empty for libpq's defaults
     /// (PGHOST, PGDATABASE, ~/.pgpass, service files, sslmode) as in psql.
@@ -21,6 +23,7 @@ public final class PostgresSession: StoreCatalog {
         connection = try PostgresSession.connect(conninfo, redacted: redacted, password: password)
         redactedConnection = redacted
         self.password = password
+        self.conninfo = conninfo
         try execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         if let snapshot {
             try execute("SET TRANSACTION SNAPSHOT " + PostgresSession.quoteLiteral(snapshot))
@@ -63,6 +66,15 @@ public final class PostgresSession: StoreCatalog {
         let rows = try query("SELECT pg_export_snapshot()", [])
         guard let id = rows.first?.first ?? nil else { throw SourceError("pg_export_snapshot returned nothing") }
         return id
+    }
+
+    /// A way to open a second session that reads exactly what this one reads: this
+    /// transaction's snapshot is exported now, and the sibling imports it. Open it on the
+    /// thread that will use it; it must open while this session lives.
+    public func siblingOpener() throws(SourceError) -> @Sendable () throws(SourceError) -> PostgresSession {
+        let snapshot = try exportSnapshot()
+        let conninfo = self.conninfo
+        return { () throws(SourceError) in try PostgresSession(conninfo: conninfo, importingSnapshot: snapshot) }
     }
 
     static func quoteLiteral(_ s: String) -> String { "'" + s.replacingAll("'", with: "''") + "'" }
