@@ -1,3 +1,4 @@
+import Foundation
 import LedgerAuditChecks
 import LedgerAuditConfig
 import LedgerAuditCore
@@ -32,5 +33,33 @@ struct ObserverWorkerTests {
         #expect(inline.0 == worker.0)
         #expect(inline.1 == worker.1)
         #expect(inline.1.count >= 3)
+    }
+}
+
+/// The projection read during the pass is waited for only once its second connection is open:
+/// a connection a pooler queues behind the run's own (open until the run ends) would make the
+/// run wait forever. Not open by the end of the pass, or failed: the run's own session reads.
+@Suite("the projection read during the pass: EarlyProjectionReads")
+struct EarlyProjectionReadsTests {
+    static let mapping = ProjectionMapping(table: "user_balances", keyColumn: "user_id", currencyColumn: "currency",
+                                           columns: [(column: "available_balance", account: "user:{key}:available")])
+
+    @Test("a second connection still opening is not waited for; one that failed gives no rows")
+    func notOpenOrFailed() {
+        let release = DispatchSemaphore(value: 0)
+        let opening = EarlyProjectionReads(open: { () throws(SourceError) -> PostgresSession in
+            release.wait()
+            throw SourceError("queued behind the run's own connection")
+        }, mappings: [Self.mapping], defaultCurrency: "USD")
+        let started = DispatchTime.now()
+        #expect(opening.result(0) == nil)
+        #expect(opening.result(0) == nil)  // asked again: the same answer, no wait
+        #expect(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds < 1_000_000_000)
+        release.signal()
+
+        let failed = EarlyProjectionReads(open: { () throws(SourceError) -> PostgresSession in throw SourceError("too many connections for role") },
+                                          mappings: [Self.mapping], defaultCurrency: "USD")
+        usleep(200_000)  // the thread has failed by now; if not, it is still opening: nil either way
+        #expect(failed.result(0) == nil)
     }
 }

@@ -125,11 +125,6 @@ public struct BalanceBook: Sendable {
         for (key, slot) in slotByName { try body(key, records[Int(slot)].totals) }
     }
 
-    /// Every account with its slot (0 ..< accountCount) and totals, in no set order.
-    public func forEachAccountSlot(_ body: (AccountCurrency, Int, AccountTotals) throws -> Void) rethrows {
-        for (key, slot) in slotByName { try body(key, Int(slot), records[Int(slot)].totals) }
-    }
-
     /// An account's slot, nil when no posting ever touched it.
     public func slot(of key: AccountCurrency) -> Int? { slotByName[key].map { Int($0) } }
 
@@ -307,7 +302,7 @@ public struct BalanceBook: Sendable {
         return SortedAccountKeys(keys: keys, slotOfKey: slotOfKey, order: AccountCurrency.bytewiseOrder(UnsafeBufferPointer(keys)))
     }
 
-    /// An account's totals by its slot (`forEachAccountSlot`, `forEachSortedAccount`).
+    /// An account's totals by its slot (`sortedRowsAndSlots`, `sortedAccountKeys`).
     public func totals(slot: Int) -> AccountTotals { records[slot].totals }
 
     /// The first 16 bytes of a name, big-endian, zero-padded: comparing two prefixes gives the

@@ -4,6 +4,7 @@ import LedgerAuditChecks
 import LedgerAuditCore
 import LedgerAuditEvidence
 import LedgerAuditSources
+import Synchronization
 
 /// One projection to reconcile: what the read model says, and where its checkpoint is. Its
 /// rows are read after the pass (from PostgreSQL in the run's snapshot, which the session
@@ -49,20 +50,24 @@ final class ProjectedInput {
 /// A run's projections on one PostgreSQL session, read during the pass on a second connection
 /// that imports the session's snapshot, so it sees exactly the rows a read after the pass would.
 /// After the pass the read was serial, the client's core busy and the other idle (~0.1 s of a
-/// reconcile's tail at 2M events, 200,000 projected balances); during the pass the client
-/// waits on the server part of the time, and without the order index the server sorts first.
+/// reconcile's tail at 2M events, 200,000 projected balances); during it the client waits on
+/// the server part of the time, and without the order index the server sorts first.
 /// The rows are then held through the pass (~30 MB at 2M events).
 final class EarlyProjectionReads: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
+    /// Set once the second session is open: a read under way is worth waiting for.
+    private let opened = Atomic<Bool>(false)
     /// Each mapping's result, or none when the second session could not open. Written by the
     /// thread before it signals; read only after `wait`.
     private var results: [Result<ProjectedInput.Parts, any Error>] = []
-    private var waited = false
+    private enum Taken { case no, waited, notWaited }
+    private var taken = Taken.no
 
     init(open: @escaping @Sendable () throws(SourceError) -> PostgresSession, mappings: [ProjectionMapping], defaultCurrency: String) {
         let thread = Thread { [self] in
             do throws(SourceError) {
                 let session = try open()
+                opened.store(true, ordering: .releasing)
                 results = mappings.map { m in Result { [try ProjectionReader.read(session: session, mapping: m, defaultCurrency: defaultCurrency)] } }
             } catch {
                 results = []
@@ -73,14 +78,22 @@ final class EarlyProjectionReads: @unchecked Sendable {
         thread.start()
     }
 
-    /// Mapping `index`'s rows, waiting for the read; nil when the second session never opened.
-    /// From one thread only (the run's).
+    /// Mapping `index`'s rows, waiting for a read under way; nil when the second session never
+    /// opened, or had not opened by the end of the pass: a pooler that queues it behind the
+    /// run's own connection (which stays open until the run ends) would make the run wait
+    /// forever, so the run's own session reads instead. From one thread only (the run's).
     func result(_ index: Int) -> Result<ProjectedInput.Parts, any Error>? {
-        if !waited {
-            finished.wait()
-            waited = true
+        if taken == .no {
+            if finished.wait(timeout: .now()) == .success {
+                taken = .waited  // done, whether it opened or not
+            } else if opened.load(ordering: .acquiring) {
+                finished.wait()  // a read under way
+                taken = .waited
+            } else {
+                taken = .notWaited  // never read: the thread ends on its own
+            }
         }
-        return index < results.count ? results[index] : nil
+        return taken == .waited && index < results.count ? results[index] : nil
     }
 }
 
