@@ -108,12 +108,6 @@ public enum Reconciliation {
 
     public static let columns = ["account", "currency", "replayed_minor", "projected_minor", "difference_minor", "status", "suspect_event_id", "projection"]
 
-    public static func cells(_ r: ReconciliationRow) -> [ReportCell] {
-        var row = ReportCellRow(capacity: columns.count)
-        Lines.line(r, into: &row)
-        return row.cells
-    }
-
     /// reconciliation.csv's rows, mismatched ones first, each said when a renderer reads it.
     public static func madeRows(_ rows: [ReconciliationRow]) -> ReportRows {
         let order = notMatching(rows) + rows.indices.filter { rows[$0].status == .match }
@@ -132,10 +126,6 @@ public enum Reconciliation {
 
         func line<Sink: ReportCellSink>(_ index: Int, into sink: inout Sink) {
             rows.withUnsafeBufferPointer { Lines.line(at: $0.baseAddress! + order[index], into: &sink) }
-        }
-
-        static func line<Sink: ReportCellSink>(_ r: ReconciliationRow, into sink: inout Sink) {
-            withUnsafePointer(to: r) { line(at: $0, into: &sink) }
         }
 
         /// From the row where it lies: read through a pointer, a row's fields are read one by

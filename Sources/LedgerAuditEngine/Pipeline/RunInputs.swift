@@ -99,7 +99,7 @@ final class EarlyProjectionReads: @unchecked Sendable {
 
 /// What the reports compare the events with, read before the pass (from PostgreSQL in the same
 /// snapshot as the events): checkpoints, the command registry, seal files, keys, and each
-/// projection's reader (its rows come after the pass, `ProjectedInput`).
+/// projection's reader (its rows come during or after the pass, `ProjectedInput`).
 struct RunInputs {
     var projections: [Int: [ProjectedInput]] = [:]
     var commandRegistry: Set<EventID>?

@@ -10,7 +10,7 @@ public final class PostgresSession: StoreCatalog {
     let connection: OpaquePointer
     public let redactedConnection: String
     let password: String?
-    /// Kept to open a sibling in the same snapshot (`openSibling`); never shown.
+    /// Kept to open a sibling in the same snapshot (`siblingOpener`); never shown.
     private let conninfo: String
 
     /// `conninfo` may be a `postgresql://` URI, a key=value string, or empty for libpq's defaults
