@@ -64,6 +64,10 @@ public enum Limits {
     public static let parallelReadersMax = 64
     public static let parallelRangeRows = 8192
     public static let parallelRangesMax = 65_536
+    /// A CSV file with at least this many lines, most of a report's, is written on two cores.
+    public static let csvLinesToSplit = 100_000
+    /// The lines one core makes before the two runs are written (~1.5 MB of reconciliation.csv).
+    public static let csvLinesOneCoreWrites = 16_384
     /// Accounts whose transit rule the limbo check remembers (past it, the rule is looked up each time).
     public static let limboRuleCacheAccountsMax = 200_000
     /// Up to this many account rules, the limbo check matches each leg's account against the

@@ -85,9 +85,17 @@ public enum CSVRenderer {
             }
         }
         // Each file on its own core (balances.csv and trial_balance.csv: a row per account each).
+        // A file with most of the lines (reconciliation.csv: a row per account, beside a few
+        // findings) is written on both cores instead: alone, it kept one core busy while the
+        // other waited.
+        let lineCounts = files.map { $0.table.rows.lineSource?.count ?? 0 }
+        let largest = lineCounts.indices.max { lineCounts[$0] < lineCounts[$1] }
+        let split = largest.flatMap { i in
+            lineCounts[i] >= Limits.csvLinesToSplit && lineCounts[i] > 2 * (lineCounts.reduce(0, +) - lineCounts[i]) ? i : nil
+        }
         let results = Concurrently.map(files.count) { i -> OutputError? in
             do throws(OutputError) {
-                try write(files[i].table, to: files[i].path)
+                try write(files[i].table, to: files[i].path, onTwoCores: i == split)
                 return nil
             } catch {
                 return error
@@ -97,10 +105,21 @@ public enum CSVRenderer {
         return files.map(\.path)
     }
 
-    static func write(_ table: ReportTable, to path: String) throws(OutputError) {
+    static func write(_ table: ReportTable, to path: String, onTwoCores: Bool = false) throws(OutputError) {
         let file = try AtomicFile(path: path)
         try file.write(headerLine(table.columns))
-        if let lines = table.rows.lineSource {
+        if let lines = table.rows.lineSource, onTwoCores {
+            // Two runs of lines at a time, one on each core, written in order.
+            var start = 0
+            while start < lines.count {
+                let middle = min(start + Limits.csvLinesOneCoreWrites, lines.count)
+                let end = min(middle + Limits.csvLinesOneCoreWrites, lines.count)
+                let (first, second) = Concurrently.both({ bytes(of: lines, start..<middle) }, { bytes(of: lines, middle..<end) })
+                try file.write(bytes: first)
+                try file.write(bytes: second)
+                start = end
+            }
+        } else if let lines = table.rows.lineSource {
             // Straight into bytes: the same cells `CSVLineWriter` writes as `appendLine` would.
             var line = CSVLineWriter()
             for i in 0..<lines.count {
@@ -113,5 +132,18 @@ public enum CSVRenderer {
             for row in table.rows { try file.append { appendLine(row, into: &$0) } }
         }
         try file.commit()
+    }
+
+    /// The bytes of a run of lines, as the line-by-line writer writes them.
+    static func bytes(of lines: some ReportLineSource, _ range: Range<Int>) -> [UInt8] {
+        var out: [UInt8] = []
+        var line = CSVLineWriter()
+        for i in range {
+            line.begin()
+            lines.line(i, into: &line)
+            line.end()
+            out.append(contentsOf: line.bytes)
+        }
+        return out
     }
 }

@@ -497,8 +497,9 @@ struct BalanceBookKeyTests {
 
 @Suite("reconciliation rows in C collation", .removesTemporaryFolders)
 struct ReconciliationOrderTests {
-    @Test("compare's rows come in the bytewise order of (account, currency): the book's accounts and the projection's untouched ones merged, ties past 16 bytes and non-ASCII included")
-    func mergedOrderEqualsFullSort() throws {
+    @Test("compare's rows come in the bytewise order of (account, currency): the book's accounts and the projection's untouched ones merged, ties past 16 bytes and non-ASCII included; with a large book, the names classified on two cores and a few untouched placed by galloping search",
+          arguments: [0, 19_998])
+    func mergedOrderEqualsFullSort(padding: Int) throws {
         let stems = ["user:", "user:0000000000000000", "user:00000000000000001", "escrow:", "é", "e", "", "user:\u{0}", "platform:fees"]
         var book = BalanceBook()
         var projected: [ProjectedBalance] = []
@@ -520,14 +521,70 @@ struct ReconciliationOrderTests {
                 }
             }
         }
+        // Book accounts the projection names (matched and not) or lacks: with thousands of
+        // them, the few untouched accounts are found by galloping search, not a walk.
+        for n in 0..<padding {
+            let account = "pad:\(n * 7919 % padding)"
+            _ = try book.apply([Posting(fromAccount: "external:x", toAccount: account, currency: "USD", amountMinor: 2)]).get()
+            expected.insert("\(account)|USD")
+            if n % 3 != 0 { projected.append(ProjectedBalance(account: account, currency: "USD", amountMinor: Int64(n % 3), origin: "t")) }
+        }
         projected.shuffle()
         // `{key}` alone: every account of the book is of the projected kind.
         let mapping = ProjectionMapping(table: "t", keyColumn: "k", currencyColumn: nil, columns: [(column: "c", account: "{key}")])
-        let rows = Reconciliation.compare(projected: projected, book: book, mapping: mapping, projectionName: "p")
+        let rows = Reconciliation.compare(projected: projected, book: book, mapping: mapping, projectionName: "p").rows
         let got = rows.map { AccountCurrency(account: $0.account, currency: $0.currency) }
         #expect(got == got.sorted())
+        if padding > 0 {
+            let pads = rows.filter { $0.account.hasPrefix("pad:") }
+            #expect(pads.filter { $0.status == .match }.count == padding / 3 && pads.filter { $0.status == .mismatch }.count == padding / 3)
+            #expect(pads.filter { $0.status == .missingInProjection }.count == padding / 3)
+        }
         #expect(Set(got.map { "\($0.account)|\($0.currency)" }) == expected)
         #expect(got.count == expected.count)
+    }
+}
+
+@Suite("a CSV file with most of a report's lines, written on two cores", .removesTemporaryFolders)
+struct CSVTwoCoresTests {
+    /// Lines of every kind of cell, hostile text included, each different.
+    struct Numbered: ReportLineSource {
+        let count: Int
+        var columnCount: Int { 4 }
+        func line<Sink: ReportCellSink>(_ index: Int, into sink: inout Sink) {
+            sink.ledgerText(index % 7 == 0 ? "=cmd|\"x\",\(index)" : "user:\(index):available")
+            sink.integer(Int64(index) * (index % 2 == 0 ? 1 : -1))
+            if index % 3 == 0 { sink.empty() } else { sink.ledgerText("4111 1111 1111 \(1000 + index % 9000)") }
+            sink.optionalId(index % 5 == 0 ? EventID(high: UInt64(index), low: 7) : nil)
+        }
+    }
+
+    static func table(_ name: String, _ lines: Int) -> ReportTable {
+        ReportTable(csvName: name, xmlRow: "row", title: name, columns: ["a", "b", "c", "d"], rows: ReportRows(lines: Numbered(count: lines), numericColumns: [false, true, false, false]))
+    }
+
+    @Test("the same bytes as on one core: runs that end mid-way and exactly at the end, and a report whose one large file is split beside a small one")
+    func sameBytes() throws {
+        let folder = TestPaths.temporaryDirectory("csv2")
+        for count in [0, 1, Limits.csvLinesOneCoreWrites, 2 * Limits.csvLinesOneCoreWrites, 3 * Limits.csvLinesOneCoreWrites + 17] {
+            try CSVRenderer.write(Self.table("t.csv", count), to: folder + "/one.csv")
+            try CSVRenderer.write(Self.table("t.csv", count), to: folder + "/two.csv", onTwoCores: true)
+            let one = try Data(contentsOf: URL(fileURLWithPath: folder + "/one.csv"))
+            #expect(one == (try Data(contentsOf: URL(fileURLWithPath: folder + "/two.csv"))), "\(count) lines")
+            #expect(one.filter { $0 == 0x0A }.count == count + 1)
+        }
+        // Through the report: the large file is the one split; both files as one core writes them.
+        let large = Limits.csvLinesToSplit + 5
+        let header = ReportHeader(reportKind: "t", asOfUs: nil, timeBasis: .hlc, source: "t", catalogFile: "t", catalogSHA256: "", population: Population(), controlTotals: [:],
+                                  conservation: Conservation(book: BalanceBook(), controlTotals: [:]), eventsDigestSHA256: nil, toolVersion: "t", gitRevision: "t",
+                                  generatedAtUs: 0, runBy: "t", notes: [])
+        let report = Report(kind: "t", title: "t", header: header, sections: [
+            ReportSection(id: "s", title: "s", tables: [Self.table("large.csv", large), Self.table("small.csv", 10)]),
+        ])
+        let written = try CSVRenderer.write(report, to: folder)
+        #expect(written.map { ($0 as NSString).lastPathComponent } == ["large.csv", "small.csv"])
+        try CSVRenderer.write(Self.table("large.csv", large), to: folder + "/large-one.csv")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/large.csv")) == (try Data(contentsOf: URL(fileURLWithPath: folder + "/large-one.csv"))))
     }
 }
 

@@ -1,6 +1,6 @@
 import Foundation
 import LedgerAuditConfig
-import LedgerAuditCore
+@testable import LedgerAuditCore
 import LedgerAuditReports
 import LedgerAuditSources
 import LedgerAuditTestSupport
@@ -86,7 +86,8 @@ struct ReportRowsTests {
         projected.append(ProjectedBalance(account: "a:first", currency: "USD", amountMinor: 0, origin: "t"))
         projected.append(ProjectedBalance(account: "~last", currency: "USD", amountMinor: 3, origin: "t"))
         projected.append(ProjectedBalance(account: touched[4].0.account, currency: "AAA", amountMinor: 0, origin: "t"))
-        let rows = Reconciliation.compare(projected: projected, book: result.book, mapping: mapping, projectionName: "public.user_balances")
+        var comparison = Reconciliation.compare(projected: projected, book: result.book, mapping: mapping, projectionName: "public.user_balances")
+        let rows = comparison.rows
         func status(_ account: String) -> ReconciliationStatus? { rows.first { $0.account == account }?.status }
         #expect(status(touched[0].0.account) == .missingInProjection)
         #expect(status(touched[2].0.account) == .mismatch)
@@ -99,8 +100,30 @@ struct ReportRowsTests {
         #expect(rows.count == touched.count + 5)
         #expect(rows.map { $0.account + "\u{0}" + $0.currency } == rows.map { $0.account + "\u{0}" + $0.currency }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
 
-        let made = Reconciliation.madeRows(rows)
+        var made = Reconciliation.madeRows([comparison])
         #expect(made.prefix(4).map { $0[5].displayText }.allSatisfy { $0 != "match" })
+        // A matched row is said from where its names lie: the same cells as the row made whole,
+        // the rows that do not match first, each group in C collation.
+        func cells(_ rows: [ReconciliationRow]) -> [[ReportCell]] {
+            rows.map { row in
+                var sink = ReportCellRow()
+                withUnsafePointer(to: row) { Reconciliation.Lines.line(at: $0, into: &sink) }
+                return sink.cells
+            }
+        }
+        #expect(Array(made) == cells(rows.filter { $0.status != .match } + rows.filter { $0.status == .match }))
+        #expect(comparison.count == rows.count && Reconciliation.notMatching([comparison]).count == 5)
+        // Suspects are looked up for every row, matched ones too (an account another
+        // projection disagrees on), and two projections' rows keep their order: all that do
+        // not match, then all matched.
+        let matchedKey = AccountCurrency(account: touched[3].0.account, currency: touched[3].0.currency)
+        let suspect = EventID("00000000-0000-4000-8000-00000000abcd")!
+        comparison.setSuspects([matchedKey: suspect])
+        made = Reconciliation.madeRows([comparison, comparison])
+        let withSuspect = comparison.rows
+        #expect(withSuspect.first { $0.account == matchedKey.account }?.suspectEventId == suspect)
+        let once = cells(withSuspect.filter { $0.status != .match }), matchedOnce = cells(withSuspect.filter { $0.status == .match })
+        #expect(Array(made) == once + once + matchedOnce + matchedOnce)
         let table = ReportTable(csvName: "reconciliation.csv", xmlRow: "reconciliationLine", title: "Replay against projections", columns: Reconciliation.columns, rows: made)
         let report = Self.report([ReportSection(id: "reconciliation", title: "Reconciliation", tables: [table])], result)
         #expect(try Self.rendered(report) == (try Self.rendered(Self.held(report))))

@@ -44,88 +44,185 @@ public struct ReconciliationRow: Sendable {
 /// replay has postings on an account the projection lacks; `missing_in_events` when the
 /// projection claims a non-zero balance for an account the replay never posted to.
 public enum Reconciliation {
-    public static func compare(projected: [ProjectedBalance], book: BalanceBook, mapping: ProjectionMapping, projectionName: String) -> [ReconciliationRow] {
+    public static func compare(projected: [ProjectedBalance], book: BalanceBook, mapping: ProjectionMapping, projectionName: String) -> ReconciliationComparison {
         let patterns = mapping.columns.map { AccountPattern($0.account.replacingAll("{key}", with: "*")) }
         // The book's names sorted on one core while the projection is looked up in the book on
         // the other: after the pass the second core is idle, and each job reads every name of
         // its side once (a cache miss each: ~0.15 s each at 2M events, 237k accounts).
-        let (sorted, (projectedAtSlot, untouched)) = Concurrently.both({ book.sortedAccountKeys() }, { lookUp(projected, in: book) })
+        let (sorted, lookedUp) = Concurrently.both({ book.sortedAccountKeys() }, { lookUp(projected, in: book) })
+        let untouched = lookedUp.untouched
+        // What each of the book's names becomes, in the names' own order on both cores: read in
+        // C collation, each name was two cache misses and a retain (~1 s after the pass at 10M
+        // events, 1.2M accounts), though most are matched rows that need only their place.
+        let kinds = classify(sorted, lookedUp, patterns)
+        // Where each untouched account falls among the book's names (never one of them).
+        let untouchedPlaces = sorted.insertionPoints(of: untouched.map(\.0))
         // Rows come out in C collation as they are made: the book's compared accounts in order,
-        // the projected accounts it never touched (sorted apart; never one of the book's)
-        // merged in. Sorting the finished rows and copying them into place retained each
-        // row's three strings again (~0.13 s after the pass at 2M events).
+        // the projected accounts it never touched merged in. A matched row is kept as where its
+        // name lies and its amount; only the rows that do not match are made whole.
+        var comparison = ReconciliationComparison(projectionName: projectionName, bookKeys: sorted, untouched: untouched)
         var next = 0
-        var rows: [ReconciliationRow] = []
-        rows.reserveCapacity(projected.count + untouched.count)
-        func appendUntouched(upTo key: AccountCurrency?) {
-            while next < untouched.count {
-                let (k, amount) = untouched[next]
-                if let key, !(k < key) { return }
-                rows.append(ReconciliationRow(account: k.account, currency: k.currency, replayedMinor: nil, projectedMinor: amount,
-                                              status: amount == 0 ? .match : .missingInEvents, projection: projectionName))
+        func appendUntouched(upTo place: Int) {
+            while next < untouched.count, untouchedPlaces[next] <= place {
+                let amount = untouched[next].1
+                if amount == 0 {
+                    comparison.appendMatched(name: -1 - Int32(next), amountMinor: 0)
+                } else {
+                    let k = untouched[next].0
+                    comparison.appendNotMatching(ReconciliationRow(account: k.account, currency: k.currency, replayedMinor: nil, projectedMinor: amount,
+                                                                   status: .missingInEvents, projection: projectionName))
+                }
                 next += 1
             }
         }
-        sorted.take { key, slot in
-            let projectedIndex = Int(projectedAtSlot[Int(slot)])
-            // An account the projection names is compared whatever its kind.
-            guard projectedIndex >= 0 || patterns.contains(where: { $0.matches(key.account) }) else { return }
-            appendUntouched(upTo: key)
-            let replayed = book.totals(slot: Int(slot)).balanceMinor
-            if projectedIndex >= 0 {
-                let amount = projected[projectedIndex].amountMinor
-                rows.append(ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: replayed, projectedMinor: amount,
-                                              status: amount == replayed ? .match : .mismatch, projection: projectionName))
-            } else {
-                rows.append(ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: replayed, projectedMinor: nil,
-                                              status: .missingInProjection, projection: projectionName))
+        kinds.withUnsafeBufferPointer { kinds in
+            sorted.forEachInOrder { place, keyIndex, slot in
+                let kind = kinds[Int(keyIndex)]
+                guard kind != Kind.notCompared else { return }
+                appendUntouched(upTo: place)
+                let s = Int(slot)
+                switch kind {
+                case Kind.matched:
+                    comparison.appendMatched(name: keyIndex, amountMinor: lookedUp.projectedAtSlot[s])
+                case Kind.mismatched:
+                    let key = sorted.key(at: Int(keyIndex))
+                    comparison.appendNotMatching(ReconciliationRow(account: key.pointee.account, currency: key.pointee.currency, replayedMinor: book.totals(slot: s).balanceMinor,
+                                                                   projectedMinor: lookedUp.projectedAtSlot[s], status: .mismatch, projection: projectionName))
+                default:
+                    let key = sorted.key(at: Int(keyIndex))
+                    comparison.appendNotMatching(ReconciliationRow(account: key.pointee.account, currency: key.pointee.currency, replayedMinor: book.totals(slot: s).balanceMinor,
+                                                                   projectedMinor: nil, status: .missingInProjection, projection: projectionName))
+                }
             }
         }
-        appendUntouched(upTo: nil)
-        return rows
+        appendUntouched(upTo: Int.max)
+        return comparison
+    }
+
+    /// What a name of the book becomes in the comparison (and, for a slot, what the projection
+    /// says of it: not projected, matched or mismatched).
+    enum Kind {
+        static let notCompared: UInt8 = 0
+        static let matched: UInt8 = 1
+        static let mismatched: UInt8 = 2
+        static let missingInProjection: UInt8 = 3
+    }
+
+    /// Each of the book's names' kind, by its index among the sorted keys; half the names on
+    /// each core. A name is read only when the projection lacks it (is it of a projected kind?).
+    static func classify(_ sorted: SortedAccountKeys, _ lookedUp: LookedUp, _ patterns: [AccountPattern]) -> [UInt8] {
+        let count = sorted.count
+        var kinds = [UInt8](repeating: Kind.notCompared, count: count)
+        kinds.withUnsafeMutableBufferPointer { buffer in
+            // Each half writes only its own part of the buffer.
+            nonisolated(unsafe) let out = buffer
+            func run(_ range: Range<Int>) {
+                for i in range {
+                    let status = lookedUp.statusAtSlot[Int(sorted.slot(at: i))]
+                    if status != Kind.notCompared {
+                        out[i] = status
+                    } else {
+                        // An account the projection names is compared whatever its kind; others only of a projected kind.
+                        let account = sorted.key(at: i)
+                        if patterns.contains(where: { $0.matches(account.pointee.account) }) { out[i] = Kind.missingInProjection }
+                    }
+                }
+            }
+            let middle = count / 2
+            // A small book on one core: a thread costs more than its names.
+            if count < 4096 { run(0..<count) } else { _ = Concurrently.both({ run(0..<middle) }, { run(middle..<count) }) }
+        }
+        return kinds
+    }
+
+    /// The projection as the book's slots see it, worked out on the core that looks it up.
+    struct LookedUp {
+        /// A byte a slot (`Kind`: not projected, matched, mismatched). Read in the names' order,
+        /// the slots come in no order: a byte each stays in cache where the book's totals and
+        /// the projection's rows did not.
+        var statusAtSlot: [UInt8]
+        /// The projected amount of each projected slot.
+        var projectedAtSlot: [Int64]
+        /// The projected accounts the replay never touched, in C collation, with their amounts.
+        var untouched: [(AccountCurrency, Int64)]
     }
 
     /// Each projected balance by the book's slot of its account (the last one wins when a
-    /// projection repeats an account): 4 bytes an account instead of a dictionary and a set of
-    /// every account. Those the replay never touched, in C collation, with their amounts.
-    static func lookUp(_ projected: [ProjectedBalance], in book: BalanceBook) -> ([Int32], [(AccountCurrency, Int64)]) {
-        var projectedAtSlot = [Int32](repeating: -1, count: book.accountCount)
+    /// projection repeats an account): 9 bytes an account instead of a dictionary and a set of
+    /// every account.
+    static func lookUp(_ projected: [ProjectedBalance], in book: BalanceBook) -> LookedUp {
+        var statusAtSlot = [UInt8](repeating: Kind.notCompared, count: book.accountCount)
+        var projectedAtSlot = [Int64](repeating: 0, count: book.accountCount)
         var untouched: [AccountCurrency: Int64] = [:]
-        for (i, p) in projected.enumerated() {
+        for p in projected {
             let key = AccountCurrency(account: p.account, currency: p.currency)
-            if let slot = book.slot(of: key) { projectedAtSlot[slot] = Int32(i) } else { untouched[key] = p.amountMinor }
+            if let slot = book.slot(of: key) {
+                projectedAtSlot[slot] = p.amountMinor
+                statusAtSlot[slot] = p.amountMinor == book.totals(slot: slot).balanceMinor ? Kind.matched : Kind.mismatched
+            } else {
+                untouched[key] = p.amountMinor
+            }
         }
         let keys = Array(untouched.keys)
-        return (projectedAtSlot, AccountCurrency.bytewiseOrder(keys).map { (keys[$0], untouched[keys[$0]]!) })
-    }
-
-    /// The positions of the rows that do not match, in order. By index: a `filter` over the
-    /// rows themselves copied every row it kept (three strings retained each), and counting
-    /// the matched ones that way copied ~200,000 rows at 2M events, several times a run.
-    public static func notMatching(_ rows: [ReconciliationRow]) -> [Int] {
-        rows.indices.filter { rows[$0].status != .match }
+        return LookedUp(statusAtSlot: statusAtSlot, projectedAtSlot: projectedAtSlot,
+                        untouched: AccountCurrency.bytewiseOrder(keys).map { (keys[$0], untouched[keys[$0]]!) })
     }
 
     public static let columns = ["account", "currency", "replayed_minor", "projected_minor", "difference_minor", "status", "suspect_event_id", "projection"]
 
-    /// reconciliation.csv's rows, mismatched ones first, each said when a renderer reads it.
-    public static func madeRows(_ rows: [ReconciliationRow]) -> ReportRows {
-        let order = notMatching(rows) + rows.indices.filter { rows[$0].status == .match }
+    /// Every projection's rows that do not match, in order: what findings, suspects and figures read.
+    public static func notMatching(_ comparisons: [ReconciliationComparison]) -> [ReconciliationRow] {
+        comparisons.count == 1 ? comparisons[0].notMatching : comparisons.flatMap(\.notMatching)
+    }
+
+    /// reconciliation.csv's rows: every projection's rows that do not match, then every
+    /// projection's matched rows, each said when a renderer reads it.
+    public static func madeRows(_ comparisons: [ReconciliationComparison]) -> ReportRows {
+        let lines = Lines(comparisons: comparisons)
         // As held cells would say: a column is numeric when some row has a number in it.
-        let numeric = [false, false, rows.contains { $0.replayedMinor != nil }, rows.contains { $0.projectedMinor != nil }, true, false, false, false]
-        return ReportRows(lines: Lines(rows: rows, order: order), numericColumns: numeric)
+        let notMatching = comparisons.lazy.flatMap(\.notMatching)
+        let anyMatched = comparisons.contains { !$0.matched.isEmpty }
+        let numeric = [false, false,
+                       notMatching.contains { $0.replayedMinor != nil } || comparisons.contains { $0.matched.contains { $0.name >= 0 } },
+                       notMatching.contains { $0.projectedMinor != nil } || anyMatched,
+                       true, false, false, false]
+        return ReportRows(lines: lines, numericColumns: numeric)
     }
 
     /// Line by line, so the CSV renderer writes each row's bytes with no cell array and no
     /// String per amount (a row per account: ~200,000 at 2M events, after the pass).
     struct Lines: ReportLineSource {
-        let rows: [ReconciliationRow]
-        let order: [Int]
-        var count: Int { order.count }
+        let comparisons: [ReconciliationComparison]
+        let notMatchingCount: Int
+        let count: Int
         var columnCount: Int { Reconciliation.columns.count }
 
+        init(comparisons: [ReconciliationComparison]) {
+            self.comparisons = comparisons
+            notMatchingCount = comparisons.reduce(0) { $0 + $1.notMatching.count }
+            count = comparisons.reduce(0) { $0 + $1.count }
+        }
+
+        /// Each comparison read where it lies: `for c in comparisons` copied one (seven
+        /// retains) for every line.
         func line<Sink: ReportCellSink>(_ index: Int, into sink: inout Sink) {
-            rows.withUnsafeBufferPointer { Lines.line(at: $0.baseAddress! + order[index], into: &sink) }
+            var i = index
+            if i < notMatchingCount {
+                for k in comparisons.indices {
+                    let count = comparisons[k].notMatching.count
+                    if i < count {
+                        comparisons[k].notMatching.withUnsafeBufferPointer { Lines.line(at: $0.baseAddress! + i, into: &sink) }
+                        return
+                    }
+                    i -= count
+                }
+            }
+            i -= notMatchingCount
+            for k in comparisons.indices {
+                let count = comparisons[k].matched.count
+                if i < count { comparisons[k].matchedLine(i, into: &sink); return }
+                i -= count
+            }
         }
 
         /// From the row where it lies: read through a pointer, a row's fields are read one by
@@ -158,6 +255,101 @@ public enum Reconciliation {
                        message: "\(r.account) \(r.currency): \(what)\(suspect)",
                        evidence: [("replayed_minor", r.replayedMinor.map(String.init) ?? ""), ("projected_minor", r.projectedMinor.map(String.init) ?? ""), ("status", r.status.rawValue)],
                        location: r.projection)
+    }
+}
+
+/// One projection compared with the book. The rows that do not match are held whole: findings,
+/// suspects and the report's figures read them. A matched row is 12 bytes, where its names lie
+/// and its amount, and is said when reconciliation.csv is written: holding every row whole
+/// (~110 bytes and a retained projection name each) was ~130 MB and ~0.7 s of a 10M-event
+/// reconcile's time after the pass, for a million rows that say "match".
+public struct ReconciliationComparison: Sendable {
+    public let projectionName: String
+    /// The rows that do not match, in C collation.
+    public private(set) var notMatching: [ReconciliationRow] = []
+    /// Each of them's place among all the rows in C collation.
+    private var notMatchingPlaces: [Int] = []
+    /// The matched rows in C collation.
+    private(set) var matched: [Matched] = []
+    /// The book's names, read in place.
+    private let bookKeys: SortedAccountKeys
+    /// The projected accounts the replay never touched, in C collation, with their amounts.
+    private let untouched: [(AccountCurrency, Int64)]
+    /// The second pass's suspects, by account: looked up for matched rows too, as for every row.
+    private var suspects: [AccountCurrency: EventID] = [:]
+
+    struct Matched {
+        /// At least 0: the book's name at that index; below 0: `untouched[-1 - name]`.
+        var name: Int32
+        var amountMinor: Int64
+    }
+
+    init(projectionName: String, bookKeys: SortedAccountKeys, untouched: [(AccountCurrency, Int64)]) {
+        self.projectionName = projectionName
+        self.bookKeys = bookKeys
+        self.untouched = untouched
+    }
+
+    public var count: Int { notMatching.count + matched.count }
+
+    mutating func appendMatched(name: Int32, amountMinor: Int64) { matched.append(Matched(name: name, amountMinor: amountMinor)) }
+
+    mutating func appendNotMatching(_ row: ReconciliationRow) {
+        notMatchingPlaces.append(count)
+        notMatching.append(row)
+    }
+
+    /// Sets the suspect the second pass found for each account (nil where it found none).
+    public mutating func setSuspects(_ found: [AccountCurrency: EventID]) {
+        suspects = found
+        for i in notMatching.indices {
+            notMatching[i].suspectEventId = found[AccountCurrency(account: notMatching[i].account, currency: notMatching[i].currency)]
+        }
+    }
+
+    /// Every row in C collation, made whole (tests and small projections).
+    public var rows: [ReconciliationRow] {
+        var all: [ReconciliationRow] = []
+        all.reserveCapacity(count)
+        var n = 0
+        for m in matched.indices {
+            while n < notMatching.count, notMatchingPlaces[n] == all.count { all.append(notMatching[n]); n += 1 }
+            all.append(matchedRow(m))
+        }
+        all.append(contentsOf: notMatching[n...])
+        return all
+    }
+
+    func matchedRow(_ i: Int) -> ReconciliationRow {
+        let m = matched[i]
+        let key = m.name >= 0 ? bookKeys.key(at: Int(m.name)).pointee : untouched[Int(-1 - m.name)].0
+        return ReconciliationRow(account: key.account, currency: key.currency, replayedMinor: m.name >= 0 ? m.amountMinor : nil, projectedMinor: m.amountMinor,
+                                 status: .match, suspectEventId: suspects.isEmpty ? nil : suspects[key], projection: projectionName)
+    }
+
+    /// A matched row's line, its names read where they lie.
+    func matchedLine<Sink: ReportCellSink>(_ i: Int, into sink: inout Sink) {
+        let m = matched[i]
+        if m.name >= 0 {
+            let key = bookKeys.key(at: Int(m.name))
+            line(key, replayedMinor: m.amountMinor, projectedMinor: m.amountMinor, into: &sink)
+        } else {
+            untouched.withUnsafeBufferPointer { u in
+                let entry = u.baseAddress! + Int(-1 - m.name)
+                withUnsafePointer(to: entry.pointee.0) { line($0, replayedMinor: nil, projectedMinor: m.amountMinor, into: &sink) }
+            }
+        }
+    }
+
+    private func line<Sink: ReportCellSink>(_ key: UnsafePointer<AccountCurrency>, replayedMinor: Int64?, projectedMinor: Int64, into sink: inout Sink) {
+        sink.ledgerText(key.pointee.account)
+        sink.ledgerText(key.pointee.currency)
+        if let replayedMinor { sink.integer(replayedMinor) } else { sink.empty() }
+        sink.integer(projectedMinor)
+        sink.integer(0)
+        sink.ledgerText(ReconciliationStatus.match.rawValue)
+        sink.optionalId(suspects.isEmpty ? nil : suspects[key.pointee])
+        sink.ledgerText(projectionName)
     }
 }
 

@@ -325,6 +325,7 @@ public struct BalanceBook: Sendable {
 /// keys into rows retained every name again, and letting go of the array released each (a
 /// cache miss each, ~0.1 s at 237k accounts). Made on one thread, taken on another: after the
 /// pass a reconcile sorts the names on one core while it looks up the projection on the other.
+/// A reconcile keeps them, unmoved, for the matched rows of reconciliation.csv (`forEachInOrder`).
 final class SortedAccountKeys: @unchecked Sendable {
     private let keys: UnsafeMutableBufferPointer<AccountCurrency>
     private let slotOfKey: [Int32]
@@ -335,6 +336,48 @@ final class SortedAccountKeys: @unchecked Sendable {
         self.keys = keys
         self.slotOfKey = slotOfKey
         self.order = order
+    }
+
+    var count: Int { keys.count }
+
+    /// Each name's place in C collation (0, 1, …), its index (for `key(at:)`) and its slot, in
+    /// order. The names themselves are not read.
+    func forEachInOrder(_ body: (Int, Int32, Int32) -> Void) {
+        for (place, i) in order.enumerated() { body(place, Int32(i), slotOfKey[i]) }
+    }
+
+    /// The slot of the name at an index.
+    func slot(at index: Int) -> Int32 { slotOfKey[index] }
+
+    /// For each of `others` (in C collation), the first place in C collation whose name is not
+    /// below it. Each search gallops on from where the last one ended: a few untouched accounts
+    /// read ~20 names each, many read a few each, where walking the names read every one
+    /// (~0.2 s at 10M events, 1.2M names).
+    func insertionPoints(of others: [AccountCurrency]) -> [Int] {
+        let names = order.count
+        var start = 0
+        return others.map { key in
+            // Every place below `low` holds a name below `key`; `high` is the end or a place that does not.
+            var low = start, high = start, step = 1
+            while high < names, keys[order[high]] < key {
+                low = high + 1
+                high = low + step
+                step <<= 1
+            }
+            high = min(high, names)
+            while low < high {
+                let mid = (low + high) / 2
+                if keys[order[mid]] < key { low = mid + 1 } else { high = mid }
+            }
+            start = low
+            return low
+        }
+    }
+
+    /// The name at an index `forEachInOrder` gave, where it lies: read in place, not retained.
+    func key(at index: Int) -> UnsafePointer<AccountCurrency> {
+        precondition(!taken && index >= 0 && index < keys.count, "SortedAccountKeys: no name at \(index)")
+        return UnsafePointer(keys.baseAddress! + index)
     }
 
     /// Each name in order, moved out to `body` with its slot. Once.

@@ -6,9 +6,10 @@ import LedgerAuditSources
 /// `reconcile`: the replay against the projections, the checks, and what the scheduler reads.
 enum ReconcileAssembly {
     static func assemble(_ f: ReportFacts, options: ReconcileOptions, projections: [ProjectionWatch], second: SecondPassResults, startedMs: Int64) -> Assembled {
-        let rows = second.reconciliation
-        let notMatching = Reconciliation.notMatching(rows)
-        var extra: [Finding] = notMatching.map { Reconciliation.finding(rows[$0]) }
+        let comparisons = second.reconciliation
+        let notMatching = Reconciliation.notMatching(comparisons)
+        let compared = comparisons.reduce(0) { $0 + $1.count }
+        var extra: [Finding] = notMatching.map(Reconciliation.finding)
         for p in projections {
             for problem in p.input.problems {
                 extra.append(Finding(code: .projectionMismatch, severity: .high, message: "\(problem.origin): \(problem.message)", location: ProjectionReader.name(p.input.mapping)))
@@ -16,7 +17,7 @@ enum ReconcileAssembly {
         }
         let findings = f.findings(adding: extra)
         let checks = f.checkSections()
-        let section = reconciliationSection(rows, projected: projections.map { ($0.input.mapping, $0.snapshot.position) }, snapshots: projections.map(\.snapshot),
+        let section = reconciliationSection(comparisons, notMatching: notMatching, projected: projections.map { ($0.input.mapping, $0.snapshot.position) }, snapshots: projections.map(\.snapshot),
                                             finder: second.suspects, catalog: f.catalog)
         let report = Report(kind: "reconcile", title: "Reconciliation of projections against the event store",
                             header: f.header("reconcile", findings: findings),
@@ -32,7 +33,7 @@ enum ReconcileAssembly {
         let folder = f.work.request.output.folder
         // What the scheduler reads, naming the written report (HTML first).
         let summary = { (written: [String]) in
-            ReconcileSummary(rows: rows, mismatched: notMatching.count, findings: findings, eventsReplayed: eventsInScope, report: written.first { $0.hasSuffix(".html") } ?? written.first ?? folder,
+            ReconcileSummary(accountsCompared: compared, notMatching: notMatching, findings: findings, eventsReplayed: eventsInScope, report: written.first { $0.hasSuffix(".html") } ?? written.first ?? folder,
                              durationMs: monotonicMs() - startedMs, success: !failed, catalog: catalog)
         }
         assembled.afterWrite = { written throws(AuditFailure) in
@@ -50,14 +51,15 @@ enum ReconcileAssembly {
         return assembled
     }
 
-    static func reconciliationSection(_ rows: [ReconciliationRow], projected: [(ProjectionMapping, GlobalOrderKey?)], snapshots: [CheckpointSnapshot], finder: SuspectFinder?, catalog: Catalog) -> ReportSection {
-        let mismatched = Reconciliation.notMatching(rows).count
+    static func reconciliationSection(_ comparisons: [ReconciliationComparison], notMatching: [ReconciliationRow], projected: [(ProjectionMapping, GlobalOrderKey?)], snapshots: [CheckpointSnapshot],
+                                      finder: SuspectFinder?, catalog: Catalog) -> ReportSection {
+        let compared = comparisons.reduce(0) { $0 + $1.count }
         var figures: [(label: String, value: String)] = [
-            ("Accounts compared", String(rows.count)),
-            ("Matched", String(rows.count - mismatched)),
-            ("Mismatched", String(mismatched)),
+            ("Accounts compared", String(compared)),
+            ("Matched", String(compared - notMatching.count)),
+            ("Mismatched", String(notMatching.count)),
         ]
-        for (currency, total) in ReconcileSummary.absoluteDifference(rows) {
+        for (currency, total) in ReconcileSummary.absoluteDifference(notMatching) {
             figures.append(("Total |difference| \(currency)", MoneyFormat.decimal(total, exponent: catalog.currencies.exponent(of: currency) ?? 2)))
         }
         for (i, (m, position)) in projected.enumerated() {
@@ -80,7 +82,7 @@ enum ReconcileAssembly {
         }
         return ReportSection(id: "reconciliation", title: "Reconciliation", figures: figures, tables: [
             ReportTable(csvName: "reconciliation.csv", xmlRow: "reconciliationLine", title: "Replay against projections", columns: Reconciliation.columns,
-                        rows: Reconciliation.madeRows(rows)),
+                        rows: Reconciliation.madeRows(comparisons)),
             ReportTable(csvName: nil, xmlRow: "movement", title: "Last movements of mismatched accounts", columns: ["account", "currency", "event_id", "event_type", "hlc_physical", "amount_minor", "balance_after_minor", "note"], rows: movements),
         ])
     }
@@ -88,9 +90,10 @@ enum ReconcileAssembly {
 
 /// What the scheduler gets: one line on stdout, Prometheus metrics, a JSON summary.
 struct ReconcileSummary {
-    var rows: [ReconciliationRow]
-    /// Rows that do not match, counted once by the assembly that has them.
-    var mismatched: Int
+    var accountsCompared: Int
+    /// The rows that do not match.
+    var notMatching: [ReconciliationRow]
+    var mismatched: Int { notMatching.count }
     var findings: FindingLog
     var eventsReplayed: Int
     var report: String
@@ -98,16 +101,17 @@ struct ReconcileSummary {
     var success: Bool
     var catalog: Catalog
 
-    static func absoluteDifference(_ rows: [ReconciliationRow]) -> [(String, Int128)] {
+    /// Each currency's total |difference| over the rows that do not match.
+    static func absoluteDifference(_ notMatching: [ReconciliationRow]) -> [(String, Int128)] {
         var totals: [String: Int128] = [:]
-        for i in Reconciliation.notMatching(rows) { totals[rows[i].currency, default: 0] += Int128(rows[i].differenceMinor.magnitude) }
+        for row in notMatching { totals[row.currency, default: 0] += Int128(row.differenceMinor.magnitude) }
         return totals.sorted { $0.key < $1.key }
     }
 
     func line() -> String {
-        let diff = ReconcileSummary.absoluteDifference(rows).map { "\($0.0) \(MoneyFormat.decimal($0.1, exponent: catalog.currencies.exponent(of: $0.0) ?? 2))" }
+        let diff = ReconcileSummary.absoluteDifference(notMatching).map { "\($0.0) \(MoneyFormat.decimal($0.1, exponent: catalog.currencies.exponent(of: $0.0) ?? 2))" }
         let severities = Severity.allCases.map { "\($0.rawValue) \(findings.countBySeverity[$0] ?? 0)" }.joined(separator: ", ")
-        return "reconcile: \(success ? "OK" : "FAILED"); \(rows.count) accounts compared, \(rows.count - mismatched) matched, \(mismatched) mismatched"
+        return "reconcile: \(success ? "OK" : "FAILED"); \(accountsCompared) accounts compared, \(accountsCompared - mismatched) matched, \(mismatched) mismatched"
             + (diff.isEmpty ? "" : " (total |difference| \(diff.joined(separator: ", ")))")
             + "; findings \(severities); report \(report)"
     }
@@ -131,7 +135,7 @@ struct ReconcileSummary {
         metric("ledger_audit_last_run_success", "1 when the last run found no mismatch and no finding at or above --fail-on.", [("", success ? "1" : "0")])
         metric("ledger_audit_last_success_timestamp_seconds", "When a reconcile run last succeeded (Unix seconds; 0 never).", [("", lastSuccess)])
         metric("ledger_audit_events_replayed", "Events in scope in the last run.", [("", String(eventsReplayed))])
-        metric("ledger_audit_accounts_compared", "Accounts compared against projections in the last run.", [("", String(rows.count))])
+        metric("ledger_audit_accounts_compared", "Accounts compared against projections in the last run.", [("", String(accountsCompared))])
         metric("ledger_audit_mismatches", "Accounts whose projection disagrees with the replay.", [("", String(mismatched))])
         metric("ledger_audit_findings", "Findings of the last run by severity.", Severity.allCases.map { ("{severity=\"\($0.rawValue)\"}", String(findings.countBySeverity[$0] ?? 0)) })
         return out
@@ -140,10 +144,10 @@ struct ReconcileSummary {
     func json() -> String {
         let object: JSONValue = .object([
             ("success", .bool(success)),
-            ("accountsCompared", .number(String(rows.count))),
-            ("matched", .number(String(rows.count - mismatched))),
+            ("accountsCompared", .number(String(accountsCompared))),
+            ("matched", .number(String(accountsCompared - mismatched))),
             ("mismatched", .number(String(mismatched))),
-            ("totalAbsoluteDifferenceMinor", .object(ReconcileSummary.absoluteDifference(rows).map { ($0.0, .number(String($0.1))) })),
+            ("totalAbsoluteDifferenceMinor", .object(ReconcileSummary.absoluteDifference(notMatching).map { ($0.0, .number(String($0.1))) })),
             ("findingsBySeverity", .object(Severity.allCases.map { ($0.rawValue, .number(String(findings.countBySeverity[$0] ?? 0))) })),
             ("eventsReplayed", .number(String(eventsReplayed))),
             ("durationMs", .number(String(durationMs))),

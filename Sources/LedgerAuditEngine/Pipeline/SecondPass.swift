@@ -3,7 +3,7 @@ import LedgerAuditSources
 
 /// What a report learned from the second pass.
 struct SecondPassResults {
-    var reconciliation: [ReconciliationRow] = []
+    var reconciliation: [ReconciliationComparison] = []
     var suspects: SuspectFinder?
     var trace: EventTrace?
     var traceDetails: [EventID: EventDetailCollector.Detail] = [:]
@@ -31,18 +31,16 @@ enum SecondPass {
     /// accounts' streams when the catalog says their postings come from those streams alone.
     static func explainMismatches(_ report: ReportWork, _ projections: [ProjectionWatch], session: AuditSession) throws(AuditFailure) {
         let catalog = session.catalog.catalog
-        var rows: [ReconciliationRow] = []
+        var comparisons: [ReconciliationComparison] = []
         for p in projections {
             if p.snapshot.isUnresolved, case .event(let id)? = p.input.checkpoint {
                 throw .usage("--checkpoint \(id) is not an event of the source")
             }
             try p.input.read()
-            let compared = Reconciliation.compare(projected: p.input.balances, book: p.snapshot.book, mapping: p.input.mapping, projectionName: ProjectionReader.name(p.input.mapping))
-            // The first projection's rows taken whole: appended, each row was copied.
-            if rows.isEmpty { rows = compared } else { rows += compared }
+            comparisons.append(Reconciliation.compare(projected: p.input.balances, book: p.snapshot.book, mapping: p.input.mapping, projectionName: ProjectionReader.name(p.input.mapping)))
             p.input.releaseBalances()
         }
-        let targets = Dictionary(Reconciliation.notMatching(rows).map { rows[$0] }.filter { $0.differenceMinor != 0 && $0.differenceMinor.magnitude <= UInt128(Int64.max) }
+        let targets = Dictionary(Reconciliation.notMatching(comparisons).filter { $0.differenceMinor != 0 && $0.differenceMinor.magnitude <= UInt128(Int64.max) }
             .map { (AccountCurrency(account: $0.account, currency: $0.currency), Int64($0.differenceMinor.magnitude)) }, uniquingKeysWith: { a, _ in a })
         if !targets.isEmpty {
             let finder = SuspectFinder(targets: targets, limit: projections.compactMap(\.snapshot.position).max())
@@ -53,10 +51,10 @@ enum SecondPass {
             } catch {
                 throw .source("reading the source failed: \(error)")
             }
-            for i in rows.indices { rows[i].suspectEventId = finder.suspects[AccountCurrency(account: rows[i].account, currency: rows[i].currency)] }
+            for i in comparisons.indices { comparisons[i].setSuspects(finder.suspects) }
             report.second.suspects = finder
         }
-        report.second.reconciliation = rows
+        report.second.reconciliation = comparisons
     }
 
     /// A causation index that could take no more ids would trace an incomplete graph.
