@@ -66,8 +66,8 @@ public enum Limits {
     public static let parallelRangesMax = 65_536
     /// A CSV file with at least this many lines, most of a report's, is written on two cores.
     public static let csvLinesToSplit = 100_000
-    /// The lines one core makes before the two runs are written (~1.5 MB of reconciliation.csv).
-    public static let csvLinesOneCoreWrites = 16_384
+    /// The lines of a CSV file made into bytes at a time, on one core (~1.5 MB of reconciliation.csv).
+    public static let csvLinesPerRun = 16_384
     /// Accounts whose transit rule the limbo check remembers (past it, the rule is looked up each time).
     public static let limboRuleCacheAccountsMax = 200_000
     /// Up to this many account rules, the limbo check matches each leg's account against the

@@ -108,25 +108,22 @@ public enum CSVRenderer {
     static func write(_ table: ReportTable, to path: String, onTwoCores: Bool = false) throws(OutputError) {
         let file = try AtomicFile(path: path)
         try file.write(headerLine(table.columns))
-        if let lines = table.rows.lineSource, onTwoCores {
-            // Two runs of lines at a time, one on each core, written in order.
+        if let lines = table.rows.lineSource {
+            // Straight into bytes, a run of lines at a time (the same cells `CSVLineWriter` writes
+            // as `appendLine` would); on two cores two runs at once, one on each, written in order.
             var start = 0
             while start < lines.count {
-                let middle = min(start + Limits.csvLinesOneCoreWrites, lines.count)
-                let end = min(middle + Limits.csvLinesOneCoreWrites, lines.count)
+                let middle = min(start + Limits.csvLinesPerRun, lines.count)
+                guard onTwoCores else {
+                    try file.write(bytes: bytes(of: lines, start..<middle))
+                    start = middle
+                    continue
+                }
+                let end = min(middle + Limits.csvLinesPerRun, lines.count)
                 let (first, second) = Concurrently.both({ bytes(of: lines, start..<middle) }, { bytes(of: lines, middle..<end) })
                 try file.write(bytes: first)
                 try file.write(bytes: second)
                 start = end
-            }
-        } else if let lines = table.rows.lineSource {
-            // Straight into bytes: the same cells `CSVLineWriter` writes as `appendLine` would.
-            var line = CSVLineWriter()
-            for i in 0..<lines.count {
-                line.begin()
-                lines.line(i, into: &line)
-                line.end()
-                try file.write(bytes: line.bytes)
             }
         } else {
             for row in table.rows { try file.append { appendLine(row, into: &$0) } }

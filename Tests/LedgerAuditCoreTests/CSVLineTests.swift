@@ -566,7 +566,7 @@ struct CSVTwoCoresTests {
     @Test("the same bytes as on one core: runs that end mid-way and exactly at the end, and a report whose one large file is split beside a small one")
     func sameBytes() throws {
         let folder = TestPaths.temporaryDirectory("csv2")
-        for count in [0, 1, Limits.csvLinesOneCoreWrites, 2 * Limits.csvLinesOneCoreWrites, 3 * Limits.csvLinesOneCoreWrites + 17] {
+        for count in [0, 1, Limits.csvLinesPerRun, 2 * Limits.csvLinesPerRun, 3 * Limits.csvLinesPerRun + 17] {
             try CSVRenderer.write(Self.table("t.csv", count), to: folder + "/one.csv")
             try CSVRenderer.write(Self.table("t.csv", count), to: folder + "/two.csv", onTwoCores: true)
             let one = try Data(contentsOf: URL(fileURLWithPath: folder + "/one.csv"))

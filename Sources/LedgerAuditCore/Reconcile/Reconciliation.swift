@@ -81,18 +81,15 @@ public enum Reconciliation {
                 guard kind != Kind.notCompared else { return }
                 appendUntouched(upTo: place)
                 let s = Int(slot)
-                switch kind {
-                case Kind.matched:
+                guard kind != Kind.matched else {
                     comparison.appendMatched(name: keyIndex, amountMinor: lookedUp.projectedAtSlot[s])
-                case Kind.mismatched:
-                    let key = sorted.key(at: Int(keyIndex))
-                    comparison.appendNotMatching(ReconciliationRow(account: key.pointee.account, currency: key.pointee.currency, replayedMinor: book.totals(slot: s).balanceMinor,
-                                                                   projectedMinor: lookedUp.projectedAtSlot[s], status: .mismatch, projection: projectionName))
-                default:
-                    let key = sorted.key(at: Int(keyIndex))
-                    comparison.appendNotMatching(ReconciliationRow(account: key.pointee.account, currency: key.pointee.currency, replayedMinor: book.totals(slot: s).balanceMinor,
-                                                                   projectedMinor: nil, status: .missingInProjection, projection: projectionName))
+                    return
                 }
+                let key = sorted.key(at: Int(keyIndex))
+                let projected = kind == Kind.mismatched
+                comparison.appendNotMatching(ReconciliationRow(account: key.pointee.account, currency: key.pointee.currency, replayedMinor: book.totals(slot: s).balanceMinor,
+                                                               projectedMinor: projected ? lookedUp.projectedAtSlot[s] : nil, status: projected ? .mismatch : .missingInProjection,
+                                                               projection: projectionName))
             }
         }
         appendUntouched(upTo: Int.max)
@@ -228,16 +225,22 @@ public enum Reconciliation {
         /// From the row where it lies: read through a pointer, a row's fields are read one by
         /// one; handed over as a value, the whole row was copied (its three strings retained).
         static func line<Sink: ReportCellSink>(at row: UnsafePointer<ReconciliationRow>, into sink: inout Sink) {
-            sink.ledgerText(row.pointee.account)
-            sink.ledgerText(row.pointee.currency)
-            if let v = row.pointee.replayedMinor { sink.integer(v) } else { sink.empty() }
-            if let v = row.pointee.projectedMinor { sink.integer(v) } else { sink.empty() }
+            line(account: row.pointee.account, currency: row.pointee.currency, replayedMinor: row.pointee.replayedMinor, projectedMinor: row.pointee.projectedMinor,
+                 differenceMinor: row.pointee.differenceMinor, status: row.pointee.status, suspect: row.pointee.suspectEventId, projection: row.pointee.projection, into: &sink)
+        }
+
+        /// A row's cells, whole or matched: the one place that says them.
+        static func line<Sink: ReportCellSink>(account: String, currency: String, replayedMinor: Int64?, projectedMinor: Int64?, differenceMinor: Int128,
+                                               status: ReconciliationStatus, suspect: EventID?, projection: String, into sink: inout Sink) {
+            sink.ledgerText(account)
+            sink.ledgerText(currency)
+            if let v = replayedMinor { sink.integer(v) } else { sink.empty() }
+            if let v = projectedMinor { sink.integer(v) } else { sink.empty() }
             // The difference of two Int64 fits an Int64 unless one side is near a bound.
-            let difference = row.pointee.differenceMinor
-            if let small = Int64(exactly: difference) { sink.integer(small) } else { sink.number(String(difference)) }
-            sink.ledgerText(row.pointee.status.rawValue)
-            sink.optionalId(row.pointee.suspectEventId)
-            sink.ledgerText(row.pointee.projection)
+            if let small = Int64(exactly: differenceMinor) { sink.integer(small) } else { sink.number(String(differenceMinor)) }
+            sink.ledgerText(status.rawValue)
+            sink.optionalId(suspect)
+            sink.ledgerText(projection)
         }
     }
 
@@ -342,14 +345,8 @@ public struct ReconciliationComparison: Sendable {
     }
 
     private func line<Sink: ReportCellSink>(_ key: UnsafePointer<AccountCurrency>, replayedMinor: Int64?, projectedMinor: Int64, into sink: inout Sink) {
-        sink.ledgerText(key.pointee.account)
-        sink.ledgerText(key.pointee.currency)
-        if let replayedMinor { sink.integer(replayedMinor) } else { sink.empty() }
-        sink.integer(projectedMinor)
-        sink.integer(0)
-        sink.ledgerText(ReconciliationStatus.match.rawValue)
-        sink.optionalId(suspects.isEmpty ? nil : suspects[key.pointee])
-        sink.ledgerText(projectionName)
+        Reconciliation.Lines.line(account: key.pointee.account, currency: key.pointee.currency, replayedMinor: replayedMinor, projectedMinor: projectedMinor,
+                                  differenceMinor: 0, status: .match, suspect: suspects.isEmpty ? nil : suspects[key.pointee], projection: projectionName, into: &sink)
     }
 }
 

@@ -17,7 +17,7 @@ enum ReconcileAssembly {
         }
         let findings = f.findings(adding: extra)
         let checks = f.checkSections()
-        let section = reconciliationSection(comparisons, notMatching: notMatching, projected: projections.map { ($0.input.mapping, $0.snapshot.position) }, snapshots: projections.map(\.snapshot),
+        let section = reconciliationSection(comparisons, compared: compared, notMatching: notMatching, projected: projections.map { ($0.input.mapping, $0.snapshot.position) }, snapshots: projections.map(\.snapshot),
                                             finder: second.suspects, catalog: f.catalog)
         let report = Report(kind: "reconcile", title: "Reconciliation of projections against the event store",
                             header: f.header("reconcile", findings: findings),
@@ -51,9 +51,8 @@ enum ReconcileAssembly {
         return assembled
     }
 
-    static func reconciliationSection(_ comparisons: [ReconciliationComparison], notMatching: [ReconciliationRow], projected: [(ProjectionMapping, GlobalOrderKey?)], snapshots: [CheckpointSnapshot],
-                                      finder: SuspectFinder?, catalog: Catalog) -> ReportSection {
-        let compared = comparisons.reduce(0) { $0 + $1.count }
+    static func reconciliationSection(_ comparisons: [ReconciliationComparison], compared: Int, notMatching: [ReconciliationRow], projected: [(ProjectionMapping, GlobalOrderKey?)],
+                                      snapshots: [CheckpointSnapshot], finder: SuspectFinder?, catalog: Catalog) -> ReportSection {
         var figures: [(label: String, value: String)] = [
             ("Accounts compared", String(compared)),
             ("Matched", String(compared - notMatching.count)),
