@@ -54,6 +54,10 @@ public enum Limits {
     /// fold is the slower side, and the reader then also makes the canonical encoding the
     /// digest hashes.
     public static let readAheadBacklogToEncode = 2
+    /// Rows a PostgreSQL source decodes before it lends them to the fold together
+    /// (`BatchLendingEventSource`), which posts them ahead and asks for the memory their fold
+    /// touches: enough to overlap the cache misses, few enough that the rows stay in cache.
+    public static let databaseRowsLentPerBatch = 128
     /// Cells `generate --cells` splits a ledger into.
     public static let generatorCellsMax = 64
     /// Sources merged into one run (`--source` repeated, or the catalog's `sources:`): each is a reader thread.

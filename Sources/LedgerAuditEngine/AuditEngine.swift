@@ -59,6 +59,16 @@ public enum AuditEngine {
         let lanes = work.lanes
         var rows = 0
         do {
+            if lanes.count == 1, let batched = session.source as? any BatchLendingEventSource {
+                // A batch posted ahead of its fold (`PostAhead`).
+                var ahead = PostAhead(rules: rules, lane: lanes[0])
+                return try batched.streamBatches(scope: work.readScope) { batch in
+                    ahead.fold(batch)
+                    let before = rows
+                    rows += batch.count
+                    if let progress, rows / 65_536 > before / 65_536 { progress(rows) }
+                }
+            }
             return try session.source.stream(scope: work.readScope) { row in
                 rows += 1
                 var posted: PostingOutcome?

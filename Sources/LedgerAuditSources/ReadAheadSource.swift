@@ -6,7 +6,7 @@ import LedgerAuditCore
 /// encoding the digest hashes are more than half of a run's work: on a second core they
 /// overlap the posting, the fold and the hashing. The rows, their order and the source's
 /// report are exactly the inner source's.
-public struct ReadAheadSource: EventSource {
+public struct ReadAheadSource: BatchLendingEventSource {
     public let inner: FileExtractSource
 
     public init(_ inner: FileExtractSource) { self.inner = inner }
@@ -26,6 +26,11 @@ public struct ReadAheadSource: EventSource {
     public static let coresOnline: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     public func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
+        try streamBatches(scope: scope) { rows in try rows.forEachInPlace { _, row in try body(row) } }
+    }
+
+    /// The reader's batches as they arrive, lent whole (`BatchLendingEventSource`).
+    public func streamBatches(scope: ReplayScope, _ body: (UnsafeMutableBufferPointer<SourceRow>) throws -> Void) throws -> SourceReport {
         let channel = MemberChannel()
         defer { channel.cancel() }
         let source = inner
@@ -66,9 +71,9 @@ public struct ReadAheadSource: EventSource {
         while true {
             switch channel.receive() {
             case .rows(var rows):
-                // Borrowed, not copied: a copy's retain here and the reader's final release
+                // Lent in place, not copied: a copy's retain here and the reader's final release
                 // moved each box's reference count between the cores.
-                try rows.forEachInPlace(body)
+                try rows.withUnsafeMutableBufferPointer { try body($0) }
                 channel.spent.giveBack(rows)
             case .end(let result):
                 do {

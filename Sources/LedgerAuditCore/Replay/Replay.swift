@@ -110,6 +110,14 @@ struct DuplicateEventGuard {
     }
 }
 
+/// See `Fold.prefetch`.
+public enum FoldPrefetchStage: Sendable {
+    /// The table slots an event's id and its postings' account keys hash to.
+    case slots
+    /// The account records those slots name.
+    case records
+}
+
 /// The fold: running balances, counts and control totals, one event at a time, with the
 /// observers that watch it. Several folds may share one pass over a source (one per scope).
 public struct Fold {
@@ -171,6 +179,29 @@ public struct Fold {
 
     /// After `finish`, for reports that read no balance: the fold's copy of the book goes too.
     public mutating func releaseBook() { book = BalanceBook() }
+
+    /// Hints for a run of events about to be folded, their verdicts known (`PostAhead`; an
+    /// event whose verdict is nil is not folded here): at `.slots` the table lines the ids table
+    /// and the book find them by, at `.records` (once those are in) the accounts' records.
+    /// Changes no state and no result (mutating only so that a lane reaches its fold in place:
+    /// through a class's optional property a non-mutating call copied the fold).
+    public mutating func prefetch(eventIds: UnsafeBufferPointer<EventID>, outcomes: UnsafeBufferPointer<PostingOutcome?>, stage: FoldPrefetchStage) {
+        for i in outcomes.indices {
+            switch outcomes[i] {
+            case .moves(let postings)?:
+                if stage == .slots {
+                    duplicateGuard.seen?.prefetchSlot(eventIds[i])
+                    book.prefetchSlots(of: postings)
+                } else {
+                    book.prefetchRecords(of: postings)
+                }
+            case nil:
+                break
+            case _?:
+                if stage == .slots { duplicateGuard.seen?.prefetchSlot(eventIds[i]) }
+            }
+        }
+    }
 
     /// One row as the source delivered it. `posted` is the catalog's verdict on the event when
     /// the caller has it already (one verdict an event, however many folds share the pass).

@@ -127,6 +127,23 @@ public protocol EventSource {
     func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport
 }
 
+/// A source that holds its rows in batches (a reader thread's) and lends each batch whole, so
+/// the caller sees what comes next before it folds it (the engine posts a batch ahead and asks
+/// for the memory its fold will touch). The rows are those `stream` gives, in the same order.
+public protocol BatchLendingEventSource: EventSource {
+    /// `body` reads each batch's rows in place (`forEachInPlace`) and leaves every row there.
+    func streamBatches(scope: ReplayScope, _ body: (UnsafeMutableBufferPointer<SourceRow>) throws -> Void) throws -> SourceReport
+}
+
+extension UnsafeMutableBufferPointer where Element == SourceRow {
+    /// Each row in order, moved out for `body` and moved back, never copied (see
+    /// `Array.forEachInPlace`: a copy retained the row's boxes on this core).
+    @inlinable public func forEachInPlace<E: Error>(_ body: (Int, SourceRow) throws(E) -> Void) throws(E) {
+        guard let base = baseAddress else { return }
+        for i in indices { try Array<SourceRow>.inPlace(base + i) { (row) throws(E) in try body(i, row) } }
+    }
+}
+
 /// The store's own catalogs, read in the run's snapshot (PostgreSQL's `pg_class`, `pg_trigger`, …)
 /// for the checks that judge the database rather than its events. Text in, rows of text out;
 /// parameters bound, never spliced.

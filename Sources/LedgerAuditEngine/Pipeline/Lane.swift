@@ -84,6 +84,14 @@ final class Lane {
         fold!.accept(row, posted: posted)
     }
 
+    /// Whether `event` goes to this lane's own fold (in its scope, and no host folds it instead).
+    func folds(_ event: EventRecord) -> Bool { host == nil && fold != nil && scope.includes(event) }
+
+    /// Hints for a run of events about to be folded here (`Fold.prefetch`).
+    func prefetch(eventIds: UnsafeBufferPointer<EventID>, outcomes: UnsafeBufferPointer<PostingOutcome?>, stage: FoldPrefetchStage) {
+        fold?.prefetch(eventIds: eventIds, outcomes: outcomes, stage: stage)
+    }
+
     /// The first event this lane includes and its host does not: from here each folds its own.
     private func part(from host: Lane) {
         self.host = nil

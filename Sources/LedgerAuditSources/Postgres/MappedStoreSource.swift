@@ -9,7 +9,7 @@ import LedgerAuditCore
 /// quoted; nothing from the catalog is spliced as a value. Every row is read (sequence stores
 /// have no HLC index to bound on) and the scope is applied here, so an event's place in the
 /// order (`orderPosition`) is the same in every pass over the snapshot.
-public struct MappedStoreSource: EventSource {
+public struct MappedStoreSource: BatchLendingEventSource {
     public let session: PostgresSession
     public let store: StoreLocation
     public let mapping: StoreMapping
@@ -50,6 +50,11 @@ public struct MappedStoreSource: EventSource {
     }
 
     public func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
+        try streamBatches(scope: scope) { rows in try rows.forEachInPlace { _, row in try body(row) } }
+    }
+
+    /// The rows `Limits.databaseRowsLentPerBatch` at a time, as decoded (`BatchLendingEventSource`).
+    public func streamBatches(scope: ReplayScope, _ body: (UnsafeMutableBufferPointer<SourceRow>) throws -> Void) throws -> SourceReport {
         var report = SourceReport()
         report.notes.append("one READ ONLY transaction at REPEATABLE READ")
         report.notes.append("store layout from the catalog: order by \(mapping.orderDescription)")
@@ -57,13 +62,15 @@ public struct MappedStoreSource: EventSource {
         ServerSortNote.add(to: &report, for: eventQuery, orderColumns: mapping.order.map { ConnectionString.quoteIdentifier($0.name) }.joined(separator: ", "), session: session)
         var decoder = BinaryCopyDecoder(fieldCount: selectedColumns.count)
         var rows = MappedRowDecoder(mapping: mapping, columns: selectedColumns)
+        var batch = RowBatch()
         try session.copyOut("COPY (\(eventQuery)) TO STDOUT (FORMAT binary)") { message in
             guard let fields = try decoder.fields(of: message) else { return }
             report.rowsRead += 1
             let row = rows.decode(fields, rowNumber: Int64(report.rowsRead))
             if case .event(let e) = row, !scope.includes(e) { return }
-            try body(row)
+            try batch.add(row, body)
         }
+        try batch.lend(body)
         return report
     }
 }

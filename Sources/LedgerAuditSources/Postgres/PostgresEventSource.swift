@@ -3,7 +3,7 @@ import LedgerAuditCore
 /// Events from PostgreSQL, streamed by binary COPY in global order with the scope in the query.
 /// COPY takes no bind parameters, so bounds travel as transaction-local settings set through
 /// a parameterised `set_config` and read back with `current_setting`: bound, never spliced.
-public struct PostgresEventSource: EventSource {
+public struct PostgresEventSource: BatchLendingEventSource {
     public let session: PostgresSession
     public let store: StoreLocation
     /// A parallel reader's share of the store: `lo <= hlc_physical < hi` (ms), or the whole store.
@@ -156,6 +156,11 @@ public struct PostgresEventSource: EventSource {
     }
 
     public func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
+        try streamBatches(scope: scope) { rows in try rows.forEachInPlace { _, row in try body(row) } }
+    }
+
+    /// The rows `Limits.databaseRowsLentPerBatch` at a time, as decoded (`BatchLendingEventSource`).
+    public func streamBatches(scope: ReplayScope, _ body: (UnsafeMutableBufferPointer<SourceRow>) throws -> Void) throws -> SourceReport {
         let forms = try resolvedColumnForms()
         let (sql, settings) = eventQuery(scope: scope, forms: forms)
         for (name, value) in settings {
@@ -173,12 +178,14 @@ public struct PostgresEventSource: EventSource {
         }
         var decoder = BinaryCopyDecoder(fieldCount: forms.textIds.isEmpty ? 13 : 14)
         var rowNumber = 0
+        var batch = RowBatch()
         try session.copyOut("COPY (\(sql)) TO STDOUT (FORMAT binary)") { message in
             guard let fields = try decoder.fields(of: message) else { return }
             rowNumber += 1
             report.rowsRead += 1
-            try body(BinaryCopyDecoder.row(fields, rowNumber: rowNumber))
+            try batch.add(BinaryCopyDecoder.row(fields, rowNumber: rowNumber), body)
         }
+        try batch.lend(body)
         return report
     }
 }

@@ -194,3 +194,24 @@ extension String {
         return String(s)
     }
 }
+
+/// Rows decoded from the server, kept until `Limits.databaseRowsLentPerBatch` of them are lent
+/// to the fold together (`BatchLendingEventSource`). Each row is moved in, never copied, and let
+/// go on this thread, which made it.
+struct RowBatch {
+    private var rows: [SourceRow] = []
+
+    init() { rows.reserveCapacity(Limits.databaseRowsLentPerBatch) }
+
+    mutating func add(_ row: consuming SourceRow, _ body: (UnsafeMutableBufferPointer<SourceRow>) throws -> Void) throws {
+        rows.append(row)
+        if rows.count >= Limits.databaseRowsLentPerBatch { try lend(body) }
+    }
+
+    /// The rows kept so far, lent and let go (at the end of the stream, whatever is left).
+    mutating func lend(_ body: (UnsafeMutableBufferPointer<SourceRow>) throws -> Void) throws {
+        guard !rows.isEmpty else { return }
+        defer { rows.removeAll(keepingCapacity: true) }
+        try rows.withUnsafeMutableBufferPointer { try body($0) }
+    }
+}
