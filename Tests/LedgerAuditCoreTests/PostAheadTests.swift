@@ -53,11 +53,16 @@ struct PostAheadTests {
         let oneByOne = ScratchFolder("post-ahead-rows"), ahead = ScratchFolder("post-ahead-batches")
         try Self.runEachAlone({ try FileExtractSource(path: path) }, catalog: catalog, folder: oneByOne)
         try Self.runEachAlone({ ReadAheadSource(try FileExtractSource(path: path)) }, catalog: catalog, folder: ahead)
-        for name in ["balances", "verify", "reconcile", "statement", "trace"] {
-            let a = reportFiles(oneByOne.sub(name)), b = reportFiles(ahead.sub(name))
-            #expect(!a.isEmpty, "\(name)")
-            #expect(a.keys.sorted() == b.keys.sorted(), "\(name)")
-            for (file, text) in a { #expect(text == b[file], "\(name)/\(file) differs") }
+        Self.expectSameReports(oneByOne, ahead, names: ["balances", "verify", "reconcile", "statement", "trace"], label: extract)
+    }
+
+    /// Each named report's files in `b` are those in `a`, byte for byte.
+    static func expectSameReports(_ a: ScratchFolder, _ b: ScratchFolder, names: [String], label: String) {
+        for name in names {
+            let one = reportFiles(a.sub(name)), other = reportFiles(b.sub(name))
+            #expect(!one.isEmpty, "\(label) \(name)")
+            #expect(one.keys.sorted() == other.keys.sorted(), "\(label) \(name)")
+            for (file, text) in one { #expect(text == other[file], "\(label) \(name)/\(file) differs") }
         }
     }
 
@@ -123,12 +128,7 @@ struct PostAheadTests {
                 }
             }
             #expect(lenders.allSatisfy { $0.batchesLent >= 5 })
-            for name in ["balances", "verify"] {
-                let a = reportFiles(oneByOne.sub(name)), b = reportFiles(ahead.sub(name))
-                #expect(!a.isEmpty, "\(name)")
-                #expect(a.keys.sorted() == b.keys.sorted(), "\(name)")
-                for (file, text) in a { #expect(text == b[file], "\(scope) \(name)/\(file) differs") }
-            }
+            Self.expectSameReports(oneByOne, ahead, names: ["balances", "verify"], label: "\(scope)")
         }
     }
 
