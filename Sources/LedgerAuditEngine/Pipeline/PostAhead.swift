@@ -1,17 +1,16 @@
 import LedgerAuditCore
 
 /// The post stage a batch ahead of the fold, for a source that lends its batches (a read-ahead
-/// extract or a PostgreSQL source, `BatchLendingEventSource`) to a run of one lane. Every event
-/// of a batch is posted first; the batch is then folded in runs of 4 events, and while run r is
-/// folded the fold is asked for the table lines run r + 2 will find its ids and accounts by, and
-/// for the account records of run r + 1 (the checks' worker does the same for its tables,
-/// `LaneWatchers`, in runs of 16). Runs of 4 ask for ~30 lines at a time, where runs of 16
-/// asked for ~110 at once, more than the core has fill buffers for: `.pgcopy` at 2M events,
-/// eight interleaved pairs, 7 of 8 faster (the pairs' median difference -0.25 s of user CPU
-/// in ~5.5 s, within this machine's noise but one-sided); 4 events are
-/// still ~6 µs of fold, far longer than a miss. Posted just before its fold, an event's lookups missed the cache one after
-/// another (the book and the ids table were ~25% of the fold's thread at 2M events). The
-/// verdicts are the catalog's, as the fold would have made them; hints change only timing.
+/// extract or a PostgreSQL source, `BatchLendingEventSource`) to a run of one lane. Posted just
+/// before its fold, an event's lookups missed the cache one after another (the book and the
+/// ids table were 26% of the fold's thread on a 2M `.pgcopy`). Here every event of a batch is
+/// posted first; the batch is then folded in runs of 4 events, and while run r is folded the
+/// fold is asked for the table lines run r + 2 will find its ids and accounts by, and for the
+/// account records of run r + 1 (the checks' worker does the same for its tables in runs of 16,
+/// `LaneWatchers`). Runs of 16 asked for ~110 lines at once, more than a core fetches together;
+/// runs of 4 ask for ~30 and are still ~6 µs of fold, far longer than a miss (`.pgcopy` at 2M,
+/// eight interleaved pairs: 7 faster, the pairs' median difference -0.25 s of ~5.5 s user CPU).
+/// The verdicts are the catalog's, as the fold would have made them; hints change only timing.
 struct PostAhead {
     let rules: PostingRules
     let lane: Lane
