@@ -25,10 +25,6 @@ public struct ReadAheadSource: BatchLendingEventSource {
     /// to answer, and every extract source asks.
     public static let coresOnline: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
-    public func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
-        try streamBatches(scope: scope) { rows in try rows.forEachInPlace { _, row in try body(row) } }
-    }
-
     /// The reader's batches as they arrive, lent whole (`BatchLendingEventSource`).
     public func streamBatches(scope: ReplayScope, _ body: (UnsafeMutableBufferPointer<SourceRow>) throws -> Void) throws -> SourceReport {
         let channel = MemberChannel()

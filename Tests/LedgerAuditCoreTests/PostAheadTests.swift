@@ -17,9 +17,6 @@ final class BatchLender: BatchLendingEventSource {
         self.sizes = sizes
     }
     var redactedDescription: String { inner.redactedDescription }
-    func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
-        try streamBatches(scope: scope) { rows in try rows.forEachInPlace { _, row in try body(row) } }
-    }
     func streamBatches(scope: ReplayScope, _ body: (UnsafeMutableBufferPointer<SourceRow>) throws -> Void) throws -> SourceReport {
         var rows: [SourceRow] = []
         let report = try inner.stream(scope: scope) { rows.append($0) }

@@ -135,6 +135,13 @@ public protocol BatchLendingEventSource: EventSource {
     func streamBatches(scope: ReplayScope, _ body: (UnsafeMutableBufferPointer<SourceRow>) throws -> Void) throws -> SourceReport
 }
 
+extension BatchLendingEventSource {
+    /// The batches' rows one at a time, each read in place.
+    public func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
+        try streamBatches(scope: scope) { rows in try rows.forEachInPlace { _, row in try body(row) } }
+    }
+}
+
 extension UnsafeMutableBufferPointer where Element == SourceRow {
     /// Each row in order, moved out for `body` and moved back, never copied (see
     /// `Array.forEachInPlace`: a copy retained the row's boxes on this core).

@@ -49,10 +49,6 @@ public struct MappedStoreSource: BatchLendingEventSource {
         return "SELECT \(selectedColumns.map(expression).joined(separator: ", ")) FROM \(from) ORDER BY \(order)"
     }
 
-    public func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
-        try streamBatches(scope: scope) { rows in try rows.forEachInPlace { _, row in try body(row) } }
-    }
-
     /// The rows `Limits.databaseRowsLentPerBatch` at a time, as decoded (`BatchLendingEventSource`).
     public func streamBatches(scope: ReplayScope, _ body: (UnsafeMutableBufferPointer<SourceRow>) throws -> Void) throws -> SourceReport {
         var report = SourceReport()

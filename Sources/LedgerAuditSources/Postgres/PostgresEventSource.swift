@@ -155,10 +155,6 @@ public struct PostgresEventSource: BatchLendingEventSource {
         return (sql, settings)
     }
 
-    public func stream(scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
-        try streamBatches(scope: scope) { rows in try rows.forEachInPlace { _, row in try body(row) } }
-    }
-
     /// The rows `Limits.databaseRowsLentPerBatch` at a time, as decoded (`BatchLendingEventSource`).
     public func streamBatches(scope: ReplayScope, _ body: (UnsafeMutableBufferPointer<SourceRow>) throws -> Void) throws -> SourceReport {
         let forms = try resolvedColumnForms()
