@@ -63,7 +63,7 @@ struct ReportGoldenTests {
     }
 
     /// The validator reads the document while it is written (on Linux): a document it rejects
-    /// early, far larger than the socket between them, still ends (no writer left waiting), is
+    /// early, far larger than the pieces queued between them, still ends (no writer left waiting), is
     /// an error and leaves no file; the same rows under a name the schema knows are written and
     /// validate from the file too.
     @Test("XML validated while written: an invalid document of megabytes is an error and leaves no file; a valid one is written whole")
