@@ -59,9 +59,9 @@ public enum AuditEngine {
         let lanes = work.lanes
         var rows = 0
         do {
-            if lanes.count == 1, let batched = session.source as? any BatchLendingEventSource {
+            if let batched = session.source as? any BatchLendingEventSource {
                 // A batch posted ahead of its fold (`PostAhead`).
-                var ahead = PostAhead(rules: rules, lane: lanes[0])
+                var ahead = PostAhead(rules: rules, lanes: lanes)
                 return try batched.streamBatches(scope: work.readScope) { batch in
                     ahead.fold(batch)
                     let before = rows

@@ -361,6 +361,24 @@ struct ByteScanTests {
         }
         #expect(checked == 300 * 24)
     }
+
+    @Test("the digit count added by byte lanes equals a count byte by byte: texts of 0 to 4,500 bytes (past the lanes' 255 words), digits, other ASCII and UTF-8 bytes")
+    func digitCountByLanes() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Array(0x2F...0x3A) + [0x20, 0x2D, 0x61, 0x7F, 0x80, 0xB0, 0xB9, 0xC3, 0xFF]
+        for length in Array(0...40) + [2039, 2040, 2041, 2048, 4095, 4500] {
+            for digitShare in [0, 1, 3, 8] {
+                let bytes = (0..<length).map { _ in
+                    Int.random(in: 0..<8, using: &generator) < digitShare ? UInt8.random(in: 0x30...0x39, using: &generator) : alphabet.randomElement(using: &generator)!
+                }
+                let digits = bytes.filter { $0 >= 0x30 && $0 <= 0x39 }.count
+                for minimum in Set([1, 13, digits, digits + 1, max(0, digits - 1)]) {
+                    let atLeast = bytes.withUnsafeBufferPointer { CardMask.digitCount($0, atLeast: minimum) }
+                    #expect(atLeast == (length >= minimum && digits >= minimum), "\(length) bytes, \(digits) digits, at least \(minimum)")
+                }
+            }
+        }
+    }
 }
 
 /// The balance book finds an account by its compact key (template number and id) or by its

@@ -36,7 +36,7 @@ final class BatchLender: BatchLendingEventSource {
 /// give exactly what the fold gives posting one event at a time: every report byte for byte.
 @Suite("post ahead: a lent batch posted before its fold", .removesTemporaryFolders)
 struct PostAheadTests {
-    /// Each report alone (a run of one lane, the only runs that post ahead), into `folder`.
+    /// Each report alone (a run of one lane), into `folder`.
     static func runEachAlone(_ source: () throws -> any EventSource, catalog: LoadedCatalog, folder: ScratchFolder, names: [String] = ["balances", "verify", "reconcile", "statement", "trace"]) throws {
         for request in EngineTests.requests(folder) where names.contains(request.kind.name) {
             _ = try AuditEngine.run(AuditPlan(reports: [request]), in: EngineTests.session(try source(), catalog: catalog))
@@ -63,8 +63,9 @@ struct PostAheadTests {
         }
     }
 
-    @Test("hostile rows in odd batches (repeated ids, unreadable rows, an overflow, unknown types, several postings an event, events out of scope): the same reports and figures")
-    func hostileBatches() throws {
+    /// A catalog with a two-posting type, and ~800 rows: deposits of 37 users, sales, repeated
+    /// ids, unknown types, an Int64 overflow, and an unreadable row every 131 rows.
+    static func hostileLedger() throws -> (catalog: LoadedCatalog, rows: [SourceRow], repeated: Int) {
         let yaml = """
             default_currency: USD
             events:
@@ -96,6 +97,12 @@ struct PostAheadTests {
             if i % 131 == 0 { rows.append(.malformed(MalformedRow(location: "line \(i + 1)", reason: "not JSON"))) }
             rows.append(row)
         }
+        return (catalog, rows, repeated.count)
+    }
+
+    @Test("hostile rows in odd batches (repeated ids, unreadable rows, an overflow, unknown types, several postings an event, events out of scope): the same reports and figures")
+    func hostileBatches() throws {
+        let (catalog, rows, repeatedCount) = try Self.hostileLedger()
         let malformedCount = rows.filter { if case .malformed = $0 { return true }; return false }.count
         var plain = ArraySource([])
         plain.rows = rows
@@ -117,7 +124,7 @@ struct PostAheadTests {
                     let outcome = try AuditEngine.run(AuditPlan(reports: [request]), in: EngineTests.session(from, catalog: catalog))
                     let findings = outcome.reports[0].findings.countByCode
                     if scope == ReportScope() {
-                        #expect(findings[.duplicateEvent] == repeated.count, "\(name)")
+                        #expect(findings[.duplicateEvent] == repeatedCount, "\(name)")
                         #expect(findings[.badAmount] == 1, "\(name)")
                         #expect(findings[.unknownEventType] == 7, "\(name)")
                         #expect(findings[.malformedEvent] == malformedCount, "\(name)")
@@ -127,6 +134,27 @@ struct PostAheadTests {
             #expect(lenders.allSatisfy { $0.batchesLent >= 5 })
             Self.expectSameReports(oneByOne, ahead, names: ["balances", "verify"], label: "\(scope)")
         }
+    }
+
+    @Test("several lanes posted ahead (balances as of an instant, the same over everything riding on it and parting mid-batch, verify over everything): the same reports as a row at a time")
+    func severalLanes() throws {
+        let (catalog, rows, _) = try Self.hostileLedger()
+        var plain = ArraySource([])
+        plain.rows = rows
+        let asOf = ReportScope(asOfUs: 1_778_200_000_000_000)
+        let oneByOne = ScratchFolder("post-ahead-lanes-rows"), ahead = ScratchFolder("post-ahead-lanes-batches")
+        for (folder, lend) in [(oneByOne, false), (ahead, true)] {
+            let requests = [
+                ReportRequest(.balances(filters: [], fromUs: nil, journal: true), scope: asOf, output: ReportOutput(folder: folder.sub("balances-as-of"))),
+                ReportRequest(.balances(filters: [], fromUs: nil, journal: true), scope: ReportScope(), output: ReportOutput(folder: folder.sub("balances"))),
+                ReportRequest(.verify(CheckSelection()), scope: ReportScope(), output: ReportOutput(folder: folder.sub("verify"))),
+            ]
+            let lender = BatchLender(plain, sizes: [1, 7, 256, 3, 64])
+            let outcome = try AuditEngine.run(AuditPlan(reports: requests), in: EngineTests.session(lend ? lender : plain, catalog: catalog))
+            #expect(outcome.reports.count == 3)
+            if lend { #expect(lender.batchesLent >= 5) }
+        }
+        Self.expectSameReports(oneByOne, ahead, names: ["balances-as-of", "balances", "verify"], label: "several lanes")
     }
 
     @Test("hints leave a book as it was: an empty book, keyed and named accounts, before and after its tables grow")

@@ -215,13 +215,18 @@ public enum CardMask {
 
     /// Whether `bytes` hold at least `minimum` ASCII digits in all, counted eight bytes at a
     /// time: most ledger text (a payload, an account name without an id) has fewer than the 13
-    /// a card number needs, and is cleared without the byte-by-byte scan.
+    /// a card number needs, and is cleared without the byte-by-byte scan. Each word's digits
+    /// are added per byte lane (a 1 in each lane that holds a digit), not counted with a
+    /// population count: this build's target has no such instruction, and its software form
+    /// was a quarter of the function's time in an evidence pack's profile.
     @inline(__always)
     static func digitCount(_ bytes: UnsafeBufferPointer<UInt8>, atLeast minimum: Int) -> Bool {
         guard bytes.count >= minimum, let base = bytes.baseAddress else { return false }
         let raw = UnsafeRawPointer(base)
         let highBits: UInt64 = 0x8080_8080_8080_8080
         var digits = 0
+        var lanes: UInt64 = 0
+        var wordsInLanes = 0
         var at = 0
         while at + 8 <= bytes.count {
             let word = raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)
@@ -230,14 +235,30 @@ public enum CardMask {
             // ≥ 0x30, and not > 0x39; bytes ≥ 0x80 (UTF-8) are no digits.
             let atLeast0 = (low7 &+ 0x5050_5050_5050_5050) & highBits
             let above9 = (low7 &+ 0x4646_4646_4646_4646) & highBits
-            digits += (atLeast0 & ~above9 & ~word & highBits).nonzeroBitCount
+            lanes &+= (atLeast0 & ~above9 & ~word & highBits) >> 7
+            wordsInLanes += 1
+            // A lane holds at most 255: emptied before it could carry into the next.
+            if wordsInLanes == 255 {
+                digits += laneSum(lanes)
+                lanes = 0
+                wordsInLanes = 0
+            }
             at += 8
         }
+        digits += laneSum(lanes)
         while at < bytes.count {
             if bytes[at] >= 0x30 && bytes[at] <= 0x39 { digits += 1 }
             at += 1
         }
         return digits >= minimum
+    }
+
+    /// The sum of a word's eight byte lanes (each ≤ 255): pairs into 16-bit lanes, then one
+    /// multiply adds the four into the top 16 bits (at most 2,040, no overflow).
+    @inline(__always)
+    static func laneSum(_ lanes: UInt64) -> Int {
+        let pairs = (lanes & 0x00FF_00FF_00FF_00FF) &+ ((lanes >> 8) & 0x00FF_00FF_00FF_00FF)
+        return Int((pairs &* 0x0001_0001_0001_0001) >> 48)
     }
 
     /// Digits in one run, joined by single spaces or dashes, fed a byte at a time: the run a

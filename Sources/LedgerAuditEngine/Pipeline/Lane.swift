@@ -84,9 +84,6 @@ final class Lane {
         fold!.accept(row, posted: posted)
     }
 
-    /// Whether `event` goes to this lane's own fold (in its scope, and no host folds it instead).
-    func folds(_ event: EventRecord) -> Bool { host == nil && fold != nil && scope.includes(event) }
-
     /// Hints for a run of events about to be folded here (`Fold.prefetch`).
     func prefetch(eventIds: UnsafeBufferPointer<EventID>, outcomes: UnsafeBufferPointer<PostingOutcome?>, stage: FoldPrefetchStage) {
         fold?.prefetch(eventIds: eventIds, outcomes: outcomes, stage: stage)

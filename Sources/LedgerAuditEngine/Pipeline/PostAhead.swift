@@ -1,7 +1,7 @@
 import LedgerAuditCore
 
 /// The post stage a batch ahead of the fold, for a source that lends its batches (a read-ahead
-/// extract or a PostgreSQL source, `BatchLendingEventSource`) to a run of one lane. Posted just
+/// extract or a PostgreSQL source, `BatchLendingEventSource`), whatever the run's lanes. Posted just
 /// before its fold, an event's lookups missed the cache one after another (the book and the
 /// ids table were 26% of the fold's thread on a 2M `.pgcopy`). Here every event of a batch is
 /// posted first; the batch is then folded in runs of 4 events, and while run r is folded the
@@ -11,20 +11,23 @@ import LedgerAuditCore
 /// runs of 4 ask for ~30 and are still ~6 µs of fold, far longer than a miss (`.pgcopy` at 2M,
 /// eight interleaved pairs: 7 faster, the pairs' median difference -0.25 s of ~5.5 s user CPU).
 /// The verdicts are the catalog's, as the fold would have made them; hints change only timing.
+/// With several lanes (an evidence pack: its instant's lane, and reconcile's over the whole
+/// snapshot riding on it) each event is posted once and its verdict handed to every lane, as
+/// a row at a time; each lane's own fold gets the hints (a lane riding on another has none).
 struct PostAhead {
     let rules: PostingRules
-    let lane: Lane
-    /// The verdict on each row of the batch being folded; nil for a row the lane does not fold
-    /// (unreadable, or outside its scope). Each money event's postings array is handed to the
+    let lanes: [Lane]
+    /// The verdict on each row of the batch being folded; nil for a row no lane folds
+    /// (unreadable, or outside every lane's scope). Each money event's postings array is handed to the
     /// same row's next verdict (no allocation a money event, as in the fold).
     private var outcomes: [PostingOutcome?] = []
     /// Each row's event id (for the ids table's hint); unused where the verdict is nil.
     private var eventIds: [EventID] = []
     static let runEvents = 4
 
-    init(rules: PostingRules, lane: Lane) {
+    init(rules: PostingRules, lanes: [Lane]) {
         self.rules = rules
-        self.lane = lane
+        self.lanes = lanes
     }
 
     mutating func fold(_ rows: UnsafeMutableBufferPointer<SourceRow>) {
@@ -32,7 +35,7 @@ struct PostAhead {
             outcomes += Array(repeating: nil, count: rows.count - outcomes.count)
             eventIds += Array(repeating: EventID(high: 0, low: 0), count: rows.count - eventIds.count)
         }
-        let lane = lane, rules = rules
+        let lanes = lanes, rules = rules
         outcomes.withUnsafeMutableBufferPointer { outcomes in
             eventIds.withUnsafeMutableBufferPointer { eventIds in
                 rows.forEachInPlace { i, row in
@@ -41,7 +44,7 @@ struct PostAhead {
                     // made on the reader's core) where a switch reads it in place.
                     switch row {
                     case .event(let e):
-                        guard lane.folds(e) else { return }
+                        guard lanes.contains(where: { $0.scope.includes(e) }) else { return }
                         outcomes[i] = rules.post(e, reusing: &buffer)
                         eventIds[i] = e.eventId
                     case .malformed:
@@ -53,8 +56,10 @@ struct PostAhead {
                     let start = r * run
                     guard start < rows.count else { return }
                     let end = min(start + run, rows.count)
-                    lane.prefetch(eventIds: UnsafeBufferPointer(rebasing: eventIds[start..<end]),
-                                  outcomes: UnsafeBufferPointer(rebasing: outcomes[start..<end]), stage: stage)
+                    for lane in lanes {
+                        lane.prefetch(eventIds: UnsafeBufferPointer(rebasing: eventIds[start..<end]),
+                                      outcomes: UnsafeBufferPointer(rebasing: outcomes[start..<end]), stage: stage)
+                    }
                 }
                 hint(0, .slots)
                 hint(1, .slots)
@@ -64,7 +69,7 @@ struct PostAhead {
                         hint(i / run + 2, .slots)
                         hint(i / run + 1, .records)
                     }
-                    lane.accept(row, posted: outcomes[i])
+                    for lane in lanes { lane.accept(row, posted: outcomes[i]) }
                 }
             }
         }
