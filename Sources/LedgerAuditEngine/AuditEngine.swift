@@ -59,7 +59,7 @@ public enum AuditEngine {
         let lanes = work.lanes
         var rows = 0
         do {
-            if let batched = session.source as? any BatchLendingEventSource {
+            if !lanes.isEmpty, let batched = session.source as? any BatchLendingEventSource {
                 // A batch posted ahead of its fold (`PostAhead`).
                 var ahead = PostAhead(rules: rules, lanes: lanes)
                 return try batched.streamBatches(scope: work.readScope) { batch in

@@ -84,6 +84,9 @@ final class Lane {
         fold!.accept(row, posted: posted)
     }
 
+    /// Whether `event` is in this lane's scope (read in place: a copy of the scope retained its arrays).
+    func includes(_ event: EventRecord) -> Bool { scope.includes(event) }
+
     /// Hints for a run of events about to be folded here (`Fold.prefetch`).
     func prefetch(eventIds: UnsafeBufferPointer<EventID>, outcomes: UnsafeBufferPointer<PostingOutcome?>, stage: FoldPrefetchStage) {
         fold?.prefetch(eventIds: eventIds, outcomes: outcomes, stage: stage)

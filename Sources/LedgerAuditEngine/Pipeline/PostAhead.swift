@@ -17,6 +17,10 @@ import LedgerAuditCore
 struct PostAhead {
     let rules: PostingRules
     let lanes: [Lane]
+    /// The first lane, and whether there are others: a run of one lane (most runs) reaches it
+    /// directly (an optional lane unwrapped an event cost a retain and a release each time).
+    let first: Lane
+    let several: Bool
     /// The verdict on each row of the batch being folded; nil for a row no lane folds
     /// (unreadable, or outside every lane's scope). Each money event's postings array is handed to the
     /// same row's next verdict (no allocation a money event, as in the fold).
@@ -28,6 +32,8 @@ struct PostAhead {
     init(rules: PostingRules, lanes: [Lane]) {
         self.rules = rules
         self.lanes = lanes
+        first = lanes[0]
+        several = lanes.count > 1
     }
 
     mutating func fold(_ rows: UnsafeMutableBufferPointer<SourceRow>) {
@@ -35,7 +41,14 @@ struct PostAhead {
             outcomes += Array(repeating: nil, count: rows.count - outcomes.count)
             eventIds += Array(repeating: EventID(high: 0, low: 0), count: rows.count - eventIds.count)
         }
-        let lanes = lanes, rules = rules
+        let lanes = lanes, first = first, several = several, rules = rules
+        /// Whether some lane's scope includes the event (a lane riding on another folds it when
+        /// its host's scope ends).
+        func wanted(_ e: EventRecord) -> Bool {
+            guard several else { return first.includes(e) }
+            for lane in lanes where lane.includes(e) { return true }
+            return false
+        }
         outcomes.withUnsafeMutableBufferPointer { outcomes in
             eventIds.withUnsafeMutableBufferPointer { eventIds in
                 rows.forEachInPlace { i, row in
@@ -44,7 +57,7 @@ struct PostAhead {
                     // made on the reader's core) where a switch reads it in place.
                     switch row {
                     case .event(let e):
-                        guard lanes.contains(where: { $0.scope.includes(e) }) else { return }
+                        guard wanted(e) else { return }
                         outcomes[i] = rules.post(e, reusing: &buffer)
                         eventIds[i] = e.eventId
                     case .malformed:
@@ -56,10 +69,9 @@ struct PostAhead {
                     let start = r * run
                     guard start < rows.count else { return }
                     let end = min(start + run, rows.count)
-                    for lane in lanes {
-                        lane.prefetch(eventIds: UnsafeBufferPointer(rebasing: eventIds[start..<end]),
-                                      outcomes: UnsafeBufferPointer(rebasing: outcomes[start..<end]), stage: stage)
-                    }
+                    let ids = UnsafeBufferPointer(rebasing: eventIds[start..<end]), verdicts = UnsafeBufferPointer(rebasing: outcomes[start..<end])
+                    guard several else { return first.prefetch(eventIds: ids, outcomes: verdicts, stage: stage) }
+                    for lane in lanes { lane.prefetch(eventIds: ids, outcomes: verdicts, stage: stage) }
                 }
                 hint(0, .slots)
                 hint(1, .slots)
@@ -69,7 +81,11 @@ struct PostAhead {
                         hint(i / run + 2, .slots)
                         hint(i / run + 1, .records)
                     }
-                    for lane in lanes { lane.accept(row, posted: outcomes[i]) }
+                    if several {
+                        for lane in lanes { lane.accept(row, posted: outcomes[i]) }
+                    } else {
+                        first.accept(row, posted: outcomes[i])
+                    }
                 }
             }
         }

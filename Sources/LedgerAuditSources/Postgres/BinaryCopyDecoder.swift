@@ -110,39 +110,36 @@ struct BinaryCopyDecoder {
         else {
             return .malformed(MalformedRow(location: location(), reason: "a required column is null or of an unexpected type", eventId: uuid(0), aggregateId: uuid(2)))
         }
-        let logical = int32(hl)
-        // timestamptz 'infinity' is Int64.max: no instant, never a wrapped one.
-        let (recordedAtUs, overflow) = int64(ra).addingReportingOverflow(postgresEpochUs)
-        // The texts are handed on, not copied: binding them to names first cost a retain and a
-        // release of the row's bytes each (~5 % of a reader's time).
-        func event(_ vectorClock: consuming JSONText, _ payload: consuming JSONText, _ metadata: consuming JSONText) -> SourceRow {
-            let record = EventRecord(
-                eventId: eventId, eventType: eventType, aggregateId: aggregateId, streamVersion: int64(sv),
-                causationId: uuid(4), correlationId: correlationId, hlcPhysicalMs: int64(hp), hlcLogical: logical,
-                vectorClock: vectorClock, payload: payload, metadata: metadata, userId: uuid(11),
-                recordedAtUs: overflow ? Int64.max : recordedAtUs
-            )
-            if let why = record.outOfRange {
-                return .malformed(MalformedRow(location: location(), reason: why, eventId: eventId, aggregateId: aggregateId))
-            }
-            return .event(record)
-        }
+        let vectorClock: JSONText, payload: JSONText, metadata: JSONText
         switch (json(8, "vector_clock"), json(9, "payload"), json(10, "metadata")) {
         case let (.success(v), .success(p), .success(m)):
             if ByteScan.isUTF8(v.text) && ByteScan.isUTF8(p.text) && ByteScan.isUTF8(m.text) {
                 // The three texts in one allocation: three strings were three mallocs, frees
                 // and reference counts an event.
-                let texts = JSONText.sharingOneBuffer(v.text, p.text, m.text, jsonbForm: (v.isJSONBForm, p.isJSONBForm, m.isJSONBForm))
-                return event(texts.0, texts.1, texts.2)
+                (vectorClock, payload, metadata) = JSONText.sharingOneBuffer(v.text, p.text, m.text, jsonbForm: (v.isJSONBForm, p.isJSONBForm, m.isJSONBForm))
+            } else {
+                // Not UTF-8 (a server whose encoding is not): made strings, as before.
+                vectorClock = JSONText(validated: String(decoding: v.text, as: UTF8.self), isJSONBOutput: v.isJSONBForm)
+                payload = JSONText(validated: String(decoding: p.text, as: UTF8.self), isJSONBOutput: p.isJSONBForm)
+                metadata = JSONText(validated: String(decoding: m.text, as: UTF8.self), isJSONBOutput: m.isJSONBForm)
             }
-            // Not UTF-8 (a server whose encoding is not): made strings, as before.
-            return event(JSONText(validated: String(decoding: v.text, as: UTF8.self), isJSONBOutput: v.isJSONBForm),
-                         JSONText(validated: String(decoding: p.text, as: UTF8.self), isJSONBOutput: p.isJSONBForm),
-                         JSONText(validated: String(decoding: m.text, as: UTF8.self), isJSONBOutput: m.isJSONBForm))
         case (.failure(var m), _, _), (_, .failure(var m), _), (_, _, .failure(var m)):
             m.eventId = eventId
             m.aggregateId = aggregateId
             return .malformed(m)
         }
+        let logical = int32(hl)
+        // timestamptz 'infinity' is Int64.max: no instant, never a wrapped one.
+        let (recordedAtUs, overflow) = int64(ra).addingReportingOverflow(postgresEpochUs)
+        let record = EventRecord(
+            eventId: eventId, eventType: eventType, aggregateId: aggregateId, streamVersion: int64(sv),
+            causationId: uuid(4), correlationId: correlationId, hlcPhysicalMs: int64(hp), hlcLogical: logical,
+            vectorClock: vectorClock, payload: payload, metadata: metadata, userId: uuid(11),
+            recordedAtUs: overflow ? Int64.max : recordedAtUs
+        )
+        if let why = record.outOfRange {
+            return .malformed(MalformedRow(location: location(), reason: why, eventId: eventId, aggregateId: aggregateId))
+        }
+        return .event(record)
     }
 }
