@@ -268,10 +268,11 @@ public final class ADSWriter: ReplayObserver {
             try trialBalanceLine(e, end: AccountTotals())
             nextExtra = extra.next()
         }
-        // Chart of accounts: each account once (as Strings compare: canonically equal names
-        // are one), in order, with the catalog rule that names it. Names all ASCII (the usual
-        // case) compare as bytes, so the trial balance's order, without repeats, is this order
-        // and each row already knows its rule; otherwise the names are sorted as Strings.
+        // Chart of accounts: each account name once, in C collation, with the catalog rule that
+        // names it. Names are told apart by their bytes, as the book tells accounts apart, so the
+        // trial balance's order without repeats is this order, and each row already knows its
+        // rule; a name only the beginning held (never, for an earlier state of the same book)
+        // is placed by a sort of all the names.
         let coa = try AtomicFile(path: folder + "/Chart_Of_Accounts" + suffix)
         try coa.write(CSVRenderer.headerLine(AuditDataStandard.chartOfAccountsColumns))
         let rules = catalog.accounts.map { rule in
@@ -291,8 +292,7 @@ public final class ADSWriter: ReplayObserver {
             line.end()
             try coa.write(bytes: line.bytes)
         }
-        let allASCII = onlyAtBeginning.isEmpty && sorted.rows.allSatisfy { $0.0.account.utf8.allSatisfy { $0 < 0x80 } }
-        if allASCII {
+        if onlyAtBeginning.isEmpty {
             var previous: String?
             for i in 0..<sorted.count {
                 let account = sorted.rows[i].0.account
@@ -301,8 +301,9 @@ public final class ADSWriter: ReplayObserver {
                 try chartLine(account, rule: sorted.ruleIndex(i))
             }
         } else {
-            let names = Set(sorted.rows.map(\.0.account) + onlyAtBeginning.map(\.account))
-            for account in names.sorted() {
+            var seen = Set<[UInt8]>()
+            let names = (sorted.rows.map(\.0.account) + onlyAtBeginning.map(\.account)).filter { seen.insert(Array($0.utf8)).inserted }
+            for account in names.sorted(by: { bytewiseCompare($0, $1) < 0 }) {
                 try chartLine(account, rule: catalog.accountRuleIndex(for: account))
             }
         }

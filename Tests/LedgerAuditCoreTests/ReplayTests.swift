@@ -323,3 +323,59 @@ struct CollationTests {
         #expect(book.netByCurrency() == net)
     }
 }
+
+/// The book keeps its account names as bytes (`AccountNameTable`), not a String an account.
+@Suite("Account names: found by their bytes")
+struct AccountNameTableTests {
+    @Test("canonically equivalent spellings are two accounts, as PostgreSQL's text compares them")
+    func bytesNotCanonicalEquivalence() {
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        #expect(composed == decomposed)  // String's ==, which the book no longer uses for names
+        // One leg each way, by applyOne (both new in one posting) and by the several-leg path.
+        var book = BalanceBook()
+        _ = book.apply([Posting(fromAccount: composed, toAccount: decomposed, currency: "EUR", amountMinor: 7)])
+        _ = book.apply([Posting(fromAccount: "external:x", toAccount: composed, currency: "EUR", amountMinor: 2),
+                        Posting(fromAccount: "external:x", toAccount: decomposed, currency: "EUR", amountMinor: 3)])
+        #expect(book.accountCount == 3)
+        #expect(book.balance(composed, "EUR") == -5)
+        #expect(book.balance(decomposed, "EUR") == 10)
+        #expect(book.slot(of: AccountCurrency(account: composed, currency: "EUR")) != book.slot(of: AccountCurrency(account: decomposed, currency: "EUR")))
+        #expect(book.sortedRows().map { Array($0.0.account.utf8) } == [Array(composed.utf8), Array(decomposed.utf8), Array("external:x".utf8)].sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
+    @Test("many names over several chunks, one longer than a chunk, the empty name: each found with its own totals")
+    func manyNames() {
+        var book = BalanceBook()
+        let long = String(repeating: "L", count: 1_500_000)
+        var names = (0 ..< 40_000).map { "user:\($0 * 7919 % 100_003):available" } + [long, "", "\u{0}"]
+        names.append(contentsOf: ["a", "b"])
+        for (i, name) in names.enumerated() {
+            _ = book.apply([Posting(fromAccount: "external:deposits", toAccount: name, currency: i % 3 == 0 ? "USD" : "EUR", amountMinor: Int64(i + 1))])
+        }
+        // The same names, the other currency: other accounts.
+        _ = book.apply([Posting(fromAccount: "external:deposits", toAccount: "a", currency: "USD", amountMinor: 1000)])
+        #expect(book.accountCount == names.count + 2 + 1)
+        for (i, name) in names.enumerated() {
+            #expect(book.balance(name, i % 3 == 0 ? "USD" : "EUR") == Int64(i + 1))
+        }
+        #expect(book.balance("a", "USD") == 1000)
+        #expect(book.slot(of: AccountCurrency(account: "user:1:available", currency: "GBP")) == nil)
+        #expect(book.slot(of: AccountCurrency(account: String(repeating: "L", count: 1_499_999), currency: "USD")) == nil)
+        #expect(Set(book.accountNames.map(\.account)).count == names.count + 1)
+        #expect(book.netByCurrency() == ["USD": 0, "EUR": 0])
+    }
+
+    @Test("a copy of the book keeps its accounts as they were when copied")
+    func copiesAreValues() {
+        var book = BalanceBook()
+        _ = book.apply([Posting(fromAccount: "x", toAccount: "y", currency: "USD", amountMinor: 5)])
+        let beginning = book
+        for n in 0 ..< 5_000 { _ = book.apply([Posting(fromAccount: "x", toAccount: "z\(n)", currency: "USD", amountMinor: 1)]) }
+        #expect(beginning.accountCount == 2)
+        #expect(beginning.slot(of: AccountCurrency(account: "z0", currency: "USD")) == nil)
+        #expect(beginning.balance("x", "USD") == -5)
+        #expect(book.balance("x", "USD") == -5_005)
+        #expect(book.balance("z4999", "USD") == 1)
+        #expect(beginning.accountNames.map(\.account).sorted() == ["x", "y"])
+    }
+}

@@ -98,14 +98,15 @@ public struct AccountTotals: Sendable, Equatable {
 }
 
 /// Balances per account and currency: memory in proportion to accounts, never to events.
-/// Each account's totals sit in one array at its slot; the slot is found by the account's name,
-/// or, for a posting whose accounts have compact keys (`AccountKey`), by key and currency
-/// without building, hashing or comparing the name: probing a String-keyed dictionary missed
-/// the cache on each name (18% of the fold at 2M events).
+/// Each account's totals sit in one array at its slot; the slot is found by the account's name
+/// (`AccountNameTable`: the names' bytes, no String an account), or, for a posting whose
+/// accounts have compact keys (`AccountKey`), by key and currency without building, hashing or
+/// comparing the name: probing a String-keyed dictionary missed the cache on each name (18% of
+/// the fold at 2M events).
 public struct BalanceBook: Sendable {
     /// Each account's totals at its slot, with the compact key postings find it by beside them.
     private var records: [AccountRecord] = []
-    private var slotByName: [AccountCurrency: Int32] = [:]
+    private var names = AccountNameTable()
     private var slotByKey = KeyedSlots()
 
     public init() {}
@@ -115,27 +116,32 @@ public struct BalanceBook: Sendable {
 
     /// Every account with its totals (made on demand: for the reports, after the pass).
     public var accounts: [AccountCurrency: AccountTotals] {
-        var out = [AccountCurrency: AccountTotals](minimumCapacity: slotByName.count)
-        for (key, slot) in slotByName { out[key] = records[Int(slot)].totals }
+        var out = [AccountCurrency: AccountTotals](minimumCapacity: records.count)
+        forEachAccount { out[$0] = $1 }
         return out
     }
 
-    /// Every account with its totals, in no set order, without a dictionary made for it.
+    /// Every account with its totals, by slot (the order accounts opened), without a dictionary made for it.
     public func forEachAccount(_ body: (AccountCurrency, AccountTotals) throws -> Void) rethrows {
-        for (key, slot) in slotByName { try body(key, records[Int(slot)].totals) }
+        for slot in records.indices { try body(key(slot), records[slot].totals) }
     }
 
-    /// An account's slot, nil when no posting ever touched it.
-    public func slot(of key: AccountCurrency) -> Int? { slotByName[key].map { Int($0) } }
+    /// The name and currency of the account at `slot` (a new String each call).
+    private func key(_ slot: Int) -> AccountCurrency { AccountCurrency(account: names.name(slot), currency: records[slot].currency) }
 
-    /// Every account (name and currency), in no set order.
-    public var accountNames: Dictionary<AccountCurrency, Int32>.Keys { slotByName.keys }
+    /// An account's slot, nil when no posting ever touched it.
+    public func slot(of key: AccountCurrency) -> Int? {
+        key.account.withUTF8InPlace { names.slot($0, key.currency, in: records) }.map { Int($0) }
+    }
+
+    /// Every account (name and currency), by slot.
+    public var accountNames: [AccountCurrency] { records.indices.map(key) }
 
     public func balance(_ account: String, _ currency: String) -> Int64 {
         totals(AccountCurrency(account: account, currency: currency)).balanceMinor
     }
 
-    public func totals(_ key: AccountCurrency) -> AccountTotals { slotByName[key].map { records[Int($0)].totals } ?? AccountTotals() }
+    public func totals(_ key: AccountCurrency) -> AccountTotals { slot(of: key).map { records[$0].totals } ?? AccountTotals() }
 
     public struct Overflow: Error, Sendable {
         public var account: String
@@ -151,7 +157,7 @@ public struct BalanceBook: Sendable {
         if let key, let slot = slotByKey.slot(key, currency, in: records) { return slot }
         // A posting named by its key writes its name only here, and when the account opens.
         let written = name()
-        guard let slot = slotByName[AccountCurrency(account: written, currency: currency)] else {
+        guard let slot = written.withUTF8InPlace({ names.slot($0, currency, in: records) }) else {
             madeName = written
             return nil
         }
@@ -162,7 +168,7 @@ public struct BalanceBook: Sendable {
     private mutating func newAccount(_ name: String, _ key: AccountKey?, _ currency: String, _ totals: AccountTotals) {
         let slot = Int32(records.count)
         records.append(AccountRecord(totals: totals, currency: currency))
-        slotByName[AccountCurrency(account: name, currency: currency)] = slot
+        name.withUTF8InPlace { names.append($0, records: records) }
         if let key { remember(key, slot: slot) }
     }
 
@@ -194,10 +200,11 @@ public struct BalanceBook: Sendable {
             }
             return nil
         }
-        /// An account the book holds, or one this event opens (by name, however its legs found it).
+        /// An account the book holds, or one this event opens (by its name's bytes, as the book
+        /// compares names, however its legs found it).
         enum Leg: Hashable {
             case slot(Int32)
-            case opened(AccountCurrency)
+            case opened(name: [UInt8], currency: String)
         }
         var trial: [Leg: AccountTotals] = [:]
         var legs: [AppliedPosting] = []
@@ -205,7 +212,7 @@ public struct BalanceBook: Sendable {
         func leg(_ name: @autoclosure () -> String, _ key: AccountKey?, _ currency: String) -> Leg {
             var made: String?
             if let s = slot(name(), key, currency, madeName: &made) { return .slot(s) }
-            return .opened(AccountCurrency(account: made ?? name(), currency: currency))
+            return .opened(name: Array((made ?? name()).utf8), currency: currency)
         }
         func current(_ leg: Leg) -> AccountTotals {
             if let t = trial[leg] { return t }
@@ -228,11 +235,17 @@ public struct BalanceBook: Sendable {
         for (leg, totals) in trial {
             switch leg {
             case .slot(let s): records[Int(s)].totals = totals
-            case .opened(let name): newAccount(name.account, nil, name.currency, totals)
+            case .opened(let name, let currency): newAccount(String(decoding: name, as: UTF8.self), nil, currency, totals)
             }
         }
         applied += legs
         return nil
+    }
+
+    /// Names are one account when their bytes are equal (`AccountNameTable`).
+    @inline(__always)
+    private func sameBytes(_ a: String, _ b: String) -> Bool {
+        a.withUTF8InPlace { x in b.withUTF8InPlace { y in x.elementsEqual(y) } }
     }
 
     /// The common case, one posting: no trial copy, checked before written, each account found once.
@@ -241,7 +254,7 @@ public struct BalanceBook: Sendable {
         let fromSlot = slot(p.fromAccount, p.fromKey, p.currency, madeName: &fromName)
         let toSlot = slot(p.toAccount, p.toKey, p.currency, madeName: &toName)
         // Both held: the same slot. Both new: the same name. One held and one new: two accounts.
-        let sameAccount = fromSlot != nil ? fromSlot == toSlot : (toSlot == nil && fromName == toName)
+        let sameAccount = fromSlot != nil ? fromSlot == toSlot : (toSlot == nil && sameBytes(fromName ?? p.fromAccount, toName ?? p.toAccount))
         var from = fromSlot.map { records[Int($0)].totals } ?? AccountTotals()
         let fromBefore = from.balanceMinor
         guard from.payOut(p.amountMinor) else { return .failure(Overflow(account: p.fromAccount, balanceMinor: fromBefore)) }
@@ -304,9 +317,7 @@ public struct BalanceBook: Sendable {
 
     /// `body` on each account's name, by slot: the slot's number at its index.
     func mapNamesBySlot(_ body: (String) -> UInt32) -> [UInt32] {
-        var out = [UInt32](repeating: 0, count: records.count)
-        for (key, slot) in slotByName { out[Int(slot)] = body(key.account) }
-        return out
+        records.indices.map { body(names.name($0)) }
     }
 
     /// Rows in C collation (bytewise by account, then currency).
@@ -315,8 +326,8 @@ public struct BalanceBook: Sendable {
     /// Rows in C collation, and each row's slot (its totals by `totals(slot:)`).
     func sortedRowsAndSlots() -> (rows: [(AccountCurrency, Int64)], slots: [Int32]) {
         var rows: [(AccountCurrency, Int64)] = [], slots: [Int32] = []
-        rows.reserveCapacity(slotByName.count)
-        slots.reserveCapacity(slotByName.count)
+        rows.reserveCapacity(records.count)
+        slots.reserveCapacity(records.count)
         sortedAccountKeys().take { key, slot in
             rows.append((key, records[Int(slot)].totals.balanceMinor))
             slots.append(slot)
@@ -326,15 +337,9 @@ public struct BalanceBook: Sendable {
 
     /// Every account's name in C collation, with its slot, to be taken once (`take`).
     func sortedAccountKeys() -> SortedAccountKeys {
-        let keys = UnsafeMutableBufferPointer<AccountCurrency>.allocate(capacity: slotByName.count)
-        var slotOfKey: [Int32] = []
-        slotOfKey.reserveCapacity(slotByName.count)
-        var n = 0
-        for (key, slot) in slotByName {
-            (keys.baseAddress! + n).initialize(to: key)
-            slotOfKey.append(slot)
-            n += 1
-        }
+        let keys = UnsafeMutableBufferPointer<AccountCurrency>.allocate(capacity: records.count)
+        for slot in records.indices { (keys.baseAddress! + slot).initialize(to: key(slot)) }
+        let slotOfKey = (0 ..< Int32(records.count)).map { $0 }
         return SortedAccountKeys(keys: keys, slotOfKey: slotOfKey, order: AccountCurrency.bytewiseOrder(UnsafeBufferPointer(keys)))
     }
 
