@@ -365,6 +365,15 @@ struct AccountNameTableTests {
         #expect(book.netByCurrency() == ["USD": 0, "EUR": 0])
     }
 
+    /// Memory an account: the record (totals, key, currency) with no padding between its sums,
+    /// the name out of it. A field added or moved that grows it shows here first.
+    @Test("an account's record is 80 bytes, its totals 48")
+    func recordSize() {
+        #expect(MemoryLayout<AccountTotals>.size == 40)
+        #expect(MemoryLayout<AccountTotals>.stride == 48)
+        #expect(MemoryLayout<AccountRecord>.stride == 80)
+    }
+
     @Test("a copy of the book keeps its accounts as they were when copied")
     func copiesAreValues() {
         var book = BalanceBook()

@@ -71,9 +71,11 @@ public struct AppliedPosting: Sendable {
 
 /// One account's running state: its balance, and all it ever received (debits) and gave (credits).
 public struct AccountTotals: Sendable, Equatable {
-    public var balanceMinor: Int64 = 0
+    // The 16-byte-aligned sums first: the balance first left 8 bytes of padding before them,
+    // and the book's record an account was 96 bytes where it is 80 now.
     public var debitsMinor: Int128 = 0
     public var creditsMinor: Int128 = 0
+    public var balanceMinor: Int64 = 0
     public init() {}
 
     /// One leg out of the account; false, and nothing changed, when the balance would overflow.
@@ -271,7 +273,7 @@ public struct BalanceBook: Sendable {
     }
 
     // Prefetch hints, a few events ahead of the fold (`Fold.prefetch`). At 2M events the book
-    // (a 96-byte record an account, 240k of them, and the slots table) is far larger than the
+    // (an 80-byte record an account, 240k of them, and the slots table) is far larger than the
     // caches: a posting's two accounts were up to four misses, each stalling the fold in turn
     // (`applyOne` was 15% of the fold's thread). First the slots the postings' keys hash to,
     // then, once those lines are in, the records they name. Hints change nothing but timing.
@@ -292,7 +294,9 @@ public struct BalanceBook: Sendable {
         records.withUnsafeBufferPointer { records in
             func ask(_ key: AccountKey?, _ currency: String) {
                 guard let key, let n = slotByKey.likelySlot(key, currency), n < records.count else { return }
-                // A record spans two cache lines at most: its first byte's and the one 64 bytes on.
+                // A record spans two cache lines at most: its first byte's and the one 64 bytes on
+                // (records are 80 bytes from a 16-byte-aligned start, so one starts at most 48
+                // bytes into a line).
                 let start = UnsafeRawPointer(records.baseAddress! + n)
                 prefetchMemory(start)
                 prefetchMemory(start + 64)
