@@ -147,26 +147,31 @@ public enum EmbeddedTemplates {
     <xs:attribute name="title" type="xs:string" use="required"/>
   </xs:complexType>
 
+  <!-- A table holds rows of one kind, any number of them. Written as a choice of repeated
+       elements, not a repeated choice: libxml2 runs a repeated choice as a non-deterministic
+       automaton that saves a rollback point for each row, up to 10,000,000 in one element,
+       so a table of ~5M rows (a trial balance at 50M events) failed validation, and the saved
+       points cost ~55 bytes a row of memory until then. -->
   <xs:complexType name="Table">
-    <xs:choice minOccurs="0" maxOccurs="unbounded">
-      <xs:element name="balance" type="Balance"/>
-      <xs:element name="kindTotal" type="KindTotal"/>
-      <xs:element name="trialBalanceLine" type="TrialBalanceLine"/>
-      <xs:element name="finding" type="Finding"/>
-      <xs:element name="limboHold" type="LimboHold"/>
-      <xs:element name="agingBucket" type="AgingBucket"/>
-      <xs:element name="checkRun" type="CheckRun"/>
-      <xs:element name="reconciliationLine" type="ReconciliationLine"/>
-      <xs:element name="movement" type="Movement"/>
-      <xs:element name="statementSummary" type="StatementSummary"/>
-      <xs:element name="statementLine" type="StatementLine"/>
-      <xs:element name="traceEvent" type="TraceEvent"/>
-      <xs:element name="eventPosting" type="EventPosting"/>
-      <xs:element name="postingCheck" type="PostingCheck"/>
-      <xs:element name="tracePosting" type="TracePosting"/>
-      <xs:element name="provenanceOrigin" type="ProvenanceOrigin"/>
-      <xs:element name="provenanceLot" type="ProvenanceLot"/>
-      <xs:element name="sealCheck" type="SealCheck"/>
+    <xs:choice minOccurs="0">
+      <xs:element name="balance" type="Balance" maxOccurs="unbounded"/>
+      <xs:element name="kindTotal" type="KindTotal" maxOccurs="unbounded"/>
+      <xs:element name="trialBalanceLine" type="TrialBalanceLine" maxOccurs="unbounded"/>
+      <xs:element name="finding" type="Finding" maxOccurs="unbounded"/>
+      <xs:element name="limboHold" type="LimboHold" maxOccurs="unbounded"/>
+      <xs:element name="agingBucket" type="AgingBucket" maxOccurs="unbounded"/>
+      <xs:element name="checkRun" type="CheckRun" maxOccurs="unbounded"/>
+      <xs:element name="reconciliationLine" type="ReconciliationLine" maxOccurs="unbounded"/>
+      <xs:element name="movement" type="Movement" maxOccurs="unbounded"/>
+      <xs:element name="statementSummary" type="StatementSummary" maxOccurs="unbounded"/>
+      <xs:element name="statementLine" type="StatementLine" maxOccurs="unbounded"/>
+      <xs:element name="traceEvent" type="TraceEvent" maxOccurs="unbounded"/>
+      <xs:element name="eventPosting" type="EventPosting" maxOccurs="unbounded"/>
+      <xs:element name="postingCheck" type="PostingCheck" maxOccurs="unbounded"/>
+      <xs:element name="tracePosting" type="TracePosting" maxOccurs="unbounded"/>
+      <xs:element name="provenanceOrigin" type="ProvenanceOrigin" maxOccurs="unbounded"/>
+      <xs:element name="provenanceLot" type="ProvenanceLot" maxOccurs="unbounded"/>
+      <xs:element name="sealCheck" type="SealCheck" maxOccurs="unbounded"/>
     </xs:choice>
     <xs:attribute name="title" type="xs:string" use="required"/>
     <xs:attribute name="csv" type="xs:string"/>
