@@ -76,16 +76,17 @@ public enum Reconciliation {
             }
         }
         kinds.withUnsafeBufferPointer { kinds in
-            sorted.forEachInOrder { place, keyIndex, slot in
-                let kind = kinds[Int(keyIndex)]
+            // A name's index in the sorted keys is its account's slot.
+            sorted.forEachInOrder { place, slot in
+                let kind = kinds[Int(slot)]
                 guard kind != Kind.notCompared else { return }
                 appendUntouched(upTo: place)
                 let s = Int(slot)
                 guard kind != Kind.matched else {
-                    comparison.appendMatched(name: keyIndex, amountMinor: lookedUp.projectedAtSlot[s])
+                    comparison.appendMatched(name: slot, amountMinor: lookedUp.projectedAtSlot[s])
                     return
                 }
-                let key = sorted.key(at: Int(keyIndex))
+                let key = sorted.key(at: s)
                 let projected = kind == Kind.mismatched
                 comparison.appendNotMatching(ReconciliationRow(account: key.pointee.account, currency: key.pointee.currency, replayedMinor: book.totals(slot: s).balanceMinor,
                                                                projectedMinor: projected ? lookedUp.projectedAtSlot[s] : nil, status: projected ? .mismatch : .missingInProjection,
@@ -115,7 +116,7 @@ public enum Reconciliation {
             nonisolated(unsafe) let out = buffer
             func run(_ range: Range<Int>) {
                 for i in range {
-                    let status = lookedUp.statusAtSlot[Int(sorted.slot(at: i))]
+                    let status = lookedUp.statusAtSlot[i]  // index i is slot i
                     if status != Kind.notCompared {
                         out[i] = status
                     } else {

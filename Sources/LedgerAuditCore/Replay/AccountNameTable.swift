@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The book's account names, each once, and (name, currency) → slot. Names sit as bytes in
 /// large shared chunks, found by open addressing (linear probing) over 32-bit slots, the probe
 /// started at a hash seeded per process (`Hasher`: names chosen to collide cannot be prepared
@@ -58,11 +52,10 @@ struct AccountNameTable: Sendable {
         withName(slot) { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Names are one when their bytes are (one account: `BalanceBook.applyOne` compares the same way).
     @inline(__always)
     private func nameEquals(_ slot: Int, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard Int(locations[slot].length) == name.count else { return false }
-        if name.isEmpty { return true }
-        return withName(slot) { memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }
+        Int(locations[slot].length) == name.count && withName(slot) { bytewiseCompare($0, name) == 0 }
     }
 
     /// The slot of the account with these name bytes and currency, nil when the book has none.

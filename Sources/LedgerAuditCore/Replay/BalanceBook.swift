@@ -244,19 +244,13 @@ public struct BalanceBook: Sendable {
         return nil
     }
 
-    /// Names are one account when their bytes are equal (`AccountNameTable`).
-    @inline(__always)
-    private func sameBytes(_ a: String, _ b: String) -> Bool {
-        a.withUTF8InPlace { x in b.withUTF8InPlace { y in x.elementsEqual(y) } }
-    }
-
     /// The common case, one posting: no trial copy, checked before written, each account found once.
     mutating func applyOne(_ p: Posting) -> Result<AppliedPosting, Overflow> {
         var fromName: String?, toName: String?
         let fromSlot = slot(p.fromAccount, p.fromKey, p.currency, madeName: &fromName)
         let toSlot = slot(p.toAccount, p.toKey, p.currency, madeName: &toName)
         // Both held: the same slot. Both new: the same name. One held and one new: two accounts.
-        let sameAccount = fromSlot != nil ? fromSlot == toSlot : (toSlot == nil && sameBytes(fromName ?? p.fromAccount, toName ?? p.toAccount))
+        let sameAccount = fromSlot != nil ? fromSlot == toSlot : (toSlot == nil && bytewiseCompare(fromName ?? p.fromAccount, toName ?? p.toAccount) == 0)
         var from = fromSlot.map { records[Int($0)].totals } ?? AccountTotals()
         let fromBefore = from.balanceMinor
         guard from.payOut(p.amountMinor) else { return .failure(Overflow(account: p.fromAccount, balanceMinor: fromBefore)) }
@@ -343,8 +337,7 @@ public struct BalanceBook: Sendable {
     func sortedAccountKeys() -> SortedAccountKeys {
         let keys = UnsafeMutableBufferPointer<AccountCurrency>.allocate(capacity: records.count)
         for slot in records.indices { (keys.baseAddress! + slot).initialize(to: key(slot)) }
-        let slotOfKey = (0 ..< Int32(records.count)).map { $0 }
-        return SortedAccountKeys(keys: keys, slotOfKey: slotOfKey, order: AccountCurrency.bytewiseOrder(UnsafeBufferPointer(keys)))
+        return SortedAccountKeys(keys: keys, order: AccountCurrency.bytewiseOrder(UnsafeBufferPointer(keys)))
     }
 
     /// An account's totals by its slot (`sortedRowsAndSlots`, `sortedAccountKeys`).
@@ -373,26 +366,22 @@ public struct BalanceBook: Sendable {
 /// A reconcile keeps them, unmoved, for the matched rows of reconciliation.csv (`forEachInOrder`).
 final class SortedAccountKeys: @unchecked Sendable {
     private let keys: UnsafeMutableBufferPointer<AccountCurrency>
-    private let slotOfKey: [Int32]
     private let order: [Int]
     private var taken = false
 
-    init(keys: UnsafeMutableBufferPointer<AccountCurrency>, slotOfKey: [Int32], order: [Int]) {
+    /// `keys` by slot: a name's index is its account's slot.
+    init(keys: UnsafeMutableBufferPointer<AccountCurrency>, order: [Int]) {
         self.keys = keys
-        self.slotOfKey = slotOfKey
         self.order = order
     }
 
     var count: Int { keys.count }
 
-    /// Each name's place in C collation (0, 1, …), its index (for `key(at:)`) and its slot, in
-    /// order. The names themselves are not read.
-    func forEachInOrder(_ body: (Int, Int32, Int32) -> Void) {
-        for (place, i) in order.enumerated() { body(place, Int32(i), slotOfKey[i]) }
+    /// Each name's place in C collation (0, 1, …) and its index, which is its account's slot
+    /// (for `key(at:)` and the book's totals), in order. The names themselves are not read.
+    func forEachInOrder(_ body: (Int, Int32) -> Void) {
+        for (place, i) in order.enumerated() { body(place, Int32(i)) }
     }
-
-    /// The slot of the name at an index.
-    func slot(at index: Int) -> Int32 { slotOfKey[index] }
 
     /// For each of `others` (in C collation), the first place in C collation whose name is not
     /// below it. Each search gallops on from where the last one ended: a few untouched accounts
@@ -430,7 +419,7 @@ final class SortedAccountKeys: @unchecked Sendable {
         precondition(!taken, "SortedAccountKeys taken twice")
         taken = true
         // `order` is a permutation of the keys' places: each key is moved out exactly once.
-        for i in order { body((keys.baseAddress! + i).move(), slotOfKey[i]) }
+        for i in order { body((keys.baseAddress! + i).move(), Int32(i)) }
     }
 
     deinit {
