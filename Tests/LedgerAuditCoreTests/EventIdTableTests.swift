@@ -27,8 +27,34 @@ struct EventIdTableTests {
             #expect(table.insert(id)?.inserted == false)
         }
         #expect(table.index(of: EventID(high: 8, low: 1)) == nil)
-        // Within one chunk of the ids and at most ~11.4 bytes of slots an id.
-        #expect(table.bytesHeld <= inserted.count * 16 + 65_536 * 16 + inserted.count * 12)
+        // Within one chunk of the ids and at most 7.5 bytes of slots an id (a load of 0.53 or more).
+        #expect(table.bytesHeld <= inserted.count * 16 + 65_536 * 16 + inserted.count * 15 / 2)
+    }
+
+    /// Doubling alone left a table just past a power of two at a load of 0.35 (11.4 bytes of
+    /// slots an id): the slots grow by 1.5 and 1.33 in turn, so the load stays within 0.53–0.8
+    /// however many ids there are, and sizes that are not powers of two place every id.
+    @Test("the slots stay between a load of 0.53 and 0.8 at every size, powers of two or not")
+    func loadStaysWithinBounds() {
+        var table = EventIdTable(capacity: 4)
+        var rng = SystemRandomNumberGenerator()
+        var sizes: [Int] = [table.size]
+        var ids: [EventID] = []
+        for _ in 0..<300_000 {
+            let id = EventID(high: rng.next(), low: rng.next())
+            table.insert(id)
+            ids.append(id)
+            if table.size != sizes.last! {
+                sizes.append(table.size)
+                // Just grown: the load fell to 0.53 or 0.6.
+                #expect(Double(table.count) / Double(table.size) > 0.5)
+            }
+            #expect(table.count * 10 <= table.size * 8)
+        }
+        // 16, 24, 32, 48, 64, …: each size 2^k or 3·2^(k-1), each step 1.5 or 1.33.
+        #expect(Array(sizes.prefix(5)) == [16, 24, 32, 48, 64])
+        for (a, b) in zip(sizes, sizes.dropFirst()) { #expect(b == EventIdTable.grown(a)) }
+        for (i, id) in ids.enumerated() where i % 31 == 0 { #expect(table.index(of: id) == i) }
     }
 
     @Test("a table past the ids its slots tag drops the tags and keeps every index: before, at and after the switch, and through growth")
@@ -71,7 +97,7 @@ struct EventIdTableTests {
             }
             #expect(table.index(of: id) == i)
         }
-        // Linear probing at a load of at most 0.7 puts most ids in the slot their probe starts at.
+        // Linear probing at a load of at most 0.8 puts most ids in the slot their probe starts at.
         #expect(likelyRight > ids.count / 2)
         for _ in 0..<1_000 {
             let stranger = EventID(high: rng.next(), low: rng.next())
