@@ -145,7 +145,10 @@ public struct EventIdTable: Sendable {
     /// The next size: 2^k → 3·2^(k-1) → 2^(k+1), a load of 0.8 falling to 0.53 and 0.6.
     static func grown(_ size: Int) -> Int { size & (size - 1) == 0 ? size + size / 2 : size / 3 * 4 }
 
+    /// Places every id again from the ids alone: the old slots go first, so a growth never holds
+    /// both arrays (the largest table's last growth came near the end of the pass, at the peak).
     private mutating func rebuild(size: Int) {
+        slots.removeAll()
         slots = [UInt32](repeating: 0, count: size)
         self.size = size
         for n in 0..<ids.count {

@@ -559,6 +559,8 @@ struct KeyedSlots: Sendable {
 
     private mutating func grow(_ records: [AccountRecord]) {
         let size = table.count * 2
+        // The slots are placed again from the records: the old ones go first (not both held).
+        table.removeAll()
         table = [UInt32](repeating: 0, count: size)
         mask = size - 1
         for n in records.indices where records[n].keyed {
