@@ -2,13 +2,15 @@ import LedgerAuditCore
 /// `ORPHAN_CAUSATION`, `CAUSATION_CYCLE`, `CAUSE_AFTER_EFFECT` over the causation graph.
 /// Events arrive in global order, so a cause seen before its effect cannot be later than it:
 /// only the graph's shape is kept — each id once in an `EventIdTable` and its cause as a 32-bit
-/// index (~28–40 bytes an event in all). The HLC, aggregate and version are kept only for
+/// index (~28–40 bytes an event in all; 4 where the fold's table indexes ids and causes for it,
+/// `readFoldIndexes`). The HLC, aggregate and version are kept only for
 /// effects still waiting for a cause not yet seen. Chains are followed iteratively, never
 /// recursively, and at most `Limits.causationDepthMax` steps.
 /// Every event id a check has seen, by a dense index: lets another check on the same events
 /// keep a 4-byte index instead of a 16-byte id.
 public protocol EventIdIndex: AnyObject {
-    func eventIndex(of id: EventID) -> Int?
+    /// The index of an event this check has observed.
+    func eventIndex(of event: EventRecord) -> Int?
     func eventId(at index: Int) -> EventID
 }
 
@@ -40,8 +42,12 @@ public final class CausationCheck: Check, EventIdIndex {
     static let endOfList = UInt32.max
 
     struct Graph {
-        /// Every event id and every cause id named, indexed.
+        /// Every event id and every cause id named, indexed: this check's own table, or none
+        /// when the fold's indexes both (`foldIndexes`; the events carry the indexes).
         var table = EventIdTable(capacity: 1 << 16)
+        /// The ids by index: `table`'s, or the fold's.
+        var ids: EventIdLog
+        var foldIndexes = false
         /// Per index: the index of the event's cause, `noCause`, or `notAnEvent` for an id only named as a cause so far.
         var causeOf = ChunkedArray<UInt32>()
         /// Cause index not seen as an event yet → the effects naming it.
@@ -77,9 +83,26 @@ public final class CausationCheck: Check, EventIdIndex {
             return out
         }
 
+        init() { ids = table.log }
+
+        /// The fold's table indexes every id and cause (`DuplicateEventGuard`), in the order
+        /// `observe` would: this check's own goes, ~22 bytes an event.
+        mutating func readFoldIndexes(_ log: EventIdLog) {
+            // Made on the checks' worker, perhaps after the fold began: the log may hold ids already.
+            precondition(table.count == 0, "the causation check reads the fold's indexes from the first event")
+            table = EventIdTable(capacity: 0)
+            ids = log
+            foldIndexes = true
+        }
+
         // `mutating` only so the check's call reaches the graph in place: a non-mutating call
         // on the stored struct copied it first (a retain of each of its arrays). Changes nothing.
         mutating func prefetch(_ events: UnsafeBufferPointer<PrefetchKeys>, stage: PrefetchStage) {
+            if foldIndexes {
+                // The cause's own cause is read (is it an event yet?); the slots are the fold's.
+                if stage == .entries { for keys in events where keys.causeIdIndex != EventRecord.notIndexed { causeOf.prefetch(at: Int(keys.causeIdIndex)) } }
+                return
+            }
             switch stage {
             case .slots:
                 for keys in events {
@@ -98,9 +121,17 @@ public final class CausationCheck: Check, EventIdIndex {
             }
         }
 
+        /// An id's index, and whether it is new here (indexes are dense, in the order ids are first met).
+        @inline(__always)
+        mutating func insert(_ id: EventID, foldIndex: UInt32) -> (index: Int, inserted: Bool)? {
+            guard foldIndexes else { return table.insert(id) }
+            guard foldIndex != EventRecord.notIndexed else { return nil }
+            return (Int(foldIndex), Int(foldIndex) == causeOf.count)
+        }
+
         mutating func observe(_ event: EventRecord, outcome: PostingOutcome, findings: inout FindingLog) {
             if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
-            guard let (index, inserted) = table.insert(event.eventId) else { tableFull = true; return }
+            guard let (index, inserted) = insert(event.eventId, foldIndex: event.idIndex) else { tableFull = true; return }
             if inserted { causeOf.append(CausationCheck.notAnEvent) }
             let wasNamedAsCause = !inserted && causeOf[index] == CausationCheck.notAnEvent
             // Global order, not time: for the reference store the HLC pair, for others the sequence.
@@ -112,7 +143,7 @@ public final class CausationCheck: Check, EventIdIndex {
                     findings.append(.about(event, .causationCycle, message: "event \(event.eventId) names itself as its cause",
                                            evidence: [("causation path", "\(event.eventId) → \(event.eventId)")]))
                 } else {
-                    guard let (causeIndex, causeInserted) = table.insert(causationId) else { tableFull = true; return }
+                    guard let (causeIndex, causeInserted) = insert(causationId, foldIndex: event.causeIdIndex) else { tableFull = true; return }
                     if causeInserted { causeOf.append(CausationCheck.notAnEvent) }
                     cause = UInt32(causeIndex)
                     if causeOf[causeIndex] == CausationCheck.notAnEvent {
@@ -129,7 +160,7 @@ public final class CausationCheck: Check, EventIdIndex {
                 let causeLater = (order.hlcPhysicalMs, order.hlcLogical) > (effect.hlcPhysicalMs, effect.hlcLogical)
                 // Equal HLC values are not an order violation.
                 guard causeLater else { continue }
-                let effectId = table.id(at: Int(effect.index))
+                let effectId = ids[Int(effect.index)]
                 findings.append(Finding(code: .causeAfterEffect, eventId: effectId, aggregateId: effect.aggregateId, streamVersion: effect.streamVersion,
                                         message: "event \(effectId) names as its cause event \(event.eventId), which is later in HLC order (\(order.hlcPhysicalMs).\(order.hlcLogical) > \(effect.hlcPhysicalMs).\(effect.hlcLogical)): a clock is wrong or the causation id is",
                                         evidence: [("cause", event.eventId.description), ("cause hlc", "\(order.hlcPhysicalMs).\(order.hlcLogical)"), ("effect hlc", "\(effect.hlcPhysicalMs).\(effect.hlcLogical)")],
@@ -147,8 +178,14 @@ public final class CausationCheck: Check, EventIdIndex {
     public static var prefetchesMemory: Bool { true }
     public func prefetch(_ events: UnsafeBufferPointer<PrefetchKeys>, stage: PrefetchStage) { graph.prefetch(events, stage: stage) }
 
-    public func eventIndex(of id: EventID) -> Int? { graph.table.index(of: id) }
-    public func eventId(at index: Int) -> EventID { graph.table.id(at: index) }
+    public func eventIndex(of event: EventRecord) -> Int? {
+        guard graph.foldIndexes else { return graph.table.index(of: event.eventId) }
+        return event.idIndex == EventRecord.notIndexed ? nil : Int(event.idIndex)
+    }
+    public func eventId(at index: Int) -> EventID { graph.ids[index] }
+
+    /// Indexes from the fold's table instead of a table of its own (`Graph.readFoldIndexes`).
+    public func readFoldIndexes(_ log: EventIdLog) { graph.readFoldIndexes(log) }
 
     public static func note(_ context: CheckContext) -> String {
         context.commandRegistry.map { "command registry of \($0.count) ids" } ?? (context.catalog.danglingCausation == .defect
@@ -170,7 +207,7 @@ public final class CausationCheck: Check, EventIdIndex {
         if graph.tableFull { throw TableFull() }
         for (causeIndex, ends) in graph.waiting {
             let effects = graph.waitingList(ends)
-            let cause = graph.table.id(at: Int(causeIndex))
+            let cause = graph.ids[Int(causeIndex)]
             let isDefect: Bool
             let why: String
             if let registry {
@@ -182,7 +219,7 @@ public final class CausationCheck: Check, EventIdIndex {
             }
             guard isDefect else { continue }
             for effect in effects {
-                let effectId = graph.table.id(at: Int(effect.index))
+                let effectId = graph.ids[Int(effect.index)]
                 findings.append(Finding(code: .orphanCausation, eventId: effectId, aggregateId: effect.aggregateId, streamVersion: effect.streamVersion,
                                         message: "causation_id \(cause) names no event: \(why). The cause was deleted, never written, or the id is wrong",
                                         evidence: [("causation_id", cause.description)],
@@ -197,11 +234,11 @@ public final class CausationCheck: Check, EventIdIndex {
             while current < Self.notAnEvent, path.count <= Limits.causationDepthMax {
                 path.append(current)
                 if current == start.index {
-                    let startId = graph.table.id(at: Int(start.index))
+                    let startId = graph.ids[Int(start.index)]
                     reported.formUnion(path)
                     findings.append(Finding(code: .causationCycle, eventId: startId, aggregateId: start.aggregateId, streamVersion: start.streamVersion,
                                             message: "following causation ids from event \(startId) returns to it after \(path.count - 1) steps: the causation chain has no root",
-                                            evidence: [("causation path", path.map { graph.table.id(at: Int($0)).description }.joined(separator: " → "))],
+                                            evidence: [("causation path", path.map { graph.ids[Int($0)].description }.joined(separator: " → "))],
                                             orderKey: GlobalOrderKey(hlcPhysicalMs: start.hlcPhysicalMs, hlcLogical: start.hlcLogical, eventId: startId)))
                     break
                 }

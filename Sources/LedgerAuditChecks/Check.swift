@@ -44,11 +44,14 @@ public struct PrefetchKeys: Sendable {
     public var eventId: EventID
     public var causationId: EventID?
     public var aggregateId: EventID
+    /// The cause's index in the fold's table, when the fold indexes causes (`EventRecord.causeIdIndex`).
+    public var causeIdIndex: UInt32
 
-    public init(eventId: EventID, causationId: EventID?, aggregateId: EventID) {
+    public init(eventId: EventID, causationId: EventID?, aggregateId: EventID, causeIdIndex: UInt32 = EventRecord.notIndexed) {
         self.eventId = eventId
         self.causationId = causationId
         self.aggregateId = aggregateId
+        self.causeIdIndex = causeIdIndex
     }
 }
 

@@ -43,13 +43,13 @@ public final class DuplicateCommandCheck: Check {
         return EventID(high: hash(salt: 1), low: hash(salt: 2))
     }
 
-    func rememberFirst(_ id: EventID, at index: Int) {
-        guard let sharedIds else { return firstEvent.append(id) }
-        if let i = sharedIds.eventIndex(of: id), i < Int(Self.unindexed) {
+    func rememberFirst(_ event: EventRecord, at index: Int) {
+        guard let sharedIds else { return firstEvent.append(event.eventId) }
+        if let i = sharedIds.eventIndex(of: event), i < Int(Self.unindexed) {
             firstEventIndex.append(UInt32(i))
         } else {
             firstEventIndex.append(Self.unindexed)
-            firstEventUnindexed[index] = id
+            firstEventUnindexed[index] = event.eventId
         }
     }
 
@@ -69,7 +69,7 @@ public final class DuplicateCommandCheck: Check {
         let fingerprint = Self.fingerprint(event, postings)
         let first: EventID
         if let (index, inserted) = fingerprints.insert(fingerprint) {
-            guard !inserted else { rememberFirst(event.eventId, at: index); return }
+            guard !inserted else { rememberFirst(event, at: index); return }
             first = firstEvent(at: index)
         } else if let known = beyondTable[fingerprint] {
             first = known

@@ -222,6 +222,52 @@ struct CausationCheckTests {
         #expect(f.contains { $0.code == .causationCycle && $0.evidence.first?.1.split(separator: "→").count == 4 })
     }
 
+    /// From an extract the fold remembers every id anyway; it then indexes the causes too and
+    /// the causation check reads those indexes instead of keeping its own table. Pins that the
+    /// findings are those of the check's own table, on what makes the indexes differ from the
+    /// fold's plain ones: causes named before their events, a repeated id once named as a cause,
+    /// cycles, orphans, the duplicate-command check's first events, through the table's growths.
+    @Test("with the fold's table of ids and causes, the causation and duplicate-command checks find exactly what their own tables find")
+    func foldIndexes() throws {
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, at: 1000, name: "effect", causation: "cause")
+        l.add("BID_PLACED", aggregate: "auction", at: 2000, name: "cause", user: nil)
+        l.add("BID_PLACED", aggregate: "auction", at: 2500, name: "cause", user: nil)
+        l.add("BID_PLACED", aggregate: "x", at: 3000, name: "a", causation: "c", user: nil)
+        l.add("BID_PLACED", aggregate: "x", at: 4000, name: "b", causation: "a", user: nil)
+        l.add("BID_PLACED", aggregate: "x", at: 5000, name: "c", causation: "b", user: nil)
+        l.add("BID_PLACED", aggregate: "y", at: 6000, name: "self", causation: "self", user: nil)
+        l.add("FUNDS_DEPOSITED", aggregate: "d", payload: deposit, at: 7000, name: "d1", causation: "cmd", correlation: "k")
+        l.add("FUNDS_DEPOSITED", aggregate: "d", payload: deposit, at: 8000, name: "d2", causation: "cmd", correlation: "k")
+        l.add("FUNDS_DEPOSITED", aggregate: "e", payload: deposit, at: 9000, name: "orphan", causation: "nowhere")
+        // Through several growths of the table: each event names the next as its cause, every
+        // 1,000th a repeat of the one before.
+        for i in 0..<5_000 {
+            l.add("BID_PLACED", aggregate: "z\(i % 7)", at: 10_000 + Int64(i), name: "n\(i - (i % 1000 == 999 ? 1 : 0))", causation: "n\(i + 1)", user: nil)
+        }
+        let catalog = CatalogLoader.reference()
+        let context = CheckContext(catalog: catalog, measuredAtUs: 1_777_593_600_000_000, commandRegistry: [L.id("cmd")])
+        func run(_ log: EventIdLog?) throws -> [String] {
+            let causation = CausationCheck(context: context), duplicate = DuplicateCommandCheck(context: context)
+            duplicate.sharedIds = causation
+            if let log { causation.readFoldIndexes(log) }
+            let harness = CheckHarness(checks: [causation, duplicate])
+            let r = try Replay(catalog: catalog, observers: [harness]).run(source: ArraySource(l.events), scope: ReplayScope(), eventIdsMayRepeat: true, causeIds: log)
+            return r.findings.sorted().map { "\($0.code.rawValue) \($0.eventId) \($0.message) \($0.evidence.map { "\($0.0)=\($0.1)" })" }
+        }
+        let own = try run(nil)
+        let log = EventIdLog()
+        let shared = try run(log)
+        #expect(shared == own)
+        for code in ["DUPLICATE_EVENT", "CAUSE_AFTER_EFFECT", "CAUSATION_CYCLE", "ORPHAN_CAUSATION", "DUPLICATE_COMMAND"] {
+            #expect(own.contains { $0.hasPrefix(code + " ") }, "\(code)")
+        }
+        #expect(own.filter { $0.hasPrefix("DUPLICATE_EVENT ") }.count == 1 + 5)
+        // Every distinct id, events' and causes' alike, once: nine events, two command ids and
+        // n0…n4999 (5 of them named as causes only; a repeat's cause is not indexed, so n5000 is not).
+        #expect(log.count == 11 + 5_000)
+    }
+
     @Test("a long chain is followed without recursion")
     func longChain() throws {
         var l = L()

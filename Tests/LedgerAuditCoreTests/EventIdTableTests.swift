@@ -143,4 +143,61 @@ struct EventIdTableTests {
         #expect(one.duplicateGuard.seen == nil)
         #expect(merged.sourceIndex(of: l.events[3].eventId) == 1)
     }
+
+    /// A lane that rode on another parts with a copy of its fold (`Fold.part`): the copy's
+    /// table must not append to the log the host's causation check reads.
+    @Test("a fold parted from one that indexes causes has a table of its own; the host's log holds only the host's ids, a merged run's sources only events'")
+    func partedFoldSeparates() {
+        var l = LedgerBuilder()
+        let first = l.add("BID_PLACED", aggregate: "x", name: "e1", causation: "c1", user: nil)
+        let second = l.add("BID_PLACED", aggregate: "x", name: "e2", causation: "c2", user: nil)
+        let log = EventIdLog()
+        var host = Fold(catalog: CatalogLoader.reference(), observers: [], eventIdsMayRepeat: true, sourceNames: ["cell-a", "cell-b"], causeIds: log)
+        host.accept(.event(first))
+        var rider = host.part([], observers: [])
+        rider.accept(.event(second))
+        #expect(log.count == 2 && rider.duplicateGuard.seen?.count == 4)
+        host.accept(.event(second))
+        #expect(log.count == 4 && log[2] == second.eventId && log[3] == LedgerBuilder.id("c2"))
+        // A cause is not an event: no source, and a later event with its id is no repeat.
+        #expect(host.sourceIndex(of: LedgerBuilder.id("c1")) == nil && host.sourceIndex(of: first.eventId) == 0)
+        var c1 = l.add("BID_PLACED", aggregate: "y", name: "c1", user: nil)
+        c1.sourceIndex = 1
+        host.accept(.event(c1))
+        #expect(host.sourceIndex(of: c1.eventId) == 1 && log.count == 4)
+        host.accept(.event(c1))
+        #expect(host.findings.countByCode[.duplicateEvent] == 1)
+    }
+
+    /// The fold's table of ids is read by the causation check on the checks' worker while the
+    /// fold appends: a reader handed a count reads every id below it, across chunks, and a copy
+    /// is a log of its own.
+    @Test("an id log read on another thread below the count it was handed, across chunks; a copy does not share appends")
+    func logReadAcrossThreads() async {
+        let log = EventIdLog()
+        let total = 3 * (1 << 16) + 123
+        let ids = (0..<total).map { EventID(high: UInt64($0) &* 0x9E37_79B9_7F4A_7C15, low: UInt64($0)) }
+        let handed = AsyncStream<Int>.makeStream()
+        let reader = Task.detached {
+            var checked = 0
+            for await count in handed.stream {
+                for i in stride(from: checked, to: count, by: 97) where log[i] != ids[i] { return false }
+                checked = count
+            }
+            return checked == total
+        }
+        for start in stride(from: 0, to: total, by: 10_000) {
+            for i in start..<min(start + 10_000, total) { log.append(ids[i]) }
+            handed.continuation.yield(log.count)
+        }
+        handed.continuation.finish()
+        #expect(await reader.value)
+        #expect(log.count == total && log[total - 1] == ids[total - 1] && log[1 << 16] == ids[1 << 16])
+        let copy = log.copied()
+        copy.append(EventID(high: 1, low: 1))
+        #expect(copy.count == total + 1 && log.count == total)
+        #expect((0..<total).allSatisfy { copy[$0] == log[$0] })
+        #expect(log.bytesHeld == 4 * (1 << 16) * 16)
+    }
 }
+

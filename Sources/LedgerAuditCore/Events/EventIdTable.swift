@@ -1,4 +1,7 @@
 import CPrefetch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Event ids → dense indexes 0, 1, 2, … in insertion order, for checks that must remember every
 /// event. Open addressing (linear probing) over one array of 32-bit slots, the ids in chunks:
@@ -11,8 +14,12 @@ import CPrefetch
 /// at `hash × size / 2^64`: doubling alone left a table just past a power of two at a load of
 /// 0.35, 11.4 bytes of slots an id (at 50M events, 537 MB for each of `verify`'s id tables
 /// where 403 MB do now, 268 MB where the ids fit under 0.8 of 2^26).
+///
+/// The ids are an `EventIdLog`, a reference: copies of a table share them, so a table is copied
+/// with `copied()`. Another thread may read the log (`log`) below the count it was handed: the
+/// fold's table of ids and causes is the causation check's too (`DuplicateEventGuard`).
 public struct EventIdTable: Sendable {
-    @usableFromInline var ids = ChunkedArray<EventID>()
+    @usableFromInline var ids: EventIdLog
     /// 0 is an empty slot; else the id's index + 1, with 4 low bits of the id's hash above it
     /// (`tagShift`; the probe's start comes from the high bits, so the tags of neighbouring
     /// slots stay independent) while every index fits below them: a probe that meets another id's slot
@@ -30,8 +37,15 @@ public struct EventIdTable: Sendable {
 
     public init(capacity: Int = 1024) { self.init(capacity: capacity, taggedIdsMax: Self.taggedIdsLimit) }
 
+    /// A table whose ids go into `log` (empty), which another thread reads.
+    public init(capacity: Int, log: EventIdLog) {
+        precondition(log.count == 0, "a table starts with an empty log")
+        self.init(capacity: capacity, taggedIdsMax: Self.taggedIdsLimit, log: log)
+    }
+
     /// `taggedIdsMax` lower than the slots allow: tests reach the untagged table without 2^28 ids.
-    init(capacity: Int, taggedIdsMax: Int) {
+    init(capacity: Int, taggedIdsMax: Int, log: EventIdLog = EventIdLog()) {
+        ids = log
         var size = 16
         while size * 8 < capacity * 10 { size <<= 1 }
         slots = [UInt32](repeating: 0, count: size)
@@ -41,6 +55,16 @@ public struct EventIdTable: Sendable {
 
     /// The id given index `index`.
     public func id(at index: Int) -> EventID { ids[index] }
+
+    /// The ids by index, for a reader on another thread (below the count it was handed).
+    public var log: EventIdLog { ids }
+
+    /// A table of its own: the same ids and slots, the ids not shared.
+    public func copied() -> EventIdTable {
+        var copy = self
+        copy.ids = ids.copied()
+        return copy
+    }
 
     public var count: Int { ids.count }
     /// True when a further id cannot be given a 32-bit index.
@@ -161,6 +185,71 @@ public struct EventIdTable: Sendable {
 
     /// Bytes held (ids and slots, allocated capacity), for the README's per-event figures and tests.
     public var bytesHeld: Int { ids.bytesHeld + slots.count * 4 }
+}
+
+/// Event ids by index, append-only, in fixed chunks of 2^16 under a directory allocated once
+/// for the most ids a table indexes: growing never moves an id, so another thread may read any
+/// id below a count it was handed (through a queue, which orders the writes before) while this
+/// one appends. The count and the chunks sit behind pointers: reads and appends are plain
+/// loads and stores, without a class property's run-time exclusivity check.
+public final class EventIdLog: @unchecked Sendable {
+    @usableFromInline static var chunkShift: Int { 16 }
+    @usableFromInline static var chunkMask: Int { (1 << chunkShift) - 1 }
+    static let directoryCapacity = (Limits.eventIdTableMax >> 16) + 1
+    /// From `calloc`: the directory's pages no chunk was put in are never touched, so never resident.
+    @usableFromInline let directory: UnsafeMutablePointer<UnsafeMutablePointer<EventID>?>
+    @usableFromInline let counter: UnsafeMutablePointer<Int>
+
+    public init() {
+        let raw = calloc(Self.directoryCapacity, MemoryLayout<UnsafeMutablePointer<EventID>?>.stride)!
+        directory = raw.bindMemory(to: UnsafeMutablePointer<EventID>?.self, capacity: Self.directoryCapacity)
+        counter = .allocate(capacity: 1)
+        counter.initialize(to: 0)
+    }
+
+    deinit {
+        for k in 0..<chunkCount { directory[k]!.deallocate() }
+        free(directory)
+        counter.deallocate()
+    }
+
+    public var count: Int { counter.pointee }
+    var chunkCount: Int { (counter.pointee + Self.chunkMask) >> Self.chunkShift }
+
+    @inlinable
+    public subscript(index: Int) -> EventID {
+        directory[index >> Self.chunkShift].unsafelyUnwrapped[index & Self.chunkMask]
+    }
+
+    @inlinable
+    public func append(_ id: EventID) {
+        let n = counter.pointee
+        precondition(n < Limits.eventIdTableMax, "an EventIdLog holds at most Limits.eventIdTableMax ids")
+        if n & Self.chunkMask == 0 { directory[n >> Self.chunkShift] = .allocate(capacity: Self.chunkMask + 1) }
+        (directory[n >> Self.chunkShift].unsafelyUnwrapped + (n & Self.chunkMask)).initialize(to: id)
+        counter.pointee = n + 1
+    }
+
+    /// A log of its own with the same ids.
+    public func copied() -> EventIdLog {
+        let copy = EventIdLog()
+        for k in 0..<chunkCount {
+            let chunk = UnsafeMutablePointer<EventID>.allocate(capacity: Self.chunkMask + 1)
+            chunk.initialize(from: directory[k]!, count: min(Self.chunkMask + 1, count - k << Self.chunkShift))
+            copy.directory[k] = chunk
+        }
+        copy.counter.pointee = count
+        return copy
+    }
+
+    public var bytesHeld: Int { chunkCount * (Self.chunkMask + 1) * MemoryLayout<EventID>.stride }
+
+    /// Asks the CPU for the id at `index` (a hint; nothing when out of range).
+    @inlinable
+    public func prefetch(at index: Int) {
+        guard index >= 0, index < counter.pointee else { return }
+        prefetchMemory(directory[index >> Self.chunkShift].unsafelyUnwrapped + (index & Self.chunkMask))
+    }
 }
 
 /// An append-only array in fixed chunks: growing never copies what is there nor leaves the

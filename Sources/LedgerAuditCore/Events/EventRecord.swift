@@ -16,6 +16,12 @@ public struct EventRecord: Sendable {
     /// Which of the run's sources (cells) delivered the event, when several are merged: an
     /// index into the run's source list, 0 for a run of one source.
     public var sourceIndex: UInt16 = 0
+    /// Where the fold indexes every id and cause for the causation check (`DuplicateEventGuard`):
+    /// the index of the event's id and of its cause's in that table; `notIndexed` otherwise
+    /// (no such table, no cause, or the table full).
+    public var idIndex = EventRecord.notIndexed
+    public var causeIdIndex = EventRecord.notIndexed
+    public static let notIndexed = UInt32.max
     @usableFromInline var texts: Texts
 
     /// The columns that are not read to order or scope an event, immutable: a setter puts a

@@ -29,6 +29,8 @@ final class Lane {
     private var riders: [any ReplayObserver] = []
     /// Folds for itself (another lane may ride on it).
     var canHost: Bool { host == nil && fold != nil }
+    /// Its fold indexes every event's cause too, for its causation check (`DuplicateEventGuard`).
+    private(set) var indexesCauses = false
 
     /// Made once every report has added what it needs. A lane whose scope holds `host`'s folds
     /// the same rows into the same book as that lane until the first event only it includes, so
@@ -40,7 +42,13 @@ final class Lane {
     func start(catalog: Catalog, eventIdsMayRepeat: Bool, defaultContext: CheckContext, sourceNames: [String] = [], host: Lane? = nil, writersInRun: Bool) {
         let context = checkContext ?? defaultContext
         let names = Checks.all.filter { $0.input == .events && checkNames.contains($0.name) }.map { $0.name }
-        let spec = WatchSpec(digest: wantsDigest || !canonicalSinks.isEmpty, checkNames: names, context: context, sourceCount: max(1, sourceNames.count))
+        var spec = WatchSpec(digest: wantsDigest || !canonicalSinks.isEmpty, checkNames: names, context: context, sourceCount: max(1, sourceNames.count))
+        // A fold that remembers every id anyway indexes the causes too, for the causation check:
+        // one table of every id instead of two (`DuplicateEventGuard`).
+        if names.contains(CausationCheck.name), Fold.remembersEveryId(eventIdsMayRepeat: eventIdsMayRepeat, sourceCount: sourceNames.count) {
+            spec.causeIds = EventIdLog()
+            indexesCauses = true
+        }
         let watch: any LaneWatch
         if names.isEmpty {
             watch = InlineWatch(spec, extraSinks: canonicalSinks)
@@ -71,7 +79,7 @@ final class Lane {
             host.fold!.attach(riders)
             return
         }
-        fold = Fold(catalog: catalog, observers: observers + writing + [watch], eventIdsMayRepeat: eventIdsMayRepeat, sourceNames: sourceNames)
+        fold = Fold(catalog: catalog, observers: observers + writing + [watch], eventIdsMayRepeat: eventIdsMayRepeat, sourceNames: sourceNames, causeIds: spec.causeIds)
     }
 
     func accept(_ row: SourceRow, posted: PostingOutcome?) {
@@ -88,8 +96,8 @@ final class Lane {
     func includes(_ event: EventRecord) -> Bool { scope.includes(event) }
 
     /// Hints for a run of events about to be folded here (`Fold.prefetch`).
-    func prefetch(eventIds: UnsafeBufferPointer<EventID>, outcomes: UnsafeBufferPointer<PostingOutcome?>, stage: FoldPrefetchStage) {
-        fold?.prefetch(eventIds: eventIds, outcomes: outcomes, stage: stage)
+    func prefetch(eventIds: UnsafeBufferPointer<EventID>, causeIds: UnsafeBufferPointer<EventID>, outcomes: UnsafeBufferPointer<PostingOutcome?>, stage: FoldPrefetchStage) {
+        fold?.prefetch(eventIds: eventIds, causeIds: causeIds, outcomes: outcomes, stage: stage)
     }
 
     /// The first event this lane includes and its host does not: from here each folds its own.

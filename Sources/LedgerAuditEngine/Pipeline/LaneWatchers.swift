@@ -13,6 +13,9 @@ struct WatchSpec: Sendable {
     var context: CheckContext
     /// Sources merged in the run: more than one gives each its own digest too.
     var sourceCount = 1
+    /// The log of the fold's table of event ids and causes, when the causation check reads its
+    /// indexes from the events instead of keeping a table of its own (`DuplicateEventGuard`).
+    var causeIds: EventIdLog?
 
     /// A check that reads each event's canonical encoding (seals) is among the checks.
     var checksReadEncoding: Bool { checkNames.contains { Checks.named($0)?.readsCanonicalEncoding ?? false } }
@@ -42,6 +45,7 @@ final class LaneWatchers {
         // The duplicate-command check keeps first events as indexes into the causation check's
         // table, which must then see each event before it (each check's findings are its own log,
         // so the order of the calls changes no result).
+        if let causeIds = spec.causeIds, let c = checks.first(where: { $0 is CausationCheck }) { (c as! CausationCheck).readFoldIndexes(causeIds) }
         var order = Array(checks.indices)
         if let c = checks.firstIndex(where: { $0 is CausationCheck }), let d = checks.firstIndex(where: { $0 is DuplicateCommandCheck }) {
             (checks[d] as! DuplicateCommandCheck).sharedIds = (checks[c] as! CausationCheck)
@@ -78,7 +82,8 @@ final class LaneWatchers {
         // The ids read in place (copying an event out would retain its texts).
         let keys = batch.withUnsafeBufferPointer { items in
             (0..<items.count).map { j in
-                PrefetchKeys(eventId: items[j].event.eventId, causationId: items[j].event.causationId, aggregateId: items[j].event.aggregateId)
+                PrefetchKeys(eventId: items[j].event.eventId, causationId: items[j].event.causationId, aggregateId: items[j].event.aggregateId,
+                             causeIdIndex: items[j].event.causeIdIndex)
             }
         }
         // In runs of 16 events: while run r is observed, run r + 1's entries and run r + 2's

@@ -27,6 +27,10 @@ struct PostAhead {
     private var outcomes: [PostingOutcome?] = []
     /// Each row's event id (for the ids table's hint); unused where the verdict is nil.
     private var eventIds: [EventID] = []
+    /// Each row's cause (zero when none), where some lane's fold indexes causes (`DuplicateEventGuard`).
+    private var causeIds: [EventID] = []
+    /// Whether some lane's fold indexes causes: asked at the first batch, the lanes started by then.
+    private var wantsCauses: Bool?
     static let runEvents = 4
 
     init(rules: PostingRules, lanes: [Lane]) {
@@ -41,6 +45,11 @@ struct PostAhead {
             outcomes += Array(repeating: nil, count: rows.count - outcomes.count)
             eventIds += Array(repeating: EventID(high: 0, low: 0), count: rows.count - eventIds.count)
         }
+        if wantsCauses == nil { wantsCauses = lanes.contains { $0.indexesCauses } }
+        let wantsCauses = wantsCauses!
+        if wantsCauses && causeIds.count < rows.count {
+            causeIds += Array(repeating: EventID(high: 0, low: 0), count: rows.count - causeIds.count)
+        }
         let lanes = lanes, first = first, several = several, rules = rules
         /// Whether some lane's scope includes the event (a lane riding on another folds it when
         /// its host's scope ends).
@@ -51,6 +60,7 @@ struct PostAhead {
         }
         outcomes.withUnsafeMutableBufferPointer { outcomes in
             eventIds.withUnsafeMutableBufferPointer { eventIds in
+            causeIds.withUnsafeMutableBufferPointer { causeIds in
                 rows.forEachInPlace { i, row in
                     var buffer = Self.postings(taking: &outcomes[i])
                     // A switch, not `guard case`: that copied the event (retaining its boxes,
@@ -60,6 +70,7 @@ struct PostAhead {
                         guard wanted(e) else { return }
                         outcomes[i] = rules.post(e, reusing: &buffer)
                         eventIds[i] = e.eventId
+                        if wantsCauses { causeIds[i] = e.causationId ?? EventID(high: 0, low: 0) }
                     case .malformed:
                         return
                     }
@@ -70,8 +81,9 @@ struct PostAhead {
                     guard start < rows.count else { return }
                     let end = min(start + run, rows.count)
                     let ids = UnsafeBufferPointer(rebasing: eventIds[start..<end]), verdicts = UnsafeBufferPointer(rebasing: outcomes[start..<end])
-                    guard several else { return first.prefetch(eventIds: ids, outcomes: verdicts, stage: stage) }
-                    for lane in lanes { lane.prefetch(eventIds: ids, outcomes: verdicts, stage: stage) }
+                    let causes = wantsCauses ? UnsafeBufferPointer(rebasing: causeIds[start..<end]) : UnsafeBufferPointer(start: nil, count: 0)
+                    guard several else { return first.prefetch(eventIds: ids, causeIds: causes, outcomes: verdicts, stage: stage) }
+                    for lane in lanes { lane.prefetch(eventIds: ids, causeIds: causes, outcomes: verdicts, stage: stage) }
                 }
                 hint(0, .slots)
                 hint(1, .slots)
@@ -87,6 +99,7 @@ struct PostAhead {
                         first.accept(row, posted: outcomes[i])
                     }
                 }
+            }
             }
         }
     }
