@@ -23,14 +23,15 @@ public final class LimboCheck: Check {
             self.currency = currency
             self.key = key
             var hasher = Hasher()
-            hasher.combine(account)
-            hasher.combine(currency)
-            hasher.combine(key)
+            hasher.combineBytes(of: account)
+            hasher.combineBytes(of: currency)
+            hasher.combineBytes(of: key)
             hash = hasher.finalize()
         }
 
+        /// By bytes, as the book tells accounts apart (`AccountName`).
         static func == (a: HoldID, b: HoldID) -> Bool {
-            a.hash == b.hash && a.account == b.account && a.currency == b.currency && a.key == b.key
+            a.hash == b.hash && a.account.sameBytes(as: b.account) && a.currency.sameBytes(as: b.currency) && a.key.sameBytes(as: b.key)
         }
 
         func hash(into hasher: inout Hasher) { hasher.combine(hash) }
@@ -59,12 +60,12 @@ public final class LimboCheck: Check {
             self.account = account
             self.currency = currency
             var hasher = Hasher()
-            hasher.combine(account)
-            hasher.combine(currency)
+            hasher.combineBytes(of: account)
+            hasher.combineBytes(of: currency)
             hash = hasher.finalize()
         }
 
-        static func == (a: HeldAccount, b: HeldAccount) -> Bool { a.hash == b.hash && a.account == b.account && a.currency == b.currency }
+        static func == (a: HeldAccount, b: HeldAccount) -> Bool { a.hash == b.hash && a.account.sameBytes(as: b.account) && a.currency.sameBytes(as: b.currency) }
 
         func hash(into hasher: inout Hasher) { hasher.combine(hash) }
         func _rawHashValue(seed: Int) -> Int { LimboCheck.mixed(hash, seed) }
@@ -103,7 +104,7 @@ public final class LimboCheck: Check {
     var arrivalOrder: [HeldAccount: [String]] = [:]
     /// Account → index of its transit rule in the catalog, -1 when it is not a transit account
     /// (an index, not the rule: ~30 bytes an account instead of ~130).
-    var ruleCache: [String: Int32] = [:]
+    var ruleCache: [AccountName: Int32] = [:]
     public private(set) var openHolds: [OpenHold] = []
 
     public init(context: CheckContext) {
@@ -124,9 +125,9 @@ public final class LimboCheck: Check {
         // A few patterns (the reference catalog has 6) are matched faster than a cache of
         // account names is probed: a probe hashes the name and misses the cache for every leg.
         if catalog.accounts.count <= Limits.limboRulesMatchedDirectlyMax { return matched() }
-        if let cached = ruleCache[account] { return cached < 0 ? nil : Int(cached) }
+        if let cached = ruleCache[AccountName(account)] { return cached < 0 ? nil : Int(cached) }
         let index = matched()
-        if ruleCache.count < Limits.limboRuleCacheAccountsMax { ruleCache[account] = index.map { Int32($0) } ?? -1 }
+        if ruleCache.count < Limits.limboRuleCacheAccountsMax { ruleCache[AccountName(account)] = index.map { Int32($0) } ?? -1 }
         return index
     }
 
@@ -197,7 +198,7 @@ public final class LimboCheck: Check {
         // Accounts keyed on arrival (seller pending) then give up their oldest holds first.
         guard remaining > 0, key == nil || keyedOnArrival else { return }
         let accountKey = HeldAccount(account, currency)
-        while remaining > 0, let oldest = arrivalOrder[accountKey]?.first(where: { $0 != key }) {
+        while remaining > 0, let oldest = arrivalOrder[accountKey]?.first(where: { held in key.map { held.sameBytes(as: $0) } != true }) {
             take(from: HoldID(account: account, currency: currency, key: oldest), &remaining, event)
         }
     }
@@ -222,7 +223,7 @@ public final class LimboCheck: Check {
         holds.remove(at: index)
         let accountKey = HeldAccount(id.account, id.currency)
         if var order = arrivalOrder.removeValue(forKey: accountKey) {
-            if let i = order.firstIndex(of: id.key) { order.remove(at: i) }
+            if let i = order.firstIndex(where: { $0.sameBytes(as: id.key) }) { order.remove(at: i) }
             if !order.isEmpty { arrivalOrder[accountKey] = order }
         }
     }

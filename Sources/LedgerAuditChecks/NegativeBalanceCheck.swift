@@ -7,14 +7,14 @@ public final class NegativeBalanceCheck: Check {
     public static let codes: [FindingCode] = [.negativeBalance]
 
     let catalog: Catalog
-    var mayGoNegativeCache: [String: Bool] = [:]
+    var mayGoNegativeCache: [AccountName: Bool] = [:]
 
     public init(context: CheckContext) { catalog = context.catalog }
 
     func mayGoNegative(_ account: String) -> Bool {
-        if let v = mayGoNegativeCache[account] { return v }
+        if let v = mayGoNegativeCache[AccountName(account)] { return v }
         let v = catalog.mayGoNegative(account)
-        if mayGoNegativeCache.count < 100_000 { mayGoNegativeCache[account] = v }
+        if mayGoNegativeCache.count < 100_000 { mayGoNegativeCache[AccountName(account)] = v }
         return v
     }
 

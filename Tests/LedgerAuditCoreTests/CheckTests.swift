@@ -307,6 +307,23 @@ struct NegativeBalanceTests {
         #expect(f.first?.account == L.user("a", "available"))
         #expect(f.first?.evidence.map(\.1) == ["0", "-1"])
     }
+
+    /// The check caches each account's rule by name: a name that differs from a cached one
+    /// only by Unicode normalization is another account (its bytes match another rule), not a
+    /// hit (Swift's `String ==` would take it for one, and miss the finding).
+    @Test("accounts told apart by their bytes: \"café\" precomposed may go negative, with a combining accent it may not")
+    func namesByBytes() throws {
+        let yaml = ReferenceCatalog.yaml
+            .replacingAll("  - pattern: \"external:*\"", with: "  - pattern: \"caf\u{E9}:*\"\n    kind: external\n    may_go_negative: true\n  - pattern: \"external:*\"")
+            .replacingAll("\nevents:\n", with: "\nevents:\n  MOVED:\n    from: \"{payload.from}\"\n    to: \"external:in\"\n")
+        let catalog = try CatalogLoader.load(yaml: yaml, file: "c.yml")
+        var l = L()
+        l.add("MOVED", aggregate: "a", payload: #"{"amount": 5, "from": "caf\#u{E9}:1"}"#)
+        let decomposed = l.add("MOVED", aggregate: "a", payload: #"{"amount": 5, "from": "cafe\#u{301}:1"}"#)
+        let f = try check(NegativeBalanceCheck.self, l.events, catalog: catalog)
+        #expect(f.map(\.eventId) == [decomposed.eventId])
+        #expect(f.first.map { Array(($0.account ?? "").utf8) } == Array("cafe\u{301}:1".utf8))
+    }
 }
 
 @Suite("limbo: MONEY_IN_LIMBO", .removesTemporaryFolders)

@@ -343,6 +343,26 @@ struct AccountNameTableTests {
         #expect(book.sortedRows().map { Array($0.0.account.utf8) } == [Array(composed.utf8), Array(decomposed.utf8), Array("external:x".utf8)].sorted { $0.lexicographicallyPrecedes($1) })
     }
 
+    /// Every key made of names compares bytes as the book does (`AccountName`): a dictionary
+    /// by account holds each of the book's accounts once, never two as one.
+    @Test("keys made of names are equal by their bytes: accounts, account-currency pairs, the book's dictionary view")
+    func keysByBytes() {
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        #expect(!composed.sameBytes(as: decomposed) && composed.sameBytes(as: "caf" + "\u{E9}"))
+        let a = AccountCurrency(account: composed, currency: "EUR"), b = AccountCurrency(account: decomposed, currency: "EUR")
+        #expect(a != b && a == AccountCurrency(account: "caf" + "\u{E9}", currency: "EUR"))
+        var byAccount: [AccountCurrency: Int64] = [a: 1]
+        byAccount[b] = 2
+        #expect(byAccount.count == 2 && byAccount[a] == 1 && byAccount[b] == 2)
+        #expect(Set([AccountName(composed), AccountName(decomposed), AccountName("caf" + "\u{E9}")]).count == 2)
+        // Field boundaries count: ("ab", "c") and ("a", "bc") are two keys.
+        #expect(AccountCurrency(account: "ab", currency: "c") != AccountCurrency(account: "a", currency: "bc"))
+        var book = BalanceBook()
+        _ = book.apply([Posting(fromAccount: composed, toAccount: decomposed, currency: "EUR", amountMinor: 7)])
+        #expect(book.accounts.count == 2)
+        #expect(book.accounts[a]?.balanceMinor == -7 && book.accounts[b]?.balanceMinor == 7)
+    }
+
     @Test("many names over several chunks, one longer than a chunk, the empty name: each found with its own totals")
     func manyNames() {
         var book = BalanceBook()

@@ -7,6 +7,17 @@ public struct AccountCurrency: Hashable, Sendable, Comparable {
         self.currency = currency
     }
 
+    /// Equal by bytes, as the book tells accounts apart (`AccountName`), not by Swift's
+    /// canonical equivalence: a dictionary keyed by accounts holds each of the book's once.
+    public static func == (a: AccountCurrency, b: AccountCurrency) -> Bool {
+        a.account.sameBytes(as: b.account) && a.currency.sameBytes(as: b.currency)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combineBytes(of: account)
+        hasher.combineBytes(of: currency)
+    }
+
     /// Bytewise (C collation): by account, then currency.
     public static func < (a: AccountCurrency, b: AccountCurrency) -> Bool {
         let byAccount = bytewiseCompare(a.account, b.account)

@@ -31,7 +31,7 @@ public final class LotBook: ReplayObserver {
     }
 
     public let order: Order
-    var accountIndex: [String: Int32] = [:]
+    var accountIndex: [AccountName: Int32] = [:]
     var accountNames: [String] = []
     var pathSteps: [PathStep] = []
     var pathIndex: [PathStep: Int32] = [:]
@@ -43,10 +43,10 @@ public final class LotBook: ReplayObserver {
     public init(order: Order) { self.order = order }
 
     func account(_ name: String) -> Int32 {
-        if let i = accountIndex[name] { return i }
+        if let i = accountIndex[AccountName(name)] { return i }
         let i = Int32(accountNames.count)
         accountNames.append(name)
-        accountIndex[name] = i
+        accountIndex[AccountName(name)] = i
         return i
     }
 
