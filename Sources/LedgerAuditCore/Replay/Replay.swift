@@ -128,20 +128,20 @@ struct DuplicateEventGuard {
         guard let (index, inserted) = seen!.insert(id) else { return repeatBeyondTable(id, source: source) }
         if inserted {
             firstSource?.append(source)
-            markEvent(index, new: true)
-        } else if isEvent![index >> 6] & 1 << UInt64(index & 63) != 0 {
+            addBit(index)
+        } else if isEvent(index) {
             return firstSource?[index] ?? 0
         } else {
             // Named as a cause before: its first delivery is this one.
             firstSource?[index] = source
-            markEvent(index, new: false)
         }
+        isEvent![index >> 6] |= 1 << UInt64(index & 63)
         event.idIndex = UInt32(index)
         if let cause = event.causationId, cause != id {
             if let (causeIndex, causeInserted) = seen!.insert(cause) {
                 if causeInserted {
                     firstSource?.append(0)
-                    if causeIndex & 63 == 0 { isEvent!.append(0) }
+                    addBit(causeIndex)
                 }
                 event.causeIdIndex = UInt32(causeIndex)
             }
@@ -149,18 +149,21 @@ struct DuplicateEventGuard {
         return nil
     }
 
-    private mutating func markEvent(_ index: Int, new: Bool) {
-        if new && index & 63 == 0 { isEvent!.append(0) }
-        isEvent![index >> 6] |= 1 << UInt64(index & 63)
+    /// Room for a new index's bit (clear: not an event's id yet).
+    private mutating func addBit(_ index: Int) {
+        if index & 63 == 0 { isEvent!.append(0) }
+    }
+
+    /// With `indexesCauses`: whether the id at `index` was an event's; always, otherwise.
+    private func isEvent(_ index: Int) -> Bool {
+        guard let isEvent else { return true }
+        return isEvent[index >> 6] & 1 << UInt64(index & 63) != 0
     }
 
     /// The source that first delivered an event's id, when several are merged.
     func sourceIndex(of id: EventID) -> UInt16? {
         guard let firstSource else { return nil }
-        if let i = seen?.index(of: id) {
-            if let isEvent, isEvent[i >> 6] & 1 << UInt64(i & 63) == 0 { return nil }
-            return firstSource[i]
-        }
+        if let i = seen?.index(of: id) { return isEvent(i) ? firstSource[i] : nil }
         return beyondTable[id]
     }
 
@@ -205,7 +208,8 @@ public struct Fold {
         self.observers = observers
         self.sourceNames = sourceNames
         // Across sources an id may repeat anywhere (each cell's key is its own), so all are remembered.
-        duplicateGuard = DuplicateEventGuard(remembersAll: eventIdsMayRepeat, namesSources: sourceNames.count > 1, causesInto: causeIds)
+        duplicateGuard = DuplicateEventGuard(remembersAll: Self.remembersEveryId(eventIdsMayRepeat: eventIdsMayRepeat, sourceCount: sourceNames.count),
+                                             namesSources: sourceNames.count > 1, causesInto: causeIds)
     }
 
     /// Whether a fold remembers every event id (to find repeats anywhere), where sharing its

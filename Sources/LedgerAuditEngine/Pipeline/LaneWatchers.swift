@@ -45,9 +45,10 @@ final class LaneWatchers {
         // The duplicate-command check keeps first events as indexes into the causation check's
         // table, which must then see each event before it (each check's findings are its own log,
         // so the order of the calls changes no result).
-        if let causeIds = spec.causeIds, let c = checks.first(where: { $0 is CausationCheck }) { (c as! CausationCheck).readFoldIndexes(causeIds) }
         var order = Array(checks.indices)
-        if let c = checks.firstIndex(where: { $0 is CausationCheck }), let d = checks.firstIndex(where: { $0 is DuplicateCommandCheck }) {
+        let c = checks.firstIndex { $0 is CausationCheck }
+        if let c, let causeIds = spec.causeIds { (checks[c] as! CausationCheck).readFoldIndexes(causeIds) }
+        if let c, let d = checks.firstIndex(where: { $0 is DuplicateCommandCheck }) {
             (checks[d] as! DuplicateCommandCheck).sharedIds = (checks[c] as! CausationCheck)
             order.removeAll { $0 == c }
             order.insert(c, at: 0)

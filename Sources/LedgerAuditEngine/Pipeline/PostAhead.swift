@@ -29,8 +29,8 @@ struct PostAhead {
     private var eventIds: [EventID] = []
     /// Each row's cause (zero when none), where some lane's fold indexes causes (`DuplicateEventGuard`).
     private var causeIds: [EventID] = []
-    /// Whether some lane's fold indexes causes: asked at the first batch, the lanes started by then.
-    private var wantsCauses: Bool?
+    /// Whether some lane's fold indexes causes (the lanes are started before the pass).
+    let wantsCauses: Bool
     static let runEvents = 4
 
     init(rules: PostingRules, lanes: [Lane]) {
@@ -38,6 +38,7 @@ struct PostAhead {
         self.lanes = lanes
         first = lanes[0]
         several = lanes.count > 1
+        wantsCauses = lanes.contains { $0.indexesCauses }
     }
 
     mutating func fold(_ rows: UnsafeMutableBufferPointer<SourceRow>) {
@@ -45,12 +46,10 @@ struct PostAhead {
             outcomes += Array(repeating: nil, count: rows.count - outcomes.count)
             eventIds += Array(repeating: EventID(high: 0, low: 0), count: rows.count - eventIds.count)
         }
-        if wantsCauses == nil { wantsCauses = lanes.contains { $0.indexesCauses } }
-        let wantsCauses = wantsCauses!
         if wantsCauses && causeIds.count < rows.count {
             causeIds += Array(repeating: EventID(high: 0, low: 0), count: rows.count - causeIds.count)
         }
-        let lanes = lanes, first = first, several = several, rules = rules
+        let lanes = lanes, first = first, several = several, rules = rules, wantsCauses = wantsCauses
         /// Whether some lane's scope includes the event (a lane riding on another folds it when
         /// its host's scope ends).
         func wanted(_ e: EventRecord) -> Bool {
