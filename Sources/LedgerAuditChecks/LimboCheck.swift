@@ -15,29 +15,69 @@ public final class LimboCheck: Check {
     struct HoldID: Hashable {
         let account: String
         let currency: String
-        let key: String
+        let key: HoldKey
         private let hash: Int
 
-        init(account: String, currency: String, key: String) {
+        init(account: String, currency: String, key: HoldKey) {
             self.account = account
             self.currency = currency
             self.key = key
             var hasher = Hasher()
             hasher.combineBytes(of: account)
             hasher.combineBytes(of: currency)
-            hasher.combineBytes(of: key)
+            key.hash(into: &hasher)
             hash = hasher.finalize()
         }
 
         /// By bytes, as the book tells accounts apart (`AccountName`).
         static func == (a: HoldID, b: HoldID) -> Bool {
-            a.hash == b.hash && a.account.sameBytes(as: b.account) && a.currency.sameBytes(as: b.currency) && a.key.sameBytes(as: b.key)
+            a.hash == b.hash && a.key == b.key && a.account.sameBytes(as: b.account) && a.currency.sameBytes(as: b.currency)
         }
 
         func hash(into hasher: inout Hasher) { hasher.combine(hash) }
         /// What the dictionaries of holds probe with: the hash made once, mixed with the table's
         /// seed, instead of another SipHash round over it for every lookup, insert and removal.
         func _rawHashValue(seed: Int) -> Int { LimboCheck.mixed(hash, seed) }
+    }
+
+    /// A hold key as its text names it: a UUID in its canonical text (lower case, 8-4-4-4-12),
+    /// the usual key, as its 16 bytes (no String made, read or hashed for it); any other text as
+    /// itself. Each text has one form, so two keys are equal exactly when their texts' bytes are.
+    enum HoldKey: Hashable {
+        case uuid(EventID)
+        case text(String)
+
+        init(_ bytes: UnsafeBufferPointer<UInt8>) {
+            if let id = EventID(hexText: bytes), !bytes.contains(where: { $0 >= 0x41 && $0 <= 0x46 }) {
+                self = .uuid(id)
+            } else {
+                self = .text(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+
+        static let unnamed = HoldKey.text("")
+
+        var text: String {
+            switch self {
+            case .uuid(let id): return id.description
+            case .text(let t): return t
+            }
+        }
+
+        static func == (a: HoldKey, b: HoldKey) -> Bool {
+            switch (a, b) {
+            case (.uuid(let x), .uuid(let y)): return x == y
+            case (.text(let x), .text(let y)): return x.sameBytes(as: y)
+            default: return false
+            }
+        }
+
+        func hash(into hasher: inout Hasher) {
+            switch self {
+            case .uuid(let id): hasher.combine(id.high); hasher.combine(id.low)
+            case .text(let t): hasher.combine(UInt8(1)); hasher.combineBytes(of: t)
+            }
+        }
     }
 
     /// A hash already made with the process's keyed SipHash (`Hasher`), spread with a table's
@@ -77,11 +117,75 @@ public final class LimboCheck: Check {
         var correlationId: EventID
     }
 
+    /// A hold's lots in arrival order, the first inline: most holds get one lot and lose it,
+    /// and an array for each was an allocation (and a uniqueness check a write) a hold.
     struct Hold {
-        var lots: [Lot] = []
+        private var first: Lot
+        private var later: [Lot] = []
+        /// Lots held (`head` of them spent).
+        private(set) var count = 0
         var head = 0
         var lastEventId: EventID
-        var totalMinor: Int64 { lots[head...].reduce(0) { $0 + $1.amountMinor } }
+
+        init(lastEventId: EventID) {
+            first = Lot(amountMinor: 0, arrivedMs: 0, correlationId: lastEventId)
+            self.lastEventId = lastEventId
+        }
+
+        var isEmpty: Bool { head == count }
+
+        subscript(i: Int) -> Lot {
+            get { i == 0 ? first : later[i - 1] }
+            set { if i == 0 { first = newValue } else { later[i - 1] = newValue } }
+        }
+
+        mutating func append(_ lot: Lot) {
+            if count == 0 { first = lot } else { later.append(lot) }
+            count += 1
+        }
+
+        /// Forgets the spent lots (a hold drained slowly keeps no long array of them).
+        mutating func dropSpent() {
+            guard head > 0 else { return }
+            let kept = (head..<count).map { self[$0] }
+            later = Array(kept.dropFirst())
+            first = kept[0]
+            count = kept.count
+            head = 0
+        }
+
+        /// Wider than any one amount: lots that stayed after their account was emptied by a
+        /// departure naming another hold can add up past Int64 (hostile input; it trapped).
+        var totalMinor: Int128 { (head..<count).reduce(0) { $0 + Int128(self[$1].amountMinor) } }
+    }
+
+    /// The hold keys of one account's open holds in the order they opened, the oldest inline
+    /// (an account holds one at a time mostly: no array for it).
+    struct Arrivals {
+        private var oldest: HoldKey
+        private var later: [HoldKey] = []
+
+        init(_ key: HoldKey) { oldest = key }
+
+        /// The oldest key other than `key`.
+        func first(other key: HoldKey?) -> HoldKey? {
+            guard let key else { return oldest }
+            if oldest != key { return oldest }
+            return later.first { $0 != key }
+        }
+
+        mutating func append(_ key: HoldKey) { later.append(key) }
+
+        /// Removes `key` (held once at most); true when no key is left.
+        mutating func remove(_ key: HoldKey) -> Bool {
+            if oldest == key {
+                guard !later.isEmpty else { return true }
+                oldest = later.removeFirst()
+            } else if let i = later.firstIndex(where: { $0 == key }) {
+                later.remove(at: i)
+            }
+            return false
+        }
     }
 
     /// One open hold as of T, for limbo.csv and the aging table.
@@ -89,7 +193,8 @@ public final class LimboCheck: Check {
         public var account: String
         public var currency: String
         public var holdKey: String
-        public var amountMinor: Int64
+        /// Int128: see `Hold.totalMinor`.
+        public var amountMinor: Int128
         public var sinceHlcPhysicalMs: Int64
         public var ageMs: Int64
         public var correlationId: EventID
@@ -101,7 +206,7 @@ public final class LimboCheck: Check {
     let measuredAtMs: Int64
     var holds: [HoldID: Hold] = [:]
     /// Arrival order of holds per account, for first-in first-out departures.
-    var arrivalOrder: [HeldAccount: [String]] = [:]
+    var arrivalOrder: [HeldAccount: Arrivals] = [:]
     /// Account → index of its transit rule in the catalog, -1 when it is not a transit account
     /// (an index, not the rule: ~30 bytes an account instead of ~130).
     var ruleCache: [AccountName: Int32] = [:]
@@ -134,16 +239,21 @@ public final class LimboCheck: Check {
     /// Per account template (by number): the transit rule every name it writes falls under
     /// (its index), -1 when no name it writes is a transit account, -2 when that depends on
     /// the id. A posting's account known by its key is then placed without writing its name.
-    var transitByTemplate: [UInt32: Int] = [:]
+    /// By template number (small, numbered from 0 for the process: an array, not a dictionary
+    /// hashed every leg); `unknownTemplate` where not yet decided.
+    var transitByTemplate: [Int] = []
+    static let unknownTemplate = Int.min
 
     func transitRule(template: UInt32) -> Int {
-        if let known = transitByTemplate[template] { return known }
+        let t = Int(template)
+        if t < transitByTemplate.count, transitByTemplate[t] != Self.unknownTemplate { return transitByTemplate[t] }
         var decided = -1
         for (i, rule) in catalog.accounts.enumerated() {
             guard let matches = rule.pattern.matchesEveryName(ofTemplate: template) else { decided = -2; break }
             if matches { decided = rule.transit ? i : -1; break }
         }
-        transitByTemplate[template] = decided
+        if t >= transitByTemplate.count { transitByTemplate += repeatElement(Self.unknownTemplate, count: t + 1 - transitByTemplate.count) }
+        transitByTemplate[t] = decided
         return decided
     }
 
@@ -160,45 +270,67 @@ public final class LimboCheck: Check {
         return transitRule(account).map { ($0, account) }
     }
 
-    func named(_ event: EventRecord, _ rule: Int) -> String? {
-        guard let field = catalog.accounts[rule].holdKeyField else { return nil }
-        return event.payload.memberScalarText(field)
+    /// The hold key an event names for a rule: its payload field's scalar text. Read once an
+    /// event a field (an event's two legs often name the same one), not once a leg.
+    struct HoldKeys {
+        var field = ""
+        var key: HoldKey?
+        var read = false
+
+        mutating func named(_ event: EventRecord, _ rule: AccountRule) -> HoldKey? {
+            guard let wanted = rule.holdKeyField else { return nil }
+            if read && field.sameBytes(as: wanted) { return key }
+            field = wanted
+            key = event.payload.withMemberScalarText(wanted) { $0.map(HoldKey.init) }
+            read = true
+            return key
+        }
     }
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
-        for a in applied {
-            let p = a.posting
-            if let from = transit(p.fromKey, { p.fromAccount }) {
-                depart(from.name, p.currency, named(event, from.rule), p.amountMinor, event, keyedOnArrival: catalog.accounts[from.rule].holdKeyFromArrival)
+        var keys = HoldKeys()
+        applied.withUnsafeBufferPointer { applied in
+            for i in applied.indices {
+                let amount = applied[i].posting.amountMinor
+                if let from = transit(applied[i].posting.fromKey, { applied[i].posting.fromAccount }) {
+                    let rule = catalog.accounts[from.rule]
+                    depart(from.name, applied[i].posting.currency, keys.named(event, rule), amount, event, keyedOnArrival: rule.holdKeyFromArrival)
+                }
+                if let to = transit(applied[i].posting.toKey, { applied[i].posting.toAccount }) {
+                    arrive(to.name, applied[i].posting.currency, keys.named(event, catalog.accounts[to.rule]) ?? .unnamed, amount, event)
+                }
             }
-            if let to = transit(p.toKey, { p.toAccount }) { arrive(to.name, p.currency, named(event, to.rule) ?? "", p.amountMinor, event) }
         }
     }
 
-    func arrive(_ account: String, _ currency: String, _ key: String, _ amount: Int64, _ event: EventRecord) {
+    func arrive(_ account: String, _ currency: String, _ key: HoldKey, _ amount: Int64, _ event: EventRecord) {
         guard amount > 0 else { return }
         let id = HoldID(account: account, currency: currency, key: key)
         // The hold changed where it sits (one lookup): a hold taken out and put back was
-        // looked up twice and its lots array copied on each write (the dictionary still held it).
+        // looked up twice and its lots copied on each write (the dictionary still held it).
         func add(to hold: inout Hold) -> Bool {
-            let reopened = hold.head == hold.lots.count
-            hold.lots.append(Lot(amountMinor: amount, arrivedMs: event.hlcPhysicalMs, correlationId: event.correlationId))
+            let reopened = hold.isEmpty
+            hold.append(Lot(amountMinor: amount, arrivedMs: event.hlcPhysicalMs, correlationId: event.correlationId))
             hold.lastEventId = event.eventId
             return reopened
         }
-        if add(to: &holds[id, default: Hold(lastEventId: event.eventId)]) {
-            arrivalOrder[HeldAccount(account, currency), default: []].append(key)
+        guard add(to: &holds[id, default: Hold(lastEventId: event.eventId)]) else { return }
+        let accountKey = HeldAccount(account, currency)
+        if let i = arrivalOrder.index(forKey: accountKey) {
+            arrivalOrder.values[i].append(key)
+        } else {
+            arrivalOrder[accountKey] = Arrivals(key)
         }
     }
 
-    func depart(_ account: String, _ currency: String, _ key: String?, _ amount: Int64, _ event: EventRecord, keyedOnArrival: Bool) {
+    func depart(_ account: String, _ currency: String, _ key: HoldKey?, _ amount: Int64, _ event: EventRecord, keyedOnArrival: Bool) {
         var remaining = amount
         // The named hold first.
         if let key { take(from: HoldID(account: account, currency: currency, key: key), &remaining, event) }
         // Accounts keyed on arrival (seller pending) then give up their oldest holds first.
         guard remaining > 0, key == nil || keyedOnArrival else { return }
         let accountKey = HeldAccount(account, currency)
-        while remaining > 0, let oldest = arrivalOrder[accountKey]?.first(where: { held in key.map { held.sameBytes(as: $0) } != true }) {
+        while remaining > 0, let oldest = arrivalOrder[accountKey]?.first(other: key) {
             take(from: HoldID(account: account, currency: currency, key: oldest), &remaining, event)
         }
     }
@@ -207,41 +339,44 @@ public final class LimboCheck: Check {
     func take(from id: HoldID, _ remaining: inout Int64, _ event: EventRecord) {
         guard let index = holds.index(forKey: id) else { return }
         func drain(_ hold: inout Hold) -> Bool {
-            while remaining > 0 && hold.head < hold.lots.count {
-                let take = min(remaining, hold.lots[hold.head].amountMinor)
-                hold.lots[hold.head].amountMinor -= take
+            while remaining > 0 && !hold.isEmpty {
+                let take = min(remaining, hold[hold.head].amountMinor)
+                hold[hold.head].amountMinor -= take
                 remaining -= take
-                if hold.lots[hold.head].amountMinor == 0 { hold.head += 1 }
+                if hold[hold.head].amountMinor == 0 { hold.head += 1 }
             }
             hold.lastEventId = event.eventId
-            if hold.head == hold.lots.count { return true }
-            if hold.head > 64 { hold.lots.removeFirst(hold.head); hold.head = 0 }
+            if hold.isEmpty { return true }
+            if hold.head > 64 { hold.dropSpent() }
             return false
         }
         // Changed where it sits, found once (see `arrive`).
         guard drain(&holds.values[index]) else { return }
         holds.remove(at: index)
-        let accountKey = HeldAccount(id.account, id.currency)
-        if var order = arrivalOrder.removeValue(forKey: accountKey) {
-            if let i = order.firstIndex(where: { $0.sameBytes(as: id.key) }) { order.remove(at: i) }
-            if !order.isEmpty { arrivalOrder[accountKey] = order }
+        // Its key leaves the account's arrival order in place; the account's entry goes with its last hold.
+        if let i = arrivalOrder.index(forKey: HeldAccount(id.account, id.currency)), arrivalOrder.values[i].remove(id.key) {
+            arrivalOrder.remove(at: i)
         }
     }
 
     public func finish(_ end: CheckEnd, findings: inout FindingLog) -> CheckReport {
         for (id, hold) in holds {
+            let key = id.key.text
             let total = hold.totalMinor
-            guard total > 0, hold.head < hold.lots.count else { continue }
-            let oldest = hold.lots[hold.head]
+            guard total > 0, !hold.isEmpty else { continue }
+            let oldest = hold[hold.head]
             let age = measuredAtMs - oldest.arrivedMs
             let inLimbo = age > catalog.limboAfterMs
-            openHolds.append(OpenHold(account: id.account, currency: id.currency, holdKey: id.key, amountMinor: total,
+            openHolds.append(OpenHold(account: id.account, currency: id.currency, holdKey: key, amountMinor: total,
                                       sinceHlcPhysicalMs: oldest.arrivedMs, ageMs: age, correlationId: oldest.correlationId,
                                       lastEventId: hold.lastEventId, inLimbo: inLimbo))
             guard inLimbo else { continue }
-            findings.append(Finding(code: .moneyInLimbo, eventId: hold.lastEventId, account: id.account, amountMinor: total, currency: id.currency,
-                                    message: "\(total) \(id.currency) minor units have sat in \(id.account) (hold \(id.key.isEmpty ? "unnamed" : id.key)) for \(LimboCheck.hours(age)) h, past the \(catalog.limboAfterMs / 3_600_000) h limit: a saga stopped mid-way. Resume or compensate correlation \(oldest.correlationId)",
-                                    evidence: [("hold_key", id.key), ("since", Instant.iso8601(ms: oldest.arrivedMs)), ("age_hours", LimboCheck.hours(age)), ("correlation_id", oldest.correlationId.description)]))
+            // Past Int64 the finding has no amount column: the message and evidence carry it.
+            let exactly = Int64(exactly: total)
+            findings.append(Finding(code: .moneyInLimbo, eventId: hold.lastEventId, account: id.account, amountMinor: exactly, currency: id.currency,
+                                    message: "\(total) \(id.currency) minor units have sat in \(id.account) (hold \(key.isEmpty ? "unnamed" : key)) for \(LimboCheck.hours(age)) h, past the \(catalog.limboAfterMs / 3_600_000) h limit: a saga stopped mid-way. Resume or compensate correlation \(oldest.correlationId)",
+                                    evidence: [("hold_key", key), ("since", Instant.iso8601(ms: oldest.arrivedMs)), ("age_hours", LimboCheck.hours(age)), ("correlation_id", oldest.correlationId.description)]
+                                        + (exactly == nil ? [("amount_minor", String(total))] : [])))
         }
         openHolds.sort { ($0.account, $0.currency, $0.holdKey) < ($1.account, $1.currency, $1.holdKey) }
         return CheckReport(sections: [VerifyReport.limboSection(openHolds, catalog: catalog, ran: true)])

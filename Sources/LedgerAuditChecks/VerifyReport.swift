@@ -9,7 +9,7 @@ public enum VerifyReport {
     public static func limboSection(_ holds: [LimboCheck.OpenHold], catalog: Catalog, ran: Bool) -> ReportSection {
         let inLimbo = holds.filter(\.inLimbo)
         let rows: [[ReportCell]] = inLimbo.map { h in
-            [.ledgerText(h.account), .ledgerText(h.currency), .ledgerText(h.holdKey), .integer(h.amountMinor),
+            [.ledgerText(h.account), .ledgerText(h.currency), .ledgerText(h.holdKey), .number(String(h.amountMinor)),
              .integer(h.sinceHlcPhysicalMs), .number(LimboCheck.hours(h.ageMs)), .ledgerText(h.correlationId.description), .ledgerText(h.lastEventId.description)]
         }
         let buckets: [(String, ClosedRange<Int64>)] = [
@@ -21,7 +21,7 @@ public enum VerifyReport {
             let e = catalog.currencies.exponent(of: currency) ?? 2
             for (label, range) in buckets {
                 let inBucket = holds.filter { $0.currency == currency && range.contains($0.ageMs) }
-                let total = inBucket.reduce(Int128(0)) { $0 + Int128($1.amountMinor) }
+                let total = inBucket.reduce(Int128(0)) { $0 + $1.amountMinor }
                 aging.append([.ledgerText(currency), .ledgerText(label), .number(String(inBucket.count)), .number(String(total)),
                               .number(MoneyFormat.decimal(total, exponent: e))])
             }

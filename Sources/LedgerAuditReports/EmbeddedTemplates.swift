@@ -231,7 +231,7 @@ public enum EmbeddedTemplates {
     <xs:attribute name="account" type="xs:string" use="required"/>
     <xs:attribute name="currency" type="Currency" use="required"/>
     <xs:attribute name="holdKey" type="xs:string"/>
-    <xs:attribute name="amountMinor" type="xs:long" use="required"/>
+    <xs:attribute name="amountMinor" type="xs:integer" use="required"/><!-- a hold can sum past Int64 -->
     <xs:attribute name="sinceHlcPhysical" type="xs:long" use="required"/>
     <xs:attribute name="ageHours" type="AmountText" use="required"/>
     <xs:attribute name="correlationId" type="Uuid" use="required"/>

@@ -378,6 +378,51 @@ struct LimboTests {
         #expect(allInLimbo)
     }
 
+    /// A hold can hold more than any one account: money leaves the account by a departure that
+    /// names another hold, the hold keeps its lots, and the same money arrives again. Summed in
+    /// Int64 the hold's total trapped at the end of the pass (a crash on hostile input).
+    @Test("a hold's total beyond Int64 is reported exactly, not a crash")
+    func holdBeyondInt64() throws {
+        let big: Int64 = 1 << 62
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": \#(big)}"#, at: t0)
+        l.add("FUNDS_RESERVED", aggregate: "a", payload: #"{"amount": \#(big), "reservation_id": "R1"}"#, at: t0 + 1)
+        l.add("RESERVATION_RELEASED", aggregate: "a", payload: #"{"amount": \#(big), "reservation_id": "R2"}"#, at: t0 + 2)
+        l.add("FUNDS_RESERVED", aggregate: "a", payload: #"{"amount": \#(big), "reservation_id": "R1"}"#, at: t0 + 3)
+        let catalog = CatalogLoader.reference()
+        let limbo = LimboCheck(context: CheckContext(catalog: catalog, measuredAtUs: (t0 + 100 * hour) * 1000))
+        let r = try Replay(catalog: catalog, observers: [CheckHarness(checks: [limbo])]).run(source: ArraySource(l.events), scope: ReplayScope(), eventIdsMayRepeat: true)
+        let total = Int128(big) * 2
+        #expect(limbo.openHolds.map(\.amountMinor) == [total])
+        let f = r.findings.sorted().filter { $0.code == .moneyInLimbo }
+        #expect(f.count == 1)
+        #expect(f.first?.amountMinor == nil, "no Int64 holds it: the message and evidence say it")
+        #expect(f.first?.message.contains(String(total)) == true)
+        #expect(f.first?.evidence.first { $0.0 == "amount_minor" }?.1 == String(total))
+        let section = VerifyReport.limboSection(limbo.openHolds, catalog: catalog, ran: true)
+        #expect(section.tables[1].rows.first?[3] == .number(String(total)))
+    }
+
+    /// Hold keys that are canonical UUIDs are kept as 16 bytes, any other text as itself: the
+    /// keys must still be equal exactly when their texts are (an upper-case spelling is another
+    /// hold; an escaped spelling of the same text is the same hold; a number is its text).
+    @Test("hold keys are told apart by their text, however they are stored")
+    func holdKeysByText() throws {
+        let lower = "e4334d42-45cd-4635-8907-8de221479743"
+        let escaped = "\\u0065" + lower.dropFirst()  // \u0065 is "e"
+        var l = L()
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 1000}"#, at: t0)
+        l.add("FUNDS_RESERVED", aggregate: "a", payload: #"{"amount": 100, "reservation_id": "\#(lower.uppercased())"}"#, at: t0 + 1)
+        l.add("FUNDS_RESERVED", aggregate: "a", payload: #"{"amount": 200, "reservation_id": "\#(escaped)"}"#, at: t0 + 2)
+        l.add("FUNDS_RESERVED", aggregate: "a", payload: #"{"amount": 300, "reservation_id": 42}"#, at: t0 + 3)
+        l.add("RESERVATION_RELEASED", aggregate: "a", payload: #"{"amount": 200, "reservation_id": "\#(lower)"}"#, at: t0 + 4)
+        l.add("RESERVATION_RELEASED", aggregate: "a", payload: #"{"amount": 300, "reservation_id": "42"}"#, at: t0 + 5)
+        let catalog = CatalogLoader.reference()
+        let limbo = LimboCheck(context: CheckContext(catalog: catalog, measuredAtUs: (t0 + 100 * hour) * 1000))
+        _ = try Replay(catalog: catalog, observers: [CheckHarness(checks: [limbo])]).run(source: ArraySource(l.events), scope: ReplayScope(), eventIdsMayRepeat: true)
+        #expect(limbo.openHolds.map { "\($0.holdKey) \($0.amountMinor)" } == ["\(lower.uppercased()) 100"])
+    }
+
     @Test func hoursAreExact() {
         #expect(LimboCheck.hours(3_600_000) == "1.00")
         #expect(LimboCheck.hours(259_200_001) == "72.00")

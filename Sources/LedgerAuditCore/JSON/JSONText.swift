@@ -111,6 +111,20 @@ public struct JSONText: Sendable, Equatable {
         }
     }
 
+    /// `memberScalarText(key)` handed to `body` as its UTF-8 bytes (nil when there is none): a
+    /// string without escapes straight from the text, no String made (a hold key, every transit leg).
+    public func withMemberScalarText<R>(_ key: String, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        return withBytes { bytes -> R in
+            guard let range = members(key, nil, in: bytes).first.range else { return body(nil) }
+            if range.count >= 2, bytes[range.lowerBound] == 0x22 {
+                let inner = UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
+                if !inner.contains(0x5C) { return body(inner) }
+            }
+            guard let text = (try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[range])))?.scalarText else { return body(nil) }
+            return text.withUTF8InPlace { body($0) }
+        }
+    }
+
     public func memberCount(_ key: String) -> Int { memberAndCount(key).count }
 
     /// One scan: the last member with this key, and how many members have it.
