@@ -64,47 +64,9 @@ public final class DuplicateCommandCheck: Check {
 
     public init(context: CheckContext) {}
 
-    /// A money event whose fingerprint's slot was asked for, waiting its turn.
-    struct Pending {
-        var fingerprint: EventID
-        var event: EventRecord
-        var posting: Posting
-    }
-    /// The last few money events, oldest first: each is looked up in the table
-    /// `Limits.duplicateCommandLookAheadEvents` money events after its slot was asked for, so
-    /// the table's cache misses (a random slot in tens of MB) overlap instead of stalling the
-    /// checks' thread one an event (the table's probe was ~5% of that thread). Still in order:
-    /// first events and findings are those of looking each up at once.
-    var pending: [Pending] = []
-    var pendingHead = 0
-
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         guard case .moves(let postings) = outcome, let posting = postings.first else { return }
         let fingerprint = Self.fingerprint(event, postings)
-        fingerprints.prefetchSlot(fingerprint)
-        pending.append(Pending(fingerprint: fingerprint, event: event, posting: posting))
-        if pending.count - pendingHead > Limits.duplicateCommandLookAheadEvents { lookUpOldest(&findings) }
-    }
-
-    public func finish(_ end: CheckEnd, findings: inout FindingLog) -> CheckReport {
-        while pendingHead < pending.count { lookUpOldest(&findings) }
-        pending = []
-        pendingHead = 0
-        return CheckReport()
-    }
-
-    private func lookUpOldest(_ findings: inout FindingLog) {
-        let next = pending[pendingHead]
-        pendingHead += 1
-        // The spent front is dropped now and then, not moved down one at a time.
-        if pendingHead >= 64 {
-            pending.removeFirst(pendingHead)
-            pendingHead = 0
-        }
-        lookUp(next.fingerprint, next.event, next.posting, &findings)
-    }
-
-    private func lookUp(_ fingerprint: EventID, _ event: EventRecord, _ posting: Posting, _ findings: inout FindingLog) {
         let first: EventID
         if let (index, inserted) = fingerprints.insert(fingerprint) {
             guard !inserted else { rememberFirst(event, at: index); return }

@@ -77,10 +77,6 @@ public enum Limits {
     /// Up to this many account rules, the limbo check matches each leg's account against the
     /// patterns instead of caching rules by account name.
     public static let limboRulesMatchedDirectlyMax = 16
-    /// Money events between asking for a movement fingerprint's slot and probing it
-    /// (`DuplicateCommandCheck`): enough for a memory load to arrive, few enough that the lines
-    /// are still cached.
-    public static let duplicateCommandLookAheadEvents = 8
     /// A PostgreSQL read whose plan sorts at least this many rows before the first (no index in
     /// the order) says so in its notes, with the index to create; smaller sorts take moments.
     public static let serverSortNoteRowsMin: Int64 = 100_000
