@@ -17,13 +17,40 @@ public final class StreamCheck: Check {
         var ahead: [Int64: EventID] = [:]
     }
 
-    /// Aggregate ids → their states, by the table's dense index: a `[EventID: StreamState]`
-    /// hashed every event with SipHash and probed its buckets (~12% of the checks' worker in a
-    /// PostgreSQL `verify` at 2M events); the table hashes with one multiply.
-    var streamIndexes = EventIdTable(capacity: 1 << 14)
-    var streams = ChunkedArray<StreamState>()
-    /// Streams past what the table indexes (`Limits.eventIdTableMax` aggregates).
-    var overflow: [EventID: StreamState] = [:]
+    /// Every stream's state, in one stored property: an event is then one access to the object
+    /// (a run-time exclusivity check, ~90 instructions each), not two or three.
+    var known = Streams()
+
+    struct Streams {
+        /// Aggregate ids → their states, by the table's dense index: a `[EventID: StreamState]`
+        /// hashed every event with SipHash and probed its buckets (~12% of the checks' worker in a
+        /// PostgreSQL `verify` at 2M events); the table hashes with one multiply.
+        var indexes = EventIdTable(capacity: 1 << 14)
+        var states = ChunkedArray<StreamState>()
+        /// Streams past what the table indexes (`Limits.eventIdTableMax` aggregates).
+        var overflow: [EventID: StreamState] = [:]
+
+        /// The aggregate's stream state, changed in place by `body`.
+        mutating func withStream(_ aggregateId: EventID, fresh: StreamState, _ body: (inout StreamState) -> Void) {
+            guard let (index, inserted) = indexes.insert(aggregateId) else { return body(&overflow[aggregateId, default: fresh]) }
+            if inserted { states.append(fresh) }
+            body(&states[index])
+        }
+
+        // `mutating` only so the check's call reaches the tables in place (see `CausationCheck.Graph`).
+        mutating func prefetch(_ events: UnsafeBufferPointer<PrefetchKeys>, stage: PrefetchStage) {
+            switch stage {
+            case .slots:
+                for keys in events { indexes.prefetchSlot(keys.aggregateId) }
+            case .entries:
+                for keys in events {
+                    guard let n = indexes.likelyIndex(keys.aggregateId) else { continue }
+                    indexes.prefetchId(at: n)
+                    states.prefetch(at: n)
+                }
+            }
+        }
+    }
     /// The first version of a stream: 1, or 0 for stores that count from 0 (Message DB).
     let firstVersion: Int64
 
@@ -36,32 +63,16 @@ public final class StreamCheck: Check {
 
     public static var prefetchesMemory: Bool { true }
 
-    public func prefetch(_ events: UnsafeBufferPointer<PrefetchKeys>, stage: PrefetchStage) {
-        switch stage {
-        case .slots:
-            for keys in events { streamIndexes.prefetchSlot(keys.aggregateId) }
-        case .entries:
-            for keys in events {
-                guard let n = streamIndexes.likelyIndex(keys.aggregateId) else { continue }
-                streamIndexes.prefetchId(at: n)
-                streams.prefetch(at: n)
-            }
-        }
-    }
+    public func prefetch(_ events: UnsafeBufferPointer<PrefetchKeys>, stage: PrefetchStage) { known.prefetch(events, stage: stage) }
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
         let fresh = StreamState(nextVersion: firstVersion, maxVersion: firstVersion - 1)
-        guard let (index, inserted) = streamIndexes.insert(event.aggregateId) else {
-            observe(event, stream: &overflow[event.aggregateId, default: fresh], findings: &findings)
-            return
-        }
-        if inserted { streams.append(fresh) }
         // Changed where it sits, in place.
-        observe(event, stream: &streams[index], findings: &findings)
+        known.withStream(event.aggregateId, fresh: fresh) { Self.observe(event, stream: &$0, findings: &findings) }
     }
 
-    private func observe(_ event: EventRecord, stream s: inout StreamState, findings: inout FindingLog) {
+    private static func observe(_ event: EventRecord, stream s: inout StreamState, findings: inout FindingLog) {
         let v = event.streamVersion
         // Global order: the HLC pair for the reference store, the sequence for others.
         let order = event.globalOrderKey
@@ -90,8 +101,8 @@ public final class StreamCheck: Check {
 
     public func finish(_ end: CheckEnd, findings: inout FindingLog) -> CheckReport {
         var withGaps: [(EventID, StreamState)] = []
-        for i in 0..<streams.count where !streams[i].ahead.isEmpty { withGaps.append((streamIndexes.id(at: i), streams[i])) }
-        for (aggregate, s) in overflow where !s.ahead.isEmpty { withGaps.append((aggregate, s)) }
+        for i in 0..<known.states.count where !known.states[i].ahead.isEmpty { withGaps.append((known.indexes.id(at: i), known.states[i])) }
+        for (aggregate, s) in known.overflow where !s.ahead.isEmpty { withGaps.append((aggregate, s)) }
         for (aggregate, s) in withGaps {
             // Each run of missing versions is reported at the event right after it.
             var next = s.nextVersion

@@ -5,7 +5,11 @@ import LedgerAuditCore
 /// by `\n` (see `CanonicalEvent`). Recompute it from an extract with the README's recipe.
 public final class EventsDigest: ReplayObserver {
     /// Also given each event's canonical bytes (the seals' Merkle leaves), so they are encoded once.
-    public var sinks: [any CanonicalEventSink] = []
+    /// Kept in `state`, read with it in the one access an event makes.
+    public var sinks: [any CanonicalEventSink] {
+        get { state.sinks }
+        set { state.sinks = newValue }
+    }
     public var eventCount: Int { state.eventCount }
     /// Everything an event changes, in one stored property: the event is then one access to
     /// the object, not six (each a run-time exclusivity check, ~500 instructions an event).
@@ -17,8 +21,9 @@ public final class EventsDigest: ReplayObserver {
         var eventCount = 0
         /// With several sources merged: one more digest per source, over its own events in the same order.
         var perSource: [SHA256]
+        var sinks: [any CanonicalEventSink] = []
 
-        mutating func add(_ event: EventRecord, sinks: [any CanonicalEventSink]) {
+        mutating func add(_ event: EventRecord) {
             line.removeAll(keepingCapacity: true)
             CanonicalEvent.encode(event, into: &line)
             if !sinks.isEmpty {
@@ -43,10 +48,15 @@ public final class EventsDigest: ReplayObserver {
     }
 
     /// One event, for callers with no finding log to lend (the digest never adds a finding).
-    public func add(_ event: EventRecord) { state.add(event, sinks: sinks) }
+    public func add(_ event: EventRecord) { state.add(event) }
 
     /// Goes on from `other`'s events so far (a lane that parts from the lane it rode on).
-    public func resume(from other: EventsDigest) { state = other.state }
+    public func resume(from other: EventsDigest) {
+        // Its events so far, not its sinks: this digest keeps its own.
+        let sinks = state.sinks
+        state = other.state
+        state.sinks = sinks
+    }
 
     public func hexDigest() -> String { SHA256Hex.hex(state.hasher.finalize()) }
     /// Each source's own digest, in the run's source order (empty for one source).
