@@ -159,6 +159,38 @@ struct HostileSuiteTests {
         }
     }
 
+    /// A hold holding more than any Int64: the money leaves its account by a release naming
+    /// another hold, the hold keeps its lot, and the same amount is reserved again (2 × 2^62).
+    /// The limbo check summed a hold in Int64 and trapped at the end of the pass (exit 132, no
+    /// report) before stop 51. Every command runs to its end; `limbo.csv` has the exact sum.
+    @Test("a hold past Int64 through every command: no crash, the exact amount in limbo.csv")
+    func holdPastInt64() throws {
+        let folder = TestPaths.temporaryDirectory("hostile-hold")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let big = "4611686018427387904"
+        func event(_ n: Int, _ type: String, _ payload: String) -> String {
+            Self.bid(["event_id": "\"0f0f0f0f-0000-4000-8000-00000000010\(n)\"", "event_type": "\"\(type)\"",
+                      "aggregate_id": "\"0f0f0f0f-0000-4000-8000-0000000001aa\"", "stream_version": "\(n)",
+                      "correlation_id": "\"0f0f0f0f-0000-4000-8000-0000000001c\(n)\"", "hlc_physical": "177800000000\(n)",
+                      "user_id": "\"0f0f0f0f-0000-4000-8000-0000000001aa\"", "payload": payload])
+        }
+        let lines = Self.sampleLines + [
+            event(1, "FUNDS_DEPOSITED", "{\"amount\": \(big)}"),
+            event(2, "FUNDS_RESERVED", "{\"amount\": \(big), \"reservation_id\": \"R1\"}"),
+            event(3, "RESERVATION_RELEASED", "{\"amount\": \(big), \"reservation_id\": \"R2\"}"),
+            event(4, "FUNDS_RESERVED", "{\"amount\": \(big), \"reservation_id\": \"R1\"}"),
+        ]
+        let source = folder + "/x.jsonl"
+        try lines.joined(separator: "\n").write(toFile: source, atomically: false, encoding: .utf8)
+        for command in Self.commands(source, folder + "/out") {
+            let r = try runTool(command, timeLimitSeconds: 120)
+            #expect(!r.crashed && !r.timedOut && r.status <= 1, "\(command[0]): exit \(r.status) \(r.stderr)")
+        }
+        let limbo = TestPaths.read(folder + "/out/v/limbo.csv")
+        #expect(limbo.contains("user:0f0f0f0f-0000-4000-8000-0000000001aa:reserved,USD,R1,9223372036854775808,"), "\(limbo)")
+        #expect(TestPaths.read(folder + "/out/v/verify.xml").contains("amountMinor=\"9223372036854775808\""))
+    }
+
     @Test("a catalog number at its type's limit is exit 2 naming the key", arguments: ["clock_skew_max_ms: 9223372036854775807", "limbo_after_ms: 9223372036854775807", "limbo_after_hours: -1", "clock_skew_max_ms: 99999999999999999999"])
     func catalogLimits(line: String) throws {
         let folder = TestPaths.temporaryDirectory("hostile-catalog")
