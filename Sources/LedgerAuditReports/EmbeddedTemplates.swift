@@ -514,7 +514,7 @@ public enum EmbeddedTemplates {
   </div>{{/hasFigures}}
   {{#tables}}
   {{#truncated}}<p class="note">Showing the first {{shownCount}} of {{totalCount}} findings. All are in <span class="mono">{{csvName}}</span>.</p>{{/truncated}}
-  {{^truncated}}{{#csvName}}<p class="note">{{totalCount}} findings; also in <span class="mono">{{csvName}}</span>.</p>{{/csvName}}{{/truncated}}
+  {{^truncated}}{{#csvName}}<p class="note">{{totalCount}} {{#single}}finding{{/single}}{{^single}}findings{{/single}}; also in <span class="mono">{{csvName}}</span>.</p>{{/csvName}}{{/truncated}}
   {{#rows}}
   <article class="finding {{fields.severity}}">
     <div class="head"><span class="sev">{{fields.severity}}</span><span class="code">{{fields.code}}</span>{{#fields.account}}<span class="mono">{{fields.account}}</span>{{/fields.account}}{{#fields.amount_minor}}<span>amount {{fields.amount_minor}} {{fields.currency}} (minor units)</span>{{/fields.amount_minor}}</div>
@@ -545,7 +545,7 @@ public enum EmbeddedTemplates {
   {{#tables}}
   <h3>{{title}}</h3>
   {{#truncated}}<p class="note">Showing the first {{shownCount}} of {{totalCount}} rows. All rows are in <span class="mono">{{csvName}}</span>.</p>{{/truncated}}
-  {{^truncated}}{{#csvName}}<p class="note">{{totalCount}} rows; also in <span class="mono">{{csvName}}</span>{{#narrowed}}, with every column{{/narrowed}}.</p>{{/csvName}}{{/truncated}}
+  {{^truncated}}{{#csvName}}<p class="note">{{totalCount}} {{#single}}row{{/single}}{{^single}}rows{{/single}}; also in <span class="mono">{{csvName}}</span>{{#narrowed}}, with every column{{/narrowed}}.</p>{{/csvName}}{{/truncated}}
   <table>
     <thead><tr>{{#columns}}<th{{#numeric}} class="num"{{/numeric}}>{{name}}</th>{{/columns}}</tr></thead>
     <tbody>

@@ -129,6 +129,8 @@ public struct HTMLRenderer {
             "truncated": table.totalRowCount > shown.count,
             "shownCount": shown.count,
             "totalCount": table.totalRowCount,
+            // "1 row", "1 finding": the templates say the noun in the singular for one.
+            "single": table.totalRowCount == 1,
         ]
         // Absent, not nil: mustache would print an Optional.
         if let csv = table.csvName { context["csvName"] = csv }

@@ -55,6 +55,24 @@ struct ReportGoldenTests {
         expectGolden(html, "balances.html")
     }
 
+    /// A table of one row, and one finding, say so in the singular under the table
+    /// ("1 rows" and "1 findings" before stop 51).
+    @Test("one row and one finding are counted in the singular")
+    func singular() throws {
+        let base = try fixedBalancesReport(path: TestPaths.sample + "/events.jsonl", asOfUs: 1_777_818_180_000_000)
+        var log = FindingLog()
+        log.append(Finding(code: .moneyInLimbo, message: "one"))
+        func page(rows: Int) throws -> String {
+            let table = ReportTable(csvName: "x.csv", title: "T", columns: ["a"], rows: (0..<rows).map { [.number(String($0))] })
+            let report = Report(kind: "balances", title: "T", header: base.header, sections: [ReportSection(id: "t", title: "T", tables: [table]), FindingsTable.section(log)])
+            return try HTMLRenderer.load(directory: nil).render(report, exponentOf: exponent)
+        }
+        let one = try page(rows: 1)
+        #expect(one.contains("1 row; also in"))
+        #expect(one.contains("1 finding; also in"))
+        #expect(try page(rows: 2).contains("2 rows; also in"))
+    }
+
     /// Pins the XML layout: namespace, header with SAF-T control totals, one element per row.
     @Test func xml() throws {
         let report = try fixedBalancesReport(path: TestPaths.sample + "/events.jsonl", asOfUs: 1_777_818_180_000_000)
