@@ -23,6 +23,7 @@ public final class DuplicateCommandCheck: Check {
         /// Per fingerprint index with `sharedIds`: the first event's index there, or `unindexed`.
         var firstEventIndex = ChunkedArray<UInt32>()
         var firstEventUnindexed: [Int: EventID] = [:]
+        static let unindexed = UInt32.max
         /// Movements past what the table indexes: kept the costly way, never dropped.
         var beyondTable: [EventID: EventID] = [:]
 
@@ -39,10 +40,10 @@ public final class DuplicateCommandCheck: Check {
 
         mutating func rememberFirst(_ event: EventRecord, at index: Int) {
             guard let sharedIds else { return firstEvent.append(event.eventId) }
-            if let i = sharedIds.eventIndex(of: event), i < Int(DuplicateCommandCheck.unindexed) {
+            if let i = sharedIds.eventIndex(of: event), i < Int(Self.unindexed) {
                 firstEventIndex.append(UInt32(i))
             } else {
-                firstEventIndex.append(DuplicateCommandCheck.unindexed)
+                firstEventIndex.append(Self.unindexed)
                 firstEventUnindexed[index] = event.eventId
             }
         }
@@ -50,7 +51,7 @@ public final class DuplicateCommandCheck: Check {
         func firstEvent(at index: Int) -> EventID {
             guard let sharedIds else { return firstEvent[index] }
             let i = firstEventIndex[index]
-            return i == DuplicateCommandCheck.unindexed ? firstEventUnindexed[index]! : sharedIds.eventId(at: Int(i))
+            return i == Self.unindexed ? firstEventUnindexed[index]! : sharedIds.eventId(at: Int(i))
         }
     }
 
@@ -61,7 +62,6 @@ public final class DuplicateCommandCheck: Check {
         get { movements.sharedIds }
         set { movements.sharedIds = newValue }
     }
-    static let unindexed = UInt32.max
 
     /// The movement's fingerprint: the same fields hashed under two salts.
     static func fingerprint(_ event: EventRecord, _ postings: [Posting]) -> EventID {

@@ -48,7 +48,7 @@ public final class LimboCheck: Check {
         case text(String)
 
         init(_ bytes: UnsafeBufferPointer<UInt8>) {
-            if let id = EventID(hexText: bytes), !bytes.contains(where: { $0 >= 0x41 && $0 <= 0x46 }) {
+            if let id = EventID(canonicalText: bytes) {
                 self = .uuid(id)
             } else {
                 self = .text(String(decoding: bytes, as: UTF8.self))
@@ -202,7 +202,6 @@ public final class LimboCheck: Check {
         public var inLimbo: Bool
     }
 
-    let catalog: Catalog
     let measuredAtMs: Int64
     /// The open holds and what places a leg, in one stored property: an event is then one
     /// access to the object (a run-time exclusivity check, ~90 instructions each), not four.
@@ -210,7 +209,6 @@ public final class LimboCheck: Check {
     public private(set) var openHolds: [OpenHold] = []
 
     public init(context: CheckContext) {
-        catalog = context.catalog
         measuredAtMs = Instant.floorDivMod(context.measuredAtUs, 1000).0
         book = HoldBook(catalog: context.catalog)
     }
@@ -375,6 +373,7 @@ public final class LimboCheck: Check {
     }
 
     public func finish(_ end: CheckEnd, findings: inout FindingLog) -> CheckReport {
+        let catalog = book.catalog
         for (id, hold) in book.holds {
             let key = id.key.text
             let total = hold.totalMinor

@@ -141,9 +141,7 @@ public struct AccountTemplate: Sendable, Equatable, CustomStringConvertible {
         return json.withBytes { bytes -> EventID? in
             guard let range = json.members(name, nil, in: bytes).first.range, range.count == 38,
                   bytes[range.lowerBound] == 0x22, bytes[range.upperBound - 1] == 0x22 else { return nil }
-            let inner = UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
-            guard !inner.contains(where: { $0 >= 0x41 && $0 <= 0x46 }) else { return nil }  // A–F: not as the key writes it
-            return EventID(hexText: inner)
+            return EventID(canonicalText: UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)]))
         }
     }
 

@@ -41,6 +41,14 @@ public struct EventID: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.init(high: a << 32 | b, low: c << 32 | d)
     }
 
+    /// Only the canonical text, 8-4-4-4-12 in lower case as `description` writes it; nil for any
+    /// other spelling, upper case included. One id has one such text, so what is keyed by the id
+    /// compares as the texts' bytes do (account keys, hold keys).
+    public init?(canonicalText buf: UnsafeBufferPointer<UInt8>) {
+        guard !buf.contains(where: { $0 >= 0x41 && $0 <= 0x46 }) else { return nil }  // A–F
+        self.init(hexText: buf)
+    }
+
     /// Eight ASCII hex digits (the first in the lowest byte) as their 32-bit value, or nil when
     /// any byte is not a hex digit. Bytewise range tests without carries between bytes (each
     /// byte is masked to 7 bits first; bytes with the top bit set are refused up front).

@@ -88,7 +88,10 @@ public struct EventIdTable: Sendable {
 
     /// The slot after `i`, wrapping at the end.
     @inlinable @inline(__always)
-    func next(_ i: Int) -> Int { i + 1 == size ? 0 : i + 1 }
+    func next(_ i: Int) -> Int { Self.next(i, size: size) }
+
+    @inlinable @inline(__always)
+    static func next(_ i: Int, size: Int) -> Int { i + 1 == size ? 0 : i + 1 }
 
     @inlinable @inline(__always)
     static func tag(_ hash: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: hash & 0xF) }
@@ -194,7 +197,7 @@ public struct EventIdTable: Sendable {
                 if n + ahead < count { prefetchMemory(base + Self.start(Self.hash(ids[n + ahead]), size: size)) }
                 let h = Self.hash(ids[n])
                 var i = Self.start(h, size: size)
-                while base[i] != 0 { i = i + 1 == size ? 0 : i + 1 }
+                while base[i] != 0 { i = Self.next(i, size: size) }
                 base[i] = Self.slot(index: n, hash: h, tagged: tagged)
             }
         }
