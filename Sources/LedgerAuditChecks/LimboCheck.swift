@@ -9,30 +9,26 @@ public final class LimboCheck: Check {
     public static let summary = "money held in transit accounts longer than limbo_after"
     public static let codes: [FindingCode] = [.moneyInLimbo]
 
-    /// A hold: account, currency and hold key, hashed once when made. The dictionaries of open
-    /// holds rehash the entries after each removal and on each growth: a hold's hash then costs
-    /// one integer, not its three Strings again (hashing was about a third of the check before).
+    /// A hold: its account and currency (the book's slot for them, `AppliedPosting.fromSlot`)
+    /// and its hold key, hashed once when made. The dictionaries of open holds rehash the
+    /// entries after each removal and on each growth: a hold's hash then costs one integer.
+    /// By slot, not by name: the name was written from its key, hashed and compared for every
+    /// leg (a third of the check); the book already told the accounts apart, by name and currency.
     struct HoldID: Hashable {
-        let account: String
-        let currency: String
+        let slot: Int32
         let key: HoldKey
         private let hash: Int
 
-        init(account: String, currency: String, key: HoldKey) {
-            self.account = account
-            self.currency = currency
+        init(slot: Int32, key: HoldKey) {
+            self.slot = slot
             self.key = key
             var hasher = Hasher()
-            hasher.combineBytes(of: account)
-            hasher.combineBytes(of: currency)
+            hasher.combine(slot)
             key.hash(into: &hasher)
             hash = hasher.finalize()
         }
 
-        /// By bytes, as the book tells accounts apart (`AccountName`).
-        static func == (a: HoldID, b: HoldID) -> Bool {
-            a.hash == b.hash && a.key == b.key && a.account.sameBytes(as: b.account) && a.currency.sameBytes(as: b.currency)
-        }
+        static func == (a: HoldID, b: HoldID) -> Bool { a.hash == b.hash && a.slot == b.slot && a.key == b.key }
 
         func hash(into hasher: inout Hasher) { hasher.combine(hash) }
         /// What the dictionaries of holds probe with: the hash made once, mixed with the table's
@@ -88,27 +84,6 @@ public final class LimboCheck: Check {
         h = (h ^ (h >> 33)) &* 0xFF51_AFD7_ED55_8CCD
         h = (h ^ (h >> 33)) &* 0xC4CE_B9FE_1A85_EC53
         return Int(truncatingIfNeeded: h ^ (h >> 33))
-    }
-
-    /// An account and currency, hashed once when made (see `HoldID`).
-    struct HeldAccount: Hashable {
-        let account: String
-        let currency: String
-        private let hash: Int
-
-        init(_ account: String, _ currency: String) {
-            self.account = account
-            self.currency = currency
-            var hasher = Hasher()
-            hasher.combineBytes(of: account)
-            hasher.combineBytes(of: currency)
-            hash = hasher.finalize()
-        }
-
-        static func == (a: HeldAccount, b: HeldAccount) -> Bool { a.hash == b.hash && a.account.sameBytes(as: b.account) && a.currency.sameBytes(as: b.currency) }
-
-        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-        func _rawHashValue(seed: Int) -> Int { LimboCheck.mixed(hash, seed) }
     }
 
     struct Lot {
@@ -241,33 +216,23 @@ public final class LimboCheck: Check {
         }
     }
 
-    /// The open holds, and the caches that place a leg's account under its transit rule.
+    /// The open holds, and what places a leg's account under its transit rule.
     struct HoldBook {
         let catalog: Catalog
         var holds: [HoldID: Hold] = [:]
-        /// Arrival order of holds per account, for first-in first-out departures.
-        var arrivalOrder: [HeldAccount: Arrivals] = [:]
-        /// Account → index of its transit rule in the catalog, -1 when it is not a transit account
-        /// (an index, not the rule: ~30 bytes an account instead of ~130).
-        var ruleCache: [AccountName: Int32] = [:]
+        /// Arrival order of holds per account (its slot), for first-in first-out departures.
+        var arrivalOrder: [Int32: Arrivals] = [:]
+        /// Per account (by the book's slot): the index of its transit rule in the catalog, -1 for
+        /// any other account, `undecided` until a posting names it. Four bytes an account: each
+        /// account is matched against the patterns once, not once a leg.
+        var ruleBySlot: [Int32] = []
+        static let undecided = Int32.min
 
         init(catalog: Catalog) { self.catalog = catalog }
 
-        /// The index of the transit rule an account name falls under, nil for any other account.
-        mutating func transitRule(_ account: String) -> Int? {
-            func matched() -> Int? { catalog.accounts.firstIndex { $0.pattern.matches(account) }.flatMap { catalog.accounts[$0].transit ? $0 : nil } }
-            // A few patterns (the reference catalog has 6) are matched faster than a cache of
-            // account names is probed: a probe hashes the name and misses the cache for every leg.
-            if catalog.accounts.count <= Limits.limboRulesMatchedDirectlyMax { return matched() }
-            if let cached = ruleCache[AccountName(account)] { return cached < 0 ? nil : Int(cached) }
-            let index = matched()
-            if ruleCache.count < Limits.limboRuleCacheAccountsMax { ruleCache[AccountName(account)] = index.map { Int32($0) } ?? -1 }
-            return index
-        }
-
         /// Per account template (by number): the transit rule every name it writes falls under
         /// (its index), -1 when no name it writes is a transit account, -2 when that depends on
-        /// the id. A posting's account known by its key is then placed without writing its name.
+        /// the id. An account opened by its key is then placed without writing its name.
         /// By template number (small, numbered from 0 for the process: an array, not a dictionary
         /// hashed every leg); `unknownTemplate` where not yet decided.
         var transitByTemplate: [Int] = []
@@ -286,17 +251,24 @@ public final class LimboCheck: Check {
             return decided
         }
 
-        /// The transit rule (index) an account falls under, with the account's name; nil for any
-        /// other account. The name is written only for a transit account, or when its template
-        /// cannot tell.
-        mutating func transit(_ key: AccountKey?, _ name: () -> String) -> (rule: Int, name: String)? {
-            if let key {
-                let rule = transitRule(template: key.templateNumber)
-                if rule == -1 { return nil }
-                if rule >= 0 { return (rule, name()) }
+        /// The transit rule (index) of the account at `slot`, nil for any other account. Decided
+        /// the first time a posting names the account: by its key's template, else by its name.
+        @inline(__always)
+        mutating func transitRule(slot: Int32, _ key: AccountKey?, _ name: () -> String) -> Int? {
+            let s = Int(slot)
+            if s < ruleBySlot.count, ruleBySlot[s] != Self.undecided { return ruleBySlot[s] < 0 ? nil : Int(ruleBySlot[s]) }
+            return decideRule(slot: s, key, name)
+        }
+
+        private mutating func decideRule(slot s: Int, _ key: AccountKey?, _ name: () -> String) -> Int? {
+            if s >= ruleBySlot.count { ruleBySlot += repeatElement(Self.undecided, count: s + 1 - ruleBySlot.count) }
+            var rule = key.map { transitRule(template: $0.templateNumber) } ?? -2
+            if rule == -2 {
+                let account = name()
+                rule = catalog.accounts.firstIndex { $0.pattern.matches(account) }.flatMap { catalog.accounts[$0].transit ? $0 : nil } ?? -1
             }
-            let account = name()
-            return transitRule(account).map { ($0, account) }
+            ruleBySlot[s] = Int32(rule)
+            return rule < 0 ? nil : rule
         }
 
         mutating func observe(_ event: EventRecord, applied: [AppliedPosting]) {
@@ -304,20 +276,20 @@ public final class LimboCheck: Check {
             applied.withUnsafeBufferPointer { applied in
                 for i in applied.indices {
                     let amount = applied[i].posting.amountMinor
-                    if let from = transit(applied[i].posting.fromKey, { applied[i].posting.fromAccount }) {
-                        let rule = catalog.accounts[from.rule]
-                        depart(from.name, applied[i].posting.currency, keys.named(event, rule), amount, event, keyedOnArrival: rule.holdKeyFromArrival)
+                    if let from = transitRule(slot: applied[i].fromSlot, applied[i].posting.fromKey, { applied[i].posting.fromAccount }) {
+                        let rule = catalog.accounts[from]
+                        depart(applied[i].fromSlot, keys.named(event, rule), amount, event, keyedOnArrival: rule.holdKeyFromArrival)
                     }
-                    if let to = transit(applied[i].posting.toKey, { applied[i].posting.toAccount }) {
-                        arrive(to.name, applied[i].posting.currency, keys.named(event, catalog.accounts[to.rule]) ?? .unnamed, amount, event)
+                    if let to = transitRule(slot: applied[i].toSlot, applied[i].posting.toKey, { applied[i].posting.toAccount }) {
+                        arrive(applied[i].toSlot, keys.named(event, catalog.accounts[to]) ?? .unnamed, amount, event)
                     }
                 }
             }
         }
 
-        mutating func arrive(_ account: String, _ currency: String, _ key: HoldKey, _ amount: Int64, _ event: EventRecord) {
+        mutating func arrive(_ slot: Int32, _ key: HoldKey, _ amount: Int64, _ event: EventRecord) {
             guard amount > 0 else { return }
-            let id = HoldID(account: account, currency: currency, key: key)
+            let id = HoldID(slot: slot, key: key)
             // The hold changed where it sits (one lookup): a hold taken out and put back was
             // looked up twice and its lots copied on each write (the dictionary still held it).
             func add(to hold: inout Hold) -> Bool {
@@ -327,23 +299,21 @@ public final class LimboCheck: Check {
                 return reopened
             }
             guard add(to: &holds[id, default: Hold(lastEventId: event.eventId)]) else { return }
-            let accountKey = HeldAccount(account, currency)
-            if let i = arrivalOrder.index(forKey: accountKey) {
+            if let i = arrivalOrder.index(forKey: slot) {
                 arrivalOrder.values[i].append(key)
             } else {
-                arrivalOrder[accountKey] = Arrivals(key)
+                arrivalOrder[slot] = Arrivals(key)
             }
         }
 
-        mutating func depart(_ account: String, _ currency: String, _ key: HoldKey?, _ amount: Int64, _ event: EventRecord, keyedOnArrival: Bool) {
+        mutating func depart(_ slot: Int32, _ key: HoldKey?, _ amount: Int64, _ event: EventRecord, keyedOnArrival: Bool) {
             var remaining = amount
             // The named hold first.
-            if let key { take(from: HoldID(account: account, currency: currency, key: key), &remaining, event) }
+            if let key { take(from: HoldID(slot: slot, key: key), &remaining, event) }
             // Accounts keyed on arrival (seller pending) then give up their oldest holds first.
             guard remaining > 0, key == nil || keyedOnArrival else { return }
-            let accountKey = HeldAccount(account, currency)
-            while remaining > 0, let oldest = arrivalOrder[accountKey]?.first(other: key) {
-                take(from: HoldID(account: account, currency: currency, key: oldest), &remaining, event)
+            while remaining > 0, let oldest = arrivalOrder[slot]?.first(other: key) {
+                take(from: HoldID(slot: slot, key: oldest), &remaining, event)
             }
         }
 
@@ -366,7 +336,7 @@ public final class LimboCheck: Check {
             guard drain(&holds.values[index]) else { return }
             holds.remove(at: index)
             // Its key leaves the account's arrival order in place; the account's entry goes with its last hold.
-            if let i = arrivalOrder.index(forKey: HeldAccount(id.account, id.currency)), arrivalOrder.values[i].remove(id.key) {
+            if let i = arrivalOrder.index(forKey: id.slot), arrivalOrder.values[i].remove(id.key) {
                 arrivalOrder.remove(at: i)
             }
         }
@@ -376,19 +346,20 @@ public final class LimboCheck: Check {
         let catalog = book.catalog
         for (id, hold) in book.holds {
             let key = id.key.text
+            let named = end.book.account(slot: id.slot)
             let total = hold.totalMinor
             guard total > 0, !hold.isEmpty else { continue }
             let oldest = hold[hold.head]
             let age = measuredAtMs - oldest.arrivedMs
             let inLimbo = age > catalog.limboAfterMs
-            openHolds.append(OpenHold(account: id.account, currency: id.currency, holdKey: key, amountMinor: total,
+            openHolds.append(OpenHold(account: named.account, currency: named.currency, holdKey: key, amountMinor: total,
                                       sinceHlcPhysicalMs: oldest.arrivedMs, ageMs: age, correlationId: oldest.correlationId,
                                       lastEventId: hold.lastEventId, inLimbo: inLimbo))
             guard inLimbo else { continue }
             // Past Int64 the finding has no amount column: the message and evidence carry it.
             let exactly = Int64(exactly: total)
-            findings.append(Finding(code: .moneyInLimbo, eventId: hold.lastEventId, account: id.account, amountMinor: exactly, currency: id.currency,
-                                    message: "\(total) \(id.currency) minor units have sat in \(id.account) (hold \(key.isEmpty ? "unnamed" : key)) for \(LimboCheck.hours(age)) h, past the \(catalog.limboAfterMs / 3_600_000) h limit: a saga stopped mid-way. Resume or compensate correlation \(oldest.correlationId)",
+            findings.append(Finding(code: .moneyInLimbo, eventId: hold.lastEventId, account: named.account, amountMinor: exactly, currency: named.currency,
+                                    message: "\(total) \(named.currency) minor units have sat in \(named.account) (hold \(key.isEmpty ? "unnamed" : key)) for \(LimboCheck.hours(age)) h, past the \(catalog.limboAfterMs / 3_600_000) h limit: a saga stopped mid-way. Resume or compensate correlation \(oldest.correlationId)",
                                     evidence: [("hold_key", key), ("since", Instant.iso8601(ms: oldest.arrivedMs)), ("age_hours", LimboCheck.hours(age)), ("correlation_id", oldest.correlationId.description)]
                                         + (exactly == nil ? [("amount_minor", String(total))] : [])))
         }

@@ -72,11 +72,6 @@ public enum Limits {
     public static let csvLinesToSplit = 100_000
     /// The lines of a CSV file made into bytes at a time, on one core (~1.5 MB of reconciliation.csv).
     public static let csvLinesPerRun = 16_384
-    /// Accounts whose transit rule the limbo check remembers (past it, the rule is looked up each time).
-    public static let limboRuleCacheAccountsMax = 200_000
-    /// Up to this many account rules, the limbo check matches each leg's account against the
-    /// patterns instead of caching rules by account name.
-    public static let limboRulesMatchedDirectlyMax = 16
     /// A PostgreSQL read whose plan sorts at least this many rows before the first (no index in
     /// the order) says so in its notes, with the index to create; smaller sorts take moments.
     public static let serverSortNoteRowsMin: Int64 = 100_000

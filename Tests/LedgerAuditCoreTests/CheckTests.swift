@@ -403,6 +403,47 @@ struct LimboTests {
         #expect(section.tables[1].rows.first?[3] == .number(String(total)))
     }
 
+    /// Holds are kept by the book's slot of their account (and currency), not by a name written
+    /// each leg: one account reached by a key template (`{aggregate_id}`), by another template
+    /// text writing the same name (`{user_id}`), by a payload field (no key) and by an event of
+    /// several postings that opens it is one account, its holds one set; another currency of
+    /// the same name is another account.
+    @Test("one account however its legs name it: its holds are one set, by the book's slot")
+    func holdsBySlot() throws {
+        let yaml = ReferenceCatalog.yaml.replacingAll("\nevents:\n", with: """
+
+            events:
+              RESERVED_BY_USER:
+                from: "user:{user_id}:available"
+                to: "user:{user_id}:reserved"
+              RELEASED_BY_NAME:
+                from: "user:{payload.user}:reserved"
+                to: "user:{payload.user}:available"
+              SPLIT_RESERVE:
+                postings:
+                  - {from: "external:deposits", to: "user:{aggregate_id}:reserved", amount_field: first}
+                  - {from: "external:deposits", to: "user:{aggregate_id}:reserved", amount_field: second}
+
+            """)
+        let catalog = try CatalogLoader.load(yaml: yaml, file: "c.yml")
+        let user = LedgerBuilder.id("a")
+        var l = L()
+        // Opened by a multi-posting event: two lots of R0 in one event.
+        l.add("SPLIT_RESERVE", aggregate: "a", payload: #"{"first": 10, "second": 20, "reservation_id": "R0"}"#, at: t0)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: #"{"amount": 1000}"#, at: t0 + 1)
+        l.add("FUNDS_RESERVED", aggregate: "a", payload: #"{"amount": 100, "reservation_id": "R1"}"#, at: t0 + 2)
+        l.add("RESERVED_BY_USER", aggregate: "other", payload: #"{"amount": 200, "reservation_id": "R2"}"#, at: t0 + 3, user: "a")
+        l.add("FUNDS_RESERVED", aggregate: "a", payload: #"{"amount": 5, "currency": "EUR", "reservation_id": "R1"}"#, at: t0 + 4)
+        // Released through the payload-named account: R1 (key template) and R2 (the other template) close.
+        l.add("RELEASED_BY_NAME", aggregate: "b", payload: #"{"amount": 100, "user": "\#(user)", "reservation_id": "R1"}"#, at: t0 + 5)
+        l.add("RELEASED_BY_NAME", aggregate: "b", payload: #"{"amount": 200, "user": "\#(user)", "reservation_id": "R2"}"#, at: t0 + 6)
+        l.add("RELEASED_BY_NAME", aggregate: "b", payload: #"{"amount": 25, "user": "\#(user)", "reservation_id": "R0"}"#, at: t0 + 7)
+        let limbo = LimboCheck(context: CheckContext(catalog: catalog, measuredAtUs: (t0 + 100 * hour) * 1000))
+        _ = try Replay(catalog: catalog, observers: [CheckHarness(checks: [limbo])]).run(source: ArraySource(l.events), scope: ReplayScope(), eventIdsMayRepeat: true)
+        let open = limbo.openHolds.map { "\($0.account) \($0.currency) \($0.holdKey) \($0.amountMinor)" }.sorted()
+        #expect(open == ["user:\(user):reserved EUR R1 5", "user:\(user):reserved USD R0 5"].sorted())
+    }
+
     /// Hold keys that are canonical UUIDs are kept as 16 bytes, any other text as itself: the
     /// keys must still be equal exactly when their texts are (an upper-case spelling is another
     /// hold; an escaped spelling of the same text is the same hold; a number is its text).

@@ -70,11 +70,16 @@ public struct AccountCurrency: Hashable, Sendable, Comparable {
     }
 }
 
-/// A posting as applied, with both balances before it (after = before ∓ amount).
+/// A posting as applied, with both balances before it (after = before ∓ amount), and the
+/// book's slots of its two accounts: an account and currency's number in the book that applied
+/// it, the same for every name or key it is found by (`BalanceBook.account(slot:)` names it).
+/// A check that keeps state per account keys it by slot, not by a name written and hashed a leg.
 public struct AppliedPosting: Sendable {
     public var posting: Posting
     public var fromBalanceBeforeMinor: Int64
     public var toBalanceBeforeMinor: Int64
+    public var fromSlot: Int32
+    public var toSlot: Int32
 
     public var fromBalanceAfterMinor: Int64 { fromBalanceBeforeMinor - posting.amountMinor }
     public var toBalanceAfterMinor: Int64 { toBalanceBeforeMinor + posting.amountMinor }
@@ -142,6 +147,9 @@ public struct BalanceBook: Sendable {
     /// The name and currency of the account at `slot` (a new String each call).
     private func key(_ slot: Int) -> AccountCurrency { AccountCurrency(account: names.name(slot), currency: records[slot].currency) }
 
+    /// The account and currency at a slot an applied posting names (`AppliedPosting.fromSlot`).
+    public func account(slot: Int32) -> AccountCurrency { key(Int(slot)) }
+
     /// An account's slot, nil when no posting ever touched it.
     public func slot(of key: AccountCurrency) -> Int? {
         key.account.withUTF8InPlace { names.slot($0, key.currency, in: records) }.map { Int($0) }
@@ -178,11 +186,14 @@ public struct BalanceBook: Sendable {
         return slot
     }
 
-    private mutating func newAccount(_ name: String, _ key: AccountKey?, _ currency: String, _ totals: AccountTotals) {
+    /// Opens an account; returns its slot.
+    @discardableResult
+    private mutating func newAccount(_ name: String, _ key: AccountKey?, _ currency: String, _ totals: AccountTotals) -> Int32 {
         let slot = Int32(records.count)
         records.append(AccountRecord(totals: totals, currency: currency))
         name.withUTF8InPlace { names.append($0, records: records) }
         if let key { remember(key, slot: slot) }
+        return slot
     }
 
     /// The account at `slot` is found by `key` from now on. A record holds one key: an account
@@ -222,6 +233,7 @@ public struct BalanceBook: Sendable {
         var trial: [Leg: AccountTotals] = [:]
         var legs: [AppliedPosting] = []
         legs.reserveCapacity(postings.count)
+        var legSlots: [(from: Leg, to: Leg)] = []
         func leg(_ name: @autoclosure () -> String, _ key: AccountKey?, _ currency: String) -> Leg {
             var made: String?
             if let s = slot(name(), key, currency, madeName: &made) { return .slot(s) }
@@ -243,13 +255,25 @@ public struct BalanceBook: Sendable {
             let toBefore = to.balanceMinor
             guard to.receive(p.amountMinor) else { return Overflow(account: p.toAccount, balanceMinor: toBefore) }
             trial[toLeg] = to
-            legs.append(AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore))
+            legs.append(AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore, fromSlot: -1, toSlot: -1))
+            legSlots.append((fromLeg, toLeg))
         }
+        var opened: [Leg: Int32] = [:]
         for (leg, totals) in trial {
             switch leg {
             case .slot(let s): records[Int(s)].totals = totals
-            case .opened(let name, let currency): newAccount(String(decoding: name, as: UTF8.self), nil, currency, totals)
+            case .opened(let name, let currency):
+                opened[leg] = Int32(records.count)
+                newAccount(String(decoding: name, as: UTF8.self), nil, currency, totals)
             }
+        }
+        func slotNow(_ leg: Leg) -> Int32 {
+            if case .slot(let s) = leg { return s }
+            return opened[leg]!
+        }
+        for i in legs.indices {
+            legs[i].fromSlot = slotNow(legSlots[i].from)
+            legs[i].toSlot = slotNow(legSlots[i].to)
         }
         applied += legs
         return nil
@@ -268,13 +292,15 @@ public struct BalanceBook: Sendable {
         var to = sameAccount ? from : toSlot.map { records[Int($0)].totals } ?? AccountTotals()
         let toBefore = to.balanceMinor
         guard to.receive(p.amountMinor) else { return .failure(Overflow(account: p.toAccount, balanceMinor: toBefore)) }
+        let from32: Int32, to32: Int32
         if sameAccount {
-            if let fromSlot { records[Int(fromSlot)].totals = to } else { newAccount(fromName ?? p.fromAccount, p.fromKey, p.currency, to) }
+            if let fromSlot { records[Int(fromSlot)].totals = to; from32 = fromSlot } else { from32 = newAccount(fromName ?? p.fromAccount, p.fromKey, p.currency, to) }
+            to32 = from32
         } else {
-            if let fromSlot { records[Int(fromSlot)].totals = from } else { newAccount(fromName ?? p.fromAccount, p.fromKey, p.currency, from) }
-            if let toSlot { records[Int(toSlot)].totals = to } else { newAccount(toName ?? p.toAccount, p.toKey, p.currency, to) }
+            if let fromSlot { records[Int(fromSlot)].totals = from; from32 = fromSlot } else { from32 = newAccount(fromName ?? p.fromAccount, p.fromKey, p.currency, from) }
+            if let toSlot { records[Int(toSlot)].totals = to; to32 = toSlot } else { to32 = newAccount(toName ?? p.toAccount, p.toKey, p.currency, to) }
         }
-        return .success(AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore))
+        return .success(AppliedPosting(posting: p, fromBalanceBeforeMinor: fromBefore, toBalanceBeforeMinor: toBefore, fromSlot: from32, toSlot: to32))
     }
 
     // Prefetch hints, a few events ahead of the fold (`Fold.prefetch`). At 2M events the book
