@@ -216,6 +216,13 @@ public final class LimboCheck: Check {
         }
     }
 
+    /// The event a lot arrives or leaves with.
+    struct Mark {
+        let eventId: EventID
+        let hlcPhysicalMs: Int64
+        let correlationId: EventID
+    }
+
     /// The open holds, and what places a leg's account under its transit rule.
     struct HoldBook {
         let catalog: Catalog
@@ -273,21 +280,24 @@ public final class LimboCheck: Check {
 
         mutating func observe(_ event: EventRecord, applied: [AppliedPosting]) {
             var keys = HoldKeys()
+            // What a hold keeps of the event, as values: nested functions that read the event
+            // took a copy of it (a retain and a release of each of its boxes a leg).
+            let mark = Mark(eventId: event.eventId, hlcPhysicalMs: event.hlcPhysicalMs, correlationId: event.correlationId)
             applied.withUnsafeBufferPointer { applied in
                 for i in applied.indices {
                     let amount = applied[i].posting.amountMinor
                     if let from = transitRule(slot: applied[i].fromSlot, applied[i].posting.fromKey, { applied[i].posting.fromAccount }) {
                         let rule = catalog.accounts[from]
-                        depart(applied[i].fromSlot, keys.named(event, rule), amount, event, keyedOnArrival: rule.holdKeyFromArrival)
+                        depart(applied[i].fromSlot, keys.named(event, rule), amount, mark, keyedOnArrival: rule.holdKeyFromArrival)
                     }
                     if let to = transitRule(slot: applied[i].toSlot, applied[i].posting.toKey, { applied[i].posting.toAccount }) {
-                        arrive(applied[i].toSlot, keys.named(event, catalog.accounts[to]) ?? .unnamed, amount, event)
+                        arrive(applied[i].toSlot, keys.named(event, catalog.accounts[to]) ?? .unnamed, amount, mark)
                     }
                 }
             }
         }
 
-        mutating func arrive(_ slot: Int32, _ key: HoldKey, _ amount: Int64, _ event: EventRecord) {
+        mutating func arrive(_ slot: Int32, _ key: HoldKey, _ amount: Int64, _ event: Mark) {
             guard amount > 0 else { return }
             let id = HoldID(slot: slot, key: key)
             // The hold changed where it sits (one lookup): a hold taken out and put back was
@@ -306,7 +316,7 @@ public final class LimboCheck: Check {
             }
         }
 
-        mutating func depart(_ slot: Int32, _ key: HoldKey?, _ amount: Int64, _ event: EventRecord, keyedOnArrival: Bool) {
+        mutating func depart(_ slot: Int32, _ key: HoldKey?, _ amount: Int64, _ event: Mark, keyedOnArrival: Bool) {
             var remaining = amount
             // The named hold first.
             if let key { take(from: HoldID(slot: slot, key: key), &remaining, event) }
@@ -318,7 +328,7 @@ public final class LimboCheck: Check {
         }
 
         /// Takes up to `remaining` from a hold, oldest lot first; forgets the hold once empty.
-        mutating func take(from id: HoldID, _ remaining: inout Int64, _ event: EventRecord) {
+        mutating func take(from id: HoldID, _ remaining: inout Int64, _ event: Mark) {
             guard let index = holds.index(forKey: id) else { return }
             func drain(_ hold: inout Hold) -> Bool {
                 while remaining > 0 && !hold.isEmpty {
