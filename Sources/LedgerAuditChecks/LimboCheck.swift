@@ -270,10 +270,7 @@ public final class LimboCheck: Check {
         private mutating func decideRule(slot s: Int, _ key: AccountKey?, _ name: () -> String) -> Int? {
             if s >= ruleBySlot.count { ruleBySlot += repeatElement(Self.undecided, count: s + 1 - ruleBySlot.count) }
             var rule = key.map { transitRule(template: $0.templateNumber) } ?? -2
-            if rule == -2 {
-                let account = name()
-                rule = catalog.accounts.firstIndex { $0.pattern.matches(account) }.flatMap { catalog.accounts[$0].transit ? $0 : nil } ?? -1
-            }
+            if rule == -2 { rule = catalog.accountRuleIndex(for: name()).flatMap { catalog.accounts[$0].transit ? $0 : nil } ?? -1 }
             ruleBySlot[s] = Int32(rule)
             return rule < 0 ? nil : rule
         }

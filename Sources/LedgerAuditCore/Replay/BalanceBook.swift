@@ -187,7 +187,6 @@ public struct BalanceBook: Sendable {
     }
 
     /// Opens an account; returns its slot.
-    @discardableResult
     private mutating func newAccount(_ name: String, _ key: AccountKey?, _ currency: String, _ totals: AccountTotals) -> Int32 {
         let slot = Int32(records.count)
         records.append(AccountRecord(totals: totals, currency: currency))
@@ -262,9 +261,7 @@ public struct BalanceBook: Sendable {
         for (leg, totals) in trial {
             switch leg {
             case .slot(let s): records[Int(s)].totals = totals
-            case .opened(let name, let currency):
-                opened[leg] = Int32(records.count)
-                newAccount(String(decoding: name, as: UTF8.self), nil, currency, totals)
+            case .opened(let name, let currency): opened[leg] = newAccount(String(decoding: name, as: UTF8.self), nil, currency, totals)
             }
         }
         func slotNow(_ leg: Leg) -> Int32 {
