@@ -50,6 +50,10 @@ public enum Limits {
     /// many of them must fall inside it.
     public static let sortedReplayLookahead = 16
     public static let sortedReplayLookaheadHitsMin = 8
+    /// An out-of-order extract up to this share of the machine's memory (1/N) is mapped for its
+    /// sorted replay (`MappedExtract`): its pages then stay in the page cache while they are
+    /// read in shuffled order. A larger one is read record by record (or window by window).
+    public static let sortedReplayMappedMemoryDivisor = 2
     /// Batches a file extract's reader has decoded that wait for the fold: this many show the
     /// fold is the slower side, and the reader then also makes the canonical encoding the
     /// digest hashes.

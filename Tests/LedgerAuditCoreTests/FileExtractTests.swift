@@ -92,6 +92,64 @@ struct FileExtractTests {
         }
     }
 
+    @Test("a mapped extract hands each record its exact bytes; a record past the end mapped (the file cut short after it was indexed) is a source error; a shuffled extract replays from its mapping to the same rows as in order")
+    func mappedRecords() throws {
+        var g = CanonicalJSONTests.SplitMix(seed: 5)
+        var text = "", spans: [(offset: Int, length: Int)] = []
+        for n in 0..<3_000 {
+            let line = String(String(repeating: String(n) + ",", count: 40 + g.next(200)).prefix(30 + g.next(300)))
+            spans.append((text.utf8.count, line.utf8.count))
+            text += line + "\n"
+        }
+        let bytes = Array(text.utf8)
+        let path = write("mapped.jsonl", text)
+        let file = try ExtractFile(path: path)
+        #expect(MappedExtract.pays(bytes: bytes.count))
+        #expect(!MappedExtract.pays(bytes: 0))
+        let mapped = try #require(MappedExtract(file, bytes: bytes.count))
+        var order = Array(0..<3_000)
+        for i in order.indices.reversed() { order.swapAt(i, g.next(i + 1)) }
+        for n in order {
+            let record = try mapped.record(offset: spans[n].offset, length: spans[n].length)
+            #expect(Array(record) == Array(bytes[spans[n].offset..<spans[n].offset + spans[n].length]), "record \(n)")
+        }
+        #expect(throws: SourceError.self) { try mapped.record(offset: bytes.count - 10, length: 11) }
+        #expect(throws: SourceError.self) { try mapped.record(offset: -1, length: 1) }
+
+        // Whole events: the same rows, in global order, whether written in order or shuffled.
+        var events: [String] = []
+        for n in 0..<500 {
+            let id = String(format: "00000000-0000-4000-8000-%012d", n)
+            events.append(jsonl(id, 1_000 + Int64(n / 3), amount: String(n % 89 + 1)))
+        }
+        let inOrder = try replay(write("ordered.jsonl", events.joined(separator: "\n") + "\n"))
+        for i in events.indices.reversed() { events.swapAt(i, g.next(i + 1)) }
+        let shuffled = try replay(write("shuffled.jsonl", events.joined(separator: "\n") + "\n"))
+        #expect(shuffled.source.reorderedFromWriteOrder && !inOrder.source.reorderedFromWriteOrder)
+        #expect(shuffled.book.balance("user:\(u1):available", "USD") == inOrder.book.balance("user:\(u1):available", "USD"))
+        #expect(shuffled.lastEvent == inOrder.lastEvent && shuffled.population.eventsInScope == 500)
+    }
+
+    @Test("a mapped extract cut short while it is read ends the run with exit 3 and the extract named (SIGBUS caught), not a crash")
+    func mappedExtractCutShortExits3() async {
+        let result = await #expect(processExitsWith: .exitCode(3), observing: [\.standardErrorContent]) {
+            // In the child process: a file of its own, gone from its folder before the fault.
+            var template = Array((NSTemporaryDirectory() + "ledger-audit-test-sigbus-XXXXXX").utf8CString)
+            guard let dir = mkdtemp(&template) else { exit(9) }
+            let path = String(cString: dir) + "/cut.jsonl"
+            try! String(repeating: "{}\n", count: 40_000).write(toFile: path, atomically: false, encoding: .utf8)
+            let file = try! ExtractFile(path: path)
+            guard let mapped = MappedExtract(file, bytes: 120_000) else { exit(8) }
+            guard truncate(path, 0) == 0 else { exit(7) }
+            unlink(path)
+            rmdir(String(cString: dir))
+            let record = try! mapped.record(offset: 99_999, length: 3)  // "{}\n" once in the file
+            exit(record[0] == 0x7B ? 5 : 6)  // reading the byte faults: not reached
+        }
+        let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+        #expect(stderr.contains("cannot read extract") && stderr.contains("cut.jsonl") && stderr.contains("cut short"), "\(stderr)")
+    }
+
     @Test("a JSONL file's order checked in two halves at once gives the rows and report of one piece: in order, out of order at the half-way line, inside either half, with blank, malformed and byte-order-marked lines")
     func orderCheckedInHalves() throws {
         func line(_ n: Int, _ hlc: Int64) -> String {

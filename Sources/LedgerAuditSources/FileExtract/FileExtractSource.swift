@@ -32,8 +32,10 @@ enum RecordFraming {
 /// `.pgcopy` (COPY … WITH (FORMAT binary)).
 /// A first pass checks global order in constant memory. An extract in order streams on the
 /// second pass; one out of order is sorted by an index of 40 bytes an event (key, offset,
-/// length) and replayed by positioned reads (measured faster than reading the whole file into
-/// memory first: 200k events, 1.12 s against 1.27 s, the fresh pages' faults).
+/// length) and replayed from the file mapped read-only where it fits in memory (`MappedExtract`:
+/// the page cache's own pages, where copying the whole file into memory first was measured
+/// slower than reading each record, 200k events 1.27 s against 1.12 s, the fresh pages'
+/// faults), else by positioned reads.
 public struct FileExtractSource: EventSource, Sendable {
     public enum Kind: String, Sendable { case jsonl, csv, pgcopy = "binary COPY" }
     public let path: String
@@ -178,6 +180,16 @@ public struct FileExtractSource: EventSource, Sendable {
         }
         // Stable on ties: equal keys keep write order, so the first written copy of an event comes first.
         index.sort { $0.key != $1.key ? $0.key < $1.key : $0.offset < $1.offset }
+        // Mapped where it fits in memory: each record a slice, no read of its own.
+        // A record past the size mapped (the file cut short since it was indexed) is an error.
+        let size = file.size ?? 0
+        if MappedExtract.pays(bytes: size), let mapped = MappedExtract(file, bytes: size) {
+            for entry in index {
+                let record = try mapped.record(offset: entry.offset, length: Int(entry.length))
+                try emit(format.decode(record, location: location(Int(entry.lineNumber), Int(entry.line))))
+            }
+            return report
+        }
         var reads = SortedReplayReads(fileBytes: file.size)
         for i in index.indices {
             let entry = index[i]
