@@ -161,7 +161,7 @@ struct FileExtractTests {
             var out: [String] = []
             let report = try source.stream(scope: ReplayScope()) { row in
                 switch row {
-                case .event(let e): out.append(e.eventId.description)
+                case .event(let e): out.append("\(e.eventId) \(e.recordedAtUs)")
                 case .malformed(let m): out.append("malformed \(m.location): \(m.reason)")
                 }
             }
@@ -182,6 +182,19 @@ struct FileExtractTests {
         var messy = inOrder
         messy.insert("", at: n / 2); messy.insert("{not json", at: n / 2 + 1); messy.insert("   ", at: 3); messy.insert(#"{"event_id":"x"}"#, at: n - 5)
         cases.append(("blank and malformed lines", messy))
+        // Out of order with rows that have no order key: both halves' indexes, and their
+        // unindexed rows' numbers and lines, as one piece gives them.
+        cases.append(("backwards, with blank and malformed lines", messy.reversed()))
+        var shuffled = messy
+        var g = CanonicalJSONTests.SplitMix(seed: 3)
+        for i in shuffled.indices.reversed() { shuffled.swapAt(i, g.next(i + 1)) }
+        cases.append(("shuffled, with blank and malformed lines", shuffled))
+        // A second copy of an event (recorded at another time, so the two are told apart) in
+        // the other half: the first written replays first.
+        let copies = (0..<40).map { jsonl(String(format: "00000000-0000-4000-8000-%012d", $0), 1_000 + Int64($0), amount: "7", recorded: "2026-05-02T00:00:00Z") }
+        var repeats = inOrder + copies.reversed()
+        repeats.swapAt(5, n + 3)
+        cases.append(("repeated events in both halves", repeats))
         cases.append(("byte-order mark", ["\u{FEFF}" + inOrder[0]] + inOrder.dropFirst()))
         cases.append(("one line", [inOrder[0]]))
         cases.append(("backwards", inOrder.reversed()))

@@ -80,6 +80,59 @@ public struct FileExtractSource: EventSource, Sendable {
         /// The record's number, and the line it starts on.
         var lineNumber: Int32
         var line: Int32
+
+        /// Stable on ties: equal keys keep write order, so the first written copy of an event comes first.
+        static func replaysBefore(_ a: IndexEntry, _ b: IndexEntry) -> Bool {
+            a.key != b.key ? a.key < b.key : a.offset < b.offset
+        }
+    }
+
+    /// One half of a JSONL extract's lines, indexed and sorted on a thread of its own: its
+    /// numbers and lines count from its own start (one piece a line), the second half's
+    /// shifted by the first's pieces once both are done.
+    struct IndexHalf {
+        var entries: [IndexEntry] = []
+        /// Records without an order key and records over the length limit, in file order.
+        var unindexed: [(offset: Int, length: Int, number: Int, line: Int, tooLong: Bool)] = []
+        var pieces = 0
+
+        init<F: ExtractFormat>(_ file: ExtractFile, _ format: F, from: Int, to: Int) throws {
+            try file.forEachRecord(quoted: false, from: from, to: to) { piece in
+                pieces += 1
+                switch piece {
+                case .tooLong(let offset, let line, let length):
+                    unindexed.append((offset, length, pieces, line, true))
+                case .record(let offset, let line, let record):
+                    guard !isBlank(record) else { return }
+                    if let key = format.orderKey(record) {
+                        entries.append(IndexEntry(key: key, offset: offset, length: Int32(record.count), lineNumber: Int32(clamping: pieces), line: Int32(clamping: line)))
+                    } else {
+                        unindexed.append((offset, record.count, pieces, line, false))
+                    }
+                }
+            }
+            entries.sort(by: IndexEntry.replaysBefore)
+        }
+
+        /// Two sorted halves as one sorted index: on equal keys the first half's entry (the
+        /// smaller offset) comes first, as one sort of the whole would put it.
+        static func merge(_ a: [IndexEntry], _ b: [IndexEntry], shiftingSecondBy shift: Int32) -> [IndexEntry] {
+            var out: [IndexEntry] = []
+            out.reserveCapacity(a.count + b.count)
+            var i = 0, j = 0
+            func shifted(_ e: IndexEntry) -> IndexEntry {
+                var e = e
+                e.lineNumber = e.lineNumber &+ shift
+                e.line = e.line &+ shift
+                return e
+            }
+            while i < a.count && j < b.count {
+                if b[j].key < a[i].key { out.append(shifted(b[j])); j += 1 } else { out.append(a[i]); i += 1 }
+            }
+            out.append(contentsOf: a[i...])
+            while j < b.count { out.append(shifted(b[j])); j += 1 }
+            return out
+        }
     }
 
     func stream<F: ExtractFormat>(format initial: F, scope: ReplayScope, _ body: (SourceRow) throws -> Void) throws -> SourceReport {
@@ -98,8 +151,11 @@ public struct FileExtractSource: EventSource, Sendable {
         // line cannot hold a raw line end, so the half-way line start is certain (a CSV record
         // can, and is checked in one piece).
         var check = OrderCheck()
+        // Where pass 1 split the file: the index pass of an extract out of order splits there too.
+        var split: Int?
         if case .lines = format.framing, let size = file.size, size >= orderCheckSplitBytesMin,
            let middle = try file.lineStart(after: size / 2), middle < size {
+            split = middle
             // Lines have no header. The second half reads to the file's end, not to its size
             // when measured: a file that grows meanwhile is checked as far as in one piece.
             let lines = format
@@ -158,28 +214,52 @@ public struct FileExtractSource: EventSource, Sendable {
             return report
         }
 
-        // Out of order: index, sort, replay by positioned reads.
+        // Out of order: index, sort, replay in sorted order.
         report.reorderedFromWriteOrder = true
         report.notes.append("the extract was not in global order (hlc_physical, hlc_logical, event_id); it was sorted before replay")
         var index: [IndexEntry] = []
-        var number = 0
-        try file.forEachRecord(format.framing) { piece in
-            number += 1
-            switch piece {
-            case .tooLong(_, let line, let length):
-                try emit(tooLong(number, line, length))
-            case .record(let offset, let line, let record):
-                if format.framing.hasHeaderRecord && number == 1 { return }
-                guard !isBlank(record) else { return }
-                if let key = format.orderKey(record) {
-                    index.append(IndexEntry(key: key, offset: offset, length: Int32(record.count), lineNumber: Int32(clamping: number), line: Int32(clamping: line)))
-                } else {
-                    try emit(format.decode(record, location: location(number, line)))
+        if let split {
+            // Lines split where pass 1 split them: each half indexed and sorted on a core of its
+            // own, then merged (the fold waits for this pass too). Records without an order key
+            // (malformed, or over the length limit) are emitted in file order first, as below.
+            let lines = format
+            let halves = Concurrently.both(
+                { Result { try IndexHalf(file, lines, from: 0, to: split) } },
+                { Result { try IndexHalf(file, lines, from: split, to: .max) } })
+            let first = try halves.0.get(), second = try halves.1.get()
+            var buffer: [UInt8] = []
+            for (half, shift) in [(first, 0), (second, first.pieces)] {
+                for u in half.unindexed {
+                    // One piece is one line here: the second half's numbers and lines start after the first's.
+                    let number = u.number + shift, line = u.line + shift
+                    if u.tooLong {
+                        try emit(tooLong(number, line, u.length))
+                    } else {
+                        let n = try file.read(offset: u.offset, atLeast: u.length, atMost: u.length, into: &buffer)
+                        try buffer.withUnsafeBufferPointer { try emit(format.decode(UnsafeBufferPointer(rebasing: $0[0..<n]), location: location(number, line))) }
+                    }
                 }
             }
+            index = IndexHalf.merge(first.entries, second.entries, shiftingSecondBy: Int32(clamping: first.pieces))
+        } else {
+            var number = 0
+            try file.forEachRecord(format.framing) { piece in
+                number += 1
+                switch piece {
+                case .tooLong(_, let line, let length):
+                    try emit(tooLong(number, line, length))
+                case .record(let offset, let line, let record):
+                    if format.framing.hasHeaderRecord && number == 1 { return }
+                    guard !isBlank(record) else { return }
+                    if let key = format.orderKey(record) {
+                        index.append(IndexEntry(key: key, offset: offset, length: Int32(record.count), lineNumber: Int32(clamping: number), line: Int32(clamping: line)))
+                    } else {
+                        try emit(format.decode(record, location: location(number, line)))
+                    }
+                }
+            }
+            index.sort(by: IndexEntry.replaysBefore)
         }
-        // Stable on ties: equal keys keep write order, so the first written copy of an event comes first.
-        index.sort { $0.key != $1.key ? $0.key < $1.key : $0.offset < $1.offset }
         // Mapped where it fits in memory: each record a slice, no read of its own.
         // A record past the size mapped (the file cut short since it was indexed) is an error.
         let size = file.size ?? 0
