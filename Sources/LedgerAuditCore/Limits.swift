@@ -54,6 +54,9 @@ public enum Limits {
     /// sorted replay (`MappedExtract`): its pages then stay in the page cache while they are
     /// read in shuffled order. A larger one is read record by record (or window by window).
     public static let sortedReplayMappedMemoryDivisor = 2
+    /// Extracts mapped at once, which the SIGBUS guard watches (a fixed table its handler can
+    /// read): the sources of one run stay far below it (one a cell); past it, positioned reads.
+    public static let mappedExtractsMax = 64
     /// Batches a file extract's reader has decoded that wait for the fold: this many show the
     /// fold is the slower side, and the reader then also makes the canonical encoding the
     /// digest hashes.

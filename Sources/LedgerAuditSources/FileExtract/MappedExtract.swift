@@ -82,8 +82,7 @@ enum MappedRegions {
         var message: UnsafeMutablePointer<CChar>?
     }
 
-    /// Source files read at once in one run stay far below this (one a cell).
-    static let slotsMax = 64
+    static let slotsMax = Limits.mappedExtractsMax
     private nonisolated(unsafe) static let slots: UnsafeMutablePointer<Slot> = {
         let p = UnsafeMutablePointer<Slot>.allocate(capacity: slotsMax)
         p.initialize(repeating: Slot(start: 0, end: 0, message: nil), count: slotsMax)
