@@ -50,7 +50,8 @@ public enum Limits {
     /// many of them must fall inside it.
     public static let sortedReplayLookahead = 16
     public static let sortedReplayLookaheadHitsMin = 8
-    /// An out-of-order extract up to this share of the machine's memory (1/N) is mapped for its
+    /// An out-of-order extract up to this share of the memory the process may fill (1/N: the
+    /// machine's, or its control group's cap, `MemoryLimit`) is mapped for its
     /// sorted replay (`MappedExtract`): its pages then stay in the page cache while they are
     /// read in shuffled order. A larger one is read record by record (or window by window).
     public static let sortedReplayMappedMemoryDivisor = 2

@@ -261,6 +261,45 @@ struct FileExtractTests {
         #expect(throws: SourceError.self) { try replay(path) }
     }
 
+    @Test("a pipe or a directory named as an extract is a source error that says so, at once: a pipe with no writer is not waited for, and neither is read as \"Illegal seek\"")
+    func notARegularFile() throws {
+        let dir = TestPaths.temporaryDirectory("extract")
+        let fifo = dir + "/events.jsonl", folder = dir + "/folder.jsonl"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        for (path, says) in [(fifo, "it is a pipe; an extract is read by position"), (folder, "it is a directory, not a file")] {
+            do {
+                _ = try replay(path)
+                Issue.record("\(path) was read")
+            } catch let error as SourceError {
+                #expect(error.message.contains(says), "\(error.message)")
+            }
+        }
+    }
+
+    @Test("the memory a mapped extract may take is bounded by the tightest control-group cap on the process's group and its ancestors (cgroup v2 memory.max, v1 memory.limit_in_bytes), none when no cap is set or readable")
+    func controlGroupMemoryCap() {
+        func cap(_ selfCgroup: String?, _ files: [String: String]) -> Int? {
+            MemoryLimit.controlGroupBytes(selfCgroup: selfCgroup, read: { files[$0] })
+        }
+        // v2: the group's own cap, a tighter one on an ancestor, "max" (no cap) ignored.
+        #expect(cap("0::/user.slice/job.scope\n", ["/sys/fs/cgroup/user.slice/job.scope/memory.max": "2147483648\n"]) == 2_147_483_648)
+        #expect(cap("0::/user.slice/job.scope\n", ["/sys/fs/cgroup/user.slice/job.scope/memory.max": "max\n",
+                                                    "/sys/fs/cgroup/user.slice/memory.max": "1073741824\n"]) == 1_073_741_824)
+        // A container: its group is "/" and its cap sits at the mount's top.
+        #expect(cap("0::/\n", ["/sys/fs/cgroup/memory.max": "536870912\n"]) == 536_870_912)
+        // v1: the memory controller's line (among others), its cap on the parent; v1's "no cap"
+        // is a huge number, left for the machine's memory to bound.
+        let v1 = "12:pids:/docker/abc\n4:cpu,memory:/docker/abc\n1:name=systemd:/docker/abc\n"
+        #expect(cap(v1, ["/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes": "9223372036854771712\n",
+                         "/sys/fs/cgroup/memory/docker/memory.limit_in_bytes": "4294967296\n"]) == 4_294_967_296)
+        // Nothing set, nothing readable, no /proc: no cap.
+        #expect(cap("0::/\n", ["/sys/fs/cgroup/memory.max": "max\n"]) == nil)
+        #expect(cap("0::/a/b\n", [:]) == nil)
+        #expect(cap(nil, [:]) == nil)
+        #expect(MemoryLimit.bytes > 0 && MemoryLimit.bytes <= MemoryLimit.physicalBytes())
+    }
+
     @Test("a CSV row with a null required column or a wrong field count is malformed")
     func csvMalformedRows() throws {
         let text = header

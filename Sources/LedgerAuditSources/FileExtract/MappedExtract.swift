@@ -56,17 +56,12 @@ final class MappedExtract {
         return UnsafeBufferPointer(start: base + offset, count: length)
     }
 
-    /// Whether a file of `bytes` is mapped for its sorted replay: up to a share of the machine's
-    /// memory, so its pages stay in the page cache while they are read in shuffled order.
+    /// Whether a file of `bytes` is mapped for its sorted replay: up to a share of the memory
+    /// this process may fill (the machine's, or its control group's cap), so its pages stay in
+    /// the page cache while they are read in shuffled order.
     static func pays(bytes: Int) -> Bool {
-        bytes > 0 && bytes <= physicalMemoryBytes / Limits.sortedReplayMappedMemoryDivisor
+        bytes > 0 && bytes <= MemoryLimit.bytes / Limits.sortedReplayMappedMemoryDivisor
     }
-
-    static let physicalMemoryBytes: Int = {
-        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageBytes = sysconf(Int32(_SC_PAGESIZE))
-        guard pages > 0, pageBytes > 0 else { return 0 }
-        return pages.multipliedReportingOverflow(by: pageBytes).overflow ? .max : pages * pageBytes
-    }()
 }
 
 /// The mapped extracts' address ranges, read by a SIGBUS handler installed with the first: a

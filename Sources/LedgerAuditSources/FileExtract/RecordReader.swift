@@ -12,8 +12,18 @@ final class ExtractFile {
 
     init(path: String) throws(SourceError) {
         self.path = path
-        fd = open(path, O_RDONLY)
+        // O_NONBLOCK: opening a pipe with no writer would wait for one; it is refused below instead.
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw SourceError("cannot open extract \(path): \(String(cString: strerror(errno)))") }
+        // A pipe (a named FIFO, `<(zcat …)`) or a device cannot be read twice or by position,
+        // which the order check and a sorted replay need: said here, not as "Illegal seek" later.
+        var status = stat()
+        guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            let kind = status.st_mode & S_IFMT  // fd is closed by deinit (it runs when a full init throws)
+            if kind == S_IFDIR { throw SourceError("cannot read extract \(path): it is a directory, not a file") }
+            throw SourceError("cannot read extract \(path): it is \(kind == S_IFIFO ? "a pipe" : "not a regular file"); an extract is read by position, more than once (the order check, a sorted replay): save it to a file first (say, zcat events.jsonl.gz > events.jsonl)")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
     }
 
     deinit { close(fd) }
