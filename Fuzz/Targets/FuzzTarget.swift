@@ -45,7 +45,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     /// The files the extract-file target writes for `scratch`.
-    public static func scratchFiles(_ scratch: String) -> [String] { [scratch + ".csv", scratch + ".jsonl"] }
+    public static func scratchFiles(_ scratch: String) -> [String] { [scratch + ".csv", scratch + ".jsonl", scratch + ".pgcopy"] }
 
     /// Seed inputs made from the sample ledger folder (events.jsonl, events.csv, ledger-audit.yml).
     public func seeds(sample folder: String) -> [[UInt8]] {

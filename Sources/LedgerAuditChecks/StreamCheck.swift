@@ -35,10 +35,10 @@ public final class StreamCheck: Check {
         /// its boxes, ~14 % of the check's time).
         mutating func observe(_ event: EventRecord, fresh: StreamState, findings: inout FindingLog) {
             guard let (index, inserted) = indexes.insert(event.aggregateId) else {
-                return StreamCheck.observe(event, stream: &overflow[event.aggregateId, default: fresh], findings: &findings)
+                return StreamCheck.observe(event, stream: &overflow[event.aggregateId, default: fresh], firstVersion: fresh.nextVersion, findings: &findings)
             }
             if inserted { states.append(fresh) }
-            StreamCheck.observe(event, stream: &states[index], findings: &findings)
+            StreamCheck.observe(event, stream: &states[index], firstVersion: fresh.nextVersion, findings: &findings)
         }
 
         // `mutating` only so the check's call reaches the tables in place (see `CausationCheck.Graph`).
@@ -76,11 +76,16 @@ public final class StreamCheck: Check {
         known.observe(event, fresh: fresh, findings: &findings)
     }
 
-    fileprivate static func observe(_ event: EventRecord, stream s: inout StreamState, findings: inout FindingLog) {
+    /// `firstVersion`: the store's first version (a fresh stream's `nextVersion`).
+    fileprivate static func observe(_ event: EventRecord, stream s: inout StreamState, firstVersion: Int64, findings: inout FindingLog) {
         let v = event.streamVersion
         // Global order: the HLC pair for the reference store, the sequence for others.
         let order = event.globalOrderKey
-        if v < s.nextVersion || s.ahead[v] != nil {
+        if v < firstVersion {
+            // Not a second use of a version: no stream holds it (it changes no stream's state).
+            findings.append(.about(event, .streamOrder, message: "stream version \(v) of aggregate \(event.aggregateId) is below the store's first version, \(firstVersion); versions count from \(firstVersion)",
+                                   evidence: [("version", String(v)), ("first version", String(firstVersion))]))
+        } else if v < s.nextVersion || s.ahead[v] != nil {
             findings.append(.about(event, .streamOrder, message: "stream version \(v) of aggregate \(event.aggregateId) is used by two events; versions must be unique",
                                    evidence: [("version", String(v)), ("highest version seen", String(s.maxVersion))]))
         } else if v < s.maxVersion && !(order.hlcPhysicalMs == s.maxPhysicalMs && order.hlcLogical == s.maxLogical) {

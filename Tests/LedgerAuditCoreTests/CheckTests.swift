@@ -100,6 +100,21 @@ struct StreamCheckTests {
         #expect(try check(StreamCheck.self, l.events).isEmpty)
     }
 
+    @Test("a version below the store's first (0, -1, Int64.min where streams count from 1) is STREAM_ORDER that says so, not a version used twice, and leaves the stream as it was: no gap, no order finding after it")
+    func belowFirstVersion() throws {
+        var l = L()
+        var low: [EventID] = []
+        low.append(l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, version: 0).eventId)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, version: 1)
+        low.append(l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, version: -1).eventId)
+        l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, version: 2)
+        low.append(l.add("FUNDS_DEPOSITED", aggregate: "a", payload: deposit, version: .min).eventId)
+        let f = try check(StreamCheck.self, l.events)
+        #expect(f.map(\.code) == [.streamOrder, .streamOrder, .streamOrder])
+        #expect(f.compactMap(\.eventId) == low)
+        #expect(f.allSatisfy { $0.message.contains("is below the store's first version, 1") }, "\(f.map(\.message))")
+    }
+
     @Test("a version used twice")
     func twice() throws {
         var l = L()
