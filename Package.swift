@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Release builds leave out the run-time exclusivity checks (each access to a class's stored
+/// property or a global: a call into the runtime and a thread-local look-up, ~300 instructions
+/// an event on the `.pgcopy` path). Debug builds keep them, so the tests and the fuzz loop, which
+/// run debug builds, still trap on an overlapping access; the compile-time checks hold in both.
+let releaseSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "ledger-audit",
     platforms: [.macOS(.v14)],
@@ -50,24 +56,26 @@ let package = Package(
         // tables ask for an event's slots a few events before they read them).
         .systemLibrary(name: "CPrefetch"),
         // Pure value types and functions: money, events, catalog model, replay, findings, report model.
-        .target(name: "LedgerAuditCore", dependencies: ["CPrefetch"]),
+        .target(name: "LedgerAuditCore", dependencies: ["CPrefetch"], swiftSettings: releaseSettings),
         // Reads the YAML catalog into the core's Catalog.
         .target(
             name: "LedgerAuditConfig",
-            dependencies: ["LedgerAuditCore", .product(name: "Yams", package: "Yams")]
+            dependencies: ["LedgerAuditCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: releaseSettings
         ),
         // Every integrity check behind one protocol, in one closed registry (store checks included).
-        .target(name: "LedgerAuditChecks", dependencies: ["LedgerAuditCore", "LedgerAuditEvidence"]),
+        .target(name: "LedgerAuditChecks", dependencies: ["LedgerAuditCore", "LedgerAuditEvidence"], swiftSettings: releaseSettings),
         // The audit engine: session, plan, and the one pipeline function every command calls.
         .target(
             name: "LedgerAuditEngine",
             dependencies: [
                 "LedgerAuditCore", "LedgerAuditConfig", "LedgerAuditSources", "LedgerAuditReports", "LedgerAuditEvidence", "LedgerAuditChecks",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-            ]
+            ],
+            swiftSettings: releaseSettings
         ),
         // Source adapters: PostgreSQL (libpq, binary COPY) and file extracts (JSONL, COPY-CSV).
-        .target(name: "LedgerAuditSources", dependencies: ["LedgerAuditCore", "CLibPQ", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "LedgerAuditSources", dependencies: ["LedgerAuditCore", "CLibPQ", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: releaseSettings),
         // Renderers (CSV, HTML, XML, run.json), the events digest, and atomic report files.
         .target(
             name: "LedgerAuditReports",
@@ -75,7 +83,8 @@ let package = Package(
                 "LedgerAuditCore", "CLibXML2",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Mustache", package: "swift-mustache"),
-            ]
+            ],
+            swiftSettings: releaseSettings
         ),
         // Evidence packs (BagIt, Ed25519 signatures, zip) and seals (RFC 6962 Merkle trees).
         .target(
@@ -84,10 +93,11 @@ let package = Package(
                 "LedgerAuditCore", "LedgerAuditReports", "CLibCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-            ]
+            ],
+            swiftSettings: releaseSettings
         ),
         // The realistic auction-ledger generator behind samples/ and the benchmark.
-        .target(name: "LedgerAuditGenerator", dependencies: ["LedgerAuditCore"]),
+        .target(name: "LedgerAuditGenerator", dependencies: ["LedgerAuditCore"], swiftSettings: releaseSettings),
         .executableTarget(
             name: "ledger-audit",
             dependencies: [
@@ -96,7 +106,8 @@ let package = Package(
                 .target(name: "CMimalloc", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-            ]
+            ],
+            swiftSettings: releaseSettings
         ),
         // Every reader of outside bytes as one fuzz target, for libFuzzer and the tests' mutation loop.
         .target(

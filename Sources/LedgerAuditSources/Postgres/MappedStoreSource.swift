@@ -178,7 +178,9 @@ struct MappedRowDecoder {
     }
 
     static func string(_ raw: UnsafeRawBufferPointer) -> String? {
-        String(validating: raw.bindMemory(to: UInt8.self), as: UTF8.self)
+        // Checked in place, then made (`String(validating:)` is generic code, slow a field).
+        let bytes = raw.bindMemory(to: UInt8.self)
+        return ByteScan.isUTF8(bytes) ? String(decoding: bytes, as: UTF8.self) : nil
     }
 
     /// A field as text: a column's text, or the scalar at a JSON path (strings and numbers).
