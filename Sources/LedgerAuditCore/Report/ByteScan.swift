@@ -101,6 +101,14 @@ public enum ByteScan {
         (try? UTF8Span(validating: bytes.span)) != nil
     }
 
+    /// The bytes as a String when they are UTF-8, nil otherwise (never repaired): checked once,
+    /// in place, and copied as checked (`String(decoding:)` after the check validated them again).
+    @inline(__always)
+    public static func stringIfUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let checked = try? UTF8Span(validating: bytes.span) else { return nil }
+        return String(copying: checked)
+    }
+
     /// Eight bytes from `at`, the first in the lowest byte.
     @inline(__always)
     public static func word(_ base: UnsafePointer<UInt8>, _ at: Int) -> UInt64 {

@@ -178,9 +178,8 @@ struct MappedRowDecoder {
     }
 
     static func string(_ raw: UnsafeRawBufferPointer) -> String? {
-        // Checked in place, then made (`String(validating:)` is generic code, slow a field).
-        let bytes = raw.bindMemory(to: UInt8.self)
-        return ByteScan.isUTF8(bytes) ? String(decoding: bytes, as: UTF8.self) : nil
+        // Checked in place and copied as checked (`String(validating:)` is generic code, slow a field).
+        ByteScan.stringIfUTF8(raw.bindMemory(to: UInt8.self))
     }
 
     /// A field as text: a column's text, or the scalar at a JSON path (strings and numbers).
