@@ -33,12 +33,13 @@ public final class StreamCheck: Check {
         /// The event checked against its aggregate's stream state, changed in place. A method,
         /// not a closure: a closure took a copy of the event (a retain and a release of each of
         /// its boxes, ~14 % of the check's time).
-        mutating func observe(_ event: EventRecord, fresh: StreamState, findings: inout FindingLog) {
+        mutating func observe(_ event: EventRecord, firstVersion: Int64, findings: inout FindingLog) {
+            let fresh = StreamState(nextVersion: firstVersion, maxVersion: firstVersion - 1)
             guard let (index, inserted) = indexes.insert(event.aggregateId) else {
-                return StreamCheck.observe(event, stream: &overflow[event.aggregateId, default: fresh], firstVersion: fresh.nextVersion, findings: &findings)
+                return StreamCheck.observe(event, stream: &overflow[event.aggregateId, default: fresh], firstVersion: firstVersion, findings: &findings)
             }
             if inserted { states.append(fresh) }
-            StreamCheck.observe(event, stream: &states[index], firstVersion: fresh.nextVersion, findings: &findings)
+            StreamCheck.observe(event, stream: &states[index], firstVersion: firstVersion, findings: &findings)
         }
 
         // `mutating` only so the check's call reaches the tables in place (see `CausationCheck.Graph`).
@@ -71,12 +72,11 @@ public final class StreamCheck: Check {
 
     public func observe(_ event: EventRecord, outcome: PostingOutcome, applied: [AppliedPosting], findings: inout FindingLog) {
         if case .quarantined(let f) = outcome, f.code == .duplicateEvent { return }
-        let fresh = StreamState(nextVersion: firstVersion, maxVersion: firstVersion - 1)
         // Changed where it sits, in place.
-        known.observe(event, fresh: fresh, findings: &findings)
+        known.observe(event, firstVersion: firstVersion, findings: &findings)
     }
 
-    /// `firstVersion`: the store's first version (a fresh stream's `nextVersion`).
+    /// `firstVersion`: the store's first version.
     fileprivate static func observe(_ event: EventRecord, stream s: inout StreamState, firstVersion: Int64, findings: inout FindingLog) {
         let v = event.streamVersion
         // Global order: the HLC pair for the reference store, the sequence for others.

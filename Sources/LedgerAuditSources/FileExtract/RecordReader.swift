@@ -15,7 +15,7 @@ final class ExtractFile {
         // O_NONBLOCK: opening a pipe with no writer would wait for one; it is refused below instead.
         fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw SourceError("cannot open extract \(path): \(String(cString: strerror(errno)))") }
-        // A pipe (a named FIFO, `<(zcat …)`) or a device cannot be read twice or by position,
+        // A pipe (a named FIFO) or a device cannot be read twice or by position,
         // which the order check and a sorted replay need: said here, not as "Illegal seek" later.
         var status = stat()
         guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
