@@ -35,6 +35,12 @@ public enum Limits {
     public static let templatePartialDepthMax = 8
     /// Postings one event may carry in a payload array (`postings_from`): past it, BAD_AMOUNT.
     public static let payloadPostingsMax = 1000
+    /// A catalog, command registry, key or seal file is read whole: past this many bytes it is
+    /// refused (a device such as /dev/zero named by mistake would otherwise fill memory). A
+    /// registry of ten million command ids is 370 MB.
+    public static let textFileBytesMax = 1 << 30
+    /// One template of `--templates`: the built-in ones are a few KB.
+    public static let templateBytesMax = 1 << 20
     /// Read buffer for file extracts.
     public static let extractReadBufferBytes = 1 << 20
     /// A JSONL extract at least this long has its order checked in two halves at once.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LedgerAuditCore
+import LedgerAuditReports
 
 /// BagIt (RFC 8493) bags: a payload under `data/`, a SHA-512 manifest of it, `bag-info.txt`,
 /// and a tag manifest over the tag files. The tag manifest can be signed with Ed25519
@@ -57,20 +58,22 @@ public enum Bag {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: bag, isDirectory: &isDir), isDir.boolValue else { return ["\(bag) is not a folder (a bag) or a .zip of one"] }
+        let irregular = irregularEntries(bag)
+        guard irregular.isEmpty else { return irregular }
         for required in ["bagit.txt", "bag-info.txt", "manifest-sha512.txt", "tagmanifest-sha512.txt"] where !fm.fileExists(atPath: bag + "/" + required) {
             problems.append("missing: \(required)")
         }
-        if let bagit = try? String(contentsOfFile: bag + "/bagit.txt", encoding: .utf8), !bagit.hasPrefix("BagIt-Version: 1.0\n") {
+        if let bagit = TextFile.read(bag + "/bagit.txt"), !bagit.hasPrefix("BagIt-Version: 1.0\n") {
             problems.append("altered: bagit.txt (not a BagIt 1.0 declaration)")
         }
         // Tag files first: an altered bag-info.txt or manifest is named as such.
-        let tagManifest = (try? String(contentsOfFile: bag + "/tagmanifest-sha512.txt", encoding: .utf8)) ?? ""
+        let tagManifest = TextFile.read(bag + "/tagmanifest-sha512.txt") ?? ""
         for (digest, path) in parseManifest(tagManifest) {
             guard isInside(path) else { problems.append("altered: tagmanifest-sha512.txt lists \(path), outside the bag"); continue }
             guard fm.fileExists(atPath: bag + "/" + path) else { problems.append("missing: \(path) (listed in tagmanifest-sha512.txt)"); continue }
             if (try? sha512Hex(bag + "/" + path)) != digest { problems.append("altered: \(path) (its SHA-512 differs from tagmanifest-sha512.txt)") }
         }
-        var manifest = parseManifest((try? String(contentsOfFile: bag + "/manifest-sha512.txt", encoding: .utf8)) ?? "")
+        var manifest = parseManifest(TextFile.read(bag + "/manifest-sha512.txt") ?? "")
         for (_, path) in manifest where !isInside(path) || !path.hasPrefix("data/") {
             problems.append("altered: manifest-sha512.txt lists \(path), outside data/")
         }
@@ -87,7 +90,7 @@ public enum Bag {
         }
         let presentSet = Set(present)
         for (_, path) in manifest where !presentSet.contains(path) { problems.append("missing: \(path) (listed in manifest-sha512.txt)") }
-        let info = parseInfo((try? String(contentsOfFile: bag + "/bag-info.txt", encoding: .utf8)) ?? "")
+        let info = parseInfo(TextFile.read(bag + "/bag-info.txt") ?? "")
         if let oxum = info.first(where: { $0.0 == "Payload-Oxum" })?.1 {
             if oxum != "\(octets).\(present.count)" { problems.append("Payload-Oxum: bag-info.txt says \(oxum), data/ holds \(octets).\(present.count)") }
         } else {
@@ -112,16 +115,47 @@ public enum Bag {
             }
         } else {
             // Without a key of one's own, the bag's copy proves integrity but not who signed.
-            guard let text = try? String(contentsOfFile: bag + "/" + publicKeyFile, encoding: .utf8), let embedded = try? PublicKey(fileText: text) else {
+            guard let text = TextFile.read(bag + "/" + publicKeyFile), let embedded = try? PublicKey(fileText: text) else {
                 return ["signature: present, but no key to check it with: give --public-key"]
             }
             if let fingerprint, fingerprint != embedded.fingerprint { return ["signature: \(publicKeyFile) does not match the fingerprint in bag-info.txt"] }
             key = embedded
         }
-        guard let text = try? String(contentsOfFile: signaturePath, encoding: .utf8), key.verify(text.trimmingCharacters(in: .whitespacesAndNewlines), over: Array(tagManifest.utf8)) else {
+        guard let text = TextFile.read(signaturePath), key.verify(text.trimmingCharacters(in: .whitespacesAndNewlines), over: Array(tagManifest.utf8)) else {
             return ["signature: \(signatureFile) does not verify over tagmanifest-sha512.txt with key \(key.fingerprint)"]
         }
         return []
+    }
+
+    /// What in a bag is neither a file nor a folder (a symbolic link, a pipe, a device, a
+    /// socket), each as a problem, found without following a link: reading one could read
+    /// outside the bag, wait forever on a pipe, or never end (a link to /dev/zero). A pack
+    /// from `evidence` holds none, so a bag with one is reported and nothing in it is read.
+    public static func irregularEntries(_ bag: String) -> [String] {
+        var problems: [String] = []
+        var folders = [""]
+        while let relative = folders.popLast() {
+            guard let dir = opendir(relative.isEmpty ? bag : bag + "/" + relative) else { continue }
+            defer { closedir(dir) }
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name == "." || name == ".." { continue }
+                let path = relative.isEmpty ? name : relative + "/" + name
+                var status = stat()
+                guard lstat(bag + "/" + path, &status) == 0 else { problems.append("unreadable: \(path)"); continue }
+                switch status.st_mode & S_IFMT {
+                case S_IFDIR: folders.append(path)
+                case S_IFREG: break
+                case S_IFLNK: problems.append("altered: \(path) is a symbolic link, not a file (not followed)")
+                case S_IFIFO: problems.append("altered: \(path) is a pipe, not a file (not read)")
+                default: problems.append("altered: \(path) is a device or socket, not a file (not read)")
+                }
+            }
+        }
+        guard !problems.isEmpty else { return [] }
+        return problems.sorted() + ["nothing else in the bag was read: a pack from evidence holds only files and folders"]
     }
 
     /// A relative path that stays inside the bag (no `..`, not absolute).

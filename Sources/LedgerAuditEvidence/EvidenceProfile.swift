@@ -1,5 +1,6 @@
 import Foundation
 import LedgerAuditCore
+import LedgerAuditReports
 
 /// The BagIt profile (BagIt Profiles 1.3.0) every evidence pack declares in `bag-info.txt`
 /// (`BagIt-Profile-Identifier`) and carries as `bagit-profile.json`; the same text is
@@ -55,7 +56,7 @@ public enum EvidenceProfile {
         guard let profile = try? JSONParser.parse(json) else { return ["profile: the built-in profile is not JSON"] }
         var problems: [String] = []
         let fm = FileManager.default
-        let info = Bag.parseInfo((try? String(contentsOfFile: bag + "/bag-info.txt", encoding: .utf8)) ?? "")
+        let info = Bag.parseInfo(TextFile.read(bag + "/bag-info.txt") ?? "")
         if case .object(let tags)? = profile.member("Bag-Info") {
             for (tag, rule) in tags {
                 let values = info.filter { $0.0 == tag }.map(\.1)
@@ -83,7 +84,7 @@ public enum EvidenceProfile {
         }
         for required in strings("Payload-Files-Required") where !fm.fileExists(atPath: bag + "/" + required) { problems.append("profile: payload file \(required) is missing") }
         if profile.member("Allow-Fetch.txt") == .bool(false), root.contains("fetch.txt") { problems.append("profile: fetch.txt is not allowed") }
-        if let bagit = try? String(contentsOfFile: bag + "/bagit.txt", encoding: .utf8), let version = bagit.split(separator: "\n").first?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces),
+        if let bagit = TextFile.read(bag + "/bagit.txt"), let version = bagit.split(separator: "\n").first?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces),
            !strings("Accept-BagIt-Version").contains(version) {
             problems.append("profile: BagIt version \(version) is not one the profile accepts")
         }

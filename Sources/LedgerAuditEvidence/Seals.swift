@@ -154,7 +154,11 @@ public enum SealFile {
     /// The records, and what is wrong with the chain (a line edited, removed or reordered).
     public static func read(_ path: String) throws(SealError) -> (records: [SealRecord], chainProblems: [String]) {
         guard FileManager.default.fileExists(atPath: path) else { return ([], []) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw SealError("cannot read the seal file \(path)") }
+        let data: [UInt8]
+        switch TextFile.bytes(path) {
+        case .success(let bytes): data = bytes
+        case .failure(let why): throw SealError("cannot read the seal file \(path): \(why)")
+        }
         let text = String(decoding: data, as: UTF8.self)
         var records: [SealRecord] = []
         var problems: [String] = []

@@ -18,10 +18,10 @@ public struct HTMLRenderer {
                 throw OutputError("cannot read the templates folder \(directory)")
             }
             for name in names where name.hasSuffix(".mustache") {
-                guard let text = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8) else {
-                    throw OutputError("cannot read template \(directory)/\(name)")
+                switch TextFile.contents(directory + "/" + name, bytesMax: Limits.templateBytesMax) {
+                case .success(let text): sources[String(name.dropLast(".mustache".count))] = text
+                case .failure(let why): throw OutputError("cannot read template \(directory)/\(name): \(why)")
                 }
-                sources[String(name.dropLast(".mustache".count))] = text
             }
         } else {
             for (name, text) in EmbeddedTemplates.files where name.hasSuffix(".mustache") {

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import LedgerAuditCore
 
 /// Reads a projection table (the application's read model) as projected balances, from the
@@ -30,9 +35,15 @@ public enum ProjectionReader {
         return "SELECT " + select.joined(separator: ", ") + " FROM " + q(m.schema) + "." + q(m.table)
     }
 
+    /// Whether a projection file is a pipe (read once, so its rows are kept, not read again).
+    public static func isPipe(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO
+    }
+
     /// From `COPY table TO STDOUT WITH (FORMAT csv, HEADER)`.
     public static func read(csvPath: String, mapping m: ProjectionMapping, defaultCurrency: String) throws -> ([ProjectedBalance], [Problem]) {
-        let file = try ExtractFile(path: csvPath)
+        let file = try ExtractFile(path: csvPath, role: "projection file", readOnce: true)
         var header: [String]?
         var rows: [[String?]] = []
         var bad: [Problem] = []

@@ -118,6 +118,22 @@ struct EvidenceTests {
         #expect(Bag.verify(unsigned, publicKey: key.publicKey).first?.hasPrefix("signature: the bag is not signed") == true)
     }
 
+    @Test("a bag holding a symbolic link or a pipe is named as altered and nothing in it is read: a link to /dev/zero, or a pipe with no writer, would never end")
+    func packWithLinkOrPipe() throws {
+        var bag = try makePack(signed: nil)
+        try FileManager.default.removeItem(atPath: bag + "/data/run.json")
+        try FileManager.default.createSymbolicLink(atPath: bag + "/data/run.json", withDestinationPath: "/dev/zero")
+        #expect(mkfifo(bag + "/data/reports/extra.csv", 0o600) == 0)
+        let note = "nothing else in the bag was read: a pack from evidence holds only files and folders"
+        #expect(Bag.verify(bag, publicKey: nil) == ["altered: data/reports/extra.csv is a pipe, not a file (not read)",
+                                                    "altered: data/run.json is a symbolic link, not a file (not followed)", note])
+        bag = try makePack(signed: nil)
+        try FileManager.default.removeItem(atPath: bag + "/bag-info.txt")
+        try FileManager.default.createSymbolicLink(atPath: bag + "/bag-info.txt", withDestinationPath: "data/run.json")
+        #expect(Bag.verify(bag, publicKey: nil) == ["altered: bag-info.txt is a symbolic link, not a file (not followed)", note])
+        #expect(Bag.irregularEntries(try makePack(signed: nil)) == [])
+    }
+
     @Test("a signed seal record verifies as read; an edited line, another key or no signature does not")
     func signedSeal() throws {
         let key = SigningKey(), other = SigningKey()

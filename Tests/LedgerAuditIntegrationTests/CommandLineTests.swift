@@ -85,6 +85,22 @@ struct CommandLineTests {
         #expect(r.stderr.contains("cannot connect"))
     }
 
+    @Test("a catalog, command registry or key that cannot be read is exit 2 with the reason: a folder, bytes that are not UTF-8 (by offset), a missing key; a catalog through a pipe is read")
+    func unreadableTextFiles() throws {
+        let dir = TestPaths.temporaryDirectory("cli")
+        let events = TestPaths.sample + "/events.jsonl"
+        var r = try runTool(["balances", "--config", dir, "--source", events, "--out", dir + "/o"])
+        #expect(r.status == 2 && r.stderr.contains("cannot read the catalog \(dir): it is a directory, not a file"), "\(r.stderr)")
+        try Data([0x35, 0x64, 0xFF, 0x0A]).write(to: URL(fileURLWithPath: dir + "/commands.txt"))
+        r = try runTool(["verify", "--commands", dir + "/commands.txt", "--source", events, "--out", dir + "/o"])
+        #expect(r.status == 2 && r.stderr.contains("cannot read the command registry \(dir)/commands.txt: it is not UTF-8 text (a bad byte at offset 2)"), "\(r.stderr)")
+        r = try runTool(["evidence", "--sign-key", dir + "/none.key", "--as-of", "2026-05-03T00:00:00Z", "--source", events, "--out", dir + "/pack"])
+        #expect(r.status == 2 && r.stderr.contains("cannot read the signing key \(dir)/none.key: No such file or directory"), "\(r.stderr)")
+        let piped = try runProgram(["bash", "-c", "\"$0\" balances --config <(cat \"$1\") --source \"$2\" --out \"$3\" -q", TestPaths.binary, TestPaths.sample + "/ledger-audit.yml", events, dir + "/piped"])
+        #expect(piped.status == 0, "\(piped.output)")
+        #expect(TestPaths.read(dir + "/piped/balances.csv").contains("platform:fees"))
+    }
+
     @Test func missingExtract() throws {
         let r = try runTool(["balances", "--source", "/nonexistent/events.jsonl", "--out", TestPaths.temporaryDirectory("cli")])
         #expect(r.status == 3)

@@ -65,6 +65,27 @@ struct ReconcileTests {
         #expect(TestPaths.read(out + "/reconcile.html").contains("Last movements of mismatched accounts"))
     }
 
+    @Test("a projection through a pipe (a named FIFO whose writer starts later, or `<(psql …)`) is read once and kept: the same reconciliation as from the file; a folder is refused naming the projection file")
+    func projectionFromPipe() throws {
+        let ledger = try generate([])
+        let (fromFile, _, fileOut) = try reconcile(ledger)
+        let dir = TestPaths.temporaryDirectory("recon-pipe")
+        let fifo = dir + "/user_balances.csv"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let rows = TestPaths.read(ledger + "/user_balances.csv")
+        let writer = Thread {
+            let fd = open(fifo, O_WRONLY)
+            rows.utf8CString.withUnsafeBytes { raw in _ = write(fd, raw.baseAddress, raw.count - 1) }
+            close(fd)
+        }
+        writer.start()
+        let r = try runTool(["reconcile", "--source", ledger + "/events.jsonl", "--projection", fifo, "--out", dir + "/out", "--skip", "append-only"], timeLimitSeconds: 120)
+        #expect(r.status == fromFile.status && !r.timedOut, "\(r.stderr)")
+        #expect(TestPaths.read(dir + "/out/reconciliation.csv") == TestPaths.read(fileOut + "/reconciliation.csv"))
+        let folder = try runTool(["reconcile", "--source", ledger + "/events.jsonl", "--projection", dir, "--out", dir + "/out2"])
+        #expect(folder.status == 3 && folder.stderr.contains("cannot read projection file \(dir): it is a directory, not a file"), "\(folder.stderr)")
+    }
+
     @Test("lag: with a checkpoint the events the projection has not applied yet are no mismatch")
     func lagWithCheckpoint() throws {
         let ledger = try generate([])

@@ -171,6 +171,14 @@ struct SealAndEvidenceTests {
         #expect(altered.stdout.contains("altered: data/balances/balances.csv"))
         #expect(try runProgram("bagit.py", ["--validate", pack]).status != 0)
         #expect(try runTool(["evidence", "--source", db.conninfo, "--as-of", "2026-05-20T00:00:00Z", "--out", pack]).status == 2)  // never over a pack
+
+        // A file swapped for a link to a device that never ends: named at once, nothing read
+        // (verify-pack read /dev/zero until its time limit before).
+        try FileManager.default.removeItem(atPath: pack + "/data/catalog.yml")
+        try FileManager.default.createSymbolicLink(atPath: pack + "/data/catalog.yml", withDestinationPath: "/dev/zero")
+        let linked = try runTool(["verify-pack", pack, "--public-key", key + ".pub"], timeLimitSeconds: 60)
+        #expect(linked.status == 1 && !linked.timedOut, "\(linked.stderr)")
+        #expect(linked.stdout.contains("altered: data/catalog.yml is a symbolic link, not a file (not followed)"))
     }
 }
 

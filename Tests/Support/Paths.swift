@@ -51,12 +51,14 @@ public func runTool(_ arguments: [String], environment: [String: String] = [:], 
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    let deadline = DispatchWorkItem { if process.isRunning { process.terminate() } }
+    // SIGKILL, not terminate()'s SIGTERM: a child spawned from a test's thread inherits its
+    // blocked signals (SIGTERM among them), so a hung run ignored SIGTERM and held the suite.
+    let deadline = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
     DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(timeLimitSeconds), execute: deadline)
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    let timedOut = deadline.isCancelled == false && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM
+    let timedOut = deadline.isCancelled == false && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
     deadline.cancel()
     return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
                      crashed: process.terminationReason == .uncaughtSignal && !timedOut, timedOut: timedOut)

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerAuditEvidence
+import LedgerAuditReports
 import ZIPFoundation
 
 /// `verify-pack`: whether a pack (folder or zip) is complete, unaltered and signed.
@@ -29,16 +30,20 @@ public enum PackVerification {
             bag = folder + "/" + top[0]
         }
         var problems = Bag.verify(bag, publicKey: key)
-        let declared = Bag.parseInfo((try? String(contentsOfFile: bag + "/bag-info.txt", encoding: .utf8)) ?? "").first { $0.0 == "BagIt-Profile-Identifier" }?.1
+        // A link or pipe in the bag: named by Bag.verify, and nothing more of the bag is read.
+        if !Bag.irregularEntries(bag).isEmpty {
+            return Verdict(ok: false, lines: problems + ["pack NOT OK: \(problems.count - 1) problem\(problems.count == 2 ? "" : "s")"])
+        }
+        let declared = Bag.parseInfo(TextFile.read(bag + "/bag-info.txt") ?? "").first { $0.0 == "BagIt-Profile-Identifier" }?.1
         // A pack that declares our profile must meet it; one that declares another is not ours to judge.
         if declared == EvidenceProfile.identifier { problems += EvidenceProfile.check(bag) }
         else if let declared { problems.append("profile: the pack declares BagIt profile \(declared), not \(EvidenceProfile.identifier)") }
         // Trusted time: the token must be over this tag manifest and chain to the TSA's CA.
         var timeLine: String?
         let tokenPath = bag + "/" + Bag.timestampFile
-        if let token = fm.contents(atPath: tokenPath) {
+        if let token = try? TextFile.bytes(tokenPath).get() {
             if let tsaCAFile {
-                let manifest = fm.contents(atPath: bag + "/tagmanifest-sha512.txt") ?? Data()
+                let manifest = (try? TextFile.bytes(bag + "/tagmanifest-sha512.txt").get()) ?? []
                 switch TrustedTime.verify(response: Array(token), data: Array(manifest), caFile: tsaCAFile) {
                 case .success(let stamp): timeLine = "trusted time: the tag manifest existed at \(stamp.time) (RFC 3161 token, serial \(stamp.serial), verified against \(tsaCAFile))"
                 case .failure(let f): problems.append("timestamp: \(Bag.timestampFile): \(f.description)")
@@ -52,7 +57,7 @@ public enum PackVerification {
         guard problems.isEmpty else {
             return Verdict(ok: false, lines: problems + ["pack NOT OK: \(problems.count) problem\(problems.count == 1 ? "" : "s")"])
         }
-        let info = Bag.parseInfo((try? String(contentsOfFile: bag + "/bag-info.txt", encoding: .utf8)) ?? "")
+        let info = Bag.parseInfo(TextFile.read(bag + "/bag-info.txt") ?? "")
         let oxum = info.first { $0.0 == "Payload-Oxum" }?.1 ?? "?"
         let signer = info.first { $0.0 == "Ledger-Audit-Signing-Key-Fingerprint" }?.1
         let profileNote = declared == nil ? "; declares no BagIt profile (written before profiles)" : "; meets BagIt profile \(EvidenceProfile.identifier)"

@@ -3,6 +3,7 @@ import Foundation
 import LedgerAuditChecks
 import LedgerAuditCore
 import LedgerAuditEvidence
+import LedgerAuditReports
 import LedgerAuditSources
 import Synchronization
 
@@ -187,10 +188,13 @@ struct RunInputs {
                 for m in catalog.projections {
                     guard let paths = files[m.table] else { continue }
                     // Several files of one table (each cell's read model of its own users) are one
-                    // projection. Read once now to refuse a bad file before the pass, again after it.
+                    // projection. Read once now to refuse a bad file before the pass, again after it
+                    // (the rows are not held through the pass), but kept when one file is a pipe
+                    // (`<(psql …)`), which can be read only once.
                     let read = { try paths.map { try ProjectionReader.read(csvPath: $0, mapping: m, defaultCurrency: catalog.defaultCurrency) } }
-                    _ = try read()
-                    out.append(ProjectedInput(mapping: m, checkpoint: checkpoint, readParts: read))
+                    let first = try read()
+                    let kept = paths.contains(where: ProjectionReader.isPipe)
+                    out.append(ProjectedInput(mapping: m, checkpoint: checkpoint, readParts: kept ? { first } : read))
                 }
                 guard !out.isEmpty else {
                     throw AuditFailure.usage("with a file source, give each projection as --projection FILE.csv (a COPY-CSV of \(catalog.projections.map(\.table).joined(separator: ", ")))")
@@ -228,7 +232,7 @@ struct RunInputs {
     /// `--commands FILE` (one UUID per line, # comments), else the catalog's command table or query.
     static func commandRegistry(_ path: String?, catalog: Catalog, session: PostgresSession?) throws(AuditFailure) -> Set<EventID>? {
         if let path {
-            guard let text = TextFile.read(path) else { throw .usage("cannot read the command registry \(path)") }
+            let text = try TextFile.text(path, "the command registry")
             var ids = Set<EventID>()
             for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let line = String(raw).trimmingCharacters(in: " \t\r")
@@ -257,12 +261,22 @@ struct RunInputs {
 /// Key files from `keygen`.
 public enum KeyFiles {
     public static func signingKey(_ path: String) throws(AuditFailure) -> SigningKey {
-        guard let text = TextFile.read(path) else { throw .usage("cannot read the signing key \(path)") }
+        let text = try TextFile.text(path, "the signing key")
         do { return try SigningKey(fileText: text) } catch { throw .usage("\(path): \(error)") }
     }
 
     public static func publicKey(_ path: String) throws(AuditFailure) -> PublicKey {
-        guard let text = TextFile.read(path) else { throw .usage("cannot read the public key \(path)") }
+        let text = try TextFile.text(path, "the public key")
         do { return try PublicKey(fileText: text) } catch { throw .usage("\(path): \(error)") }
+    }
+}
+
+extension TextFile {
+    /// A file the user named, or exit 2 saying what it was for and why it cannot be read.
+    static func text(_ path: String, _ role: String) throws(AuditFailure) -> String {
+        switch contents(path) {
+        case .success(let text): return text
+        case .failure(let why): throw .usage("cannot read \(role) \(path): \(why)")
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LedgerAuditConfig
 import LedgerAuditCore
+import LedgerAuditReports
 import LedgerAuditSources
 
 /// The catalog in force, and where it came from (for the report header).
@@ -20,7 +21,7 @@ public struct LoadedCatalog: Sendable {
         guard let path else {
             return LoadedCatalog(catalog: CatalogLoader.reference(), file: "(built-in reference catalog)", text: ReferenceCatalog.yaml)
         }
-        guard let text = TextFile.read(path) else { throw .usage("cannot read the catalog \(path)") }
+        let text = try TextFile.text(path, "the catalog")
         do {
             return LoadedCatalog(catalog: try CatalogLoader.load(yaml: text, file: path), file: path, text: text)
         } catch {
@@ -401,22 +402,4 @@ public enum ReaderCount: Equatable, Sendable {
     }
 
     public static var coresOnline: Int { ReadAheadSource.coresOnline }
-}
-
-/// Whole small text files (catalogs, registries, keys): nil when unreadable or not UTF-8.
-public enum TextFile {
-    public static func read(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
 }

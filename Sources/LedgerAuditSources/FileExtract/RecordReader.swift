@@ -9,19 +9,36 @@ import LedgerAuditCore
 final class ExtractFile {
     let path: String
     let fd: Int32
+    /// A pipe read once from start to end (a projection from `<(psql …)`): read with `read`,
+    /// never by position.
+    let isPipe: Bool
 
-    init(path: String) throws(SourceError) {
+    /// `role` names the file in messages; `readOnce` (a projection, read once in order) lets a
+    /// pipe through, which an extract is not: the order check and a sorted replay read an
+    /// extract by position, more than once.
+    init(path: String, role: String = "extract", readOnce: Bool = false) throws(SourceError) {
         self.path = path
+        var status = stat()
+        if readOnce, stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFIFO {
+            // Opened without O_NONBLOCK: a named pipe's reader waits for its writer, as `cat`
+            // does. (A first open with O_NONBLOCK, closed and opened again, would pair with a
+            // writer and leave it writing into a pipe with no reader.)
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SourceError("cannot open \(role) \(path): \(String(cString: strerror(errno)))") }
+            isPipe = true
+            return
+        }
         // O_NONBLOCK: opening a pipe with no writer would wait for one; it is refused below instead.
         fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw SourceError("cannot open extract \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw SourceError("cannot open \(role) \(path): \(String(cString: strerror(errno)))") }
+        isPipe = false
+        let kind = fstat(fd, &status) == 0 ? status.st_mode & S_IFMT : 0
         // A pipe (a named FIFO) or a device cannot be read twice or by position,
         // which the order check and a sorted replay need: said here, not as "Illegal seek" later.
-        var status = stat()
-        guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
-            let kind = status.st_mode & S_IFMT  // fd is closed by deinit (it runs when a full init throws)
-            if kind == S_IFDIR { throw SourceError("cannot read extract \(path): it is a directory, not a file") }
-            throw SourceError("cannot read extract \(path): it is \(kind == S_IFIFO ? "a pipe" : "not a regular file"); an extract is read by position, more than once (the order check, a sorted replay): save it to a file first (say, zcat events.jsonl.gz > events.jsonl)")
+        guard kind == S_IFREG else {
+            // fd is closed by deinit (it runs when a full init throws)
+            if kind == S_IFDIR { throw SourceError("cannot read \(role) \(path): it is a directory, not a file") }
+            throw SourceError("cannot read \(role) \(path): it is \(kind == S_IFIFO ? "a pipe" : "not a regular file"); an extract is read by position, more than once (the order check, a sorted replay): save it to a file first (say, zcat events.jsonl.gz > events.jsonl)")
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
     }
@@ -235,7 +252,10 @@ final class ExtractFile {
             if filled == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
             let position = fileOffsetOfBuffer + filled
             let wanted = Swift.min(buffer.count - filled, to - position)
-            let n = wanted <= 0 ? 0 : buffer.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress! + filled, wanted, off_t(position)) }
+            let n = wanted <= 0 ? 0 : buffer.withUnsafeMutableBytes {
+                // A pipe is read once, from the start, so `position` is where it stands.
+                isPipe ? Glibc.read(fd, $0.baseAddress! + filled, wanted) : Glibc.pread(fd, $0.baseAddress! + filled, wanted, off_t(position))
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw SourceError("cannot read extract \(path): \(String(cString: strerror(errno)))")
