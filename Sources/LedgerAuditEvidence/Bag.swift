@@ -159,7 +159,7 @@ public enum Bag {
     }
 
     /// A relative path that stays inside the bag (no `..`, not absolute).
-    static func isInside(_ path: String) -> Bool {
+    public static func isInside(_ path: String) -> Bool {
         !path.hasPrefix("/") && !path.split(separator: "/").contains("..")
     }
 

@@ -319,7 +319,7 @@ public struct SealVerification: Sendable {
     static func timestamp(of record: SealRecord, sealsPath: String, caFile: String) -> (String, Finding?) {
         let path = SealFile.timestampPath(sealsPath, number: record.number)
         let evidence: [(String, String)] = [("seal file", sealsPath), ("token", path), ("TSA CA", caFile)]
-        guard let token = FileManager.default.contents(atPath: path) else {
+        guard let token = try? TextFile.bytes(path).get() else {
             return ("no token", Finding(code: .sealTimestampInvalid, message: "\(sealsPath): seal \(record.number) has no RFC 3161 token (\(path)), so when it was sealed is not proven", evidence: evidence))
         }
         switch TrustedTime.verify(response: Array(token), data: Array((record.rawLine ?? record.line).utf8), caFile: caFile) {

@@ -19,11 +19,17 @@ public enum PackVerification {
         if pack.hasSuffix(".zip") {
             let folder = NSTemporaryDirectory() + "ledger-audit-verify-pack-\(getpid())-\(UUID().uuidString.prefix(8))"
             unpacked = folder
+            let links: [String]
             do {
                 try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                try fm.unzipItem(at: URL(fileURLWithPath: pack), to: URL(fileURLWithPath: folder))
+                links = try unzip(pack, into: folder)
             } catch {
                 throw .usage("\(pack) is not a readable zip: \(error)")
+            }
+            if !links.isEmpty {
+                let lines = links.map { "altered: \($0) is a symbolic link in the zip, not a file (not unpacked)" }
+                return Verdict(ok: false, lines: lines + ["nothing else in the pack was read: a pack from evidence holds only files and folders",
+                                                          "pack NOT OK: \(lines.count) problem\(lines.count == 1 ? "" : "s")"])
             }
             let top = (try? fm.contentsOfDirectory(atPath: folder)) ?? []
             guard top.count == 1 else { return Verdict(ok: false, lines: ["\(pack) should hold one bag folder, holds \(top.count) entries", "pack NOT OK: 1 problem"]) }
@@ -64,6 +70,65 @@ public enum PackVerification {
         return Verdict(ok: true, lines: ["pack OK: \(pack) is complete and unaltered (Payload-Oxum \(oxum))" + profileNote
             + (signer.map { "; signed by \($0)" + (key == nil ? " (checked with the key inside the pack: give --public-key to check who signed)" : "") } ?? "; not signed")]
             + (timeLine.map { [$0] } ?? []))
+    }
+}
+
+struct PackZipError: Error, CustomStringConvertible {
+    var description: String
+}
+
+extension PackVerification {
+    /// Unpacks a pack's zip into `folder`, reading what the zip declares before writing a byte:
+    /// an entry that would land outside the folder is refused, links are returned (and not
+    /// made), and the bytes written are bounded by the sizes the zip declares, which must fit in
+    /// the folder's free space: a zip bomb, or a zip that says less than it inflates to, stops
+    /// there instead of filling the disk.
+    /// `freeBytes`: the folder's free space, when not asked of its file system (tests).
+    static func unzip(_ pack: String, into folder: String, freeBytes: UInt64? = nil) throws -> [String] {
+        let archive = try Archive(url: URL(fileURLWithPath: pack), accessMode: .read)
+        var declared: UInt64 = 0
+        var links: [String] = []
+        for entry in archive {
+            guard Bag.isInside(entry.path) else { throw PackZipError(description: "its entry \(entry.path) would land outside the folder it is unpacked into") }
+            if entry.type == .symlink { links.append(entry.path) }
+            let (sum, overflow) = declared.addingReportingOverflow(entry.uncompressedSize)
+            guard !overflow else { throw PackZipError(description: "its entries declare more than 2^64 bytes") }
+            declared = sum
+        }
+        guard links.isEmpty else { return links.sorted() }
+        var space = statvfs()
+        let asked = statvfs(folder, &space) == 0 ? UInt64(space.f_bavail).multipliedReportingOverflow(by: UInt64(space.f_frsize)) : (partialValue: UInt64.max, overflow: true)
+        let free = freeBytes ?? (asked.overflow ? .max : asked.partialValue)
+        guard declared <= free else {
+            throw PackZipError(description: "it declares \(declared) bytes unpacked, more than the \(free) free where it is unpacked (TMPDIR)")
+        }
+        for entry in archive {
+            let target = folder + "/" + entry.path
+            if entry.type == .directory {
+                try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+                continue
+            }
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw PackZipError(description: "cannot unpack \(entry.path): \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            var written: UInt64 = 0
+            let limit = entry.uncompressedSize
+            _ = try archive.extract(entry) { data in
+                written += UInt64(data.count)
+                guard written <= limit else { throw PackZipError(description: "its entry \(entry.path) inflates past the \(limit) bytes it declares") }
+                try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                    var at = 0
+                    while at < raw.count {
+                        let n = write(fd, raw.baseAddress! + at, raw.count - at)
+                        if n < 0 && errno == EINTR { continue }
+                        guard n > 0 else { throw PackZipError(description: "cannot unpack \(entry.path): \(String(cString: strerror(errno)))") }
+                        at += n
+                    }
+                }
+            }
+        }
+        return []
     }
 }
 
