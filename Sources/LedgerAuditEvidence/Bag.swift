@@ -59,7 +59,7 @@ public enum Bag {
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: bag, isDirectory: &isDir), isDir.boolValue else { return ["\(bag) is not a folder (a bag) or a .zip of one"] }
         let irregular = irregularEntries(bag)
-        guard irregular.isEmpty else { return irregular }
+        guard irregular.isEmpty else { return irregular + [nothingElseRead] }
         for required in ["bagit.txt", "bag-info.txt", "manifest-sha512.txt", "tagmanifest-sha512.txt"] where !fm.fileExists(atPath: bag + "/" + required) {
             problems.append("missing: \(required)")
         }
@@ -127,6 +127,9 @@ public enum Bag {
         return []
     }
 
+    /// Said after the entries `irregularEntries` names.
+    public static let nothingElseRead = "nothing else in the bag was read: a pack from evidence holds only files and folders"
+
     /// What in a bag is neither a file nor a folder (a symbolic link, a pipe, a device, a
     /// socket), each as a problem, found without following a link: reading one could read
     /// outside the bag, wait forever on a pipe, or never end (a link to /dev/zero). A pack
@@ -154,8 +157,7 @@ public enum Bag {
                 }
             }
         }
-        guard !problems.isEmpty else { return [] }
-        return problems.sorted() + ["nothing else in the bag was read: a pack from evidence holds only files and folders"]
+        return problems.sorted()
     }
 
     /// A relative path that stays inside the bag (no `..`, not absolute).

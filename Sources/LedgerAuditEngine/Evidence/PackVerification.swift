@@ -8,6 +8,11 @@ public enum PackVerification {
     public struct Verdict: Sendable {
         public var ok: Bool
         public var lines: [String]
+
+        /// The problems, a note on what was not read, and the count of problems.
+        static func notOK(_ problems: [String], note: String? = nil) -> Verdict {
+            Verdict(ok: false, lines: problems + (note.map { [$0] } ?? []) + ["pack NOT OK: \(problems.count) problem\(problems.count == 1 ? "" : "s")"])
+        }
     }
 
     public static func verify(_ pack: String, publicKeyFile: String?, tsaCAFile: String? = nil) throws(AuditFailure) -> Verdict {
@@ -26,20 +31,18 @@ public enum PackVerification {
             } catch {
                 throw .usage("\(pack) is not a readable zip: \(error)")
             }
-            if !links.isEmpty {
-                let lines = links.map { "altered: \($0) is a symbolic link in the zip, not a file (not unpacked)" }
-                return Verdict(ok: false, lines: lines + ["nothing else in the pack was read: a pack from evidence holds only files and folders",
-                                                          "pack NOT OK: \(lines.count) problem\(lines.count == 1 ? "" : "s")"])
+            guard links.isEmpty else {
+                return .notOK(links.map { "altered: \($0) is a symbolic link in the zip, not a file (not unpacked)" },
+                              note: "nothing else in the pack was read: a pack from evidence holds only files and folders")
             }
             let top = (try? fm.contentsOfDirectory(atPath: folder)) ?? []
-            guard top.count == 1 else { return Verdict(ok: false, lines: ["\(pack) should hold one bag folder, holds \(top.count) entries", "pack NOT OK: 1 problem"]) }
+            guard top.count == 1 else { return .notOK(["\(pack) should hold one bag folder, holds \(top.count) entries"]) }
             bag = folder + "/" + top[0]
         }
+        // A link or pipe in the bag: named, and nothing more of the bag is read.
+        let irregular = Bag.irregularEntries(bag)
+        guard irregular.isEmpty else { return .notOK(irregular, note: Bag.nothingElseRead) }
         var problems = Bag.verify(bag, publicKey: key)
-        // A link or pipe in the bag: named by Bag.verify, and nothing more of the bag is read.
-        if !Bag.irregularEntries(bag).isEmpty {
-            return Verdict(ok: false, lines: problems + ["pack NOT OK: \(problems.count - 1) problem\(problems.count == 2 ? "" : "s")"])
-        }
         let declared = Bag.parseInfo(TextFile.read(bag + "/bag-info.txt") ?? "").first { $0.0 == "BagIt-Profile-Identifier" }?.1
         // A pack that declares our profile must meet it; one that declares another is not ours to judge.
         if declared == EvidenceProfile.identifier { problems += EvidenceProfile.check(bag) }
@@ -60,9 +63,7 @@ public enum PackVerification {
         } else if tsaCAFile != nil {
             problems.append("timestamp: the pack holds no RFC 3161 token (\(Bag.timestampFile)), but --tsa-ca asks for one")
         }
-        guard problems.isEmpty else {
-            return Verdict(ok: false, lines: problems + ["pack NOT OK: \(problems.count) problem\(problems.count == 1 ? "" : "s")"])
-        }
+        guard problems.isEmpty else { return .notOK(problems) }
         let info = Bag.parseInfo(TextFile.read(bag + "/bag-info.txt") ?? "")
         let oxum = info.first { $0.0 == "Payload-Oxum" }?.1 ?? "?"
         let signer = info.first { $0.0 == "Ledger-Audit-Signing-Key-Fingerprint" }?.1

@@ -8,6 +8,8 @@ import LedgerAuditCore
 /// An open extract file, read in large chunks, handing out records without copying them twice.
 final class ExtractFile {
     let path: String
+    /// What the file is, in messages ("extract", "projection file").
+    let role: String
     let fd: Int32
     /// A pipe read once from start to end (a projection from `<(psql …)`): read with `read`,
     /// never by position.
@@ -18,6 +20,7 @@ final class ExtractFile {
     /// extract by position, more than once.
     init(path: String, role: String = "extract", readOnce: Bool = false) throws(SourceError) {
         self.path = path
+        self.role = role
         var status = stat()
         if readOnce, stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFIFO {
             // Opened without O_NONBLOCK: a named pipe's reader waits for its writer, as `cat`
@@ -56,7 +59,7 @@ final class ExtractFile {
             let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, atMost - done, off_t(offset + done)) }
             if n < 0 && errno == EINTR { continue }
             if n == 0 && done >= atLeast { break }  // the end of the file, past what was needed
-            guard n > 0 else { throw SourceError("cannot read extract \(path) at byte \(offset + done)") }
+            guard n > 0 else { throw SourceError("cannot read \(role) \(path) at byte \(offset + done)") }
             done += n
         }
         return done
@@ -121,7 +124,7 @@ final class ExtractFile {
                 let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw SourceError("cannot read extract \(path): \(String(cString: strerror(errno)))")
+                    throw SourceError("cannot read \(role) \(path): \(String(cString: strerror(errno)))")
                 }
                 if n == 0 { eof = true } else { filled += n }
             }
@@ -222,7 +225,7 @@ final class ExtractFile {
             }
             if eof {
                 if quoted && inQuotes {
-                    throw SourceError("extract \(path): unterminated CSV quoted field in the record starting on line \(skipping?.line ?? line) (a double quote opens a quoted field that never closes); the file is refused, as PostgreSQL's COPY refuses it")
+                    throw SourceError("\(role) \(path): unterminated CSV quoted field in the record starting on line \(skipping?.line ?? line) (a double quote opens a quoted field that never closes); the file is refused, as PostgreSQL's COPY refuses it")
                 }
                 if let s = skipping {
                     try body(.tooLong(offset: s.offset, line: s.line, length: s.length + filled - start))
@@ -258,7 +261,7 @@ final class ExtractFile {
             }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw SourceError("cannot read extract \(path): \(String(cString: strerror(errno)))")
+                throw SourceError("cannot read \(role) \(path): \(String(cString: strerror(errno)))")
             }
             if n == 0 { eof = true } else { filled += n }
             if first && filled >= 3 || first && eof {
